@@ -1,0 +1,54 @@
+/**
+ * Checker output, shared by the sim/run/gameday CLIs and the report renderers.
+ * The checker reads only a history; reports read only the history and this verdict.
+ */
+
+export interface Violation {
+  /** invariant or expectation name, e.g. "single-primary" */
+  invariant: string;
+  /** global ms of the first violating instant */
+  at: number;
+  detail: string;
+  /** seq numbers of the events that show the violation */
+  events: number[];
+}
+
+export interface CheckOutcome {
+  name: string;
+  kind: 'invariant' | 'expectation';
+  ok: boolean;
+  /** one-line human summary, e.g. "failover took 4.1 s (bound 6.0 s)" */
+  detail: string;
+  violations: Violation[];
+  /** false when the check could not be evaluated (e.g. no relevant events) */
+  evaluated?: boolean;
+}
+
+export interface Measurements {
+  /** ms from the primary being lost to the DR region being primary, if a failover happened */
+  failoverMs?: number;
+  /** documented theoretical bound for failoverMs */
+  failoverBoundMs?: number;
+  roleTransitions?: number;
+  acceptedWrites?: number;
+  rejectedWrites?: number;
+  [key: string]: number | undefined;
+}
+
+export interface Verdict {
+  ok: boolean;
+  outcomes: CheckOutcome[];
+  violations: Violation[];
+  withinAssumptions: boolean;
+  measurements: Measurements;
+}
+
+/** The one JSON object `sim --json` and `run --json` print. */
+export interface RunJson {
+  ok: boolean;
+  violations: Array<Pick<Violation, 'invariant' | 'at' | 'detail'>>;
+  counterexample: unknown | null;
+  replay: string | null;
+  stats: { runs: number; events: number; simSeconds: number; wallSeconds: number };
+  [extra: string]: unknown;
+}

@@ -1,0 +1,112 @@
+/**
+ * Scenario model: one YAML file runs unchanged in `failover-lab run FILE` (real topology)
+ * and `failover-lab sim --scenario FILE` (simulator). Knows nothing about executors.
+ *
+ * Times in a scenario are *production* times ("30s", "500ms", "2m", or a number of ms);
+ * the real executor scales them by topology.timeScale, the simulator runs them as is.
+ * Targets name components or links of src/topology/description.ts.
+ */
+import { z } from 'zod';
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+/** Parses "250ms" | "30s" | "2m" | "1h" | number(ms) into ms. */
+export function parseDurationMs(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = DURATION_RE.exec(v.trim());
+  if (!m) throw new Error(`invalid duration "${v}" (expected e.g. 500ms, 30s, 2m)`);
+  const n = Number(m[1]);
+  const unit = m[2];
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  return Math.round(n * factor);
+}
+
+export const Duration = z
+  .union([
+    z.number().nonnegative(),
+    z.string().regex(DURATION_RE, 'expected a duration like 500ms, 30s or 2m'),
+  ])
+  .transform((v) => parseDurationMs(v));
+
+/** Fault kinds. `sim-only` kinds make `run` exit 2 with a clear message. */
+export const FAULT_KINDS = [
+  'isolate', // target: region id; cut every inter-region link of it
+  'partition', // target: link selector(s); params.oneway (default false: both directions)
+  'latency', // target: link selector; params.latency, params.jitter (durations)
+  'loss', // target: link selector; params.probability 0..1 (real: per connection)
+  'pause', // target: component; SIGSTOP/SIGCONT
+  'crash', // target: component or region; restarted when the step ends
+  'clock-offset', // target: controller; params.offset (duration, may be negative via "-5s")
+  'clock-drift', // target: controller; params.rate (e.g. 0.001 = clock runs 0.1% fast)
+  'clock-jump', // target: controller; params.jump (duration, forward)
+  'witness-down', // target: witness id
+  'witness-stale', // target: witness id; params.stale (duration) — sim only
+  'kv-staleness', // target: "worker"; params.stale (duration) — KV backend only
+  'flap', // target: link selector; params.period (duration): cut/heal alternately
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+export const SIM_ONLY_FAULTS: FaultKind[] = ['witness-stale'];
+
+export const FaultStep = z
+  .object({
+    at: Duration,
+    for: Duration.optional(),
+    fault: z.enum(FAULT_KINDS),
+    target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  })
+  .strict();
+export type FaultStep = z.infer<typeof FaultStep>;
+
+export const ControllerOverrides = z
+  .object({
+    leaseTtlMs: z.number().int().positive(),
+    heartbeatMs: z.number().int().positive(),
+    maxClockDriftRate: z.number().nonnegative().max(0.5),
+    maxPauseMs: z.number().int().nonnegative(),
+    maxDelayMs: z.number().int().nonnegative(),
+    peerCheckIntervalMs: z.number().int().positive(),
+    peerFailureThreshold: z.number().int().positive(),
+    witnessQuorum: z.number().int().positive(),
+    unknownWitnessPolicy: z.enum(['abstain', 'count-unreachable']),
+    mode: z.enum(['automatic', 'semi-automatic', 'manual']),
+  })
+  .partial()
+  .strict();
+
+export const Expectation = z.union([
+  z.object({ 'failover-within': Duration }).strict(),
+  z.object({ 'no-failover': z.literal(true) }).strict(),
+  z.object({ 'demoted-within': z.object({ region: z.string(), within: Duration }).strict() }).strict(),
+  z.object({ 'primary-at-end': z.string() }).strict(),
+  /** the run must find this invariant violated (for known-unsafe configurations) */
+  z.object({ 'violation-detected': z.string() }).strict(),
+]);
+export type Expectation = z.infer<typeof Expectation>;
+
+export const Scenario = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+    description: z.string().default(''),
+    duration: Duration,
+    topology: z
+      .object({
+        leaseBackend: z.enum(['durable', 'kv']).default('durable'),
+        timeScale: z.number().positive().max(1).default(0.1),
+        initialPrimary: z.string().default('a'),
+        controller: ControllerOverrides.default({}),
+      })
+      .strict()
+      .default({ leaseBackend: 'durable', timeScale: 0.1, initialPrimary: 'a', controller: {} }),
+    workload: z
+      .object({
+        clients: z.number().int().min(0).max(16).default(1),
+        writeInterval: Duration.default(1000),
+      })
+      .strict()
+      .default({ clients: 1, writeInterval: 1000 }),
+    steps: z.array(FaultStep).default([]),
+    expect: z.array(Expectation).default([]),
+  })
+  .strict();
+export type Scenario = z.infer<typeof Scenario>;
