@@ -1,0 +1,164 @@
+/**
+ * Lease Worker, `legacy-kv` variant. KNOWN UNSAFE: it can grant the lease to two regions at
+ * once. It exists so the harness can show that it catches the split brain of the original
+ * design (OpenOva failover-controller README + handbook SPEC-SPLIT-BRAIN-PROTECTION), and
+ * so that proof is not vacuous. Never deploy it; wrangler.toml deploys durable.ts only.
+ *
+ * Faithful to the design's logic:
+ * - KV get-then-put, no compare-and-set (two concurrent acquires can both see "free").
+ * - The value is the bare region string: no expiry, no epoch in it.
+ * - expirationTtl: the design's 30 s is rejected by KV ("Invalid expiration_ttl of 30.
+ *   Expiration TTL must be at least 60."), so it is raised to KV's 60 s minimum, doubling
+ *   the lease the controllers think they have.
+ * - acquire: `if (!current) put`; renew (handbook): `if (current === region || current ===
+ *   null) put`; release: `if (current === region) delete` (get-then-delete).
+ * - `epoch` is the server timestamp (ms) of the grant: NOT a fencing token (two grants can
+ *   carry any order of timestamps; nothing rejects the older holder). 0 when nothing was
+ *   granted by this request (the KV value holds no grant time to report).
+ * - Each region is served by its own KV location, derived from the authenticated region,
+ *   with per-location read caching (kv-locations.ts): the cross-location staleness that
+ *   lets region b read "free" while region a holds the lease.
+ * Deviations, for the harness: the same signed HTTP API as the durable variant (the design
+ * trusted an unauthenticated X-Region header, so anyone could take the lease), replay
+ * protection through a per-lease NonceGuard object, and `x-fl-unsafe: legacy-kv` on every
+ * response.
+ *
+ * Bindings: LEASE_KV (KV namespace), NONCES (Durable Object namespace → NonceGuard),
+ * LEASE_SECRETS, LEASE_TTL_MS (the design TTL, default 30000), KV_CACHE_TTL_MS (default
+ * 60000), KV_MIN_EXPIRATION_TTL_MS (KV's minimum, default 60000; time-scalable for CI).
+ */
+import type {
+  DurableObjectNamespace,
+  DurableObjectState,
+  ExecutionContext,
+  KVNamespace,
+} from './cf-types.ts';
+import {
+  DEFAULT_KV_CACHE_TTL_MS,
+  DEFAULT_KV_MIN_EXPIRATION_TTL_MS,
+  DEFAULT_LEASE_TTL_MS,
+  UNSAFE_HEADERS,
+} from './config.ts';
+import { type Backend, type BackendResult, handleLeaseRequest, internalError, jsonResponse } from './http.ts';
+import { LocationKv } from './kv-locations.ts';
+import { isStale, maybePrune, type NonceClaim, nonceEntries, nonceKey, PruneSchedule } from './nonces.ts';
+import { intVar, type LeaseResponse } from './protocol.ts';
+
+interface LegacyEnv {
+  LEASE_KV: KVNamespace;
+  NONCES: DurableObjectNamespace;
+  LEASE_SECRETS: unknown;
+  LEASE_TTL_MS?: string;
+  KV_CACHE_TTL_MS?: string;
+  KV_MIN_EXPIRATION_TTL_MS?: string;
+}
+
+console.warn('failover-lab: legacy-kv lease Worker loaded: KNOWN UNSAFE (can grant the lease twice)');
+
+/** Strongly consistent replay memory for a lease (KV could not provide it). */
+export class NonceGuard {
+  private readonly prune = new PruneSchedule();
+  constructor(private readonly ctx: DurableObjectState) {}
+
+  async fetch(request: Request): Promise<Response> {
+    const claim = (await request.json()) as NonceClaim;
+    const storage = this.ctx.storage;
+    const key = nonceKey(claim.nonce);
+    const seen = await storage.get([key]);
+    const nowMs = Date.now();
+    let verdict: 'ok' | 'replay' | 'stale' = 'ok';
+    if (seen.has(key)) verdict = 'replay';
+    else if (isStale(claim, nowMs)) verdict = 'stale';
+    else await storage.put(nonceEntries(claim));
+    await maybePrune(storage, this.prune, nowMs);
+    return jsonResponse(200, { verdict });
+  }
+}
+
+function legacyBackend(env: LegacyEnv): Backend {
+  const designTtlMs = intVar(env.LEASE_TTL_MS, DEFAULT_LEASE_TTL_MS, 'LEASE_TTL_MS');
+  // 0 disables the location cache (a strongly consistent KV), for experiments.
+  const cacheTtlMs = intVar(env.KV_CACHE_TTL_MS, DEFAULT_KV_CACHE_TTL_MS, 'KV_CACHE_TTL_MS', 0);
+  const minExpirationMs = intVar(
+    env.KV_MIN_EXPIRATION_TTL_MS,
+    DEFAULT_KV_MIN_EXPIRATION_TTL_MS,
+    'KV_MIN_EXPIRATION_TTL_MS',
+  );
+  // The design asks for designTtlMs; KV refuses anything under its minimum, so raise it.
+  const expirationMs = Math.max(designTtlMs, minExpirationMs);
+
+  return {
+    variant: 'legacy-kv',
+    async execute(request, auth): Promise<BackendResult> {
+      const guard = env.NONCES.get(env.NONCES.idFromName(request.lease));
+      const claim: NonceClaim = { nonce: auth.nonce, timestampMs: auth.timestampMs };
+      const res = await guard.fetch('https://nonce-guard/claim', {
+        method: 'POST',
+        body: JSON.stringify(claim),
+      });
+      if (!res.ok) throw new Error(`nonce guard answered ${res.status}: ${await res.text()}`);
+      const { verdict } = (await res.json()) as { verdict: 'ok' | 'replay' | 'stale' };
+      if (verdict !== 'ok') return { kind: verdict };
+
+      const kv = new LocationKv(env.LEASE_KV, { location: `loc-${auth.region}`, cacheTtlMs, expirationMs });
+      // The handbook's key layout: lease:${domain}:active-region
+      const key = `lease:${request.lease}:active-region`;
+      const region = auth.region;
+      const answer = (granted: boolean, holder: string | null, epoch: number, expiresAt: number | null) =>
+        ({
+          granted,
+          holder,
+          epoch,
+          ttlMs: expirationMs,
+          expiresAt,
+          serverTime: Date.now(),
+        }) satisfies LeaseResponse;
+
+      const current = await kv.get(key);
+      switch (request.op) {
+        case 'acquire': {
+          if (!current) {
+            const expiresAt = await kv.put(key, region);
+            const body = answer(true, region, 0, expiresAt);
+            body.epoch = body.serverTime; // the grant's timestamp: not a fencing token
+            return { kind: 'ok', body };
+          }
+          return { kind: 'ok', body: answer(false, current, 0, null) };
+        }
+        case 'renew': {
+          // Handbook: renew also when nobody holds it, and ignore the presented epoch.
+          if (current === region || current === null) {
+            const expiresAt = await kv.put(key, region);
+            const body = answer(true, region, 0, expiresAt);
+            body.epoch = body.serverTime;
+            return { kind: 'ok', body };
+          }
+          return { kind: 'ok', body: answer(false, current, 0, null) };
+        }
+        case 'release': {
+          if (current === region) {
+            await kv.delete(key);
+            return { kind: 'ok', body: { ...answer(false, null, 0, null), released: true } };
+          }
+          return { kind: 'ok', body: { ...answer(false, current, 0, null), released: false } };
+        }
+        case 'status': {
+          const { granted: _granted, ...status } = answer(false, current, 0, null);
+          return { kind: 'ok', body: status };
+        }
+      }
+    },
+  };
+}
+
+export default {
+  async fetch(request: Request, env: LegacyEnv, _ctx: ExecutionContext): Promise<Response> {
+    try {
+      return await handleLeaseRequest(request, env.LEASE_SECRETS, legacyBackend(env), UNSAFE_HEADERS);
+    } catch (err) {
+      const res = internalError(err, 'legacy-kv');
+      res.headers.set('x-fl-unsafe', 'legacy-kv');
+      return res;
+    }
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * The Lease Worker's HTTP contract (docs/engineering.md, "Lease Worker HTTP API"): request
+ * validation and response shapes, shared by both Worker variants and by the Node-side
+ * client. Pure and runtime-neutral (runs in workerd and in Node): no Node imports.
+ */
+
+export type LeaseOp = 'acquire' | 'renew' | 'release' | 'status';
+
+/** Path → the one method it accepts. Anything else is 404 (unknown path) or 405. */
+export const ROUTES: Readonly<Record<string, { op: LeaseOp; method: 'GET' | 'POST' }>> = {
+  '/acquire': { op: 'acquire', method: 'POST' },
+  '/renew': { op: 'renew', method: 'POST' },
+  '/release': { op: 'release', method: 'POST' },
+  '/status': { op: 'status', method: 'GET' },
+};
+
+/** Lease names become Durable Object names and KV keys: keep them short and printable. */
+export const LEASE_NAME_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Signed bodies are tiny; refusing big ones bounds the HMAC and JSON work per request. */
+export const MAX_BODY_BYTES = 4096;
+
+export interface LeaseRequest {
+  op: LeaseOp;
+  lease: string;
+  /** present for renew and release */
+  epoch?: number;
+}
+
+/** 200 body of acquire/renew/release; release adds `released`. */
+export interface LeaseResponse {
+  granted: boolean;
+  holder: string | null;
+  epoch: number;
+  ttlMs: number;
+  expiresAt: number | null;
+  serverTime: number;
+  released?: boolean;
+}
+
+/** 200 body of GET /status. */
+export interface LeaseStatusResponse {
+  holder: string | null;
+  epoch: number;
+  ttlMs: number;
+  expiresAt: number | null;
+  serverTime: number;
+}
+
+export interface ErrorResponse {
+  error: string;
+}
+
+export type ParseResult = { ok: true; request: LeaseRequest } | { ok: false; error: string };
+
+const ALLOWED_FIELDS: Record<LeaseOp, readonly string[]> = {
+  acquire: ['lease'],
+  renew: ['lease', 'epoch'],
+  release: ['lease', 'epoch'],
+  status: ['lease'],
+};
+
+function checkLease(value: unknown): string | null {
+  if (value === undefined) return 'missing field "lease"';
+  if (typeof value !== 'string') return '"lease" must be a string';
+  if (!LEASE_NAME_PATTERN.test(value)) return '"lease" must match [A-Za-z0-9._:-]{1,128}';
+  return null;
+}
+
+function checkEpoch(value: unknown): string | null {
+  if (value === undefined) return 'missing field "epoch"';
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    return '"epoch" must be a non-negative integer';
+  }
+  return null;
+}
+
+/**
+ * Validates a POST body (already authenticated). Strict: unknown fields are rejected so a
+ * client cannot believe it set something (e.g. "holder") that the Worker ignores.
+ */
+export function parsePostBody(op: Exclude<LeaseOp, 'status'>, body: string): ParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, error: 'body is not valid JSON' };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, error: 'body must be a JSON object' };
+  }
+  const fields = json as Record<string, unknown>;
+  const allowed = ALLOWED_FIELDS[op];
+  for (const key of Object.keys(fields)) {
+    if (!allowed.includes(key)) return { ok: false, error: `unknown field "${key}"` };
+  }
+  const leaseError = checkLease(fields['lease']);
+  if (leaseError) return { ok: false, error: leaseError };
+  const request: LeaseRequest = { op, lease: fields['lease'] as string };
+  if (op === 'renew' || op === 'release') {
+    const epochError = checkEpoch(fields['epoch']);
+    if (epochError) return { ok: false, error: epochError };
+    request.epoch = fields['epoch'] as number;
+  }
+  return { ok: true, request };
+}
+
+/** Validates GET /status: exactly one `lease` query parameter and an empty body. */
+export function parseStatusQuery(search: URLSearchParams, body: string): ParseResult {
+  if (body.length > 0) return { ok: false, error: 'GET /status takes no body' };
+  for (const key of search.keys()) {
+    if (key !== 'lease') return { ok: false, error: `unknown query parameter "${key}"` };
+  }
+  const values = search.getAll('lease');
+  if (values.length > 1) return { ok: false, error: 'query parameter "lease" given more than once' };
+  const leaseError = checkLease(values[0]);
+  if (leaseError) return { ok: false, error: leaseError };
+  return { ok: true, request: { op: 'status', lease: values[0] as string } };
+}
+
+/** Parses a non-negative integer Worker var (vars arrive as strings), or the default. */
+export function intVar(raw: unknown, fallback: number, name: string, min = 1): number {
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new Error(`Worker var ${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
