@@ -51,7 +51,16 @@ export interface ControllerConfig {
   witnessRoundTimeoutMs: number;
   /** min time between promotions after a demotion (anti-flapping hold-down) */
   promotionHoldDownMs: number;
+  /** (added) candidate: pause between acquire attempts; primary: retry delay after a failed renewal (default H/4) */
+  acquireRetryMs?: number;
+  /** (added) a lease request with no result after this long is abandoned and may be re-sent (default H/2) */
+  leaseRequestTimeoutMs?: number;
+  /** (added) a candidate that is not granted the lease within this long gives up (default T + H) */
+  candidateTimeoutMs?: number;
 }
+
+/** (added) Why a controller tried to become primary. */
+export type PromotionBasis = 'failover' | 'vacant-lease' | 'bootstrap' | 'operator';
 
 /** Inputs fed to step(). `nowMs` is the local monotonic clock when the input is delivered. */
 export type ControllerInput =
@@ -70,6 +79,10 @@ export type ControllerInput =
       epoch: number | null;
       ttlMs: number | null;
       error?: string;
+      /** (added, optional) Worker-clock expiry and Worker time of the reply: a lease whose
+       *  expiresAt <= serverTime is vacant even if `holder` still names the old holder. */
+      expiresAt?: number | null;
+      serverTime?: number | null;
     }
   | {
       type: 'witness-result';
@@ -80,7 +93,18 @@ export type ControllerInput =
       detail?: string;
     }
   | { type: 'peer-result'; nowMs: number; ok: boolean; detail?: string }
-  | { type: 'promote-result'; nowMs: number; epoch: number; ok: boolean; error?: string }
+  /**
+   * Outcome of a promote/extend/demote action at the resource. `action` (added, optional)
+   * defaults to 'promote'. A successful 'demote' result is what allows a pending release.
+   */
+  | {
+      type: 'promote-result';
+      nowMs: number;
+      epoch: number;
+      ok: boolean;
+      error?: string;
+      action?: 'promote' | 'extend' | 'demote';
+    }
   | { type: 'publish-result'; nowMs: number; epoch: number; ok: boolean; error?: string }
   /** operator approval for semi-automatic mode, or a manual command */
   | { type: 'operator'; nowMs: number; command: 'approve' | 'reject' | 'promote' | 'demote' }
@@ -89,7 +113,8 @@ export type ControllerInput =
 /** Side effects the caller must perform. Every effect carries the epoch it acts under. */
 export type ControllerAction =
   | { type: 'lease-acquire'; sentAtMs: number }
-  | { type: 'lease-renew'; epoch: number; sentAtMs: number }
+  /** `safeUntilMs` (added, on acting actions): end of the safe window L when emitted, local ms */
+  | { type: 'lease-renew'; epoch: number; sentAtMs: number; safeUntilMs?: number }
   | { type: 'lease-release'; epoch: number; sentAtMs: number }
   | { type: 'lease-status'; sentAtMs: number }
   | { type: 'witness-query'; round: number; target: RegionId }
@@ -98,10 +123,10 @@ export type ControllerAction =
    * Hand write authority to the local resource for `validityMs` (measured by the resource
    * from receipt on its own clock). Re-sent as 'extend' after each renewal.
    */
-  | { type: 'promote'; epoch: number; validityMs: number }
-  | { type: 'extend'; epoch: number; validityMs: number }
+  | { type: 'promote'; epoch: number; validityMs: number; safeUntilMs?: number }
+  | { type: 'extend'; epoch: number; validityMs: number; safeUntilMs?: number }
   | { type: 'demote'; epoch: number; reason: string }
-  | { type: 'publish'; epoch: number; activeRegion: RegionId }
+  | { type: 'publish'; epoch: number; activeRegion: RegionId; safeUntilMs?: number }
   | { type: 'await-approval'; epoch: number | null; reason: string }
   /** Everything the core tells the outside world for logs, metrics and histories. */
   | { type: 'event'; event: ControllerEvent };
@@ -116,6 +141,8 @@ export type ControllerEvent =
       unreachableVotes: number;
       quorum: number;
       approvedBy: 'automatic' | 'operator';
+      /** (added) which gate let this promotion through; see docs/controller.md */
+      basis?: PromotionBasis;
     }
   | { kind: 'witness'; witness: string; verdict: WitnessVerdict; detail?: string }
   | { kind: 'peer'; ok: boolean; consecutiveFailures: number }
@@ -146,6 +173,12 @@ export interface ControllerView {
   lastFailoverAtMs: number | null;
   awaitingApproval: boolean;
   demotionsTotal: number;
+  /** (added) sub-phase for humans, e.g. "standby/witness-round", "candidate/acquiring" */
+  phase?: string;
+  /** (added) L in ms, as configured */
+  safeWindowMs?: number;
+  /** (added) true once shutdown finished (demoted and, if possible, released) */
+  shutdownComplete?: boolean;
 }
 
 export interface StepResult<S> {

@@ -1,0 +1,293 @@
+/**
+ * Agent configuration from environment variables, validated with zod. Any bad value becomes
+ * one BadInputError naming the variable and what was expected (`env QUORUM: ...`), which the
+ * CLI prints as a single line and exits 2.
+ */
+import { z } from 'zod';
+import { BadInputError } from '../cli/errors.ts';
+import { defaultControllerConfig, validateControllerConfig } from '../controller/core.ts';
+import type { ControllerConfig } from '../controller/types.ts';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface AgentConfig {
+  controller: ControllerConfig;
+  initialRole: 'standby' | 'primary';
+  lease: { workerUrl: string; leaseName: string; secret: string; requestTimeoutMs: number };
+  witnesses: {
+    /** ids in the controller config are the "host:port" strings */
+    endpoints: (HostPort & { id: string })[];
+    zone: string;
+    transport: 'udp' | 'tcp';
+    queryTimeoutMs: number;
+    peerAppAddress: string;
+    tombstoneAddress: string;
+  };
+  peerProbe: { url: string; timeoutMs: number };
+  publish: {
+    apiUrls: string[];
+    apiKey: string | null;
+    serverId: string;
+    zone: string;
+    serviceName: string;
+    healthUrl: string | null;
+    selfAppAddress: string | null;
+    peerAppAddress: string;
+    ttlSeconds: number;
+    timeoutMs: number;
+  };
+  hooks: { webhookUrl: string | null; command: string | null; timeoutMs: number };
+  admin: HostPort;
+  eventsFile: string | null;
+  logLevel: string;
+}
+
+const intMs = (what = 'an integer number of milliseconds >= 1') =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected ${what}`)
+    .transform(Number)
+    .refine((n) => Number.isSafeInteger(n) && n >= 1, `expected ${what}`);
+const nonNegMs = z
+  .string()
+  .regex(/^\d+$/, 'expected an integer number of milliseconds >= 0')
+  .transform(Number);
+const fraction = z
+  .string()
+  .regex(/^\d*\.?\d+(e-?\d+)?$/i, 'expected a number such as 0.001')
+  .transform(Number)
+  .refine((n) => n >= 0 && n < 0.5, 'expected a number in [0, 0.5)');
+const httpUrl = z
+  .string()
+  .url('expected an http(s) URL')
+  .refine((u) => /^https?:\/\//.test(u), 'expected an http(s) URL');
+const regionId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'expected a region id like "a" or "eu-1"');
+const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'expected an IPv4 address');
+
+function hostPortList(defaultPort: number) {
+  return z.string().transform((s, ctx) => {
+    const out: (HostPort & { id: string })[] = [];
+    for (const raw of s.split(',').map((x) => x.trim())) {
+      if (!raw) continue;
+      const hp = parseHostPort(raw, defaultPort);
+      if (!hp) {
+        ctx.addIssue({ code: 'custom', message: `expected host:port entries, got "${raw}"` });
+        return z.NEVER;
+      }
+      out.push({ ...hp, id: `${hp.host}:${hp.port}` });
+    }
+    if (out.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of host:port' });
+      return z.NEVER;
+    }
+    return out;
+  });
+}
+
+export function parseHostPort(raw: string, defaultPort?: number): HostPort | null {
+  const m = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(raw.trim());
+  if (!m) return null;
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (port === undefined || !Number.isInteger(port) || port < 0 || port > 65_535) return null;
+  return { host: m[1]!, port };
+}
+
+/** Every variable the agent reads. Optional ones fall back to the core's derived defaults. */
+const envSchema = z.object({
+  REGION: regionId,
+  PEER_REGION: regionId,
+  CLOUDFLARE_WORKER_URL: httpUrl,
+  LEASE_SECRET: z.string().min(8, 'expected a shared secret of at least 8 characters'),
+  LEASE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a lease name of letters, digits, . _ -')
+    .default('primary'),
+  DNS_WITNESSES: hostPortList(53),
+  QUORUM: intMs('an integer >= 1').optional(),
+  UNKNOWN_WITNESS_POLICY: z.enum(['abstain', 'count-unreachable']).optional(),
+  MODE: z.enum(['automatic', 'semi-automatic', 'manual']).optional(),
+  INITIAL_ROLE: z.enum(['standby', 'primary']).default('standby'),
+  LEASE_TTL_MS: intMs().optional(),
+  HEARTBEAT_MS: intMs().optional(),
+  MAX_CLOCK_DRIFT_RATE: fraction.optional(),
+  MAX_PAUSE_MS: nonNegMs.optional(),
+  MAX_DELAY_MS: nonNegMs.optional(),
+  PEER_CHECK_INTERVAL_MS: intMs().optional(),
+  PEER_FAILURE_THRESHOLD: intMs('an integer >= 1').optional(),
+  LEASE_STATUS_POLL_MS: intMs().optional(),
+  WITNESS_ROUND_TIMEOUT_MS: intMs().optional(),
+  PROMOTION_HOLD_DOWN_MS: nonNegMs.optional(),
+  ACQUIRE_RETRY_MS: intMs().optional(),
+  LEASE_REQUEST_TIMEOUT_MS: intMs().optional(),
+  CANDIDATE_TIMEOUT_MS: intMs().optional(),
+  PEER_HEALTH_URL: httpUrl,
+  PEER_PROBE_TIMEOUT_MS: intMs().optional(),
+  ZONE: z
+    .string()
+    .regex(/^([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?$/, 'expected a DNS zone like app.example')
+    .default('app.example'),
+  DNS_TRANSPORT: z.enum(['udp', 'tcp']).default('udp'),
+  DNS_QUERY_TIMEOUT_MS: intMs().optional(),
+  APP_ADDR: ipv4.optional(),
+  PEER_APP_ADDR: ipv4,
+  TOMBSTONE_ADDR: ipv4,
+  PDNS_API_URLS: z.string().optional(),
+  PDNS_API_KEY: z.string().min(1).optional(),
+  PDNS_SERVER_ID: z.string().default('localhost'),
+  SVC_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'expected a single DNS label')
+    .default('svc'),
+  SVC_HEALTH_URL: httpUrl.optional(),
+  SVC_TTL_SECONDS: intMs('an integer number of seconds >= 1').default(5),
+  PDNS_TIMEOUT_MS: intMs().optional(),
+  PROMOTE_WEBHOOK_URL: httpUrl.optional(),
+  PROMOTE_COMMAND: z.string().min(1).optional(),
+  HOOK_TIMEOUT_MS: intMs().optional(),
+  ADMIN_ADDR: z
+    .string()
+    .refine(
+      (s) => parseHostPort(s) !== null,
+      'expected host:port, e.g. 127.0.0.1:9090 (port 0 = any free port)',
+    )
+    .default('127.0.0.1:0'),
+  EVENTS_FILE: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+/** Which env variable feeds which controller field, to name the variable in config problems. */
+const FIELD_ENV: [keyof ControllerConfig, string][] = [
+  ['witnessQuorum', 'QUORUM'],
+  ['leaseTtlMs', 'LEASE_TTL_MS'],
+  ['heartbeatMs', 'HEARTBEAT_MS'],
+  ['maxClockDriftRate', 'MAX_CLOCK_DRIFT_RATE'],
+  ['maxPauseMs', 'MAX_PAUSE_MS'],
+  ['maxDelayMs', 'MAX_DELAY_MS'],
+  ['peerCheckIntervalMs', 'PEER_CHECK_INTERVAL_MS'],
+  ['peerFailureThreshold', 'PEER_FAILURE_THRESHOLD'],
+  ['leaseStatusPollMs', 'LEASE_STATUS_POLL_MS'],
+  ['witnessRoundTimeoutMs', 'WITNESS_ROUND_TIMEOUT_MS'],
+  ['promotionHoldDownMs', 'PROMOTION_HOLD_DOWN_MS'],
+  ['acquireRetryMs', 'ACQUIRE_RETRY_MS'],
+  ['leaseRequestTimeoutMs', 'LEASE_REQUEST_TIMEOUT_MS'],
+  ['candidateTimeoutMs', 'CANDIDATE_TIMEOUT_MS'],
+  ['peerRegion', 'PEER_REGION'],
+  ['region', 'REGION'],
+];
+
+function envNameFor(problem: string): string {
+  if (/safe window L|heartbeatMs \+/.test(problem))
+    return 'LEASE_TTL_MS/HEARTBEAT_MS/MAX_PAUSE_MS/MAX_DELAY_MS';
+  for (const [field, env] of FIELD_ENV) if (problem.includes(field)) return env;
+  return 'controller config';
+}
+
+export function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
+  // Empty strings count as unset, as shells and compose files often produce them.
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const got = cleaned[name];
+    const message =
+      got === undefined ? 'required but not set' : `${issue.message} (got ${JSON.stringify(got)})`;
+    throw new BadInputError(message, `env ${name}`);
+  }
+  const e = parsed.data;
+  const witnessIds = e.DNS_WITNESSES.map((w) => w.id);
+  const controller = defaultControllerConfig({
+    region: e.REGION,
+    peerRegion: e.PEER_REGION,
+    witnesses: witnessIds,
+    ...(e.QUORUM !== undefined && { witnessQuorum: e.QUORUM }),
+    ...(e.UNKNOWN_WITNESS_POLICY !== undefined && { unknownWitnessPolicy: e.UNKNOWN_WITNESS_POLICY }),
+    ...(e.MODE !== undefined && { mode: e.MODE }),
+    ...(e.LEASE_TTL_MS !== undefined && { leaseTtlMs: e.LEASE_TTL_MS }),
+    ...(e.HEARTBEAT_MS !== undefined && { heartbeatMs: e.HEARTBEAT_MS }),
+    ...(e.MAX_CLOCK_DRIFT_RATE !== undefined && { maxClockDriftRate: e.MAX_CLOCK_DRIFT_RATE }),
+    ...(e.MAX_PAUSE_MS !== undefined && { maxPauseMs: e.MAX_PAUSE_MS }),
+    ...(e.MAX_DELAY_MS !== undefined && { maxDelayMs: e.MAX_DELAY_MS }),
+    ...(e.PEER_CHECK_INTERVAL_MS !== undefined && { peerCheckIntervalMs: e.PEER_CHECK_INTERVAL_MS }),
+    ...(e.PEER_FAILURE_THRESHOLD !== undefined && { peerFailureThreshold: e.PEER_FAILURE_THRESHOLD }),
+    ...(e.LEASE_STATUS_POLL_MS !== undefined && { leaseStatusPollMs: e.LEASE_STATUS_POLL_MS }),
+    ...(e.WITNESS_ROUND_TIMEOUT_MS !== undefined && { witnessRoundTimeoutMs: e.WITNESS_ROUND_TIMEOUT_MS }),
+    ...(e.PROMOTION_HOLD_DOWN_MS !== undefined && { promotionHoldDownMs: e.PROMOTION_HOLD_DOWN_MS }),
+    ...(e.ACQUIRE_RETRY_MS !== undefined && { acquireRetryMs: e.ACQUIRE_RETRY_MS }),
+    ...(e.LEASE_REQUEST_TIMEOUT_MS !== undefined && { leaseRequestTimeoutMs: e.LEASE_REQUEST_TIMEOUT_MS }),
+    ...(e.CANDIDATE_TIMEOUT_MS !== undefined && { candidateTimeoutMs: e.CANDIDATE_TIMEOUT_MS }),
+  });
+  const problems = validateControllerConfig(controller);
+  if (problems.length > 0) throw new BadInputError(problems[0]!, `env ${envNameFor(problems[0]!)}`);
+
+  const apiUrls = (e.PDNS_API_URLS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const u of apiUrls) {
+    if (!httpUrl.safeParse(u).success) {
+      throw new BadInputError(
+        `expected a comma-separated list of http(s) URLs (got ${JSON.stringify(u)})`,
+        'env PDNS_API_URLS',
+      );
+    }
+  }
+  if (apiUrls.length > 0) {
+    for (const [name, v] of [
+      ['PDNS_API_KEY', e.PDNS_API_KEY],
+      ['APP_ADDR', e.APP_ADDR],
+      ['SVC_HEALTH_URL', e.SVC_HEALTH_URL],
+    ] as const) {
+      if (v === undefined) throw new BadInputError('required when PDNS_API_URLS is set', `env ${name}`);
+    }
+  }
+  const zone = e.ZONE.replace(/\.$/, '');
+  const leaseRequestTimeoutMs = controller.leaseRequestTimeoutMs!;
+  return {
+    controller,
+    initialRole: e.INITIAL_ROLE,
+    lease: {
+      workerUrl: e.CLOUDFLARE_WORKER_URL.replace(/\/$/, ''),
+      leaseName: e.LEASE_NAME,
+      secret: e.LEASE_SECRET,
+      requestTimeoutMs: leaseRequestTimeoutMs,
+    },
+    witnesses: {
+      endpoints: e.DNS_WITNESSES,
+      zone,
+      transport: e.DNS_TRANSPORT,
+      // a query must answer inside the core's witness round, or it is counted unknown anyway
+      queryTimeoutMs: e.DNS_QUERY_TIMEOUT_MS ?? controller.witnessRoundTimeoutMs,
+      peerAppAddress: e.PEER_APP_ADDR,
+      tombstoneAddress: e.TOMBSTONE_ADDR,
+    },
+    peerProbe: {
+      url: e.PEER_HEALTH_URL,
+      timeoutMs: e.PEER_PROBE_TIMEOUT_MS ?? controller.peerCheckIntervalMs,
+    },
+    publish: {
+      apiUrls,
+      apiKey: e.PDNS_API_KEY ?? null,
+      serverId: e.PDNS_SERVER_ID,
+      zone,
+      serviceName: e.SVC_NAME,
+      healthUrl: e.SVC_HEALTH_URL ?? null,
+      selfAppAddress: e.APP_ADDR ?? null,
+      peerAppAddress: e.PEER_APP_ADDR,
+      ttlSeconds: e.SVC_TTL_SECONDS,
+      timeoutMs: e.PDNS_TIMEOUT_MS ?? Math.max(1, controller.heartbeatMs),
+    },
+    hooks: {
+      webhookUrl: e.PROMOTE_WEBHOOK_URL ?? null,
+      command: e.PROMOTE_COMMAND ?? null,
+      timeoutMs: e.HOOK_TIMEOUT_MS ?? Math.max(1, Math.round(controller.heartbeatMs / 2)),
+    },
+    admin: parseHostPort(e.ADMIN_ADDR)!,
+    eventsFile: e.EVENTS_FILE ?? null,
+    logLevel: e.LOG_LEVEL,
+  };
+}

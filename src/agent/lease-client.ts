@@ -1,0 +1,112 @@
+/**
+ * HTTP client for the lease Worker (API in docs/engineering.md). Every request is signed
+ * with the region's secret (src/worker/signing.ts) and bounded by a timeout. It never
+ * throws: transport problems, bad status codes and malformed replies become ok:false, so
+ * the runtime can always feed a lease-result back to the core.
+ */
+import { signRequest } from '../worker/signing.ts';
+
+export type LeaseOp = 'acquire' | 'renew' | 'release' | 'status';
+
+export interface LeaseReply {
+  ok: boolean;
+  granted: boolean;
+  holder: string | null;
+  epoch: number | null;
+  ttlMs: number | null;
+  expiresAt: number | null;
+  serverTime: number | null;
+  error?: string;
+}
+
+export interface LeaseClientOptions {
+  workerUrl: string;
+  region: string;
+  secret: string;
+  leaseName: string;
+  requestTimeoutMs: number;
+  /** wall clock for the signature timestamp (the Worker rejects > 30 s skew); injectable for tests */
+  wallClockMs?: () => number;
+}
+
+export class LeaseClient {
+  constructor(private readonly o: LeaseClientOptions) {}
+
+  async call(op: LeaseOp, epoch: number | null): Promise<LeaseReply> {
+    const isStatus = op === 'status';
+    const method = isStatus ? 'GET' : 'POST';
+    const pathWithQuery = isStatus ? `/status?lease=${encodeURIComponent(this.o.leaseName)}` : `/${op}`;
+    const body = isStatus
+      ? ''
+      : JSON.stringify(op === 'acquire' ? { lease: this.o.leaseName } : { lease: this.o.leaseName, epoch });
+    try {
+      const headers = await signRequest({
+        region: this.o.region,
+        secret: this.o.secret,
+        method,
+        pathWithQuery,
+        body,
+        timestampMs: (this.o.wallClockMs ?? Date.now)(),
+      });
+      const res = await fetch(this.o.workerUrl + pathWithQuery, {
+        method,
+        headers: isStatus ? headers : { ...headers, 'content-type': 'application/json' },
+        ...(isStatus ? {} : { body }),
+        signal: AbortSignal.timeout(this.o.requestTimeoutMs),
+      });
+      const text = await res.text();
+      if (res.status !== 200) return failure(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+      return parseReply(op, text);
+    } catch (err) {
+      return failure(describeError(err));
+    }
+  }
+}
+
+function failure(error: string): LeaseReply {
+  return {
+    ok: false,
+    granted: false,
+    holder: null,
+    epoch: null,
+    ttlMs: null,
+    expiresAt: null,
+    serverTime: null,
+    error,
+  };
+}
+
+function parseReply(op: LeaseOp, text: string): LeaseReply {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    return failure(`reply is not JSON: ${text.slice(0, 100)}`);
+  }
+  if (typeof j !== 'object' || j === null) return failure('reply is not a JSON object');
+  const o = j as Record<string, unknown>;
+  const holder = o.holder === null || typeof o.holder === 'string' ? (o.holder as string | null) : undefined;
+  const epoch = typeof o.epoch === 'number' && Number.isFinite(o.epoch) ? o.epoch : undefined;
+  if (holder === undefined || epoch === undefined) return failure('reply lacks holder/epoch');
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const granted = op === 'status' ? false : o.granted === true;
+  return {
+    ok: true,
+    granted,
+    holder,
+    epoch,
+    ttlMs: num(o.ttlMs),
+    expiresAt: num(o.expiresAt),
+    serverTime: num(o.serverTime),
+  };
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timeout';
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code) return `${err.message}: ${cause.code}`;
+    return err.message;
+  }
+  return String(err);
+}

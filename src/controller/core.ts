@@ -1,0 +1,922 @@
+/**
+ * The pure decision core of the failover controller (etcd-io/raft style):
+ *
+ *   let s = createControllerState(config, nowMs, opts)
+ *   loop: { state, actions, wakeAtMs } = step(s, input)   // input = tick | result | operator | shutdown
+ *
+ * No I/O, no clock, no randomness: the caller feeds its local monotonic time in every input,
+ * performs the returned actions in order, feeds their outcomes back as inputs, and delivers a
+ * tick no later than wakeAtMs. The state is plain JSON so simulator traces can hash it.
+ *
+ * Impossible states throw (`InvariantError`): the simulator turns a throw into a finding.
+ * The reasoning behind each rule is in docs/controller.md.
+ */
+import {
+  acquireRetryMsOf,
+  candidateTimeoutMsOf,
+  defaultControllerConfig,
+  failoverBoundMs,
+  leaseRequestTimeoutMsOf,
+  safeWindowMs,
+  validateControllerConfig,
+} from './config.ts';
+import type {
+  ControllerAction,
+  ControllerConfig,
+  ControllerEvent,
+  ControllerInput,
+  ControllerView,
+  PromotionBasis,
+  RegionId,
+  Role,
+  StepResult,
+  WitnessVerdict,
+} from './types.ts';
+
+export { defaultControllerConfig, failoverBoundMs, safeWindowMs, validateControllerConfig };
+
+/** Thrown when the core reaches a state its own rules forbid (a bug, never an input error). */
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(`controller invariant violated: ${message}`);
+    this.name = 'InvariantError';
+  }
+}
+
+export interface CreateOptions {
+  /**
+   * 'primary' marks the region configured as the initial primary. It never starts acting:
+   * it only gets first go at a lease that has never been held (epoch 0) — it acquires on
+   * the first such status poll and, in semi-automatic/manual mode, without approval.
+   * 'standby' (default) bootstraps only in automatic mode (semi-automatic: after approval),
+   * after two consecutive never-held polls. Either way the lease grant decides.
+   */
+  initialRole?: 'standby' | 'primary';
+}
+
+interface WitnessRound {
+  round: number;
+  startedAtMs: number;
+  deadlineMs: number;
+  /** answers received in this round, by witness id */
+  answers: Record<string, WitnessVerdict>;
+}
+
+interface Candidacy {
+  basis: PromotionBasis;
+  sinceMs: number;
+  awaitingApproval: boolean;
+  approvedBy: 'automatic' | 'operator';
+  /** set when acquiring starts (after approval, if any) */
+  deadlineMs: number | null;
+  peerFailures: number;
+  votes: Record<string, WitnessVerdict>;
+  unreachableVotes: number;
+  acquireInFlightSentAtMs: number | null;
+  nextAcquireAtMs: number;
+}
+
+/** Plain data (JSON-serialisable). Treat as opaque: read it through view(). */
+export interface ControllerState {
+  config: ControllerConfig;
+  /** L, computed once */
+  safeWindowMs: number;
+  nowMs: number;
+  role: Role;
+  preferredBootstrap: boolean;
+  highestEpochSeen: number;
+  /** highest epoch carried by any action emitted so far (actions never go below it) */
+  maxActionEpoch: number;
+  leaseHolder: RegionId | null;
+  // --- primary
+  heldEpoch: number | null;
+  safeUntilMs: number | null;
+  lastRenewalSentAtMs: number | null;
+  nextRenewAtMs: number | null;
+  renewInFlightSentAtMs: number | null;
+  promoteConfirmed: boolean;
+  publishConfirmed: boolean;
+  resourceFailures: number;
+  // --- observation (standby / candidate / fenced)
+  nextPeerProbeAtMs: number;
+  peerConsecutiveFailures: number;
+  peerProbeSeen: boolean;
+  nextStatusPollAtMs: number;
+  statusInFlightSentAtMs: number | null;
+  vacantPolls: number;
+  lastStatusEpoch: number | null;
+  witnessRoundSeq: number;
+  witnessRound: WitnessRound | null;
+  witnessVerdicts: Record<string, WitnessVerdict>;
+  candidacy: Candidacy | null;
+  /** release allowed once the resource confirms the demotion of this epoch */
+  pendingRelease: { epoch: number } | null;
+  holdDownUntilMs: number;
+  lastFailoverAtMs: number | null;
+  demotionsTotal: number;
+  shutdown: 'no' | 'demoting' | 'done';
+}
+
+export function createControllerState(
+  c: ControllerConfig,
+  nowMs: number,
+  opts: CreateOptions = {},
+): ControllerState {
+  const problems = validateControllerConfig(c);
+  if (problems.length > 0) throw new InvariantError(`bad controller config: ${problems.join('; ')}`);
+  if (!Number.isFinite(nowMs)) throw new InvariantError(`nowMs must be finite (got ${nowMs})`);
+  return {
+    config: { ...c, witnesses: [...c.witnesses] },
+    safeWindowMs: safeWindowMs(c),
+    nowMs,
+    role: 'standby',
+    preferredBootstrap: opts.initialRole === 'primary',
+    highestEpochSeen: 0,
+    maxActionEpoch: 0,
+    leaseHolder: null,
+    heldEpoch: null,
+    safeUntilMs: null,
+    lastRenewalSentAtMs: null,
+    nextRenewAtMs: null,
+    renewInFlightSentAtMs: null,
+    promoteConfirmed: false,
+    publishConfirmed: false,
+    resourceFailures: 0,
+    nextPeerProbeAtMs: nowMs,
+    peerConsecutiveFailures: 0,
+    peerProbeSeen: false,
+    nextStatusPollAtMs: nowMs,
+    statusInFlightSentAtMs: null,
+    vacantPolls: 0,
+    lastStatusEpoch: null,
+    witnessRoundSeq: 0,
+    witnessRound: null,
+    witnessVerdicts: {},
+    candidacy: null,
+    pendingRelease: null,
+    holdDownUntilMs: nowMs,
+    lastFailoverAtMs: null,
+    demotionsTotal: 0,
+    shutdown: 'no',
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// step
+
+export function step(s: ControllerState, input: ControllerInput): StepResult<ControllerState> {
+  if (!Number.isFinite(input.nowMs)) throw new InvariantError(`input.nowMs must be finite (${input.type})`);
+  if (input.nowMs < s.nowMs) {
+    throw new InvariantError(`local clock went backwards: ${input.nowMs} < ${s.nowMs} (${input.type})`);
+  }
+  const st: ControllerState = structuredClone(s);
+  st.nowMs = input.nowMs;
+  const acts: ControllerAction[] = [];
+
+  if (st.shutdown !== 'no') {
+    handleAfterShutdown(st, acts, input);
+  } else {
+    // Timers first: a late-delivered input must never let a primary act past its window.
+    runTimers(st, acts);
+    handleInput(st, acts, input);
+    if (st.shutdown === 'no') runTimers(st, acts);
+  }
+  checkState(st);
+  return { state: st, actions: acts, wakeAtMs: wakeAt(st) };
+}
+
+function handleAfterShutdown(st: ControllerState, acts: ControllerAction[], input: ControllerInput): void {
+  if (input.type === 'promote-result' && (input.action ?? 'promote') === 'demote') {
+    settlePendingRelease(st, acts, input.epoch, input.ok, input.error);
+    if (st.shutdown === 'demoting') st.shutdown = 'done';
+  } else if (input.type === 'lease-result') {
+    noteLeaseResult(acts, input);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// timers
+
+function runTimers(st: ControllerState, acts: ControllerAction[]): void {
+  const now = st.nowMs;
+  const c = st.config;
+  const reqTimeoutMs = leaseRequestTimeoutMsOf(c);
+
+  if (st.role === 'primary') {
+    if (st.safeUntilMs === null || now >= st.safeUntilMs) {
+      demote(st, acts, 'safe-window-elapsed', false);
+    } else {
+      if (st.renewInFlightSentAtMs !== null && now - st.renewInFlightSentAtMs >= reqTimeoutMs) {
+        st.renewInFlightSentAtMs = null; // abandoned; a late result is still honoured
+      }
+      if (st.renewInFlightSentAtMs === null && st.nextRenewAtMs !== null && now >= st.nextRenewAtMs) {
+        act(st, acts, { type: 'lease-renew', epoch: st.heldEpoch!, sentAtMs: now });
+        st.renewInFlightSentAtMs = now;
+      }
+    }
+  }
+  if (st.role === 'fenced' && now >= st.holdDownUntilMs) {
+    toStandby(st, acts, 'hold-down-elapsed', false);
+  }
+  if (st.role === 'standby' || st.role === 'candidate') {
+    if (now >= st.nextPeerProbeAtMs) {
+      acts.push({ type: 'peer-probe' });
+      st.nextPeerProbeAtMs = now + c.peerCheckIntervalMs;
+    }
+  }
+  if (st.role === 'standby' || st.role === 'fenced') {
+    if (st.statusInFlightSentAtMs !== null && now - st.statusInFlightSentAtMs >= reqTimeoutMs) {
+      st.statusInFlightSentAtMs = null;
+    }
+    if (st.statusInFlightSentAtMs === null && now >= st.nextStatusPollAtMs) {
+      acts.push({ type: 'lease-status', sentAtMs: now });
+      st.statusInFlightSentAtMs = now;
+      st.nextStatusPollAtMs = now + c.leaseStatusPollMs;
+    }
+  }
+  if (st.role === 'standby' && st.witnessRound && now >= st.witnessRound.deadlineMs) {
+    evaluateWitnessRound(st, acts, true);
+  }
+  if (st.role === 'candidate' && st.candidacy && !st.candidacy.awaitingApproval) {
+    const cand = st.candidacy;
+    if (cand.deadlineMs !== null && now >= cand.deadlineMs) {
+      toStandby(st, acts, 'lease-not-granted-in-time', true);
+      return;
+    }
+    if (cand.acquireInFlightSentAtMs !== null && now - cand.acquireInFlightSentAtMs >= reqTimeoutMs) {
+      cand.acquireInFlightSentAtMs = null;
+    }
+    if (cand.acquireInFlightSentAtMs === null && now >= cand.nextAcquireAtMs) {
+      acts.push({ type: 'lease-acquire', sentAtMs: now });
+      cand.acquireInFlightSentAtMs = now;
+    }
+  }
+}
+
+function wakeAt(st: ControllerState): number {
+  const now = st.nowMs;
+  const c = st.config;
+  if (st.shutdown !== 'no') return now + c.leaseTtlMs;
+  const reqTimeoutMs = leaseRequestTimeoutMsOf(c);
+  const deadlines: number[] = [];
+  const statusDeadline =
+    st.statusInFlightSentAtMs !== null ? st.statusInFlightSentAtMs + reqTimeoutMs : st.nextStatusPollAtMs;
+  switch (st.role) {
+    case 'primary':
+      deadlines.push(st.safeUntilMs!);
+      if (st.renewInFlightSentAtMs !== null) deadlines.push(st.renewInFlightSentAtMs + reqTimeoutMs);
+      else if (st.nextRenewAtMs !== null) deadlines.push(st.nextRenewAtMs);
+      break;
+    case 'fenced':
+      deadlines.push(st.holdDownUntilMs, statusDeadline);
+      break;
+    case 'standby':
+      deadlines.push(st.nextPeerProbeAtMs, statusDeadline);
+      if (st.witnessRound) deadlines.push(st.witnessRound.deadlineMs);
+      break;
+    case 'candidate': {
+      deadlines.push(st.nextPeerProbeAtMs);
+      const cand = st.candidacy!;
+      if (!cand.awaitingApproval) {
+        if (cand.deadlineMs !== null) deadlines.push(cand.deadlineMs);
+        deadlines.push(
+          cand.acquireInFlightSentAtMs !== null
+            ? cand.acquireInFlightSentAtMs + reqTimeoutMs
+            : cand.nextAcquireAtMs,
+        );
+      }
+      break;
+    }
+  }
+  return Math.max(Math.min(...deadlines), now + 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// inputs
+
+function handleInput(st: ControllerState, acts: ControllerAction[], input: ControllerInput): void {
+  switch (input.type) {
+    case 'tick':
+      return;
+    case 'peer-result':
+      onPeerResult(st, acts, input.ok);
+      return;
+    case 'witness-result':
+      onWitnessResult(st, acts, input);
+      return;
+    case 'lease-result':
+      onLeaseResult(st, acts, input);
+      return;
+    case 'promote-result':
+      onPromoteResult(st, acts, input);
+      return;
+    case 'publish-result':
+      if (st.role === 'primary' && input.epoch === st.heldEpoch) {
+        st.publishConfirmed = input.ok;
+        if (!input.ok)
+          log(acts, 'warn', `publish for epoch ${input.epoch} failed: ${input.error ?? 'unknown'}`);
+      }
+      return;
+    case 'operator':
+      onOperator(st, acts, input.command);
+      return;
+    case 'shutdown':
+      onShutdown(st, acts);
+      return;
+  }
+}
+
+function onPeerResult(st: ControllerState, acts: ControllerAction[], ok: boolean): void {
+  st.peerProbeSeen = true;
+  st.peerConsecutiveFailures = ok ? 0 : st.peerConsecutiveFailures + 1;
+  acts.push(event({ kind: 'peer', ok, consecutiveFailures: st.peerConsecutiveFailures }));
+  const c = st.config;
+  if (st.role === 'standby') {
+    if (ok && st.witnessRound) {
+      st.witnessRound = null;
+      log(acts, 'info', 'peer recovered during the witness round; round abandoned');
+    }
+    if (
+      !ok &&
+      st.peerConsecutiveFailures >= c.peerFailureThreshold &&
+      !st.witnessRound &&
+      c.mode !== 'manual' &&
+      st.nowMs >= st.holdDownUntilMs
+    ) {
+      st.witnessRoundSeq += 1;
+      st.witnessRound = {
+        round: st.witnessRoundSeq,
+        startedAtMs: st.nowMs,
+        deadlineMs: st.nowMs + c.witnessRoundTimeoutMs,
+        answers: {},
+      };
+      acts.push({ type: 'witness-query', round: st.witnessRoundSeq, target: c.peerRegion });
+    }
+  } else if (st.role === 'candidate' && ok && st.candidacy?.basis === 'failover') {
+    // The failure evidence is gone: the peer answers again.
+    toStandby(st, acts, 'peer-recovered', false);
+  }
+}
+
+function onWitnessResult(
+  st: ControllerState,
+  acts: ControllerAction[],
+  input: Extract<ControllerInput, { type: 'witness-result' }>,
+): void {
+  if (!st.config.witnesses.includes(input.witness)) {
+    log(acts, 'warn', `result from unknown witness ${JSON.stringify(input.witness)} ignored`);
+    return;
+  }
+  acts.push(
+    event(
+      input.detail === undefined
+        ? { kind: 'witness', witness: input.witness, verdict: input.verdict }
+        : { kind: 'witness', witness: input.witness, verdict: input.verdict, detail: input.detail },
+    ),
+  );
+  st.witnessVerdicts[input.witness] = input.verdict;
+  const round = st.witnessRound;
+  if (st.role !== 'standby' || !round || round.round !== input.round) return; // stale round
+  if (round.answers[input.witness] !== undefined) return; // first answer counts
+  round.answers[input.witness] = input.verdict;
+  evaluateWitnessRound(st, acts, false);
+}
+
+/** Counts votes; decides as soon as the outcome cannot change, or at the round deadline. */
+function evaluateWitnessRound(st: ControllerState, acts: ControllerAction[], final: boolean): void {
+  const round = st.witnessRound!;
+  const c = st.config;
+  let unreachable = 0;
+  let pending = 0;
+  const votes: Record<string, WitnessVerdict> = {};
+  for (const w of c.witnesses) {
+    const v = round.answers[w];
+    if (v === undefined) {
+      pending += 1;
+      votes[w] = 'unknown';
+      continue;
+    }
+    votes[w] = v;
+    if (v === 'unreachable' || (v === 'unknown' && c.unknownWitnessPolicy === 'count-unreachable')) {
+      unreachable += 1;
+    }
+  }
+  if (final && c.unknownWitnessPolicy === 'count-unreachable') {
+    // legacy behaviour: a witness that never answered counts as "cannot reach the peer"
+    unreachable += pending;
+    pending = 0;
+  }
+  if (final) {
+    for (const w of c.witnesses) if (round.answers[w] === undefined) st.witnessVerdicts[w] = 'unknown';
+  }
+  if (unreachable >= c.witnessQuorum) {
+    st.witnessRound = null;
+    startCandidacy(st, acts, 'failover', 'automatic', {
+      peerFailures: st.peerConsecutiveFailures,
+      votes,
+      unreachableVotes: unreachable,
+    });
+    return;
+  }
+  if (final || unreachable + pending < c.witnessQuorum) {
+    st.witnessRound = null;
+    // Require fresh evidence (N more failed probes) before asking the witnesses again.
+    st.peerConsecutiveFailures = 0;
+    log(
+      acts,
+      'info',
+      `witness round ${round.round}: ${unreachable}/${c.witnessQuorum} unreachable votes — no quorum, staying standby`,
+    );
+  }
+}
+
+function onLeaseResult(
+  st: ControllerState,
+  acts: ControllerAction[],
+  r: Extract<ControllerInput, { type: 'lease-result' }>,
+): void {
+  noteLeaseResult(acts, r);
+  if (!Number.isFinite(r.sentAtMs) || r.sentAtMs > st.nowMs) {
+    // A reply to a request "sent in the future" would stretch the safe window: caller bug.
+    log(acts, 'error', `lease ${r.op} result with sentAtMs ${r.sentAtMs} after now ${st.nowMs} ignored`);
+    return;
+  }
+  const c = st.config;
+  const L = st.safeWindowMs;
+  switch (r.op) {
+    case 'status': {
+      if (st.statusInFlightSentAtMs === r.sentAtMs) st.statusInFlightSentAtMs = null;
+      if (!r.ok) return;
+      st.leaseHolder = r.holder;
+      observeEpoch(st, acts, r.epoch);
+      const vacant =
+        r.holder === null ||
+        (r.expiresAt !== undefined &&
+          r.expiresAt !== null &&
+          r.serverTime !== undefined &&
+          r.serverTime !== null &&
+          r.expiresAt <= r.serverTime);
+      st.vacantPolls = vacant ? st.vacantPolls + 1 : 0;
+      st.lastStatusEpoch = r.epoch;
+      if (vacant) maybeFillVacancy(st, acts);
+      return;
+    }
+    case 'acquire': {
+      const cand = st.candidacy;
+      if (cand && cand.acquireInFlightSentAtMs === r.sentAtMs) {
+        cand.acquireInFlightSentAtMs = null;
+        cand.nextAcquireAtMs = st.nowMs + acquireRetryMsOf(c);
+      }
+      if (r.ok && r.granted && r.epoch !== null) {
+        const usable =
+          st.role === 'candidate' &&
+          cand !== null &&
+          !cand.awaitingApproval &&
+          r.epoch > st.highestEpochSeen &&
+          (r.holder === null || r.holder === c.region) &&
+          st.nowMs < r.sentAtMs + L;
+        if (usable) {
+          becomePrimary(st, acts, r.epoch, r.sentAtMs);
+          return;
+        }
+        // Not acted on: it expires at the Worker by itself. Releasing it could end the
+        // lease before an older write window of ours has closed, so we never do.
+        log(acts, 'warn', `lease grant epoch ${r.epoch} not used (role ${st.role}); it will expire`);
+        observeEpoch(st, acts, r.epoch);
+        return;
+      }
+      if (r.ok) {
+        st.leaseHolder = r.holder;
+        observeEpoch(st, acts, r.epoch);
+        if (
+          st.role === 'candidate' &&
+          cand &&
+          (cand.basis === 'vacant-lease' || cand.basis === 'bootstrap') &&
+          r.holder !== null &&
+          r.holder !== c.region
+        ) {
+          toStandby(st, acts, `lease taken by ${r.holder}`, false);
+        }
+      }
+      return;
+    }
+    case 'renew': {
+      if (st.renewInFlightSentAtMs === r.sentAtMs) st.renewInFlightSentAtMs = null;
+      if (st.role !== 'primary') {
+        if (r.ok) observeEpoch(st, acts, r.epoch);
+        return;
+      }
+      if (!r.ok) {
+        // transport failure: retry soon while the window lasts
+        st.nextRenewAtMs = st.nowMs + acquireRetryMsOf(c);
+        return;
+      }
+      if (!r.granted) {
+        observeEpoch(st, acts, r.epoch);
+        if (st.role === 'primary') demote(st, acts, 'renewal-refused', false);
+        return;
+      }
+      if (r.epoch !== st.heldEpoch) {
+        observeEpoch(st, acts, r.epoch);
+        if (st.role === 'primary') demote(st, acts, `renewal-epoch-mismatch (${r.epoch})`, false);
+        return;
+      }
+      if (r.sentAtMs + L <= st.nowMs) return; // too late to extend anything
+      if (r.sentAtMs >= (st.lastRenewalSentAtMs ?? Number.NEGATIVE_INFINITY)) {
+        st.lastRenewalSentAtMs = r.sentAtMs;
+        st.safeUntilMs = Math.max(st.safeUntilMs ?? 0, r.sentAtMs + L);
+        st.nextRenewAtMs = r.sentAtMs + c.heartbeatMs;
+      }
+      handAuthority(st, acts);
+      return;
+    }
+    case 'release':
+      return;
+  }
+}
+
+/** The lease event every lease result produces, before any decision. */
+function noteLeaseResult(
+  acts: ControllerAction[],
+  r: Extract<ControllerInput, { type: 'lease-result' }>,
+): void {
+  const ev: ControllerEvent = { kind: 'lease', op: r.op, ok: r.ok, epoch: r.epoch, holder: r.holder };
+  if (r.error !== undefined) ev.error = r.error;
+  acts.push(event(ev));
+  if (r.op === 'release' && r.ok) log(acts, 'info', `lease released (epoch ${r.epoch})`);
+}
+
+/** Records an epoch reported by the Worker; a primary that sees a higher one demotes at once. */
+function observeEpoch(st: ControllerState, acts: ControllerAction[], epoch: number | null): void {
+  if (epoch === null || !Number.isFinite(epoch) || epoch <= st.highestEpochSeen) return;
+  if (st.role === 'primary') demote(st, acts, `higher-epoch-seen (${epoch})`, false);
+  st.highestEpochSeen = epoch;
+}
+
+function onPromoteResult(
+  st: ControllerState,
+  acts: ControllerAction[],
+  r: Extract<ControllerInput, { type: 'promote-result' }>,
+): void {
+  const action = r.action ?? 'promote';
+  if (action === 'demote') {
+    settlePendingRelease(st, acts, r.epoch, r.ok, r.error);
+    return;
+  }
+  if (st.role !== 'primary' || r.epoch !== st.heldEpoch) return;
+  if (r.ok) {
+    st.resourceFailures = 0;
+    if (action === 'promote') st.promoteConfirmed = true;
+    return;
+  }
+  st.resourceFailures += 1;
+  if (action === 'promote') st.promoteConfirmed = false;
+  log(acts, 'warn', `${action} of epoch ${r.epoch} failed at the resource: ${r.error ?? 'unknown'}`);
+  if (st.resourceFailures >= st.config.peerFailureThreshold) {
+    // The local resource cannot take authority: step down so the lease can move on.
+    demote(st, acts, 'resource-failed', false);
+  }
+}
+
+function settlePendingRelease(
+  st: ControllerState,
+  acts: ControllerAction[],
+  epoch: number,
+  ok: boolean,
+  error: string | undefined,
+): void {
+  if (!st.pendingRelease || st.pendingRelease.epoch !== epoch) return;
+  st.pendingRelease = null;
+  if (ok) {
+    // The resource confirmed it dropped authority: freeing the lease early is now safe.
+    pushEpochAction(st, acts, { type: 'lease-release', epoch, sentAtMs: st.nowMs });
+  } else {
+    log(acts, 'warn', `demote of epoch ${epoch} not confirmed (${error ?? 'unknown'}); lease left to expire`);
+  }
+}
+
+function onOperator(
+  st: ControllerState,
+  acts: ControllerAction[],
+  command: 'approve' | 'reject' | 'promote' | 'demote',
+): void {
+  const cand = st.candidacy;
+  switch (command) {
+    case 'approve':
+    case 'promote':
+      if (st.role === 'candidate' && cand?.awaitingApproval) {
+        cand.approvedBy = 'operator';
+        beginAcquiring(st, cand);
+        return;
+      }
+      if (command === 'promote' && (st.role === 'standby' || st.role === 'fenced')) {
+        st.witnessRound = null;
+        startCandidacy(st, acts, 'operator', 'operator', {
+          peerFailures: st.peerConsecutiveFailures,
+          votes: { ...st.witnessVerdicts },
+          unreachableVotes: 0,
+        });
+        return;
+      }
+      log(acts, 'info', `operator ${command} ignored in role ${st.role}`);
+      return;
+    case 'reject':
+      if (st.role === 'candidate' && cand?.awaitingApproval) {
+        toStandby(st, acts, 'operator-rejected', true);
+        return;
+      }
+      log(acts, 'info', `operator reject ignored in role ${st.role}`);
+      return;
+    case 'demote':
+      if (st.role === 'primary') demote(st, acts, 'operator-demote', true);
+      else if (st.role === 'candidate') toStandby(st, acts, 'operator-demote', true);
+      else log(acts, 'info', `operator demote ignored in role ${st.role}`);
+      return;
+  }
+}
+
+function onShutdown(st: ControllerState, acts: ControllerAction[]): void {
+  if (st.role === 'primary') {
+    demote(st, acts, 'shutdown', true);
+    st.shutdown = st.pendingRelease ? 'demoting' : 'done';
+    return;
+  }
+  if (st.role !== 'fenced') setRole(st, acts, 'fenced', 'shutdown', null);
+  st.candidacy = null;
+  st.witnessRound = null;
+  st.shutdown = st.pendingRelease ? 'demoting' : 'done';
+}
+
+// ---------------------------------------------------------------------------------------
+// transitions
+
+function maybeFillVacancy(st: ControllerState, acts: ControllerAction[]): void {
+  const c = st.config;
+  if (st.role !== 'standby' || st.witnessRound || st.nowMs < st.holdDownUntilMs) return;
+  const neverHeld = st.lastStatusEpoch === 0;
+  if (neverHeld) {
+    const allowed = st.preferredBootstrap || c.mode !== 'manual';
+    const pollsNeeded = st.preferredBootstrap ? 1 : 2;
+    if (allowed && st.vacantPolls >= pollsNeeded) {
+      startCandidacy(st, acts, 'bootstrap', 'automatic', { peerFailures: 0, votes: {}, unreachableVotes: 0 });
+    }
+    return;
+  }
+  // Held before, vacant now, and the peer answers our probes: the peer is alive but not
+  // primary (e.g. it demoted itself during a Worker outage). Nobody acts, so fill the gap.
+  // A failing peer goes through the failover gates instead.
+  if (c.mode === 'manual') return;
+  if (st.vacantPolls >= 2 && st.peerProbeSeen && st.peerConsecutiveFailures === 0) {
+    startCandidacy(st, acts, 'vacant-lease', 'automatic', {
+      peerFailures: 0,
+      votes: {},
+      unreachableVotes: 0,
+    });
+  }
+}
+
+function startCandidacy(
+  st: ControllerState,
+  acts: ControllerAction[],
+  basis: PromotionBasis,
+  approvedBy: 'automatic' | 'operator',
+  evidence: { peerFailures: number; votes: Record<string, WitnessVerdict>; unreachableVotes: number },
+): void {
+  const c = st.config;
+  const needsApproval =
+    c.mode === 'semi-automatic' &&
+    approvedBy === 'automatic' &&
+    !(basis === 'bootstrap' && st.preferredBootstrap);
+  const cand: Candidacy = {
+    basis,
+    sinceMs: st.nowMs,
+    awaitingApproval: needsApproval,
+    approvedBy,
+    deadlineMs: null,
+    peerFailures: evidence.peerFailures,
+    votes: evidence.votes,
+    unreachableVotes: evidence.unreachableVotes,
+    acquireInFlightSentAtMs: null,
+    nextAcquireAtMs: st.nowMs,
+  };
+  const reason =
+    basis === 'failover'
+      ? `peer failed ${evidence.peerFailures} checks; ${evidence.unreachableVotes}/${c.witnessQuorum} witnesses say unreachable`
+      : basis === 'operator'
+        ? 'operator-promote'
+        : basis === 'bootstrap'
+          ? 'lease never held (bootstrap)'
+          : 'lease vacant while peer is up';
+  setRole(st, acts, 'candidate', reason, null);
+  st.candidacy = cand;
+  // A release still waiting for a demote confirmation is dropped: that lease just expires,
+  // and a late confirmation can never release anything under a newer epoch.
+  st.pendingRelease = null;
+  if (needsApproval) {
+    acts.push({ type: 'await-approval', epoch: null, reason });
+  } else {
+    beginAcquiring(st, cand);
+  }
+}
+
+function beginAcquiring(st: ControllerState, cand: Candidacy): void {
+  cand.awaitingApproval = false;
+  cand.deadlineMs = st.nowMs + candidateTimeoutMsOf(st.config);
+  cand.nextAcquireAtMs = st.nowMs;
+}
+
+function becomePrimary(st: ControllerState, acts: ControllerAction[], epoch: number, sentAtMs: number): void {
+  const cand = st.candidacy!;
+  const c = st.config;
+  acts.push(
+    event({
+      kind: 'promotion-evidence',
+      epoch,
+      peerFailures: cand.peerFailures,
+      votes: cand.votes,
+      unreachableVotes: cand.unreachableVotes,
+      quorum: c.witnessQuorum,
+      approvedBy: cand.approvedBy,
+      basis: cand.basis,
+    }),
+  );
+  st.highestEpochSeen = epoch;
+  st.heldEpoch = epoch;
+  setRole(st, acts, 'primary', `lease-granted (${cand.basis})`, epoch);
+  st.candidacy = null;
+  st.witnessRound = null;
+  st.leaseHolder = c.region;
+  st.safeUntilMs = sentAtMs + st.safeWindowMs;
+  st.lastRenewalSentAtMs = sentAtMs;
+  st.nextRenewAtMs = sentAtMs + c.heartbeatMs;
+  st.renewInFlightSentAtMs = null;
+  st.promoteConfirmed = false;
+  st.publishConfirmed = false;
+  st.resourceFailures = 0;
+  st.lastFailoverAtMs = st.nowMs;
+  handAuthority(st, acts);
+}
+
+/**
+ * Hands (or re-hands) write authority to the resource for what remains of L. The resource
+ * counts validityMs from receipt on its own clock; docs/controller.md shows why its window
+ * then ends no later than the Worker could re-grant the lease.
+ */
+function handAuthority(st: ControllerState, acts: ControllerAction[]): void {
+  const epoch = st.heldEpoch!;
+  const validityMs = Math.floor(st.safeUntilMs! - st.nowMs);
+  if (validityMs <= 0) return;
+  act(st, acts, { type: st.promoteConfirmed ? 'extend' : 'promote', epoch, validityMs });
+  if (!st.publishConfirmed) act(st, acts, { type: 'publish', epoch, activeRegion: st.config.region });
+}
+
+/** primary → fenced. `release`: free the lease once the resource confirms the demotion. */
+function demote(st: ControllerState, acts: ControllerAction[], reason: string, release: boolean): void {
+  if (st.role !== 'primary' || st.heldEpoch === null) throw new InvariantError(`demote from ${st.role}`);
+  const epoch = st.heldEpoch;
+  setRole(st, acts, 'fenced', reason, epoch);
+  pushEpochAction(st, acts, { type: 'demote', epoch, reason });
+  st.demotionsTotal += 1;
+  st.heldEpoch = null;
+  st.safeUntilMs = null;
+  st.lastRenewalSentAtMs = null;
+  st.nextRenewAtMs = null;
+  st.renewInFlightSentAtMs = null;
+  st.promoteConfirmed = false;
+  st.publishConfirmed = false;
+  st.resourceFailures = 0;
+  st.pendingRelease = release ? { epoch } : null;
+  st.holdDownUntilMs = st.nowMs + st.config.promotionHoldDownMs;
+  st.nextStatusPollAtMs = st.nowMs;
+  st.statusInFlightSentAtMs = null;
+  resetObservation(st);
+}
+
+/** candidate/fenced → standby. `holdDown`: a failed attempt also starts the hold-down. */
+function toStandby(st: ControllerState, acts: ControllerAction[], reason: string, holdDown: boolean): void {
+  setRole(st, acts, 'standby', reason, null);
+  st.candidacy = null;
+  st.witnessRound = null;
+  st.pendingRelease = null;
+  if (holdDown) st.holdDownUntilMs = Math.max(st.holdDownUntilMs, st.nowMs + st.config.promotionHoldDownMs);
+  st.nextPeerProbeAtMs = Math.max(
+    st.nowMs,
+    Math.min(st.nextPeerProbeAtMs, st.nowMs + st.config.peerCheckIntervalMs),
+  );
+  st.nextStatusPollAtMs = Math.min(st.nextStatusPollAtMs, st.nowMs + st.config.leaseStatusPollMs);
+  resetObservation(st);
+}
+
+function resetObservation(st: ControllerState): void {
+  st.peerConsecutiveFailures = 0;
+  st.peerProbeSeen = false;
+  st.vacantPolls = 0;
+}
+
+function setRole(
+  st: ControllerState,
+  acts: ControllerAction[],
+  to: Role,
+  reason: string,
+  epoch: number | null,
+) {
+  if (st.role === to) throw new InvariantError(`transition ${to} -> ${to}`);
+  acts.push(event({ kind: 'role', from: st.role, to, reason, epoch }));
+  st.role = to;
+}
+
+// ---------------------------------------------------------------------------------------
+// action emission with the safety assertions
+
+type ActingAction = Extract<ControllerAction, { type: 'promote' | 'extend' | 'publish' | 'lease-renew' }>;
+
+/** Acts as primary: only while holding the highest epoch seen and inside the safe window. */
+function act(st: ControllerState, acts: ControllerAction[], a: ActingAction): void {
+  if (st.role !== 'primary') throw new InvariantError(`${a.type} while ${st.role}`);
+  if (st.heldEpoch === null || a.epoch !== st.heldEpoch) {
+    throw new InvariantError(`${a.type} with epoch ${a.epoch} but holding ${st.heldEpoch}`);
+  }
+  if (st.heldEpoch !== st.highestEpochSeen) {
+    throw new InvariantError(`acting with epoch ${st.heldEpoch} after seeing ${st.highestEpochSeen}`);
+  }
+  if (st.safeUntilMs === null || st.nowMs >= st.safeUntilMs) {
+    throw new InvariantError(`${a.type} at ${st.nowMs} outside the safe window (until ${st.safeUntilMs})`);
+  }
+  if ((a.type === 'promote' || a.type === 'extend') && st.nowMs + a.validityMs > st.safeUntilMs) {
+    throw new InvariantError(`${a.type} validity ${a.validityMs} ms outlives the safe window`);
+  }
+  // Recorded on the action so histories can check each act against the window it relied on.
+  pushEpochAction(st, acts, { ...a, safeUntilMs: st.safeUntilMs });
+}
+
+function pushEpochAction(
+  st: ControllerState,
+  acts: ControllerAction[],
+  a: Extract<ControllerAction, { epoch: number }>,
+): void {
+  if (a.epoch < st.maxActionEpoch) {
+    throw new InvariantError(
+      `${a.type} with epoch ${a.epoch} below earlier action epoch ${st.maxActionEpoch}`,
+    );
+  }
+  st.maxActionEpoch = a.epoch;
+  acts.push(a);
+}
+
+function checkState(st: ControllerState): void {
+  if ((st.role === 'primary') !== (st.heldEpoch !== null)) {
+    throw new InvariantError(`role ${st.role} with held epoch ${st.heldEpoch}`);
+  }
+  if ((st.role === 'candidate') !== (st.candidacy !== null)) {
+    throw new InvariantError(`role ${st.role} with candidacy ${st.candidacy !== null}`);
+  }
+  if (st.role === 'primary') {
+    if (st.safeUntilMs === null || st.lastRenewalSentAtMs === null)
+      throw new InvariantError('primary without window');
+    if (st.safeUntilMs > st.lastRenewalSentAtMs + st.safeWindowMs) {
+      throw new InvariantError('safe window extends past last renewal send + L');
+    }
+    if (st.nowMs >= st.safeUntilMs) throw new InvariantError('primary past its safe window');
+  }
+  if (st.maxActionEpoch > st.highestEpochSeen) throw new InvariantError('acted with an epoch never seen');
+  if (st.witnessRound && st.role !== 'standby') throw new InvariantError(`witness round open in ${st.role}`);
+}
+
+function event(e: ControllerEvent): ControllerAction {
+  return { type: 'event', event: e };
+}
+
+function log(acts: ControllerAction[], level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+  acts.push(event({ kind: 'log', level, message }));
+}
+
+// ---------------------------------------------------------------------------------------
+// view
+
+export function view(s: ControllerState): ControllerView {
+  let phase: string = s.role;
+  if (s.shutdown !== 'no') phase = `shutdown/${s.shutdown}`;
+  else if (s.role === 'standby' && s.witnessRound) phase = 'standby/witness-round';
+  else if (s.role === 'standby' && s.nowMs < s.holdDownUntilMs) phase = 'standby/hold-down';
+  else if (s.role === 'candidate' && s.candidacy) {
+    phase = s.candidacy.awaitingApproval
+      ? 'candidate/awaiting-approval'
+      : `candidate/acquiring (${s.candidacy.basis})`;
+  } else if (s.role === 'fenced') phase = 'fenced/hold-down';
+  return {
+    region: s.config.region,
+    role: s.role,
+    highestEpochSeen: s.highestEpochSeen,
+    heldEpoch: s.heldEpoch,
+    safeUntilMs: s.safeUntilMs,
+    leaseHolder: s.role === 'primary' ? s.config.region : s.leaseHolder,
+    witnessVerdicts: { ...s.witnessVerdicts },
+    peerConsecutiveFailures: s.peerConsecutiveFailures,
+    lastFailoverAtMs: s.lastFailoverAtMs,
+    awaitingApproval: s.candidacy?.awaitingApproval ?? false,
+    demotionsTotal: s.demotionsTotal,
+    phase,
+    safeWindowMs: s.safeWindowMs,
+    shutdownComplete: s.shutdown === 'done',
+  };
+}
