@@ -50,6 +50,8 @@ export interface MetaEvent extends Base {
     /** documented liveness bound: DR primary within this long after the primary is lost */
     failoverBoundMs: number;
     maxClockDriftRate: number;
+    /** (added) anti-flapping hold-down after a demotion, controller local ms */
+    promotionHoldDownMs?: number;
   };
   /** true when every fault of the schedule stays inside the documented assumptions */
   withinAssumptions: boolean;
@@ -123,6 +125,8 @@ export interface PromotionEvidenceEvent extends Base {
   quorum: number;
   leaseGranted: boolean;
   approvedBy?: 'automatic' | 'operator';
+  /** (added) which gate let the promotion through: 'failover' needs a witness quorum; 'bootstrap' and 'vacant-lease' need only the lease */
+  basis?: 'failover' | 'vacant-lease' | 'bootstrap' | 'operator';
 }
 
 export interface WitnessEvent extends Base {
@@ -187,6 +191,10 @@ export interface FaultEvent extends Base {
   /** did the executor confirm the fault took effect / was reverted? null = not checkable */
   verified: boolean | null;
   detail?: string;
+  /** (added) link ids the fault acted on, resolved from the target selector(s) */
+  links?: string[];
+  /** (added) components the fault acted on (crash/pause/clock/witness faults) */
+  components?: string[];
 }
 
 export interface ProcessEvent extends Base {
@@ -195,6 +203,8 @@ export interface ProcessEvent extends Base {
   op: 'start' | 'exit' | 'pause' | 'resume' | 'crash' | 'restart';
   pid?: number;
   detail?: string;
+  /** (added) set when the component failed by an unexpected exception (a bug, not a fault) */
+  error?: string;
 }
 
 export interface ClockEvent extends Base {

@@ -22,6 +22,10 @@ export interface CheckOutcome {
   violations: Violation[];
   /** false when the check could not be evaluated (e.g. no relevant events) */
   evaluated?: boolean;
+  /** (added) 'safety' (never two primaries...), 'liveness' (failover happens / does not happen spuriously) or 'expectation' */
+  category?: 'safety' | 'liveness' | 'expectation';
+  /** (added) true when this invariant was expected to be violated (scenario `violation-detected`) */
+  expectedViolation?: boolean;
 }
 
 export interface Measurements {
