@@ -101,6 +101,10 @@ export interface ControllerState {
   nextPeerProbeAtMs: number;
   peerConsecutiveFailures: number;
   peerProbeSeen: boolean;
+  /** outcome of the most recent peer probe: the vacant-lease gate needs "the peer answers
+   *  now", which a reset failure counter does not say (it is also zeroed after a witness
+   *  round without quorum while the peer is still down) */
+  lastPeerProbeOk: boolean;
   nextStatusPollAtMs: number;
   statusInFlightSentAtMs: number | null;
   vacantPolls: number;
@@ -145,6 +149,7 @@ export function createControllerState(
     nextPeerProbeAtMs: nowMs,
     peerConsecutiveFailures: 0,
     peerProbeSeen: false,
+    lastPeerProbeOk: false,
     nextStatusPollAtMs: nowMs,
     statusInFlightSentAtMs: null,
     vacantPolls: 0,
@@ -328,6 +333,7 @@ function handleInput(st: ControllerState, acts: ControllerAction[], input: Contr
 
 function onPeerResult(st: ControllerState, acts: ControllerAction[], ok: boolean): void {
   st.peerProbeSeen = true;
+  st.lastPeerProbeOk = ok;
   st.peerConsecutiveFailures = ok ? 0 : st.peerConsecutiveFailures + 1;
   acts.push(event({ kind: 'peer', ok, consecutiveFailures: st.peerConsecutiveFailures }));
   const c = st.config;
@@ -666,7 +672,7 @@ function maybeFillVacancy(st: ControllerState, acts: ControllerAction[]): void {
   // primary (e.g. it demoted itself during a Worker outage). Nobody acts, so fill the gap.
   // A failing peer goes through the failover gates instead.
   if (c.mode === 'manual') return;
-  if (st.vacantPolls >= 2 && st.peerProbeSeen && st.peerConsecutiveFailures === 0) {
+  if (st.vacantPolls >= 2 && st.peerProbeSeen && st.lastPeerProbeOk) {
     startCandidacy(st, acts, 'vacant-lease', 'automatic', {
       peerFailures: 0,
       votes: {},
@@ -810,6 +816,7 @@ function toStandby(st: ControllerState, acts: ControllerAction[], reason: string
 function resetObservation(st: ControllerState): void {
   st.peerConsecutiveFailures = 0;
   st.peerProbeSeen = false;
+  st.lastPeerProbeOk = false;
   st.vacantPolls = 0;
 }
 

@@ -132,6 +132,26 @@ describe('standby observation and bootstrap', () => {
     expect(types(e.status(null, 4, 10_010))).not.toContain('lease-acquire');
   });
 
+  // Regression (found by the simulator on scenarios/two-witnesses-down.yaml): a witness round
+  // without quorum zeroes the failure counter so fresh evidence is needed; that zero must not
+  // read as "the peer answers" and open the vacant-lease gate while the peer is still down.
+  it('does not fill a vacant lease after a no-quorum witness round while the peer is still down', () => {
+    const cfg = config();
+    const d = new Driver(cfg);
+    d.tick(0);
+    d.status('a', 4, 5);
+    d.peer(false, cfg.peerFailureThreshold);
+    const round = lastOf(d.history, 'witness-query')!.round;
+    d.witness(round, { w1: 'unreachable', w2: 'unknown', w3: 'unknown' });
+    expect(d.view.role).toBe('standby');
+    // the lease then runs out at the Worker: vacant, previously held
+    d.status(null, 4, d.nowMs + 10);
+    d.tick(d.nowMs + 10_000);
+    const a = d.status(null, 4, d.nowMs + 10);
+    expect(types(a)).not.toContain('lease-acquire');
+    expect(d.view.role).toBe('standby');
+  });
+
   it('treats an expired lease (expiresAt <= serverTime) as vacant', () => {
     const d = new Driver();
     d.tick(0);

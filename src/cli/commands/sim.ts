@@ -1,14 +1,399 @@
+/**
+ * `failover-lab sim`: the deterministic simulator.
+ *
+ *   sim [--runs N] [--seed S] [--path P] [--lease-backend durable|kv] [--duration 10m]
+ *       [--property safety|liveness|all] [--json] [--out DIR]      property-based search
+ *   sim --scenario FILE [--seed S] [--lease-backend B] [--out DIR] one scenario, seeded
+ *   sim --check-determinism [--runs N] [--seed S]                 every case run twice
+ *
+ * Exit 0: all invariants held; 1: a violation (or nondeterminism); 2: bad input.
+ * --json prints exactly one JSON object (RunJson, src/check/verdict.ts) on stdout.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InfraError } from '../errors.ts';
+import {
+  type Coverage,
+  checkDeterminism,
+  counterexampleScenario,
+  type ExploreResult,
+  type LeaseBackend,
+  type PropertyKind,
+  replayCommand,
+  runSimulation,
+  simulateScenario,
+} from '../../../simulator/index.ts';
+import type { HistoryEvent } from '../../check/history.ts';
+import type { RunJson, Verdict } from '../../check/verdict.ts';
+import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
+import { parseDurationMs } from '../../scenario/schema.ts';
+import { BadInputError, EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
-// Placeholder until the owning module lands; replaced by the real command.
-export function register(program: Command, _setExit: ExitSetter): void {
+export const DEFAULT_COUNTEREXAMPLE_DIR = 'reports/sim-counterexamples';
+const DEFAULT_RUNS = 100;
+const DEFAULT_DETERMINISM_RUNS = 20;
+
+interface SimFlags {
+  runs?: string;
+  seed?: string;
+  path?: string;
+  leaseBackend?: string;
+  duration: string;
+  property: string;
+  scenario?: string;
+  json?: boolean;
+  out?: string;
+  checkDeterminism?: boolean;
+}
+
+export interface SimArgs {
+  runs: number | null;
+  seed: number | null;
+  path: string | null;
+  leaseBackend: LeaseBackend | null;
+  durationMs: number;
+  property: PropertyKind;
+  scenario: string | null;
+  json: boolean;
+  out: string | null;
+  checkDeterminism: boolean;
+}
+
+/** Flags → typed arguments; every problem is one BadInputError naming the flag. */
+export function parseSimFlags(f: SimFlags): SimArgs {
+  const int = (v: string | undefined, flag: string, min: number, max: number): number | null => {
+    if (v === undefined) return null;
+    if (!/^-?\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max) {
+      throw new BadInputError(`expected an integer in ${min}..${max}, got "${v}"`, flag);
+    }
+    return Number(v);
+  };
+  const runs = int(f.runs, '--runs', 1, 10_000_000);
+  const seed = int(f.seed, '--seed', -0x80000000, 0x7fffffff);
+  if (f.path !== undefined && !/^\d+(:\d+)*$/.test(f.path)) {
+    throw new BadInputError(`expected a fast-check path like "12:0:3", got "${f.path}"`, '--path');
+  }
+  if (f.path !== undefined && seed === null)
+    throw new BadInputError('--path needs the --seed it came with', '--path');
+  let leaseBackend: LeaseBackend | null = null;
+  if (f.leaseBackend !== undefined) {
+    if (f.leaseBackend !== 'durable' && f.leaseBackend !== 'kv') {
+      throw new BadInputError(`expected durable or kv, got "${f.leaseBackend}"`, '--lease-backend');
+    }
+    leaseBackend = f.leaseBackend;
+  }
+  let durationMs: number;
+  try {
+    durationMs = parseDurationMs(f.duration);
+  } catch {
+    throw new BadInputError(`expected a duration like 90s or 10m, got "${f.duration}"`, '--duration');
+  }
+  if (durationMs < 1000) throw new BadInputError(`must be at least 1s, got "${f.duration}"`, '--duration');
+  if (f.property !== 'safety' && f.property !== 'liveness' && f.property !== 'all') {
+    throw new BadInputError(`expected safety, liveness or all, got "${f.property}"`, '--property');
+  }
+  if (f.scenario !== undefined && f.checkDeterminism) {
+    throw new BadInputError('--scenario and --check-determinism cannot be combined', '--check-determinism');
+  }
+  if (f.scenario !== undefined && f.path !== undefined) {
+    throw new BadInputError('--path replays a search case; a --scenario run takes only --seed', '--path');
+  }
+  return {
+    runs,
+    seed,
+    path: f.path ?? null,
+    leaseBackend,
+    durationMs,
+    property: f.property,
+    scenario: f.scenario ?? null,
+    json: f.json ?? false,
+    out: f.out ?? null,
+    checkDeterminism: f.checkDeterminism ?? false,
+  };
+}
+
+const wallMs = (): number => performance.now();
+
+function coverageLine(c: Coverage): string {
+  const kinds = Object.entries(c.faultKinds)
+    .sort()
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ');
+  const roles = Object.entries(c.roleTransitions)
+    .sort()
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ');
+  return `coverage: faults [${kinds || 'none'}] transitions [${roles || 'none'}] promotions [${Object.entries(
+    c.promotionBases,
+  )
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ')}]`;
+}
+
+class Progress {
+  private lastDrawMs = 0;
+  private readonly enabled = process.stderr.isTTY === true;
+  private readonly startedMs = wallMs();
+
+  update(done: number, total: number): void {
+    if (!this.enabled) return;
+    const now = wallMs();
+    if (now - this.lastDrawMs < 100 && done < total) return;
+    this.lastDrawMs = now;
+    const width = 30;
+    const filled = Math.round((done / Math.max(1, total)) * width);
+    const rate = done / Math.max(0.001, (now - this.startedMs) / 1000);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} schedules (${rate.toFixed(0)}/s)`,
+    );
+  }
+
+  done(): void {
+    if (this.enabled) process.stderr.write('\r\x1b[K');
+  }
+}
+
+function printJson(obj: RunJson): void {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+function writeHistory(dir: string, history: HistoryEvent[], verdict: Verdict): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'history.jsonl'), `${history.map((e) => JSON.stringify(e)).join('\n')}\n`);
+  writeFileSync(join(dir, 'verdict.json'), `${JSON.stringify(verdict, null, 2)}\n`);
+}
+
+async function runScenarioMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
+  const scenario = await loadScenarioFile(a.scenario!);
+  const seed = a.seed ?? 1;
+  const started = wallMs();
+  const r = simulateScenario(scenario, { seed, ...(a.leaseBackend ? { leaseBackend: a.leaseBackend } : {}) });
+  const wallSeconds = (wallMs() - started) / 1000;
+  if (a.out) writeHistory(resolve(a.out), r.history, r.verdict);
+  const replay = `npx failover-lab sim --scenario ${a.scenario} --seed ${seed}${a.leaseBackend ? ` --lease-backend ${a.leaseBackend}` : ''}`;
+  if (a.json) {
+    printJson({
+      ok: r.verdict.ok,
+      violations: r.verdict.violations.map((v) => ({ invariant: v.invariant, at: v.at, detail: v.detail })),
+      counterexample: null,
+      replay,
+      stats: { runs: 1, events: r.stats.events, simSeconds: r.stats.simMs / 1000, wallSeconds },
+      scenario: scenario.name,
+      seed,
+      withinAssumptions: r.withinAssumptions,
+      assumptionNotes: r.assumptionNotes,
+      outcomes: r.verdict.outcomes.map((o) => ({
+        name: o.name,
+        kind: o.kind,
+        ok: o.ok,
+        detail: o.detail,
+        ...(o.expectedViolation ? { expectedViolation: true } : {}),
+      })),
+      measurements: r.verdict.measurements,
+      coverage: r.coverage,
+      ...(a.out ? { historyFile: join(resolve(a.out), 'history.jsonl') } : {}),
+    });
+  } else {
+    process.stdout.write(`scenario ${scenario.name} (seed ${seed}): ${r.verdict.ok ? 'PASS' : 'FAIL'}\n`);
+    for (const o of r.verdict.outcomes) {
+      const mark = o.ok ? 'ok  ' : o.expectedViolation ? 'exp ' : 'FAIL';
+      process.stdout.write(`  ${mark} ${o.kind === 'expectation' ? 'expect ' : ''}${o.name}: ${o.detail}\n`);
+    }
+    if (!r.withinAssumptions)
+      process.stdout.write(`  outside assumptions: ${r.assumptionNotes.join('; ')}\n`);
+    process.stdout.write(`replay: ${replay}\n`);
+  }
+  process.stderr.write(`${coverageLine(r.coverage)}\n`);
+  setExit(r.verdict.ok ? EXIT_OK : EXIT_VIOLATION);
+}
+
+function runDeterminismMode(a: SimArgs, setExit: ExitSetter): void {
+  const seed = a.seed ?? defaultSeed();
+  const count = a.runs ?? DEFAULT_DETERMINISM_RUNS;
+  const started = wallMs();
+  const r = checkDeterminism({
+    seed,
+    count,
+    durationMs: a.durationMs,
+    leaseBackend: a.leaseBackend ?? 'durable',
+  });
+  const wallSeconds = (wallMs() - started) / 1000;
+  const ok = r.mismatches.length === 0;
+  if (a.json) {
+    printJson({
+      ok,
+      violations: r.mismatches.map((m) => ({
+        invariant: 'determinism',
+        at: 0,
+        detail: `simulator seed ${m.case.seed}: trace hashes ${m.hashes[0]} != ${m.hashes[1]}`,
+      })),
+      counterexample: r.mismatches[0]?.case ?? null,
+      replay: `npx failover-lab sim --check-determinism --seed ${seed} --runs ${count}`,
+      stats: { runs: r.checked * 2, events: r.events, simSeconds: r.simSeconds, wallSeconds },
+      determinism: { seeds: r.checked, mismatches: r.mismatches.length },
+    });
+  } else {
+    process.stdout.write(
+      ok
+        ? `determinism: ${r.checked} cases run twice, identical traces (seed ${seed})\n`
+        : `determinism: ${r.mismatches.length} of ${r.checked} cases differed between two runs (seed ${seed}); first: ${JSON.stringify(r.mismatches[0]!.case)}\n`,
+    );
+  }
+  setExit(ok ? EXIT_OK : EXIT_VIOLATION);
+}
+
+/** A fresh search seed when none is given (printed, so the search can be repeated). */
+function defaultSeed(): number {
+  return Math.floor(Date.now() % 0x7fffffff);
+}
+
+function writeCounterexample(
+  r: ExploreResult,
+  a: SimArgs,
+  backend: LeaseBackend,
+  replay: string,
+): string | null {
+  const f = r.failure;
+  if (!f) return null;
+  const scenario = counterexampleScenario(f, backend);
+  const dir = resolve(a.out ?? DEFAULT_COUNTEREXAMPLE_DIR);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${scenario.name}.yaml`);
+  const header = [
+    `Counterexample for invariant ${f.invariant} (lease backend ${backend}), shrunk ${f.shrinks} times.`,
+    `Replay the search case:  ${replay}`,
+    `Re-run this file in the simulator:  npx failover-lab sim --scenario ${file} --seed ${f.case.seed}`,
+    `Run it on the real topology:  npx failover-lab run ${file}`,
+    ...(f.simOnlyFaults.length > 0
+      ? [`SIM-ONLY faults: ${f.simOnlyFaults.join(', ')} (the real executor cannot inject them)`]
+      : []),
+  ].join('\n');
+  writeFileSync(file, scenarioToYaml(scenario, { header }));
+  return file;
+}
+
+function runSearchMode(a: SimArgs, setExit: ExitSetter): void {
+  const seed = a.seed ?? defaultSeed();
+  const runs = a.runs ?? DEFAULT_RUNS;
+  const backend = a.leaseBackend ?? 'durable';
+  const progress = new Progress();
+  const r = runSimulation({
+    runs,
+    seed,
+    ...(a.path !== null ? { path: a.path } : {}),
+    leaseBackend: backend,
+    durationMs: a.durationMs,
+    property: a.property,
+    wallClockMs: wallMs,
+    onProgress: (done, total) => progress.update(done, total),
+  });
+  progress.done();
+  if (r.error) throw new Error(`simulator failed: ${r.error}`);
+  const f = r.failure;
+  const replay = f
+    ? replayCommand({
+        seed: f.seed,
+        path: f.path,
+        leaseBackend: backend,
+        durationMs: a.durationMs,
+        property: a.property,
+        runs,
+      })
+    : null;
+  const file = f ? writeCounterexample(r, a, backend, replay!) : null;
+  const violations = f
+    ? f.result.verdict.outcomes
+        .filter((o) => o.name === f.invariant)
+        .flatMap((o) => o.violations)
+        .map((v) => ({ invariant: v.invariant, at: v.at, detail: v.detail }))
+    : r.otherFindings.examples.flatMap((e) => e.violations);
+  const stats = {
+    runs: r.stats.runs,
+    events: r.stats.events,
+    simSeconds: r.stats.simSeconds,
+    wallSeconds: r.stats.wallSeconds,
+  };
+  if (a.json) {
+    printJson({
+      ok: r.ok,
+      violations,
+      counterexample: f ? { invariant: f.invariant, seed: f.case.seed, steps: f.case.steps } : null,
+      replay,
+      stats,
+      search: { seed, property: a.property, leaseBackend: backend, durationMs: a.durationMs, runs },
+      shrink: f
+        ? {
+            shrinks: f.shrinks,
+            shrinkRuns: r.stats.shrinkRuns,
+            originalSteps: f.originalSteps,
+            foundAfterRuns: f.foundAfterRuns,
+            foundAfterWallSeconds: f.foundAfterWallMs === null ? null : f.foundAfterWallMs / 1000,
+          }
+        : null,
+      counterexampleFile: file,
+      otherFindings: { count: r.otherFindings.count, examples: r.otherFindings.examples },
+      outsideAssumptions: r.outsideAssumptions,
+      coverage: r.coverage,
+    });
+  } else {
+    const speed = stats.wallSeconds > 0 ? Math.round(stats.simSeconds / stats.wallSeconds) : 0;
+    process.stdout.write(
+      `sim: ${stats.runs} schedules × ${a.durationMs / 1000}s (${backend}, property ${a.property}, seed ${seed}): ` +
+        `${stats.events} events, ${stats.simSeconds.toFixed(0)} s simulated in ${stats.wallSeconds.toFixed(2)} s (${speed}× real time)\n`,
+    );
+    if (f) {
+      process.stdout.write(`VIOLATION ${f.invariant}: ${violations[0]?.detail ?? ''}\n`);
+      process.stdout.write(
+        `  shrunk to ${f.case.steps.length} fault step(s) (from ${f.originalSteps}, ${f.shrinks} shrinks); simulator seed ${f.case.seed}\n`,
+      );
+      for (const s of f.case.steps) process.stdout.write(`  - ${JSON.stringify(s)}\n`);
+      process.stdout.write(`  replay: ${replay}\n  scenario: ${file}\n`);
+    } else if (r.otherFindings.count > 0) {
+      process.stdout.write(
+        `${r.otherFindings.count} schedule(s) violated invariants outside --property ${a.property}; re-run with --property all to shrink them:\n`,
+      );
+      for (const e of r.otherFindings.examples)
+        process.stdout.write(`  ${e.invariants.join(',')}: ${JSON.stringify(e.case)}\n`);
+    } else {
+      process.stdout.write('all invariants held\n');
+    }
+    if (r.outsideAssumptions.runs > 0) {
+      process.stdout.write(
+        `outside assumptions: ${r.outsideAssumptions.runs} schedule(s) (not held against the property), ${r.outsideAssumptions.withViolations} with violations\n`,
+      );
+    }
+  }
+  process.stderr.write(`${coverageLine(r.coverage)}\n`);
+  setExit(r.ok ? EXIT_OK : EXIT_VIOLATION);
+}
+
+export function register(program: Command, setExit: ExitSetter): void {
   program
     .command('sim')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new InfraError('the sim command is not built yet');
+    .description(
+      'Deterministic simulator: property-based search for split-brain schedules, or one scenario, seeded',
+    )
+    .option(
+      '--runs <n>',
+      `schedules to try (default ${DEFAULT_RUNS}; with --check-determinism: cases, default ${DEFAULT_DETERMINISM_RUNS})`,
+    )
+    .option('--seed <s>', 'fast-check seed of the search (scenario mode: simulator seed, default 1)')
+    .option('--path <p>', 'fast-check replay path printed with a counterexample (needs --seed)')
+    .option('--lease-backend <b>', 'durable (default) or kv (known unsafe legacy-kv)')
+    .option('--duration <d>', 'simulated length of each schedule', '10m')
+    .option('--property <p>', 'invariants the search shrinks on: safety, liveness or all', 'safety')
+    .option('--scenario <file>', 'run one scenario file instead of searching')
+    .option('--json', 'print one JSON object on stdout')
+    .option(
+      '--out <dir>',
+      `where to write counterexamples (default ${DEFAULT_COUNTEREXAMPLE_DIR}) or, with --scenario, history.jsonl + verdict.json`,
+    )
+    .option('--check-determinism', 'run each case twice and compare trace hashes')
+    .action(async (flags: SimFlags) => {
+      const a = parseSimFlags(flags);
+      if (a.scenario !== null) return runScenarioMode(a, setExit);
+      if (a.checkDeterminism) return runDeterminismMode(a, setExit);
+      return runSearchMode(a, setExit);
     });
 }

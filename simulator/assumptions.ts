@@ -1,0 +1,86 @@
+/**
+ * Is a schedule inside the assumptions the controller's safety argument makes
+ * (reference §3.4, src/controller/config.ts safeWindowMs)? Decided from the schedule alone,
+ * before the run, so a label never depends on the outcome:
+ *   - every clock's rate stays within ±maxClockDriftRate of true time (ρ);
+ *   - no clock steps backwards (the controllers' and apps' monotonic clocks) and the
+ *     Worker's clock never steps forward (that expires leases early); a clock-offset is a
+ *     wall-clock step, felt only by the Worker;
+ *   - a holder-issued action reaches its app within maxDelayMs (d): no added latency on
+ *     ctl-r->app-r beyond d;
+ *   - an app is never paused longer than maxPauseMs (p): a paused app applies a queued
+ *     extend late and measures its window from then.
+ * Everything else (partitions, loss, crashes, controller pauses of any length, witness and
+ * KV faults) is within the assumptions: the lease and the safe window must cope.
+ */
+import type { ControllerConfig } from '../src/controller/types.ts';
+import type { FaultStep } from '../src/scenario/schema.ts';
+import { stepParams } from '../src/scenario/validate.ts';
+import { selectLinks, type TopologySpec } from '../src/topology/description.ts';
+
+export interface Assessment {
+  withinAssumptions: boolean;
+  notes: string[];
+}
+
+function targets(step: FaultStep): string[] {
+  return Array.isArray(step.target) ? step.target : [step.target];
+}
+
+export function assessSchedule(steps: FaultStep[], config: ControllerConfig, spec: TopologySpec): Assessment {
+  const notes: string[] = [];
+  const rho = config.maxClockDriftRate;
+  const appLinks = new Set(spec.regions.map((r) => `ctl-${r}->app-${r}`));
+  steps.forEach((step, i) => {
+    const p = stepParams(step);
+    const where = `step ${i} (${step.fault} ${targets(step).join(',')})`;
+    switch (step.fault) {
+      case 'clock-drift':
+        if (Math.abs(p.rate) > rho)
+          notes.push(`${where}: drift rate ${p.rate} exceeds maxClockDriftRate ${rho}`);
+        break;
+      case 'clock-jump':
+      case 'clock-offset': {
+        const delta = step.fault === 'clock-jump' ? p.jumpMs : p.offsetMs;
+        // An offset steps only the wall clock, which only the Worker's lease expiry reads.
+        // In force from t=0 it is no step at all; reverting one later is a step back.
+        const jumps = step.fault === 'clock-offset' && step.at === 0 ? [] : [delta];
+        if (step.fault === 'clock-offset' && step.for !== undefined) jumps.push(-delta);
+        for (const t of targets(step)) {
+          if (step.fault === 'clock-offset' && t !== 'worker') continue;
+          for (const j of jumps) {
+            if (j < 0) notes.push(`${where}: ${t}'s clock steps back ${-j} ms (monotonic clocks never do)`);
+            if (j > 0 && t === 'worker')
+              notes.push(`${where}: the Worker's clock jumps ${j} ms ahead (leases expire early)`);
+          }
+        }
+        break;
+      }
+      case 'latency': {
+        const added = p.latencyMs + p.jitterMs;
+        if (added > config.maxDelayMs) {
+          const hit = targets(step).flatMap((sel) => selectLinks(spec, sel).map((l) => l.id));
+          const bad = hit.filter((id) => appLinks.has(id));
+          if (bad.length > 0) {
+            notes.push(
+              `${where}: ${added} ms added on ${bad.join(',')} exceeds maxDelayMs ${config.maxDelayMs}`,
+            );
+          }
+        }
+        break;
+      }
+      case 'pause':
+        for (const t of targets(step)) {
+          if (t.startsWith('app-') && (step.for === undefined || step.for > config.maxPauseMs)) {
+            notes.push(
+              `${where}: ${t} paused ${step.for === undefined ? 'until the end' : `${step.for} ms`}, longer than maxPauseMs ${config.maxPauseMs}`,
+            );
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  });
+  return { withinAssumptions: notes.length === 0, notes };
+}

@@ -1,0 +1,55 @@
+/**
+ * What every model shares: the engine, the one PRNG, the network, the recorder and the
+ * topology. Models find each other through `server(id)` and links through `link(id)`,
+ * using the ids of src/topology/description.ts.
+ */
+import type { TopologySpec } from '../src/topology/description.ts';
+import type { Coverage } from './coverage.ts';
+import type { Engine } from './engine.ts';
+import type { SafetyMonitor } from './monitor.ts';
+import type { LinkState, Net, Server } from './net.ts';
+import type { Prng } from './prng.ts';
+import type { Recorder } from './recorder.ts';
+
+/** Timeouts and periods of the adapters and models (ms). */
+export interface SimTimings {
+  /** controller → Worker HTTP request timeout (the core's leaseRequestTimeoutMs) */
+  leaseRequestTimeoutMs: number;
+  /** controller → witness DNS query timeout */
+  dnsQueryTimeoutMs: number;
+  /** controller → peer /healthz probe timeout */
+  peerProbeTimeoutMs: number;
+  /** controller → app promote/extend/demote timeout */
+  appRequestTimeoutMs: number;
+  /** controller → PowerDNS API publish timeout */
+  publishTimeoutMs: number;
+  /** PowerDNS lua-health-checks-interval */
+  healthCheckIntervalMs: number;
+  /** ifurlextup timeout='1' */
+  healthCheckTimeoutMs: number;
+  /** unbound tcp-auth-query-timeout */
+  witnessUpstreamTimeoutMs: number;
+  /** unbound infra-host-ttl: how long a failed upstream is tried last */
+  witnessInfraHostTtlMs: number;
+  /** client → app write timeout, client → resolver timeout */
+  clientTimeoutMs: number;
+  /** semi-automatic mode: the simulated operator approves this long after being asked */
+  operatorDelayMs: number;
+  /** legacy-kv: the design TTL, KV's minimum expiration and the per-location cacheTtl */
+  kvDesignTtlMs: number;
+  kvMinExpirationMs: number;
+  kvCacheTtlMs: number;
+}
+
+export interface SimContext {
+  engine: Engine;
+  prng: Prng;
+  net: Net;
+  rec: Recorder;
+  spec: TopologySpec;
+  monitor: SafetyMonitor;
+  coverage: Coverage;
+  timings: SimTimings;
+  link(id: string): LinkState;
+  server(id: string): Server;
+}

@@ -1,0 +1,165 @@
+/**
+ * PowerDNS authoritative of one region, with LUA ifurlextup health-check semantics as the
+ * real topology configures them (src/topology/configs.ts; recipe §3, reference §4.2):
+ *
+ * - svc.<zone>: ordered units {{primary app},{dr app}} in the order the last publish set;
+ *   <r>.regions.<zone>: {{app-r},{tombstone}}. The first unit with an up address answers.
+ * - One check per target address (same URL and option table everywhere, so svc and the
+ *   region names share it), registered lazily by the first query that evaluates it. Until
+ *   its first result an address counts as DOWN — the first-answer quirk.
+ * - All addresses down → backupSelector (default random) over ALL addresses of all units:
+ *   4.7 never answers empty or SERVFAIL for these records.
+ * - One checker loop: every interval it runs all registered checks in parallel and waits for
+ *   all of them (a hanging target stretches the cycle to the check timeout). One failure =
+ *   DOWN, one success = UP (no hysteresis in 4.7).
+ * - Zone content (the published order) is in the database and survives a crash; the checks
+ *   (and their state) are process memory and do not.
+ * The tombstone is an always-up stand-in outside both regions: its check always succeeds.
+ */
+
+import type { NodeClock } from '../clock.ts';
+import type { SimContext } from '../context.ts';
+import { type Call, Proc, type Server } from '../net.ts';
+import type { AppReply } from './app.ts';
+
+export const TOMBSTONE = 'tombstone';
+
+export type AuthRequest =
+  | { type: 'query'; name: string }
+  | { type: 'publish'; epoch: number; activeRegion: string };
+
+export interface DnsReply {
+  rcode: 'NOERROR' | 'SERVFAIL' | 'REFUSED' | 'NXDOMAIN';
+  answers: string[];
+}
+
+interface Check {
+  target: string;
+  /** null until the first result: counts as down */
+  up: boolean | null;
+}
+
+export class AuthoritativeModel implements Server {
+  readonly proc: Proc;
+  /** svc unit order, persisted (gsqlite3) */
+  private order: string[];
+  private readonly checks = new Map<string, Check>();
+  private loopRunning = false;
+  private cycleStartedAt = 0;
+  private outstanding = 0;
+  private readonly regionNames: Map<string, string>;
+
+  constructor(
+    private readonly sim: SimContext,
+    readonly region: string,
+    clock: NodeClock,
+    initialPrimary: string,
+  ) {
+    this.proc = new Proc(`auth-${region}`, clock);
+    const regions = sim.spec.regions;
+    this.order = [initialPrimary, ...regions.filter((r) => r !== initialPrimary)];
+    this.regionNames = new Map(regions.map((r) => [sim.spec.regionName(r), r]));
+  }
+
+  /** The harness queries every LUA name once after start (recipe advice), registering all checks. */
+  warmUp(): void {
+    for (const r of this.sim.spec.regions) this.register(`app-${r}`);
+    this.register(TOMBSTONE);
+  }
+
+  serve(call: Call): void {
+    const req = call.req as AuthRequest;
+    if (req.type === 'publish') {
+      const regions = this.sim.spec.regions;
+      this.order = [req.activeRegion, ...regions.filter((r) => r !== req.activeRegion)];
+      this.sim.net.reply(call, { ok: true } satisfies AppReply);
+      return;
+    }
+    this.sim.net.reply(call, this.answer(req.name));
+  }
+
+  answer(name: string): DnsReply {
+    if (name === this.sim.spec.serviceName) {
+      return { rcode: 'NOERROR', answers: [this.ifurlup(this.order.map((r) => [`app-${r}`]))] };
+    }
+    const r = this.regionNames.get(name);
+    if (r !== undefined) return { rcode: 'NOERROR', answers: [this.ifurlup([[`app-${r}`], [TOMBSTONE]])] };
+    return { rcode: 'NXDOMAIN', answers: [] };
+  }
+
+  private ifurlup(units: string[][]): string {
+    for (const unit of units) {
+      let up: string | null = null;
+      let count = 0;
+      for (const addr of unit) {
+        if (this.register(addr).up === true) {
+          count++;
+          // selector=random among the unit's up addresses
+          if (up === null || this.sim.prng.int(count) === 0) up = addr;
+        }
+      }
+      if (up !== null) return up;
+    }
+    // backupSelector=random over every address of every unit
+    const all = units.flat();
+    return all.length === 1 ? all[0]! : all[this.sim.prng.int(all.length)]!;
+  }
+
+  private register(target: string): Check {
+    let c = this.checks.get(target);
+    if (!c) {
+      c = { target, up: null };
+      this.checks.set(target, c);
+      if (!this.loopRunning) {
+        // the checker thread starts on first use and runs its first cycle right away
+        this.loopRunning = true;
+        this.sim.engine.after(0, this.onCycleTimer, this.proc.incarnation);
+      }
+    }
+    return c;
+  }
+
+  private readonly onCycleTimer = (incarnation: unknown): void => {
+    this.proc.run(this.cycle, null, incarnation as number);
+  };
+
+  private readonly cycle = (): void => {
+    const { net, engine, timings } = this.sim;
+    this.cycleStartedAt = engine.now;
+    this.outstanding = 0;
+    const inc = this.proc.incarnation;
+    for (const check of this.checks.values()) {
+      if (check.target === TOMBSTONE) {
+        check.up = true;
+        continue;
+      }
+      this.outstanding++;
+      const app = this.sim.server(check.target);
+      net.call(
+        this.sim.link(`${this.proc.id}->${check.target}`),
+        this.proc,
+        app,
+        { type: 'health' },
+        timings.healthCheckTimeoutMs,
+        (ok, reply) => {
+          if (this.proc.incarnation !== inc) return;
+          check.up = ok && (reply as AppReply).body?.includes('OK') === true;
+          if (--this.outstanding === 0) this.endCycle();
+        },
+      );
+    }
+    if (this.outstanding === 0) this.endCycle();
+  };
+
+  private endCycle(): void {
+    const { engine, timings } = this.sim;
+    const next = Math.max(this.cycleStartedAt + timings.healthCheckIntervalMs, engine.now);
+    engine.at(next, this.onCycleTimer, this.proc.incarnation);
+  }
+
+  onCrash(): void {
+    this.checks.clear();
+    this.loopRunning = false;
+    this.outstanding = 0;
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Processes and message delivery.
+ *
+ * A Proc is one component's process: up, paused (SIGSTOP: everything delivered to it waits
+ * in a queue and runs, in order, on resume — timers fire late) or crashed (deliveries are
+ * dropped; requests to it are refused with a reset; on restart its incarnation changes so
+ * replies and timers meant for the old process vanish).
+ *
+ * A request/response exchange (Call) travels over one topology link: the request on the
+ * link's forward direction, the reply on its reverse. Each direction can be cut (message
+ * dropped), delayed (latency + jitter) or lossy. The sender gives up after its timeout,
+ * like the real adapters do (lease request, DNS query, HTTP probe timeouts).
+ */
+import type { NodeClock } from './clock.ts';
+import type { Engine } from './engine.ts';
+import type { Prng } from './prng.ts';
+
+export type ProcState = 'up' | 'paused' | 'crashed';
+type Fn = (arg: unknown) => void;
+
+export class Proc {
+  state: ProcState = 'up';
+  incarnation = 0;
+  private pauseDepth = 0;
+  private crashDepth = 0;
+  private queue: Array<Fn | unknown> = [];
+
+  constructor(
+    readonly id: string,
+    readonly clock: NodeClock,
+  ) {}
+
+  /** Runs fn(arg) in this process now, later (paused) or never (crashed / other incarnation). */
+  run(fn: Fn, arg: unknown, incarnation = -1): void {
+    if (this.state === 'crashed') return;
+    if (incarnation >= 0 && incarnation !== this.incarnation) return;
+    if (this.state === 'paused') {
+      this.queue.push(fn, arg);
+      return;
+    }
+    fn(arg);
+  }
+
+  /** returns true when this call actually paused the process */
+  pause(): boolean {
+    this.pauseDepth++;
+    if (this.pauseDepth === 1 && this.state === 'up') {
+      this.state = 'paused';
+      return true;
+    }
+    return false;
+  }
+
+  /** returns true when the process runs again */
+  resume(): boolean {
+    if (this.pauseDepth === 0) return false;
+    this.pauseDepth--;
+    if (this.pauseDepth > 0 || this.state !== 'paused') return false;
+    this.state = 'up';
+    // Drain in order; a handler may schedule more work but cannot re-pause us.
+    const q = this.queue;
+    this.queue = [];
+    for (let i = 0; i < q.length; i += 2) {
+      if (this.state !== 'up') break;
+      (q[i] as Fn)(q[i + 1]);
+    }
+    return true;
+  }
+
+  /** returns true when this call actually crashed the process */
+  crash(): boolean {
+    this.crashDepth++;
+    if (this.crashDepth > 1 || this.state === 'crashed') return false;
+    this.state = 'crashed';
+    this.incarnation++;
+    this.queue = [];
+    return true;
+  }
+
+  /** returns true when the process starts again */
+  restart(): boolean {
+    if (this.crashDepth === 0) return false;
+    this.crashDepth--;
+    if (this.crashDepth > 0 || this.state !== 'crashed') return false;
+    this.incarnation++;
+    this.state = this.pauseDepth > 0 ? 'paused' : 'up';
+    return true;
+  }
+}
+
+export interface LinkState {
+  id: string;
+  baseLatencyMs: number;
+  baseJitterMs: number;
+  /** >0: the request direction (from → to) drops everything */
+  cutRequest: number;
+  /** >0: the reply direction (to → from) drops everything */
+  cutReply: number;
+  addLatencyMs: number;
+  addJitterMs: number;
+  lossProbability: number;
+  /** messages sent / dropped, for coverage */
+  sent: number;
+  dropped: number;
+  /** false for harness-internal paths a scenario cannot name (e.g. client → resolver) */
+  faultable: boolean;
+}
+
+export function newLink(
+  id: string,
+  baseLatencyMs: number,
+  baseJitterMs: number,
+  faultable = true,
+): LinkState {
+  return {
+    id,
+    baseLatencyMs,
+    baseJitterMs,
+    cutRequest: 0,
+    cutReply: 0,
+    addLatencyMs: 0,
+    addJitterMs: 0,
+    lossProbability: 0,
+    sent: 0,
+    dropped: 0,
+    faultable,
+  };
+}
+
+export type Reply = unknown;
+export type Done = (ok: boolean, reply: Reply, error: string | null) => void;
+
+/** Something that serves requests: must eventually call net.reply(call, ...) or never answer. */
+export interface Server {
+  proc: Proc;
+  serve(call: Call): void;
+}
+
+export interface Call {
+  link: LinkState;
+  from: Proc;
+  fromIncarnation: number;
+  to: Server;
+  toIncarnation: number;
+  req: unknown;
+  done: boolean;
+  onDone: Done;
+  reply: Reply;
+  error: string | null;
+}
+
+export class Net {
+  constructor(
+    private readonly engine: Engine,
+    private readonly prng: Prng,
+  ) {}
+
+  private delay(link: LinkState): number {
+    const jitter = link.baseJitterMs + link.addJitterMs;
+    const base = link.baseLatencyMs + link.addLatencyMs;
+    return jitter > 0 ? base + this.prng.int(jitter + 1) : base;
+  }
+
+  private passes(link: LinkState, cut: number): boolean {
+    link.sent++;
+    if (cut > 0 || (link.lossProbability > 0 && this.prng.chance(link.lossProbability))) {
+      link.dropped++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Sends `req` from `from` to `to` over `link`; `onDone` runs in `from` exactly once, unless `from` crashed. */
+  call(link: LinkState, from: Proc, to: Server, req: unknown, timeoutMs: number, onDone: Done): void {
+    const call: Call = {
+      link,
+      from,
+      fromIncarnation: from.incarnation,
+      to,
+      toIncarnation: -1,
+      req,
+      done: false,
+      onDone,
+      reply: null,
+      error: null,
+    };
+    this.engine.after(timeoutMs, this.onTimeout, call);
+    if (this.passes(link, link.cutRequest)) this.engine.after(this.delay(link), this.onArrive, call);
+  }
+
+  /** A fire-and-forget message (no reply expected), e.g. a DNS answer to a harness-internal client. */
+  reply(call: Call, reply: Reply): void {
+    this.sendBack(call, reply, null);
+  }
+
+  fail(call: Call, error: string): void {
+    this.sendBack(call, null, error);
+  }
+
+  private sendBack(call: Call, reply: Reply, error: string | null): void {
+    const server = call.to.proc;
+    // A server that crashed (or restarted) since it took the request never answers.
+    if (server.state === 'crashed' || server.incarnation !== call.toIncarnation) return;
+    if (!this.passes(call.link, call.link.cutReply)) return;
+    call.reply = reply;
+    call.error = error;
+    this.engine.after(this.delay(call.link), this.onReplyArrive, call);
+  }
+
+  private readonly onTimeout = (arg: unknown): void => {
+    const call = arg as Call;
+    if (call.done) return;
+    call.from.run(this.timeoutInSender, call, call.fromIncarnation);
+  };
+
+  private readonly timeoutInSender = (arg: unknown): void => {
+    const call = arg as Call;
+    if (call.done) return;
+    call.done = true;
+    call.onDone(false, null, 'timeout');
+  };
+
+  private readonly onArrive = (arg: unknown): void => {
+    const call = arg as Call;
+    const server = call.to.proc;
+    if (server.state === 'crashed') {
+      // Connection refused: the host answers with a reset on the reverse path.
+      if (this.passes(call.link, call.link.cutReply)) {
+        call.error = 'connection refused';
+        this.engine.after(this.delay(call.link), this.onReplyArrive, call);
+      }
+      return;
+    }
+    call.toIncarnation = server.incarnation;
+    server.run(this.serveInServer, call);
+  };
+
+  private readonly serveInServer = (arg: unknown): void => {
+    const call = arg as Call;
+    if (call.to.proc.incarnation !== call.toIncarnation) return;
+    call.to.serve(call);
+  };
+
+  private readonly onReplyArrive = (arg: unknown): void => {
+    const call = arg as Call;
+    if (call.done) return;
+    call.from.run(this.replyInSender, call, call.fromIncarnation);
+  };
+
+  private readonly replyInSender = (arg: unknown): void => {
+    const call = arg as Call;
+    if (call.done) return;
+    call.done = true;
+    if (call.error !== null) call.onDone(false, null, call.error);
+    else call.onDone(true, call.reply, null);
+  };
+}

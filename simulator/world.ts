@@ -1,0 +1,217 @@
+/**
+ * Builds the simulated two-region topology from describeTopology() — the same components
+ * and link ids as the real topology — and wires the models to one engine, one PRNG, one
+ * network and one recorder.
+ */
+import { defaultControllerConfig, failoverBoundMs, safeWindowMs } from '../src/controller/core.ts';
+import type { ControllerConfig } from '../src/controller/types.ts';
+import type { Scenario } from '../src/scenario/schema.ts';
+import { describeTopology, type LinkSpec, type TopologySpec } from '../src/topology/description.ts';
+import { NodeClock } from './clock.ts';
+import type { SimContext, SimTimings } from './context.ts';
+import { type Coverage, newCoverage } from './coverage.ts';
+import { Engine } from './engine.ts';
+import { AppModel } from './models/app.ts';
+import { AuthoritativeModel } from './models/authoritative.ts';
+import { ClientModel } from './models/client.ts';
+import { ControllerModel } from './models/controller.ts';
+import { type LeaseBackend, LeaseStoreModel } from './models/lease-store.ts';
+import { WitnessModel } from './models/witness.ts';
+import { SafetyMonitor } from './monitor.ts';
+import { type LinkState, Net, newLink, type Proc, type Server } from './net.ts';
+import { Prng } from './prng.ts';
+import { Recorder } from './recorder.ts';
+
+/** A simulated component with its lifecycle hooks. */
+export interface Component extends Server {
+  onCrash?(): void;
+  onRestart?(): void;
+  onClockChange?(): void;
+}
+
+/** Baseline one-way latency and jitter (ms) of a link, by what it connects. */
+function baselineLatency(l: LinkSpec): [number, number] {
+  if (l.intraRegion) return [1, 1];
+  if (l.to === 'worker') return [20, 10]; // to Cloudflare over the Internet
+  if (l.to === 'peer') return [30, 10]; // region to region
+  if (l.from.startsWith('client')) return [15, 5];
+  if (l.from.startsWith('ctl-') && l.to.startsWith('w')) return [10, 5];
+  if (l.from.startsWith('w')) return [10, 5];
+  return [30, 10]; // remaining inter-region paths: publish to the other auth, cross-region health checks
+}
+
+/** The adapters' timeouts as src/agent/env.ts derives them from the controller config. */
+export function simTimings(config: ControllerConfig): SimTimings {
+  const leaseRequestTimeoutMs =
+    config.leaseRequestTimeoutMs ?? Math.max(1, Math.round(config.heartbeatMs / 2));
+  return {
+    leaseRequestTimeoutMs,
+    // "a query must answer inside the core's witness round, or it is counted unknown anyway"
+    dnsQueryTimeoutMs: config.witnessRoundTimeoutMs,
+    peerProbeTimeoutMs: config.peerCheckIntervalMs,
+    // promote/extend/demote go through the agent's hooks: heartbeat/2
+    appRequestTimeoutMs: Math.max(1, Math.round(config.heartbeatMs / 2)),
+    publishTimeoutMs: Math.max(1, config.heartbeatMs),
+    healthCheckIntervalMs: 5000,
+    healthCheckTimeoutMs: 1000,
+    witnessUpstreamTimeoutMs: 1000,
+    witnessInfraHostTtlMs: 1000,
+    clientTimeoutMs: 2000,
+    operatorDelayMs: 5000,
+    kvDesignTtlMs: config.leaseTtlMs,
+    kvMinExpirationMs: 60_000,
+    kvCacheTtlMs: 60_000,
+  };
+}
+
+export function controllerConfigs(scenario: Scenario, spec: TopologySpec): Map<string, ControllerConfig> {
+  const out = new Map<string, ControllerConfig>();
+  for (const r of spec.regions) {
+    const peer = spec.regions.find((x) => x !== r) ?? r;
+    out.set(
+      r,
+      defaultControllerConfig({
+        ...scenario.topology.controller,
+        region: r,
+        peerRegion: peer,
+        witnesses: spec.witnesses,
+      }),
+    );
+  }
+  return out;
+}
+
+export class World implements SimContext {
+  readonly engine: Engine;
+  readonly prng: Prng;
+  readonly net: Net;
+  readonly rec = new Recorder();
+  readonly spec: TopologySpec;
+  readonly monitor: SafetyMonitor;
+  readonly coverage: Coverage = newCoverage();
+  readonly timings: SimTimings;
+  readonly configs: Map<string, ControllerConfig>;
+  readonly links = new Map<string, LinkState>();
+  readonly components = new Map<string, Component>();
+  readonly clocks = new Map<string, NodeClock>();
+  readonly controllers: ControllerModel[] = [];
+  readonly apps = new Map<string, AppModel>();
+  readonly store: LeaseStoreModel;
+  readonly client: ClientModel;
+  readonly auths: AuthoritativeModel[] = [];
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly seed: number,
+    readonly leaseBackend: LeaseBackend,
+    opts: { stopOnViolation?: boolean; trace?: boolean } = {},
+  ) {
+    this.spec = describeTopology();
+    this.engine = new Engine({ trace: opts.trace ?? false });
+    this.prng = new Prng(seed);
+    this.net = new Net(this.engine, this.prng);
+    this.monitor = new SafetyMonitor(opts.stopOnViolation ? () => this.engine.stop() : null);
+    this.configs = controllerConfigs(scenario, this.spec);
+    const first = this.configs.get(this.spec.regions[0]!)!;
+    this.timings = simTimings(first);
+
+    for (const l of this.spec.links) {
+      const [lat, jit] = baselineLatency(l);
+      this.links.set(l.id, newLink(l.id, lat, jit));
+    }
+    // Every clock starts with its own small drift inside ±ρ/2: real clocks are never exact,
+    // and the safety argument must hold for any rates within ±ρ.
+    const rho = first.maxClockDriftRate;
+    const clockOf = (id: string): NodeClock => {
+      const rate = rho > 0 ? (this.prng.float() - 0.5) * rho : 0;
+      const c = new NodeClock(0, rate);
+      this.clocks.set(id, c);
+      return c;
+    };
+
+    const initial = scenario.topology.initialPrimary;
+    for (const r of this.spec.regions) {
+      const app = new AppModel(this, r, clockOf(`app-${r}`));
+      this.apps.set(r, app);
+      this.add(app);
+      const auth = new AuthoritativeModel(this, r, clockOf(`auth-${r}`), initial);
+      this.auths.push(auth);
+      this.add(auth);
+      const ctl = new ControllerModel(
+        this,
+        r,
+        this.configs.get(r)!,
+        clockOf(`ctl-${r}`),
+        r === initial ? 'primary' : 'standby',
+      );
+      this.controllers.push(ctl);
+      this.add(ctl);
+    }
+    for (const w of this.spec.witnesses) this.add(new WitnessModel(this, w, clockOf(w)));
+    this.store = new LeaseStoreModel(this, leaseBackend, first.leaseTtlMs, clockOf('worker'));
+    this.add(this.store);
+    this.client = new ClientModel(
+      this,
+      clockOf('client'),
+      scenario.workload.clients,
+      scenario.workload.writeInterval,
+    );
+    this.add(this.client);
+  }
+
+  private add(c: Component): void {
+    this.components.set(c.proc.id, c);
+  }
+
+  link(id: string): LinkState {
+    const l = this.links.get(id);
+    if (!l) throw new Error(`simulator: unknown link ${id}`);
+    return l;
+  }
+
+  server(id: string): Server {
+    const c = this.components.get(id);
+    if (!c) throw new Error(`simulator: unknown component ${id}`);
+    return c;
+  }
+
+  component(id: string): Component {
+    return this.server(id) as Component;
+  }
+
+  proc(id: string): Proc {
+    return this.server(id).proc;
+  }
+
+  /** Starts every process at t=0 (after faults scheduled for t=0 took effect). */
+  start(): void {
+    for (const a of this.auths) a.warmUp();
+    for (const c of this.controllers) c.start();
+    this.client.start();
+  }
+
+  timing(): {
+    leaseTtlMs: number;
+    heartbeatMs: number;
+    safeWindowMs: number;
+    peerCheckIntervalMs: number;
+    peerFailureThreshold: number;
+    witnessQuorum: number;
+    failoverBoundMs: number;
+    maxClockDriftRate: number;
+    promotionHoldDownMs: number;
+  } {
+    const c = this.configs.get(this.spec.regions[0]!)!;
+    return {
+      leaseTtlMs: c.leaseTtlMs,
+      heartbeatMs: c.heartbeatMs,
+      safeWindowMs: safeWindowMs(c),
+      peerCheckIntervalMs: c.peerCheckIntervalMs,
+      peerFailureThreshold: c.peerFailureThreshold,
+      witnessQuorum: c.witnessQuorum,
+      failoverBoundMs: failoverBoundMs(c),
+      maxClockDriftRate: c.maxClockDriftRate,
+      promotionHoldDownMs: c.promotionHoldDownMs,
+    };
+  }
+}
