@@ -25,6 +25,7 @@ import {
 } from '../../../simulator/index.ts';
 import type { HistoryEvent } from '../../check/history.ts';
 import type { RunJson, Verdict } from '../../check/verdict.ts';
+import { writeRunReport } from '../../report/index.ts';
 import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
 import { parseDurationMs } from '../../scenario/schema.ts';
 import { BadInputError, EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
@@ -45,6 +46,8 @@ interface SimFlags {
   json?: boolean;
   out?: string;
   checkDeterminism?: boolean;
+  report?: boolean;
+  reportsDir?: string;
 }
 
 export interface SimArgs {
@@ -58,6 +61,8 @@ export interface SimArgs {
   json: boolean;
   out: string | null;
   checkDeterminism: boolean;
+  /** null = write no report directory (--no-report) */
+  reportsDir: string | null;
 }
 
 /** Flags → typed arguments; every problem is one BadInputError naming the flag. */
@@ -110,7 +115,27 @@ export function parseSimFlags(f: SimFlags): SimArgs {
     json: f.json ?? false,
     out: f.out ?? null,
     checkDeterminism: f.checkDeterminism ?? false,
+    reportsDir: f.report === false ? null : (f.reportsDir ?? 'reports'),
   };
+}
+
+/** Writes reports/<scenario>/<timestamp>/ (src/report) for a simulated run; returns its dir. */
+async function writeSimReport(
+  a: SimArgs,
+  scenario: string,
+  history: HistoryEvent[],
+  verdict: Verdict,
+  startedAt: Date,
+  wallSeconds: number,
+  extra: Record<string, unknown>,
+): Promise<string | null> {
+  if (a.reportsDir === null) return null;
+  const { dir } = await writeRunReport(
+    { scenario, executor: 'sim', history, verdict, startedAt, finishedAt: new Date(), wallSeconds, extra },
+    { reportsRoot: resolve(a.reportsDir) },
+  );
+  process.stderr.write(`report: ${dir}\n`);
+  return dir;
 }
 
 const wallMs = (): number => performance.now();
@@ -167,11 +192,17 @@ function writeHistory(dir: string, history: HistoryEvent[], verdict: Verdict): v
 async function runScenarioMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
   const scenario = await loadScenarioFile(a.scenario!);
   const seed = a.seed ?? 1;
+  const startedAt = new Date();
   const started = wallMs();
   const r = simulateScenario(scenario, { seed, ...(a.leaseBackend ? { leaseBackend: a.leaseBackend } : {}) });
   const wallSeconds = (wallMs() - started) / 1000;
   if (a.out) writeHistory(resolve(a.out), r.history, r.verdict);
   const replay = `npx failover-lab sim --scenario ${a.scenario} --seed ${seed}${a.leaseBackend ? ` --lease-backend ${a.leaseBackend}` : ''}`;
+  const reportDir = await writeSimReport(a, scenario.name, r.history, r.verdict, startedAt, wallSeconds, {
+    replay,
+    seed,
+    scenarioFile: a.scenario,
+  });
   if (a.json) {
     printJson({
       ok: r.verdict.ok,
@@ -193,6 +224,7 @@ async function runScenarioMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
       measurements: r.verdict.measurements,
       coverage: r.coverage,
       ...(a.out ? { historyFile: join(resolve(a.out), 'history.jsonl') } : {}),
+      reportDir,
     });
   } else {
     process.stdout.write(`scenario ${scenario.name} (seed ${seed}): ${r.verdict.ok ? 'PASS' : 'FAIL'}\n`);
@@ -273,8 +305,9 @@ function writeCounterexample(
   return file;
 }
 
-function runSearchMode(a: SimArgs, setExit: ExitSetter): void {
+async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
   const seed = a.seed ?? defaultSeed();
+  const startedAt = new Date();
   const runs = a.runs ?? DEFAULT_RUNS;
   const backend = a.leaseBackend ?? 'durable';
   const progress = new Progress();
@@ -302,6 +335,17 @@ function runSearchMode(a: SimArgs, setExit: ExitSetter): void {
       })
     : null;
   const file = f ? writeCounterexample(r, a, backend, replay!) : null;
+  const reportDir = f
+    ? await writeSimReport(
+        a,
+        counterexampleScenario(f, backend).name,
+        f.result.history,
+        f.result.verdict,
+        startedAt,
+        r.stats.wallSeconds,
+        { replay, counterexample: { invariant: f.invariant, seed: f.case.seed, steps: f.case.steps }, file },
+      )
+    : null;
   const violations = f
     ? f.result.verdict.outcomes
         .filter((o) => o.name === f.invariant)
@@ -332,6 +376,7 @@ function runSearchMode(a: SimArgs, setExit: ExitSetter): void {
           }
         : null,
       counterexampleFile: file,
+      reportDir,
       otherFindings: { count: r.otherFindings.count, examples: r.otherFindings.examples },
       outsideAssumptions: r.outsideAssumptions,
       coverage: r.coverage,
@@ -390,6 +435,8 @@ export function register(program: Command, setExit: ExitSetter): void {
       `where to write counterexamples (default ${DEFAULT_COUNTEREXAMPLE_DIR}) or, with --scenario, history.jsonl + verdict.json`,
     )
     .option('--check-determinism', 'run each case twice and compare trace hashes')
+    .option('--reports-dir <dir>', 'root of the report store (reports/<scenario>/<timestamp>/)', 'reports')
+    .option('--no-report', 'write no report directory')
     .action(async (flags: SimFlags) => {
       const a = parseSimFlags(flags);
       if (a.scenario !== null) return runScenarioMode(a, setExit);
