@@ -1,14 +1,85 @@
+/**
+ * `failover-lab toxiproxy [--host 127.0.0.1] [--port 8474] [--config proxies.json]`:
+ * run the built-in Toxiproxy-compatible server standalone until SIGINT/SIGTERM.
+ * Bad flags or config → exit 2; API port in use (or a config proxy cannot bind) → exit 3.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { InfraError } from '../errors.ts';
+import { loadProxyConfigFile } from '../../toxiproxy/config.ts';
+import { startToxiproxyServer, TOXIPROXY_VERSION } from '../../toxiproxy/server.ts';
+import { BadInputError, EXIT_OK } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
-// Placeholder until the owning module lands; replaced by the real command.
-export function register(program: Command, _setExit: ExitSetter): void {
+interface ToxiproxyFlags {
+  host: string;
+  port: string;
+  config?: string;
+}
+
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) {
+    throw new BadInputError(`must be an integer from 0 to 65535, got "${text}"`, '--port');
+  }
+  return Number(text);
+}
+
+async function checkHost(host: string): Promise<void> {
+  if (host === '') throw new BadInputError('must not be empty', '--host');
+  if (isIP(host) || host === 'localhost') return;
+  try {
+    await lookup(host);
+  } catch {
+    throw new BadInputError(`cannot resolve host "${host}"`, '--host');
+  }
+}
+
+/** `received` resolves on the first SIGINT or SIGTERM; `dispose` stops listening. */
+function watchStopSignals(): { received: Promise<NodeJS.Signals>; dispose(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const dispose = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const received = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (signal) => {
+      dispose();
+      resolve(signal);
+    };
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { received, dispose };
+}
+
+export function register(program: Command, setExit: ExitSetter): void {
   program
     .command('toxiproxy')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new InfraError('the toxiproxy command is not built yet');
+    .description(
+      `run the built-in Toxiproxy-compatible fault proxy (HTTP API of Toxiproxy ${TOXIPROXY_VERSION})`,
+    )
+    .option('--host <address>', 'API bind address', '127.0.0.1')
+    .option('--port <port>', 'API port (0 = pick a free port)', '8474')
+    .option('--config <file>', 'JSON array of proxies (POST /populate format) to create at startup')
+    .action(async (flags: ToxiproxyFlags) => {
+      const port = parsePort(flags.port);
+      await checkHost(flags.host);
+      const config = flags.config === undefined ? [] : await loadProxyConfigFile(flags.config);
+      // Listen for signals before starting, so an early Ctrl-C still stops cleanly.
+      const signals = watchStopSignals();
+      let server: Awaited<ReturnType<typeof startToxiproxyServer>>;
+      try {
+        server = await startToxiproxyServer({ host: flags.host, port, config });
+      } catch (err) {
+        signals.dispose();
+        throw err; // startToxiproxyServer has already closed whatever it opened
+      }
+      process.stdout.write(
+        `toxiproxy ${TOXIPROXY_VERSION}-compatible API on ${server.url} (${config.length} proxies from config)\n`,
+      );
+      const signal = await signals.received;
+      await server.close();
+      process.stdout.write(`toxiproxy stopped (${signal})\n`);
+      setExit(EXIT_OK);
     });
 }
