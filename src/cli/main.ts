@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, exitCodeOf, InfraError } from './errors.ts';
-import { commandModules } from './registry.ts';
+import { loadCommandModules } from './registry.ts';
 
 export type ExitSetter = (code: number) => void;
 
@@ -19,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Prove a lease-fenced DNS failover controller never splits the brain.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const mod of commandModules) mod.register(program, setExit);
+  for (const mod of await loadCommandModules(argv)) mod.register(program, setExit);
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -1,29 +1,33 @@
 import type { Command } from 'commander';
-import * as controller from './commands/controller.ts';
-import * as demo from './commands/demo.ts';
-import * as exportCmd from './commands/export.ts';
-import * as gameday from './commands/gameday.ts';
-import * as report from './commands/report.ts';
-import * as run from './commands/run.ts';
-import * as sim from './commands/sim.ts';
-import * as toxiproxy from './commands/toxiproxy.ts';
-import * as up from './commands/up.ts';
-import * as worker from './commands/worker.ts';
 import type { ExitSetter } from './main.ts';
 
 export interface CommandModule {
   register(program: Command, setExit: ExitSetter): void;
 }
 
-export const commandModules: CommandModule[] = [
-  controller,
-  worker,
-  toxiproxy,
-  sim,
-  up,
-  run,
-  demo,
-  report,
-  gameday,
-  exportCmd,
-];
+/**
+ * Subcommands, loaded lazily: a process runs one command, and importing all of them
+ * (miniflare, playwright-free report code, the simulator...) costs start-up time and a
+ * larger heap that long-running commands (controller, toxiproxy) then pay for in GC.
+ * The order here is the order in --help.
+ */
+export const commandLoaders: Record<string, () => Promise<CommandModule>> = {
+  controller: () => import('./commands/controller.ts'),
+  worker: () => import('./commands/worker.ts'),
+  toxiproxy: () => import('./commands/toxiproxy.ts'),
+  sim: () => import('./commands/sim.ts'),
+  up: () => import('./commands/up.ts'),
+  run: () => import('./commands/run.ts'),
+  demo: () => import('./commands/demo.ts'),
+  report: () => import('./commands/report.ts'),
+  gameday: () => import('./commands/gameday.ts'),
+  export: () => import('./commands/export.ts'),
+};
+
+/** The modules needed for argv: just the named subcommand, or all of them (help, unknown). */
+export async function loadCommandModules(argv: string[]): Promise<CommandModule[]> {
+  const name = argv[2];
+  const only = name !== undefined ? commandLoaders[name] : undefined;
+  if (only) return [await only()];
+  return Promise.all(Object.values(commandLoaders).map((load) => load()));
+}
