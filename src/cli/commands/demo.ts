@@ -1,14 +1,147 @@
+/**
+ * `failover-lab demo` (npm run demo): runs the whole scenario catalog on the real topology,
+ * one fresh topology per scenario, with live progress on stderr; writes each scenario's
+ * history.jsonl + result.json (+ logs/) under reports/<scenario>/<timestamp>/ and prints a
+ * summary table of verdicts and failover times. Exit 1 if any scenario misses its
+ * expectations, 3 if the infrastructure failed in any (the other scenarios still run).
+ */
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
-import { InfraError } from '../errors.ts';
+import { catalogFiles } from '../../runner/catalog.ts';
+import { type RunResult, runScenario } from '../../runner/execute.ts';
+import { type ResultWriter, reportDirFor, writeRunResults } from '../../runner/results.ts';
+import { loadScenarioFile } from '../../scenario/loader.ts';
+import { REPO_ROOT } from '../../topology/local.ts';
+import { EXIT_BAD_INPUT, EXIT_INFRA, EXIT_OK, EXIT_VIOLATION, exitCodeOf } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
+import { parseTimeScale } from './up.ts';
 
-// Placeholder until the owning module lands; replaced by the real command.
-export function register(program: Command, _setExit: ExitSetter): void {
+/** Swappable: the report writer (src/report) can take over by replacing this. */
+export const demoResultWriter: { write: ResultWriter } = { write: writeRunResults };
+
+interface DemoOptions {
+  timeScale?: string;
+  out: string;
+  only?: string;
+  json?: boolean;
+}
+
+export interface DemoRow {
+  scenario: string;
+  status: 'pass' | 'fail' | 'infra-error' | 'bad-input';
+  detail: string;
+  failoverSeconds: number | null;
+  failoverProductionSeconds: number | null;
+  wallSeconds: number;
+  bootSeconds: number | null;
+  faultsVerified: boolean | null;
+  reportDir: string | null;
+}
+
+export function register(program: Command, setExit: ExitSetter): void {
   program
     .command('demo')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new InfraError('the demo command is not built yet');
+    .description('run the scenario catalog on the real topology and summarise verdicts and failover times')
+    .option('--time-scale <x>', "override every scenario's time scale")
+    .option('--out <dir>', 'where results go (<dir>/<scenario>/<timestamp>/)', join(REPO_ROOT, 'reports'))
+    .option('--only <names>', 'comma-separated scenario names to run')
+    .option('--json', 'print the summary rows as JSON')
+    .action(async (opts: DemoOptions) => {
+      const timeScale = opts.timeScale !== undefined ? parseTimeScale(opts.timeScale) : undefined;
+      const only = opts.only ? new Set(opts.only.split(',').map((s) => s.trim())) : null;
+      const files = catalogFiles().filter((f) => !only || only.has(basename(f).replace(/\.ya?ml$/, '')));
+      const rows: DemoRow[] = [];
+      const err = (l: string) => process.stderr.write(`${l}\n`);
+      err(`demo: ${files.length} scenarios on the real topology`);
+      for (const [i, file] of files.entries()) {
+        const name = basename(file).replace(/\.ya?ml$/, '');
+        const started = performance.now();
+        err(`\n[${i + 1}/${files.length}] ${name}`);
+        let result: RunResult | null = null;
+        try {
+          const scenario = await loadScenarioFile(file);
+          const dir = reportDirFor(opts.out, scenario.name);
+          result = await runScenario(scenario, file, {
+            ...(timeScale !== undefined ? { timeScale } : {}),
+            logsDir: join(dir, 'logs'),
+            progress: (l) => err(`  ${l}`),
+          });
+          await demoResultWriter.write(dir, result);
+          const bad = result.verdict.outcomes.filter((o) => !o.ok && !o.expectedViolation);
+          rows.push({
+            scenario: name,
+            status: result.verdict.ok ? 'pass' : 'fail',
+            detail: result.verdict.ok
+              ? expectationSummary(result)
+              : bad.map((o) => `${o.name}: ${o.detail}`).join('; '),
+            failoverSeconds:
+              result.verdict.measurements.failoverMs !== undefined
+                ? result.verdict.measurements.failoverMs / 1000
+                : null,
+            failoverProductionSeconds: result.failoverProductionSeconds,
+            wallSeconds: result.wallSeconds,
+            bootSeconds: result.bootSeconds,
+            faultsVerified: result.runJson.faultsVerified as boolean,
+            reportDir: dir,
+          });
+          err(`  => ${result.verdict.ok ? 'PASS' : 'FAIL'} in ${result.wallSeconds.toFixed(1)} s (${dir})`);
+        } catch (e) {
+          const code = exitCodeOf(e);
+          rows.push({
+            scenario: name,
+            status: code === EXIT_BAD_INPUT ? 'bad-input' : 'infra-error',
+            detail: (e as Error).message,
+            failoverSeconds: null,
+            failoverProductionSeconds: null,
+            wallSeconds: (performance.now() - started) / 1000,
+            bootSeconds: null,
+            faultsVerified: null,
+            reportDir: null,
+          });
+          err(
+            `  => ${code === EXIT_BAD_INPUT ? 'BAD INPUT' : 'INFRASTRUCTURE ERROR'}: ${(e as Error).message}`,
+          );
+          // Ctrl-C ends the demo, not just this scenario.
+          if (/interrupted by SIG/.test((e as Error).message)) break;
+        }
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+      else process.stdout.write(`\n${summaryTable(rows)}\n`);
+      const infra = rows.some((r) => r.status === 'infra-error' || r.status === 'bad-input');
+      const failed = rows.some((r) => r.status === 'fail');
+      setExit(infra ? EXIT_INFRA : failed ? EXIT_VIOLATION : EXIT_OK);
     });
+}
+
+function expectationSummary(r: RunResult): string {
+  const exp = r.verdict.outcomes.filter((o) => o.kind === 'expectation').map((o) => o.detail);
+  return exp.join('; ') || 'all invariants hold';
+}
+
+export function summaryTable(rows: DemoRow[]): string {
+  const header = ['scenario', 'verdict', 'failover (real / production)', 'wall', 'faults verified'];
+  const body = rows.map((r) => [
+    r.scenario,
+    r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : r.status.toUpperCase(),
+    r.failoverSeconds !== null
+      ? `${r.failoverSeconds.toFixed(2)} s / ${r.failoverProductionSeconds?.toFixed(1)} s`
+      : '-',
+    `${r.wallSeconds.toFixed(1)} s`,
+    r.faultsVerified === null ? '-' : r.faultsVerified ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const lines = [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)];
+  const failing = rows.filter((r) => r.status !== 'pass');
+  if (failing.length) {
+    lines.push('');
+    for (const r of failing) lines.push(`${r.scenario}: ${r.detail}`);
+  }
+  const passed = rows.filter((r) => r.status === 'pass').length;
+  lines.push('', `${passed}/${rows.length} scenarios passed`);
+  return lines.join('\n');
 }

@@ -1,14 +1,66 @@
-import type { Command } from 'commander';
-import { InfraError } from '../errors.ts';
-import type { ExitSetter } from '../main.ts';
+/**
+ * `failover-lab run FILE`: runs one scenario on the real topology (src/runner) and prints
+ * the same RunJson as `sim --json`. Exit 0 when every invariant and expectation holds,
+ * 1 when one does not, 2 for a bad scenario (file:line:col, nothing started) or a fault the
+ * real executor cannot inject, 3 when the infrastructure failed.
+ */
 
-// Placeholder until the owning module lands; replaced by the real command.
-export function register(program: Command, _setExit: ExitSetter): void {
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { runScenario } from '../../runner/execute.ts';
+import { writeRunResults } from '../../runner/results.ts';
+import { loadScenarioFile } from '../../scenario/loader.ts';
+import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
+import type { ExitSetter } from '../main.ts';
+import { parseTimeScale } from './up.ts';
+
+interface RunCliOptions {
+  json?: boolean;
+  timeScale?: string;
+  out?: string;
+}
+
+export function register(program: Command, setExit: ExitSetter): void {
   program
     .command('run')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new InfraError('the run command is not built yet');
+    .description('run a scenario YAML on the real two-region topology and check the history')
+    .argument('<file>', 'scenario file (scenarios/*.yaml)')
+    .option('--json', 'print the RunJson object (same shape as sim --json)')
+    .option('--time-scale <x>', "override the scenario's topology.timeScale (0 < x <= 1)")
+    .option('--out <dir>', 'write history.jsonl, result.json and the component logs there')
+    .action(async (file: string, opts: RunCliOptions) => {
+      const timeScale = opts.timeScale !== undefined ? parseTimeScale(opts.timeScale) : undefined;
+      const scenario = await loadScenarioFile(file);
+      const progress = opts.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
+      const result = await runScenario(scenario, file, {
+        ...(timeScale !== undefined ? { timeScale } : {}),
+        ...(opts.out ? { logsDir: join(opts.out, 'logs') } : {}),
+        ...(progress ? { progress } : {}),
+      });
+      if (opts.out) await writeRunResults(opts.out, result);
+      if (opts.json) process.stdout.write(`${JSON.stringify(result.runJson)}\n`);
+      else process.stdout.write(`${humanSummary(result)}\n`);
+      setExit(result.verdict.ok ? EXIT_OK : EXIT_VIOLATION);
     });
+}
+
+export function humanSummary(r: Awaited<ReturnType<typeof runScenario>>): string {
+  const lines = [
+    `${r.verdict.ok ? 'PASS' : 'FAIL'} ${r.scenario.name} (real topology, time scale ${r.timeScale}, ${r.wallSeconds.toFixed(1)} s wall)`,
+  ];
+  for (const o of r.verdict.outcomes) {
+    const mark = o.ok ? 'ok  ' : o.expectedViolation ? 'exp ' : 'FAIL';
+    lines.push(`  ${mark} ${o.name}: ${o.detail}`);
+  }
+  for (const f of r.faults) {
+    lines.push(
+      `  fault ${f.id} ${f.fault} ${f.target}: applied verified=${f.startVerified}, reverted verified=${f.endVerified}`,
+    );
+  }
+  if (r.failoverProductionSeconds !== null) {
+    lines.push(
+      `  failover ${(r.verdict.measurements.failoverMs! / 1000).toFixed(2)} s measured = ${r.failoverProductionSeconds.toFixed(1)} s at production timings`,
+    );
+  }
+  return lines.join('\n');
 }

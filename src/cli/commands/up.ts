@@ -1,14 +1,170 @@
+/**
+ * `failover-lab up`: boots the real two-region topology on loopback (src/topology/local.ts),
+ * prints its endpoints and, with --keep, leaves it running until Ctrl-C. --check probes
+ * every component once it is up (DNS from authoritatives and witnesses, HTTP from apps,
+ * Worker, controllers, proxy API) and prints {ok, bootSeconds, components} with --json.
+ */
 import type { Command } from 'commander';
-import { InfraError } from '../errors.ts';
+import { componentHealth, type HealthResult } from '../../topology/health.ts';
+import { startTopology, type Topology } from '../../topology/local.ts';
+import { BadInputError, EXIT_INFRA, EXIT_OK, InfraError } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
-// Placeholder until the owning module lands; replaced by the real command.
-export function register(program: Command, _setExit: ExitSetter): void {
+interface UpOptions {
+  keep?: boolean;
+  timeScale: string;
+  check?: boolean;
+  json?: boolean;
+  leaseBackend: string;
+}
+
+export interface UpCheck {
+  ok: boolean;
+  /** from the start of the boot until every component answered */
+  bootSeconds: number;
+  /** from process start (includes loading the harness and miniflare) until then */
+  processSeconds: number;
+  runOctet: number;
+  /** the run's temp dir (removed at teardown) */
+  runDir: string;
+  components: Array<{
+    name: string;
+    kind: string;
+    address: string;
+    pid: number | null;
+    bootSeconds: number | null;
+    ok: boolean;
+    detail: string;
+  }>;
+}
+
+/** Waits until every component answered once (or the deadline); records when each did. */
+export async function checkComponents(topo: Topology, deadlineMs: number): Promise<UpCheck> {
+  const results = new Map<string, HealthResult & { atS: number | null }>();
+  await Promise.all(
+    topo.components.map(async (c) => {
+      let last: HealthResult = { ok: false, detail: 'not tried' };
+      while (performance.now() < deadlineMs) {
+        topo.supervisor.throwIfFailed();
+        last = await componentHealth(topo, c.name, 500);
+        if (last.ok) {
+          results.set(c.name, { ...last, atS: (performance.now() - topo.bootStartedAtMs) / 1000 });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      results.set(c.name, { ...last, atS: null });
+    }),
+  );
+  const components = topo.components.map((c) => {
+    const r = results.get(c.name)!;
+    return {
+      name: c.name,
+      kind: c.kind,
+      address: c.address,
+      pid: c.pid ?? null,
+      bootSeconds: r.atS === null ? null : round(r.atS),
+      ok: r.ok,
+      detail: r.detail,
+    };
+  });
+  const ok = components.every((c) => c.ok);
+  return {
+    ok,
+    bootSeconds: round(Math.max(...components.map((c) => c.bootSeconds ?? Number.POSITIVE_INFINITY))),
+    processSeconds: round(performance.now() / 1000),
+    runOctet: topo.octet,
+    runDir: topo.runDir,
+    components,
+  };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export function endpointTable(topo: Topology): string {
+  const rows = topo.components.map((c) => [c.name, c.kind, c.address, c.detail ?? '', String(c.pid ?? '')]);
+  const header = ['component', 'kind', 'address', 'detail', 'pid'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((x, i) => x.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const lines = [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];
+  lines.push(
+    '',
+    `links (${topo.proxies.size}, each a Toxiproxy proxy "<from>__to__<to>" at ${topo.toxiproxyUrl}):`,
+  );
+  for (const p of topo.proxies.values()) {
+    lines.push(
+      `  ${p.link.id.padEnd(18)} ${p.listen.host}:${p.listen.port} -> ${p.upstream.host}:${p.upstream.port}`,
+    );
+  }
+  lines.push(
+    '',
+    `service: dig @${topo.witnesses.w1!.host} -p ${topo.witnesses.w1!.port} ${topo.spec.serviceName}`,
+  );
+  lines.push(`logs: ${topo.logsDir}`);
+  return lines.join('\n');
+}
+
+export function parseTimeScale(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 1)
+    throw new BadInputError(`expected a number in (0, 1], got "${v}"`, '--time-scale');
+  return n;
+}
+
+export function register(program: Command, setExit: ExitSetter): void {
   program
     .command('up')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new InfraError('the up command is not built yet');
+    .description(
+      'boot the real two-region topology on loopback (PowerDNS, unbound, workerd, controllers, fault proxy)',
+    )
+    .option('--keep', 'leave everything running until Ctrl-C')
+    .option('--time-scale <x>', 'scale production timings (TTL 30 s, heartbeat 10 s) by x', '0.1')
+    .option('--check', 'probe every component once up, report boot times, then tear down')
+    .option('--json', 'print the --check result as JSON')
+    .option('--lease-backend <b>', 'durable | kv (the known-unsafe legacy KV Worker)', 'durable')
+    .action(async (opts: UpOptions) => {
+      const timeScale = parseTimeScale(opts.timeScale);
+      if (opts.leaseBackend !== 'durable' && opts.leaseBackend !== 'kv') {
+        throw new BadInputError(`expected durable or kv, got "${opts.leaseBackend}"`, '--lease-backend');
+      }
+      const progress = opts.json ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
+      const topo = await startTopology({ timeScale, leaseBackend: opts.leaseBackend, progress });
+      try {
+        if (opts.check) {
+          const result = await checkComponents(topo, performance.now() + 20_000);
+          if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+          else {
+            for (const c of result.components) {
+              process.stdout.write(
+                `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(10)} ${c.address.padEnd(22)} ${c.bootSeconds ?? '-'} s  ${c.detail}\n`,
+              );
+            }
+            process.stdout.write(
+              `boot ${result.bootSeconds} s (process ${result.processSeconds} s): ${result.ok ? 'all components answer' : 'NOT all components answer'}\n`,
+            );
+          }
+          setExit(result.ok ? EXIT_OK : EXIT_INFRA);
+          return;
+        }
+        process.stdout.write(`${endpointTable(topo)}\n`);
+        if (opts.keep) {
+          process.stderr.write('up: running; Ctrl-C stops everything\n');
+          // Ends on Ctrl-C/SIGTERM (normal) or on an unexpected exit (infrastructure error).
+          const reason = await new Promise<unknown>((resolve) => {
+            if (topo.supervisor.signal.aborted) resolve(topo.supervisor.signal.reason);
+            topo.supervisor.signal.addEventListener('abort', () => resolve(topo.supervisor.signal.reason), {
+              once: true,
+            });
+          });
+          if (reason instanceof InfraError && reason.component !== 'harness') throw reason;
+        }
+        setExit(EXIT_OK);
+      } finally {
+        await topo.stop();
+      }
     });
 }

@@ -1,0 +1,550 @@
+/**
+ * Applies one scenario step to the real topology and reverts it, verifying both: every
+ * fault event in the history says whether the executor confirmed the effect (verified
+ * true/false, null when it cannot be checked). See src/faults/README.md for the semantics.
+ */
+import { BadInputError } from '../cli/errors.ts';
+import type { FaultStep, Scenario } from '../scenario/schema.ts';
+import { stepParams } from '../scenario/validate.ts';
+import { processState } from '../topology/addresses.ts';
+import { isolationLinks, selectLinks, type TopologySpec } from '../topology/description.ts';
+import { waitHealthy } from '../topology/health.ts';
+import type { FaketimeSetup, Topology } from '../topology/local.ts';
+import { sleep } from '../topology/supervisor.ts';
+import { FakeClock, faketimeLoaded } from './clock.ts';
+import { LinkFaults, type Verification } from './links.ts';
+import { tcpConnect } from './probe.ts';
+
+export type { Verification };
+export { FakeClock, LinkFaults };
+
+export interface FaultHooks {
+  /** the in-harness client workload (target "client") */
+  pauseClient(paused: boolean): void;
+  /** history notes (flap toggles, restarts) */
+  note(message: string, data?: Record<string, unknown>): void;
+  /** history process events */
+  processEvent(
+    component: string,
+    op: 'pause' | 'resume' | 'crash' | 'restart',
+    pid?: number,
+    detail?: string,
+  ): void;
+  /** history clock events */
+  clockEvent(node: string, op: 'offset' | 'drift' | 'jump', value: number): void;
+  /** a component was killed: its in-memory state (role, authority) is gone */
+  crashed(component: string): void;
+}
+
+export interface FaultContext {
+  topo: Topology;
+  links: LinkFaults;
+  clocks: Map<string, FakeClock>;
+  hooks: FaultHooks;
+  signal: AbortSignal;
+}
+
+export interface AppliedFault {
+  id: string;
+  fault: FaultStep['fault'];
+  target: string;
+  links: string[];
+  components: string[];
+  start: Verification;
+  /** idempotent */
+  revert(): Promise<Verification>;
+}
+
+const targetsOf = (step: FaultStep): string[] => (Array.isArray(step.target) ? step.target : [step.target]);
+
+/** Components crashed by a region crash, in the order they are restarted. */
+function regionComponents(region: string): string[] {
+  return [`auth-${region}`, `app-${region}`, `ctl-${region}`];
+}
+
+/** The reverse of a link (same endpoints, other initiator), if the topology has one. */
+function reverseLink(spec: TopologySpec, linkId: string): string | null {
+  const [from, to] = linkId.split('->');
+  if (!from || !to) return null;
+  if (to === 'peer' && from.startsWith('ctl-')) {
+    const self = from.slice(4);
+    const other = spec.regions.find((r) => r !== self);
+    return other ? `ctl-${other}->peer` : null;
+  }
+  const rev = `${to}->${from}`;
+  return spec.links.some((l) => l.id === rev) ? rev : null;
+}
+
+function linksOf(spec: TopologySpec, step: FaultStep): string[] {
+  const ids = new Set<string>();
+  if (step.fault === 'isolate') {
+    for (const r of targetsOf(step)) for (const l of isolationLinks(spec, r)) ids.add(l.id);
+  } else {
+    for (const sel of targetsOf(step)) for (const l of selectLinks(spec, sel)) ids.add(l.id);
+    if (step.fault === 'partition' && !stepParams(step).oneway) {
+      for (const id of [...ids]) {
+        const rev = reverseLink(spec, id);
+        if (rev) ids.add(rev);
+      }
+    }
+  }
+  return [...ids].sort();
+}
+
+/**
+ * Checks a scenario against what the real executor can do, before anything starts, and
+ * decides which controllers run under libfaketime. Throws BadInputError naming the step.
+ */
+export function planRealRun(
+  s: Scenario,
+  whereOf: (stepIndex: number, key: 'fault' | 'target') => string,
+): { faketime: Record<string, FaketimeSetup> } {
+  const faketime: Record<string, FaketimeSetup> = {};
+  s.steps.forEach((step, i) => {
+    const where = whereOf(i, 'fault');
+    const whereTarget = whereOf(i, 'target');
+    if (step.fault === 'witness-stale') {
+      throw new BadInputError(
+        'witness-stale is a sim-only fault (unbound has no "serve stale answers" switch); run it with `failover-lab sim`',
+        where,
+      );
+    }
+    if (step.fault === 'kv-staleness') {
+      throw new BadInputError(
+        "kv-staleness is sim-only: the legacy-kv Worker's cache staleness is fixed at start (its cacheTtl, 60 s scaled); use leaseBackend: kv to get it",
+        where,
+      );
+    }
+    for (const t of targetsOf(step)) {
+      if (step.fault === 'crash' && ['worker', 'toxiproxy'].includes(t)) {
+        throw new BadInputError(
+          `crash of "${t}" is not supported in real runs (a restarted workerd would lose the lease state); use pause`,
+          whereTarget,
+        );
+      }
+      if (step.fault.startsWith('clock-')) {
+        const m = /^ctl-(.+)$/.exec(t);
+        if (!m)
+          throw new BadInputError(
+            `real runs fake controller clocks only (libfaketime); "${t}" is sim-only`,
+            whereTarget,
+          );
+        const region = m[1]!;
+        const prev = faketime[region] ?? { fakeMonotonic: false };
+        // Drift and jumps act on the clock the controller reasons with (monotonic); an offset
+        // alone is a wall-clock step, which never moves a real monotonic clock.
+        faketime[region] = { fakeMonotonic: prev.fakeMonotonic || step.fault !== 'clock-offset' };
+      }
+    }
+  });
+  return { faketime };
+}
+
+async function waitState(
+  pid: number,
+  want: (st: string | null) => boolean,
+  timeoutMs: number,
+): Promise<string | null> {
+  const deadline = performance.now() + timeoutMs;
+  let st = processState(pid);
+  while (!want(st) && performance.now() < deadline) {
+    await sleep(10);
+    st = processState(pid);
+  }
+  return st;
+}
+
+function pidOfComponent(topo: Topology, name: string): number | null {
+  if (name === 'worker') return topo.worker.workerdPid;
+  return topo.supervisor.has(name) ? topo.supervisor.get(name).pid : null;
+}
+
+async function pause(ctx: FaultContext, name: string): Promise<Verification> {
+  if (name === 'client') {
+    ctx.hooks.pauseClient(true);
+    return { verified: true, detail: 'client workload paused (in-harness)' };
+  }
+  const pid = pidOfComponent(ctx.topo, name);
+  if (pid === null) return { verified: false, detail: `${name}: no PID to pause` };
+  process.kill(pid, 'SIGSTOP');
+  const st = await waitState(pid, (s) => s === 'T' || s === 't', 1000);
+  ctx.hooks.processEvent(name, 'pause', pid, `state ${st}`);
+  return { verified: st === 'T' || st === 't', detail: `${name} pid ${pid}: SIGSTOP, /proc state ${st}` };
+}
+
+async function resume(ctx: FaultContext, name: string): Promise<Verification> {
+  if (name === 'client') {
+    ctx.hooks.pauseClient(false);
+    return { verified: true, detail: 'client workload resumed' };
+  }
+  const pid = pidOfComponent(ctx.topo, name);
+  if (pid === null) return { verified: false, detail: `${name}: no PID to resume` };
+  process.kill(pid, 'SIGCONT');
+  const st = await waitState(pid, (s) => s !== 'T' && s !== 't', 1000);
+  ctx.hooks.processEvent(name, 'resume', pid, `state ${st}`);
+  return {
+    verified: st !== null && st !== 'T' && st !== 't',
+    detail: `${name} pid ${pid}: SIGCONT, /proc state ${st}`,
+  };
+}
+
+function listenOf(topo: Topology, name: string): { host: string; port: number } | null {
+  if (name.startsWith('auth-')) return topo.auths[name.slice(5)]?.dns ?? null;
+  if (name.startsWith('app-')) return topo.apps[name.slice(4)] ?? null;
+  if (name.startsWith('ctl-')) return topo.controllers[name.slice(4)]?.admin ?? null;
+  return topo.witnesses[name] ?? null;
+}
+
+async function crash(ctx: FaultContext, name: string): Promise<Verification> {
+  if (name === 'client') {
+    ctx.hooks.pauseClient(true);
+    return { verified: true, detail: 'client workload stopped' };
+  }
+  const sup = ctx.topo.supervisor;
+  const m = sup.get(name);
+  const pid = m.pid;
+  ctx.hooks.processEvent(name, 'crash', pid, 'SIGKILL');
+  await sup.stop(name, { signal: 'SIGKILL' });
+  ctx.hooks.crashed(name);
+  const st = processState(pid);
+  const ep = listenOf(ctx.topo, name);
+  const conn = ep ? await tcpConnect(ep.host, ep.port, 300) : 'n/a';
+  return {
+    verified: (st === null || st === 'Z') && conn !== 'connected',
+    detail: `${name} pid ${pid}: SIGKILL, /proc ${st ?? 'gone'}, connect ${conn}`,
+  };
+}
+
+async function restart(ctx: FaultContext, name: string): Promise<Verification> {
+  if (name === 'client') {
+    ctx.hooks.pauseClient(false);
+    return { verified: true, detail: 'client workload restarted' };
+  }
+  const topo = ctx.topo;
+  let pid: number;
+  if (name.startsWith('ctl-')) {
+    const clock = ctx.clocks.get(name.slice(4));
+    pid = topo.startController(name.slice(4)).pid;
+    clock?.rebase();
+  } else {
+    pid = topo.supervisor.respawn(name).pid;
+  }
+  ctx.hooks.processEvent(name, 'restart', pid);
+  const h = await waitHealthy(topo, name, performance.now() + 5000, ctx.signal);
+  return { verified: h.ok, detail: `${name} restarted as pid ${pid}: ${h.detail}` };
+}
+
+const merge = (vs: Verification[]): Verification => ({
+  verified: vs.some((v) => v.verified === false) ? false : vs.every((v) => v.verified === null) ? null : true,
+  detail: vs.map((v) => v.detail).join('; '),
+});
+
+export async function applyFault(
+  ctx: FaultContext,
+  step: FaultStep,
+  id: string,
+  endAtMs: () => number,
+): Promise<AppliedFault> {
+  const { topo, links: lf } = ctx;
+  const spec = topo.spec;
+  const p = stepParams(step);
+  const scale = topo.timing.timeScale;
+  const targets = targetsOf(step);
+  const target = targets.join(',');
+  const base = { id, fault: step.fault, target };
+  let reverted: Promise<Verification> | null = null;
+  const once = (fn: () => Promise<Verification>) => () => {
+    reverted ??= fn();
+    return reverted;
+  };
+
+  switch (step.fault) {
+    case 'isolate':
+    case 'partition': {
+      const ids = linksOf(spec, step);
+      if (step.fault === 'partition' && p.oneway) {
+        const toxic = `${id}-oneway`;
+        await Promise.all(ids.map((l) => lf.addToxic(l, toxic, 'timeout', { timeout: 0 })));
+        const start = merge(await Promise.all(ids.map((l) => lf.verifyBlackhole(l))));
+        return {
+          ...base,
+          links: ids,
+          components: [],
+          start,
+          revert: once(async () => {
+            await Promise.all(ids.map((l) => lf.removeToxic(l, toxic)));
+            return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
+          }),
+        };
+      }
+      await Promise.all(ids.map((l) => lf.setEnabled(l, false)));
+      const start = merge(await Promise.all(ids.map((l) => lf.verifyCut(l))));
+      return {
+        ...base,
+        links: ids,
+        components: [],
+        start,
+        revert: once(async () => {
+          await Promise.all(ids.map((l) => lf.setEnabled(l, true)));
+          return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
+        }),
+      };
+    }
+    case 'latency': {
+      const ids = linksOf(spec, step);
+      const latencyMs = Math.round(p.latencyMs * scale);
+      const jitterMs = Math.round(p.jitterMs * scale);
+      const toxic = `${id}-latency`;
+      await Promise.all(
+        ids.map((l) => lf.addToxic(l, toxic, 'latency', { latency: latencyMs, jitter: jitterMs })),
+      );
+      const start = merge(await Promise.all(ids.map((l) => lf.verifyLatency(l, latencyMs, jitterMs))));
+      return {
+        ...base,
+        links: ids,
+        components: [],
+        start,
+        revert: once(async () => {
+          await Promise.all(ids.map((l) => lf.removeToxic(l, toxic)));
+          return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
+        }),
+      };
+    }
+    case 'loss': {
+      const ids = linksOf(spec, step);
+      const toxic = `${id}-loss`;
+      await Promise.all(ids.map((l) => lf.addToxic(l, toxic, 'timeout', { timeout: 0 }, p.probability)));
+      const states = await Promise.all(ids.map((l) => lf.state(l)));
+      const present = states.every((s) => s.toxics.includes(toxic));
+      return {
+        ...base,
+        links: ids,
+        components: [],
+        start: {
+          verified: present,
+          detail: `timeout toxic with toxicity ${p.probability} on ${ids.length} links (Toxiproxy rolls per connection)${present ? '' : ': toxic missing'}`,
+        },
+        revert: once(async () => {
+          await Promise.all(ids.map((l) => lf.removeToxic(l, toxic)));
+          return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
+        }),
+      };
+    }
+    case 'flap': {
+      const ids = linksOf(spec, step);
+      const periodMs = Math.max(50, Math.round(p.periodMs * scale));
+      await Promise.all(ids.map((l) => lf.setEnabled(l, false)));
+      const start = merge(await Promise.all(ids.map((l) => lf.verifyCut(l))));
+      let cut = true;
+      let stopped = false;
+      let toggles = 0;
+      const loop = (async () => {
+        while (!stopped) {
+          const wait = Math.min(periodMs, endAtMs() - performance.now());
+          if (wait <= 0) break;
+          await sleep(wait).catch(() => undefined);
+          if (stopped || ctx.signal.aborted) break;
+          cut = !cut;
+          toggles++;
+          await Promise.all(ids.map((l) => lf.setEnabled(l, !cut))).catch(() => undefined);
+          ctx.hooks.note(`flap ${id}: links ${cut ? 'cut' : 'healed'}`, { links: ids });
+        }
+      })();
+      return {
+        ...base,
+        links: ids,
+        components: [],
+        start: { ...start, detail: `${start.detail}; period ${periodMs} ms` },
+        revert: once(async () => {
+          stopped = true;
+          await loop;
+          await Promise.all(ids.map((l) => lf.setEnabled(l, true)));
+          const v = merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
+          return { ...v, detail: `${toggles} toggles; ${v.detail}` };
+        }),
+      };
+    }
+    case 'pause': {
+      const start = merge(await Promise.all(targets.map((t) => pause(ctx, t))));
+      return {
+        ...base,
+        links: [],
+        components: targets,
+        start,
+        revert: once(async () => merge(await Promise.all(targets.map((t) => resume(ctx, t))))),
+      };
+    }
+    case 'crash':
+    case 'witness-down': {
+      const comps = targets.flatMap((t) => (spec.regions.includes(t) ? regionComponents(t) : [t]));
+      const start = merge(await Promise.all(comps.map((c) => crash(ctx, c))));
+      return {
+        ...base,
+        links: [],
+        components: comps,
+        start,
+        revert: once(async () => {
+          // in order: a region's authoritative and app before its controller
+          const out: Verification[] = [];
+          for (const c of comps) out.push(await restart(ctx, c));
+          return merge(out);
+        }),
+      };
+    }
+    case 'clock-offset':
+    case 'clock-drift':
+    case 'clock-jump': {
+      const vs: Verification[] = [];
+      const undo: Array<() => void> = [];
+      for (const t of targets) {
+        const region = t.slice(4);
+        const clock = ctx.clocks.get(region);
+        const pid = pidOfComponent(topo, t);
+        if (!clock || pid === null) {
+          vs.push({ verified: false, detail: `${t} does not run under libfaketime` });
+          continue;
+        }
+        if (step.fault === 'clock-offset') {
+          const d = Math.round(p.offsetMs * scale);
+          clock.shift(d);
+          undo.push(() => clock.shift(-d));
+          ctx.hooks.clockEvent(t, 'offset', d);
+        } else if (step.fault === 'clock-drift') {
+          clock.setRate(1 + p.rate);
+          undo.push(() => clock.setRate(1));
+          ctx.hooks.clockEvent(t, 'drift', p.rate);
+        } else {
+          const d = Math.round(p.jumpMs * scale);
+          clock.shift(d);
+          ctx.hooks.clockEvent(t, 'jump', d);
+        }
+        vs.push(await verifyClock(ctx, t, pid, clock));
+      }
+      return {
+        ...base,
+        links: [],
+        components: targets,
+        start: merge(vs),
+        revert: once(async () => {
+          for (const u of undo) u();
+          if (step.fault === 'clock-jump') {
+            return {
+              verified: true,
+              detail: 'a clock jump is permanent (a monotonic clock cannot step back); nothing to revert',
+            };
+          }
+          const out: Verification[] = [];
+          for (const t of targets) {
+            const clock = ctx.clocks.get(t.slice(4));
+            const pid = pidOfComponent(topo, t);
+            if (clock && pid !== null) out.push(await verifyClock(ctx, t, pid, clock));
+          }
+          return merge(out);
+        }),
+      };
+    }
+    default:
+      throw new BadInputError(`fault ${step.fault} is not supported by the real executor`, `steps (${id})`);
+  }
+}
+
+/** One reading of a controller's own monotonic clock (agent /status localMs), bracketed by our clock. */
+async function readControllerClock(
+  topo: Topology,
+  region: string,
+): Promise<{ beforeMs: number; afterMs: number; localMs: number; wallSkewMs: number | null } | null> {
+  const c = topo.controllers[region];
+  if (!c) return null;
+  try {
+    const beforeMs = performance.now();
+    const res = await fetch(`http://${c.admin.host}:${c.admin.port}/status`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    const body = (await res.json()) as { localMs?: number };
+    const afterMs = performance.now();
+    const date = res.headers.get('date');
+    if (typeof body.localMs !== 'number') return null;
+    return {
+      beforeMs,
+      afterMs,
+      localMs: body.localMs,
+      wallSkewMs: date ? Date.parse(date) - Date.now() : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Bounds on the controller's monotonic clock rate from two readings ~500 ms apart: the
+ * controller read its clock somewhere inside each request, so
+ *   Δlocal / (after₂ − before₁) ≤ rate ≤ Δlocal / (before₂ − after₁).
+ * Slow replies (a busy machine) widen the interval instead of faking a wrong rate.
+ */
+export async function measureClockRate(
+  topo: Topology,
+  region: string,
+): Promise<{ low: number; high: number; estimate: number } | null> {
+  const a = await readControllerClock(topo, region);
+  await sleep(500);
+  const b = await readControllerClock(topo, region);
+  if (!a || !b || b.beforeMs <= a.afterMs) return null;
+  const dLocal = b.localMs - a.localMs;
+  const low = dLocal / (b.afterMs - a.beforeMs);
+  const high = dLocal / (b.beforeMs - a.afterMs);
+  const estimate = dLocal / ((b.beforeMs + b.afterMs) / 2 - (a.beforeMs + a.afterMs) / 2);
+  return { low, high, estimate };
+}
+
+/**
+ * Verifies a clock fault: libfaketime is mapped into the controller, its control file holds
+ * the intended setting, and the controller's own clocks read as intended: the monotonic
+ * clock's rate bounded by two /status `localMs` readings 500 ms apart (a few % wide, so a
+ * 0.05% drift is only confirmed as "rate ≈ 1"), the wall clock from the HTTP Date header (1 s resolution,
+ * checked for offsets ≥ 2 s).
+ */
+async function verifyClock(
+  ctx: FaultContext,
+  name: string,
+  pid: number,
+  clock: FakeClock,
+): Promise<Verification> {
+  const region = name.slice(4);
+  const loaded = faketimeLoaded(pid);
+  const content = clock.fileContent();
+  const { offsetMs, rate } = clock.current;
+  const fakeMonotonic = ctx.topo.controllers[region]?.faketime?.fakeMonotonic ?? false;
+  const notes: string[] = [];
+  let ok: boolean | null = loaded;
+  const measured = await measureClockRate(ctx.topo, region);
+  const expectedRate = fakeMonotonic ? rate : 1;
+  if (measured !== null) {
+    const tolerance = 0.005;
+    const good = expectedRate >= measured.low - tolerance && expectedRate <= measured.high + tolerance;
+    notes.push(
+      `monotonic rate ${measured.estimate.toFixed(4)} (bounds ${measured.low.toFixed(4)}..${measured.high.toFixed(4)}, expected ${expectedRate.toFixed(4)})`,
+    );
+    if (!good) ok = false;
+  } else notes.push('monotonic clock not readable');
+  if (Math.abs(offsetMs) >= 2000) {
+    // Node caches its Date header for up to a second: poll until a fresh one shows the offset.
+    let skew: number | null = null;
+    const deadline = performance.now() + 1600;
+    do {
+      const r = await readControllerClock(ctx.topo, region);
+      if (r?.wallSkewMs !== null && r?.wallSkewMs !== undefined) skew = r.wallSkewMs;
+      if (skew !== null && Math.abs(skew - offsetMs) <= 1500) break;
+      await sleep(200);
+    } while (performance.now() < deadline);
+    if (skew !== null) {
+      notes.push(
+        `wall clock skew ${(skew / 1000).toFixed(1)} s (expected ${(offsetMs / 1000).toFixed(1)} s)`,
+      );
+      if (Math.abs(skew - offsetMs) > 1500) ok = false;
+    }
+  }
+  return {
+    verified: ok,
+    detail: `${name} pid ${pid}: libfaketime ${loaded ? 'loaded' : 'NOT loaded'}, file "${content}", ${notes.join(', ')}`,
+  };
+}

@@ -1,0 +1,13 @@
+/** The scenario catalog: scenarios/*.yaml in the repository, in name order. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../topology/local.ts';
+
+export const CATALOG_DIR = join(REPO_ROOT, 'scenarios');
+
+export function catalogFiles(dir = CATALOG_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()
+    .map((f) => join(dir, f));
+}

@@ -1,0 +1,668 @@
+/**
+ * Runs one scenario on the real topology:
+ *   plan (reject what the real executor cannot do, before anything starts) → boot →
+ *   warm-up (the initial primary holds the lease, its app has authority, DNS points at it) →
+ *   timeline (client workload + fault steps at scaled times) → cut the history at the end →
+ *   tear down → checkHistory → RunJson.
+ * Global time t = 0 is the start of the boot; the scenario's own time 0 is the warm-up's
+ * end, recorded as a note ("scenario-start") and in the RunJson (scenarioStartT).
+ */
+import { basename } from 'node:path';
+import { checkHistory } from '../check/checker.ts';
+import type { HistoryEvent, MetaEvent } from '../check/history.ts';
+import type { RunJson, Verdict } from '../check/verdict.ts';
+import { InfraError } from '../cli/errors.ts';
+import {
+  type AppliedFault,
+  applyFault,
+  FakeClock,
+  type FaultContext,
+  LinkFaults,
+  planRealRun,
+} from '../faults/index.ts';
+import type { Expectation, Scenario } from '../scenario/schema.ts';
+import { stepParams } from '../scenario/validate.ts';
+import { queryDns } from '../topology/dns.ts';
+import { LEASE_NAME, startTopology, type Topology } from '../topology/local.ts';
+import { sleep } from '../topology/supervisor.ts';
+import { LeaseClient } from '../worker/client.ts';
+import { appEvent, controllerEvents } from './events.ts';
+import { stepLocation } from './locate.ts';
+import { hrNowMs, Recorder } from './recorder.ts';
+import { JsonlTail } from './tail.ts';
+import { ClientWorkload } from './workload.ts';
+
+export interface RunOptions {
+  /** overrides the scenario's topology.timeScale */
+  timeScale?: number;
+  /** persist logs here (else they live in the run's temp dir and are removed) */
+  logsDir?: string;
+  progress?: (line: string) => void;
+  installSignalHandlers?: boolean;
+}
+
+export interface FaultSummary {
+  id: string;
+  fault: string;
+  target: string;
+  atT: number;
+  endT: number | null;
+  startVerified: boolean | null;
+  endVerified: boolean | null;
+  detail: string;
+}
+
+export interface RunResult {
+  scenario: Scenario;
+  file: string;
+  history: HistoryEvent[];
+  verdict: Verdict;
+  runJson: RunJson;
+  bootSeconds: number;
+  wallSeconds: number;
+  timeScale: number;
+  scenarioStartT: number;
+  faults: FaultSummary[];
+  /** failover time in production seconds (measured / timeScale), if one happened */
+  failoverProductionSeconds: number | null;
+}
+
+/** Expectation durations are production time; the history is scaled. */
+export function scaleExpectations(expect: Expectation[], timeScale: number): Expectation[] {
+  return expect.map((e) => {
+    if ('failover-within' in e) return { 'failover-within': Math.round(e['failover-within'] * timeScale) };
+    if ('demoted-within' in e) {
+      return {
+        'demoted-within': {
+          region: e['demoted-within'].region,
+          within: Math.round(e['demoted-within'].within * timeScale),
+        },
+      };
+    }
+    return e;
+  });
+}
+
+/** Which faults of the schedule leave the documented assumptions (docs/invariants.md). */
+export function assumptionsOf(
+  s: Scenario,
+  topo: Pick<Topology, 'timing' | 'leaseBackend'>,
+): { within: boolean; notes: string[] } {
+  const notes: string[] = [];
+  const ctl = Object.values(topo.timing.controllers)[0]!;
+  if (topo.leaseBackend === 'kv')
+    notes.push('legacy-kv lease Worker: no compare-and-set, cached reads (known unsafe)');
+  for (const step of s.steps) {
+    const p = stepParams(step);
+    const targets = Array.isArray(step.target) ? step.target : [step.target];
+    if (step.fault === 'clock-drift' && Math.abs(p.rate) > ctl.maxClockDriftRate) {
+      notes.push(`clock drift ${p.rate} exceeds maxClockDriftRate ${ctl.maxClockDriftRate}`);
+    }
+    if (
+      step.fault === 'latency' &&
+      targets.some((t) => /^ctl-.+->app-/.test(t)) &&
+      p.latencyMs * topo.timing.timeScale > ctl.maxDelayMs
+    ) {
+      notes.push(`latency on a controller->app link exceeds maxDelayMs`);
+    }
+    // p bounds a pause between a validity check and the act taking effect; a longer freeze
+    // is survivable only if it does not land in that gap (the run shows whether it did).
+    if (step.fault === 'pause' && targets.some((t) => t.startsWith('ctl-'))) {
+      const pauseMs = (step.for ?? s.duration - step.at) * topo.timing.timeScale;
+      if (pauseMs > ctl.maxPauseMs)
+        notes.push(`controller pause ${Math.round(pauseMs)} ms exceeds maxPauseMs ${ctl.maxPauseMs} ms`);
+    }
+  }
+  return { within: notes.length === 0, notes };
+}
+
+export async function runScenario(
+  scenario: Scenario,
+  file: string,
+  opts: RunOptions = {},
+): Promise<RunResult> {
+  const wallStartedMs = performance.now();
+  const progress = opts.progress ?? (() => {});
+  const timeScale = opts.timeScale ?? scenario.topology.timeScale;
+  const scaled = (ms: number) => Math.round(ms * timeScale);
+  // Everything the real executor cannot do is rejected here, before anything starts.
+  const plan = planRealRun(scenario, (i, key) => stepLocation(file, i, key));
+
+  const rec = new Recorder();
+  const topo = await startTopology({
+    timeScale,
+    leaseBackend: scenario.topology.leaseBackend,
+    initialPrimary: scenario.topology.initialPrimary,
+    controllerOverrides: scenario.topology.controller,
+    faketime: plan.faketime,
+    ...(opts.logsDir ? { logsDir: opts.logsDir } : {}),
+    ...(opts.installSignalHandlers !== undefined
+      ? { installSignalHandlers: opts.installSignalHandlers }
+      : {}),
+    onProcessEvent: (ev) =>
+      rec.recordNow({
+        kind: 'process',
+        component: ev.component,
+        op: ev.op,
+        pid: ev.pid,
+        ...(ev.detail ? { detail: ev.detail } : {}),
+      }),
+    progress,
+  });
+  const bootSeconds = (performance.now() - topo.bootStartedAtMs) / 1000;
+  const sup = topo.supervisor;
+  const signal = sup.signal;
+  const workload = new ClientWorkload(
+    topo,
+    rec,
+    scenario.workload.clients,
+    scaled(scenario.workload.writeInterval),
+  );
+  const active = new Map<string, AppliedFault>();
+  const faultSummaries: FaultSummary[] = [];
+  let collector: Collector | null = null;
+  try {
+    const ctl0 = topo.timing.controllers[topo.initialPrimary]!;
+    const assumptions = assumptionsOf(scenario, topo);
+    const meta: Omit<MetaEvent, 'seq'> = {
+      kind: 'meta',
+      t: 0,
+      runId: topo.runId,
+      scenario: scenario.name,
+      executor: 'real',
+      path: file,
+      leaseBackend: scenario.topology.leaseBackend,
+      regions: topo.spec.regions,
+      initialPrimary: topo.initialPrimary,
+      witnesses: topo.spec.witnesses,
+      timing: {
+        leaseTtlMs: ctl0.leaseTtlMs,
+        heartbeatMs: ctl0.heartbeatMs,
+        safeWindowMs: topo.timing.safeWindowMs,
+        peerCheckIntervalMs: ctl0.peerCheckIntervalMs,
+        peerFailureThreshold: ctl0.peerFailureThreshold,
+        witnessQuorum: ctl0.witnessQuorum,
+        failoverBoundMs: topo.timing.failoverBoundMs,
+        maxClockDriftRate: ctl0.maxClockDriftRate,
+        promotionHoldDownMs: ctl0.promotionHoldDownMs,
+      },
+      withinAssumptions: assumptions.within,
+      ...(assumptions.notes.length ? { assumptionNotes: assumptions.notes } : {}),
+      timeScale,
+    };
+    rec.setMeta(meta);
+    collector = new Collector(topo, rec);
+    collector.start();
+
+    // ---- warm-up: the initial primary must be fully in charge before the clock starts
+    progress(`${scenario.name}: waiting for ${topo.initialPrimary} to be primary`);
+    await warmUp(topo, rec, collector, signal, Math.max(15_000, scaled(60_000)));
+    const t0 = rec.now();
+    const t0Perf = performance.now();
+    rec.record({
+      kind: 'note',
+      t: t0,
+      source: 'runner',
+      message: 'scenario-start',
+      data: { timeScale, scenarioTimeZeroT: t0 },
+    });
+    progress(
+      `${scenario.name}: scenario started (boot ${bootSeconds.toFixed(2)} s); ${scenario.steps.length} steps over ${(scaled(scenario.duration) / 1000).toFixed(1)} s`,
+    );
+    workload.start();
+
+    const clocks = new Map<string, FakeClock>();
+    for (const [r, c] of Object.entries(topo.controllers)) {
+      if (c.faketime) {
+        const ft = c.faketime;
+        clocks.set(r, new FakeClock(ft.timestampFile, () => ft.spawnedAtMs));
+      }
+    }
+    const ctx: FaultContext = {
+      topo,
+      links: new LinkFaults(topo.toxiproxyUrl, topo.proxies),
+      clocks,
+      signal,
+      hooks: {
+        pauseClient: (p) => workload.setPaused(p),
+        note: (message, data) =>
+          rec.recordNow({ kind: 'note', source: 'faults', message, ...(data ? { data } : {}) }),
+        processEvent: (component, op, pid, detail) =>
+          rec.recordNow({
+            kind: 'process',
+            component,
+            op,
+            ...(pid ? { pid } : {}),
+            ...(detail ? { detail } : {}),
+          }),
+        clockEvent: (node, op, value) => rec.recordNow({ kind: 'clock', node, op, value }),
+        crashed: (component) => collector?.crashed(component),
+      },
+    };
+    const endAtPerf = t0Perf + scaled(scenario.duration);
+
+    const runStep = async (idx: number) => {
+      const step = scenario.steps[idx]!;
+      const id = `f${idx + 1}`;
+      await sleepUntil(t0Perf + scaled(step.at), signal);
+      const startT = rec.now();
+      const stepEndPerf =
+        step.for !== undefined ? Math.min(endAtPerf, t0Perf + scaled(step.at + step.for)) : endAtPerf;
+      const applied = await applyFault(ctx, step, id, () => stepEndPerf);
+      active.set(id, applied);
+      const summary: FaultSummary = {
+        id,
+        fault: step.fault,
+        target: applied.target,
+        atT: startT,
+        endT: null,
+        startVerified: applied.start.verified,
+        endVerified: null,
+        detail: applied.start.detail,
+      };
+      faultSummaries.push(summary);
+      rec.record({
+        kind: 'fault',
+        phase: 'start',
+        t: startT,
+        id,
+        fault: step.fault,
+        target: applied.target,
+        verified: applied.start.verified,
+        detail: applied.start.detail,
+        links: applied.links,
+        components: applied.components,
+      });
+      progress(
+        `${scenario.name}: t+${((startT - t0) / 1000).toFixed(1)} s ${step.fault} ${applied.target} (verified: ${applied.start.verified})`,
+      );
+      if (step.for === undefined) return; // reverted when the scenario ends
+      await sleepUntil(stepEndPerf, signal);
+      await revert(applied, summary);
+    };
+    const revert = async (applied: AppliedFault, summary: FaultSummary, atT?: number) => {
+      if (!active.has(applied.id)) return;
+      active.delete(applied.id);
+      const endT = atT ?? rec.now();
+      const v = await applied.revert();
+      summary.endT = endT;
+      summary.endVerified = v.verified;
+      rec.record({
+        kind: 'fault',
+        phase: 'end',
+        t: endT,
+        id: applied.id,
+        fault: applied.fault,
+        target: applied.target,
+        verified: v.verified,
+        detail: v.detail,
+        links: applied.links,
+        components: applied.components,
+      });
+      progress(
+        `${scenario.name}: t+${((endT - t0) / 1000).toFixed(1)} s reverted ${applied.fault} ${applied.target} (verified: ${v.verified})`,
+      );
+    };
+
+    const stepRuns = scenario.steps.map((_, i) => runStep(i));
+    const allSteps = Promise.all(stepRuns);
+    // a failing step (API error, unexpected exit) ends the run at once
+    allSteps.catch((err) =>
+      sup.fail(
+        err instanceof InfraError ? err : new InfraError(String((err as Error)?.message ?? err), 'faults'),
+      ),
+    );
+    await sleepUntil(endAtPerf, signal);
+    // The history ends here. Steps without `for` last until the end: they are reverted (and
+    // verified) now, their end events stamped with the end time; what the reverts set off
+    // afterwards (restarts, re-elections) is past the end and not part of the history.
+    const endT = rec.now();
+    rec.closeAt(endT);
+    const open = [...active.values()];
+    await Promise.all(open.map((a) => revert(a, faultSummaries.find((s) => s.id === a.id)!, endT)));
+    await allSteps;
+    await workload.stop();
+    collector.pollOnce(); // lines written before the end but not read yet
+    sup.throwIfFailed();
+  } catch (err) {
+    await workload.stop().catch(() => undefined);
+    collector?.stop();
+    await topo.stop();
+    throw err;
+  }
+  collector.stop();
+  await topo.stop();
+
+  const history = rec.finish();
+  const verdict = checkHistory(history, { expectations: scaleExpectations(scenario.expect, timeScale) });
+  const wallSeconds = (performance.now() - wallStartedMs) / 1000;
+  const startNote = history.find((e) => e.kind === 'note' && e.message === 'scenario-start');
+  const failoverMs = verdict.measurements.failoverMs;
+  const runJson: RunJson = {
+    ok: verdict.ok,
+    violations: verdict.violations.map((v) => ({ invariant: v.invariant, at: v.at, detail: v.detail })),
+    counterexample: null,
+    replay: null,
+    stats: {
+      runs: 1,
+      events: history.length,
+      simSeconds: scenario.duration / 1000,
+      wallSeconds: round(wallSeconds),
+    },
+    executor: 'real',
+    scenario: scenario.name,
+    file: basename(file),
+    timeScale,
+    leaseBackend: scenario.topology.leaseBackend,
+    bootSeconds: round(bootSeconds),
+    scenarioStartT: startNote?.t ?? 0,
+    withinAssumptions: verdict.withinAssumptions,
+    outcomes: verdict.outcomes.map((o) => ({
+      name: o.name,
+      kind: o.kind,
+      ok: o.ok,
+      detail: o.detail,
+      ...(o.expectedViolation ? { expectedViolation: true } : {}),
+    })),
+    measurements: verdict.measurements,
+    failoverProductionSeconds: failoverMs !== undefined ? round(failoverMs / timeScale / 1000) : null,
+    faults: faultSummaries,
+    faultsVerified: faultSummaries.every((f) => f.startVerified !== false && f.endVerified !== false),
+  };
+  return {
+    scenario,
+    file,
+    history,
+    verdict,
+    runJson,
+    bootSeconds,
+    wallSeconds,
+    timeScale,
+    scenarioStartT: startNote?.t ?? 0,
+    faults: faultSummaries,
+    failoverProductionSeconds: failoverMs !== undefined ? failoverMs / timeScale / 1000 : null,
+  };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+async function sleepUntil(perfMs: number, signal: AbortSignal): Promise<void> {
+  const wait = perfMs - performance.now();
+  if (wait > 0) await sleep(wait, signal);
+  else if (signal.aborted) throw signal.reason;
+}
+
+/**
+ * Polls every log and the lease store on one timer: controller event files, app logs,
+ * and GET /status on the Worker (directly, not through the link proxies), recording a
+ * lease-store event whenever the holder/epoch/expiry it reports changes.
+ */
+class Collector {
+  private readonly tails: JsonlTail[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly leaseClients: Array<{ location: string; client: LeaseClient }> = [];
+  private leaseInFlight = false;
+  private lastLeaseAt = 0;
+  private readonly lastLease = new Map<string, string>();
+  readonly state = {
+    appAuthority: new Map<string, { epoch: number; untilT: number }>(),
+    leaseHolder: null as string | null,
+    /** apps that were granted authority at least once */
+    everGranted: new Set<string>(),
+    /** last role and local clock each controller reported */
+    roles: new Map<string, { role: string; localMs: number }>(),
+  };
+  /** Date.now() at global t = 0 (wall and CLOCK_MONOTONIC tick together on this machine) */
+  private readonly wallAtOriginMs: number;
+
+  constructor(
+    private readonly topo: Topology,
+    private readonly rec: Recorder,
+  ) {
+    this.wallAtOriginMs = Date.now() - (hrNowMs() - rec.originHrMs);
+    for (const [r, app] of Object.entries(topo.apps)) {
+      this.tails.push(
+        new JsonlTail(app.eventsFile, (raw) => {
+          const ev = appEvent(raw, (hr) => rec.tOfHr(hr));
+          if (!ev) return;
+          if (ev.kind === 'app-authority' && ev.op === 'grant' && ev.untilT !== undefined) {
+            this.state.appAuthority.set(r, { epoch: ev.epoch, untilT: ev.untilT });
+            this.state.everGranted.add(r);
+          }
+          if (ev.kind === 'app-authority' && ev.op === 'revoke') this.state.appAuthority.delete(r);
+          rec.record(ev);
+        }),
+      );
+    }
+    const witnessIds = new Map<string, string>();
+    for (const [r, c] of Object.entries(topo.controllers)) {
+      for (const w of topo.spec.witnesses) {
+        const p = topo.proxies.get(`ctl-${r}->${w}`)!;
+        witnessIds.set(`${p.listen.host}:${p.listen.port}`, w);
+      }
+      const peer = topo.spec.regions.find((x) => x !== r) ?? r;
+      this.tails.push(
+        new JsonlTail(c.eventsFile, (raw, hr) => {
+          for (const ev of controllerEvents(
+            raw,
+            r,
+            peer,
+            this.controllerT(c, raw, hr),
+            (id) => witnessIds.get(id) ?? id,
+          )) {
+            if (ev.kind === 'role') this.state.roles.set(r, { role: ev.to, localMs: ev.localMs });
+            rec.record(ev);
+          }
+        }),
+      );
+    }
+    // The KV variant keeps a cache per location (region): poll each; the durable one has one view.
+    const regions = topo.leaseBackend === 'kv' ? topo.spec.regions : [topo.initialPrimary];
+    for (const r of regions) {
+      this.leaseClients.push({
+        location: r,
+        client: new LeaseClient({ url: topo.worker.url, region: r, secret: topo.secrets[r]! }),
+      });
+    }
+  }
+
+  /**
+   * Global t of a controller line. Controllers not under libfaketime stamp lines with the
+   * real wall clock (wallMs), which converts exactly; a faked controller's stamps are fake by
+   * design, so its lines get the time the harness read them (files are polled every 20 ms).
+   * Never later than the arrival: a line cannot be written after it was read.
+   */
+  private controllerT(
+    c: Topology['controllers'][string],
+    raw: Record<string, unknown>,
+    arrivedHrMs: number,
+  ): number {
+    const arrivedT = this.rec.tOfHr(arrivedHrMs);
+    if (c.faketime || typeof raw.wallMs !== 'number') return arrivedT;
+    return Math.min(arrivedT, raw.wallMs - this.wallAtOriginMs);
+  }
+
+  /**
+   * A killed process reports nothing, so the history says what its death means, exactly as
+   * the simulator does: a controller's role is gone (it restarts as a fresh standby), an
+   * app's write authority is gone.
+   */
+  crashed(component: string): void {
+    this.pollOnce();
+    const now = this.rec.now();
+    const m = /^(ctl|app)-(.+)$/.exec(component);
+    if (!m) return;
+    const region = m[2]!;
+    if (m[1] === 'ctl') {
+      const last = this.state.roles.get(region);
+      if (last && last.role !== 'standby') {
+        this.rec.record({
+          kind: 'role',
+          t: now,
+          region,
+          from: last.role as never,
+          to: 'standby',
+          reason: 'process crashed (state lost)',
+          epoch: null,
+          localMs: last.localMs,
+        });
+      }
+      this.state.roles.delete(region);
+    } else {
+      const a = this.state.appAuthority.get(region);
+      if (a && a.untilT > now) {
+        this.rec.record({
+          kind: 'app-authority',
+          t: now,
+          region,
+          op: 'revoke',
+          epoch: a.epoch,
+          reason: 'process crashed',
+        });
+      }
+      this.state.appAuthority.delete(region);
+    }
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.pollOnce(), 20);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const t of this.tails) t.close();
+  }
+
+  pollOnce(): void {
+    const hr = hrNowMs();
+    for (const t of this.tails) t.poll(hr);
+    const leasePollMs = Math.max(
+      50,
+      Math.round(this.topo.timing.controllers[this.topo.initialPrimary]!.heartbeatMs / 5),
+    );
+    if (!this.leaseInFlight && performance.now() - this.lastLeaseAt >= leasePollMs) {
+      this.lastLeaseAt = performance.now();
+      this.leaseInFlight = true;
+      void this.pollLease().finally(() => {
+        this.leaseInFlight = false;
+      });
+    }
+  }
+
+  private async pollLease(): Promise<void> {
+    await Promise.all(
+      this.leaseClients.map(async ({ location, client }) => {
+        try {
+          const res = await client.status(LEASE_NAME);
+          if (res.status !== 200) return;
+          const b = res.body;
+          if (this.topo.leaseBackend === 'kv') {
+            // The legacy KV store keeps a bare region name: its status reports no epoch and
+            // no expiry (epoch 0, expiresAt null), so it cannot back a lease-store event
+            // (whose epoch the checker compares); record what each location saw as a note.
+            const key = `${b.holder}`;
+            if (this.lastLease.get(location) === key) return;
+            this.lastLease.set(location, key);
+            if (location === this.topo.initialPrimary) this.state.leaseHolder = b.holder;
+            this.rec.recordNow({
+              kind: 'note',
+              source: 'lease-store',
+              message: `KV location ${location} reads holder ${b.holder ?? 'none'}`,
+              data: { location, holder: b.holder },
+            });
+            return;
+          }
+          // an expired lease has no holder, whatever name the store still keeps
+          const live = b.holder !== null && b.expiresAt !== null && b.expiresAt > b.serverTime;
+          const holder = live ? b.holder : null;
+          const key = `${holder}|${b.epoch}|${live ? b.expiresAt : null}`;
+          if (this.lastLease.get(location) === key) return;
+          this.lastLease.set(location, key);
+          this.state.leaseHolder = holder;
+          this.rec.recordNow({
+            kind: 'lease-store',
+            holder,
+            epoch: b.epoch,
+            expiresAt: live ? b.expiresAt : null,
+          });
+        } catch {
+          /* the Worker may be paused by a fault: try again next tick */
+        }
+      }),
+    );
+  }
+}
+
+/**
+ * Waits until the initial primary is fully in charge and DNS tells the truth everywhere:
+ * the lease store names it, its app holds write authority, and every witness answers the
+ * service name with its app and each region name with that region's app. PowerDNS answers
+ * a LUA name at random until its health check has run once (recipe gotcha 4), so every LUA
+ * name is first queried directly on every authoritative to register the checks.
+ */
+async function warmUp(
+  topo: Topology,
+  rec: Recorder,
+  col: Collector,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<void> {
+  const r = topo.initialPrimary;
+  const deadline = performance.now() + timeoutMs;
+  const names = [topo.spec.serviceName, ...topo.spec.regions.map((x) => topo.spec.regionName(x))];
+  const expected = new Map<string, string>([
+    [topo.spec.serviceName, topo.apps[r]!.host],
+    ...topo.spec.regions.map((x) => [topo.spec.regionName(x), topo.apps[x]!.host] as [string, string]),
+  ]);
+  await Promise.all(
+    Object.values(topo.auths).flatMap((a) =>
+      names.map(async (name) => {
+        while (performance.now() < deadline && !signal.aborted) {
+          try {
+            await queryDns(a.dns, name, { timeoutMs: 300 });
+            return;
+          } catch {
+            await sleep(20, signal);
+          }
+        }
+      }),
+    ),
+  );
+  let streak = 0;
+  let last = '';
+  while (performance.now() < deadline) {
+    if (signal.aborted) throw signal.reason;
+    // legacy-kv: the production core fences itself after every KV renewal (each renewal
+    // returns a new "epoch"), so a never holds steadily; a first grant to its app suffices.
+    const kv = topo.leaseBackend === 'kv';
+    const holding = kv
+      ? col.state.appAuthority.has(r) || col.state.everGranted.has(r)
+      : (col.state.appAuthority.get(r)?.untilT ?? -1) > rec.now();
+    const leaseOk = kv || col.state.leaseHolder === r;
+    const wrong: string[] = [];
+    await Promise.all(
+      topo.spec.witnesses.flatMap((w) =>
+        names.map(async (name) => {
+          if (kv && name === topo.spec.serviceName) return; // follows the flapping primary
+          try {
+            const res = await queryDns(topo.witnesses[w]!, name, { timeoutMs: 300 });
+            if (res.answers.length !== 1 || res.answers[0] !== expected.get(name))
+              wrong.push(`${w} ${name} ${res.rcode} ${res.answers.join(',')}`);
+          } catch (err) {
+            wrong.push(`${w} ${name} ${(err as Error).message}`);
+          }
+        }),
+      ),
+    );
+    streak = wrong.length === 0 ? streak + 1 : 0;
+    last = `lease holder ${col.state.leaseHolder ?? 'none'}, app-${r} authority ${holding}, DNS ${wrong.length ? wrong.join('; ') : 'ok'}`;
+    // several consecutive clean rounds: the LUA health checks have settled
+    if (holding && leaseOk && streak >= 3) return;
+    await sleep(50, signal);
+  }
+  throw new InfraError(
+    `the initial primary ${r} was not established within ${(timeoutMs / 1000).toFixed(0)} s (${last})`,
+    `ctl-${r}`,
+  );
+}

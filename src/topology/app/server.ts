@@ -1,0 +1,205 @@
+/**
+ * App/database stand-in: a child process per region (and the always-up tombstone).
+ *
+ * Write authority is fenced and bounded, the way a real database would have to be:
+ * - POST /promote and POST /extend {epoch, validityMs}: accepted only if epoch ≥ the
+ *   highest epoch ever seen; authority lasts validityMs from *receipt*, on this process's
+ *   own monotonic clock, so it lapses by itself if the controller goes silent.
+ * - POST /demote {epoch}: drops authority (ignored if it names an older epoch than held).
+ * - POST /write {client}: accepted only while authority is valid.
+ * - POST /authority {action: promote|extend|demote, epoch, validityMs}: the same, in the
+ *   shape of the production agent's promotion webhook (src/agent/adapters.ts runHooks).
+ * - GET /health: "OK <region>" (the PowerDNS health checks match 'OK').
+ * Every decision is appended to APP_EVENTS_FILE as JSONL stamped with CLOCK_MONOTONIC
+ * (process.hrtime), which every process on the machine shares, so the harness converts the
+ * stamps to history time exactly.
+ *
+ * The highest epoch seen is durable (APP_STATE_FILE), like a real database's fencing token:
+ * a restarted app still rejects stale epochs. Authority itself is not: after a restart
+ * the app accepts no writes until its controller promotes or extends it again.
+ *
+ * Env: APP_REGION, APP_HOST, APP_PORT, APP_EVENTS_FILE, APP_STATE_FILE, APP_MODE=app|tombstone.
+ * Standalone (bundled by esbuild into the run dir): imports only node:*.
+ */
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+const region = process.env.APP_REGION ?? 'x';
+const host = process.env.APP_HOST ?? '127.0.0.1';
+const port = Number(process.env.APP_PORT ?? '0');
+const eventsFile = process.env.APP_EVENTS_FILE;
+const tombstone = process.env.APP_MODE === 'tombstone';
+
+const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+const stateFile = process.env.APP_STATE_FILE;
+
+function loadHighestEpoch(): number {
+  if (!stateFile) return -1;
+  try {
+    const v = JSON.parse(readFileSync(stateFile, 'utf8')) as { highestEpochSeen?: unknown };
+    return typeof v.highestEpochSeen === 'number' ? v.highestEpochSeen : -1;
+  } catch {
+    return -1;
+  }
+}
+
+function raiseHighestEpoch(epoch: number): void {
+  if (epoch <= highestEpochSeen) return;
+  highestEpochSeen = epoch;
+  // synchronously, before answering: the fence must survive a crash right after the reply
+  if (stateFile) writeFileSync(stateFile, JSON.stringify({ highestEpochSeen }));
+}
+
+let highestEpochSeen = loadHighestEpoch();
+let authorityEpoch: number | null = null;
+let validUntilMs = 0; // monotonic ms
+let acceptedWrites = 0;
+let rejectedWrites = 0;
+
+/** `atMs`: when the decision was taken (a grant's window starts at receipt, not at logging). */
+function log(ev: Record<string, unknown>, atMs: number = nowMs()): void {
+  if (!eventsFile) return;
+  appendFileSync(eventsFile, `${JSON.stringify({ hrMs: atMs, region, ...ev })}\n`);
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | null> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (chunks.length === 0) return {};
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function holding(now: number): boolean {
+  return authorityEpoch !== null && now < validUntilMs;
+}
+
+function grant(op: 'promote' | 'extend', body: Record<string, unknown>, res: ServerResponse) {
+  const epoch = body.epoch;
+  const validityMs = body.validityMs;
+  if (
+    typeof epoch !== 'number' ||
+    !Number.isFinite(epoch) ||
+    typeof validityMs !== 'number' ||
+    validityMs < 0
+  ) {
+    return send(res, 400, { error: 'expected {"epoch": number, "validityMs": number ≥ 0}' });
+  }
+  const now = nowMs();
+  if (epoch < highestEpochSeen) {
+    log({
+      kind: 'app-authority',
+      op: 'reject',
+      epoch,
+      reason: `${op}: stale epoch ${epoch} < ${highestEpochSeen}`,
+    });
+    return send(res, 409, { ok: false, error: 'stale epoch', highestEpochSeen });
+  }
+  raiseHighestEpoch(epoch);
+  authorityEpoch = epoch;
+  validUntilMs = now + validityMs;
+  log({ kind: 'app-authority', op: 'grant', epoch, untilHrMs: validUntilMs, reason: op, validityMs }, now);
+  send(res, 200, { ok: true, epoch, validityMs, highestEpochSeen });
+}
+
+function demote(body: Record<string, unknown>, res: ServerResponse) {
+  const epoch = typeof body.epoch === 'number' ? body.epoch : null;
+  if (epoch !== null && authorityEpoch !== null && epoch < authorityEpoch) {
+    // A late demote of an older term must not revoke a newer one.
+    log({
+      kind: 'app-authority',
+      op: 'reject',
+      epoch,
+      reason: `demote: stale epoch ${epoch} < ${authorityEpoch}`,
+    });
+    return send(res, 409, { ok: false, error: 'stale epoch', authorityEpoch });
+  }
+  const had = authorityEpoch;
+  if (epoch !== null) raiseHighestEpoch(epoch);
+  authorityEpoch = null;
+  validUntilMs = 0;
+  log({
+    kind: 'app-authority',
+    op: 'revoke',
+    epoch: epoch ?? had ?? -1,
+    reason: typeof body.reason === 'string' ? `demote: ${body.reason}` : 'demote',
+  });
+  send(res, 200, { ok: true });
+}
+
+function write(body: Record<string, unknown>, res: ServerResponse) {
+  const client = typeof body.client === 'string' ? body.client : 'anonymous';
+  const now = nowMs();
+  if (holding(now)) {
+    acceptedWrites++;
+    log({ kind: 'app-write', client, epoch: authorityEpoch, accepted: true }, now);
+    return send(res, 200, { accepted: true, region, epoch: authorityEpoch });
+  }
+  rejectedWrites++;
+  const reason = authorityEpoch === null ? 'no authority' : 'authority lapsed';
+  log({ kind: 'app-write', client, epoch: authorityEpoch, accepted: false, reason }, now);
+  send(res, 503, { accepted: false, region, reason });
+}
+
+const server = createServer((req, res) => {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'GET' && path === '/health')
+    return send(res, 200, `OK ${tombstone ? 'tombstone' : region}\n`);
+  if (tombstone) return send(res, 404, { error: 'tombstone serves /health only' });
+  if (req.method === 'GET' && path === '/state') {
+    const now = nowMs();
+    return send(res, 200, {
+      region,
+      highestEpochSeen,
+      authorityEpoch,
+      holding: holding(now),
+      remainingMs: holding(now) ? validUntilMs - now : 0,
+      acceptedWrites,
+      rejectedWrites,
+    });
+  }
+  if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
+  void readJson(req).then((body) => {
+    if (body === null) return send(res, 400, { error: 'body must be a JSON object' });
+    switch (path) {
+      case '/promote':
+        return grant('promote', body, res);
+      case '/extend':
+        return grant('extend', body, res);
+      case '/demote':
+        return demote(body, res);
+      case '/write':
+        return write(body, res);
+      case '/authority': {
+        // the agent's promotion webhook: {action, epoch, validityMs, region}
+        const action = body.action;
+        if (action === 'promote' || action === 'extend') return grant(action, body, res);
+        if (action === 'demote') return demote(body, res);
+        return send(res, 400, { error: 'action must be promote, extend or demote' });
+      }
+      default:
+        return send(res, 404, { error: 'unknown path' });
+    }
+  });
+});
+
+server.keepAliveTimeout = 2000;
+server.listen({ host, port }, () => {
+  const addr = server.address();
+  process.stdout.write(
+    `app ${region} listening on ${typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : ''}\n`,
+  );
+});
+// Nothing to flush (events are appended synchronously): exit at once so stops are fast.
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));

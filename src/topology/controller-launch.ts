@@ -1,0 +1,99 @@
+/**
+ * How the topology launches a production controller (src/agent): the entry file to bundle
+ * and the environment it is configured by. The agent owns the env var names; this file is
+ * the one place that maps our addresses onto them.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InfraError } from '../cli/errors.ts';
+import type { ControllerConfig } from '../controller/types.ts';
+import { BINARIES } from './binaries.ts';
+import type { Endpoint } from './configs.ts';
+
+export function controllerEntry(repoRoot: string): string {
+  if (!existsSync(join(repoRoot, 'src/agent/runtime.ts'))) {
+    throw new InfraError(
+      'the production controller (src/agent) is not available in this checkout',
+      'controller',
+    );
+  }
+  return join(repoRoot, 'src/topology/controller-main.ts');
+}
+
+export interface ControllerEnvInput {
+  region: string;
+  peerRegion: string;
+  initialPrimary: boolean;
+  config: ControllerConfig;
+  workerUrl: string;
+  secret: string;
+  leaseName: string;
+  /** the witnesses as this controller reaches them (its ctl->wN proxies) */
+  witnesses: Array<{ id: string; via: Endpoint }>;
+  selfAppAddress: string;
+  peerAppAddress: string;
+  tombstoneAddress: string;
+  peerHealthUrl: string;
+  /** PowerDNS API base URLs as this controller reaches them (its ctl->auth-x proxies) */
+  pdnsApiUrls: string[];
+  pdnsApiKey: string;
+  zone: string;
+  serviceLabel: string;
+  /** ifurlup URL: one port for both apps (the agent's ordered-failover record checks each app at it) */
+  serviceHealthUrl: string;
+  /** the local app's authority webhook, through the ctl->app proxy */
+  webhookUrl: string;
+  admin: Endpoint;
+  eventsFile: string;
+  faketime: { timestampFile: string; fakeMonotonic: boolean } | null;
+}
+
+/** Environment of the production agent (src/agent/env.ts owns the names and defaults). */
+export function controllerEnv(i: ControllerEnvInput): Record<string, string | undefined> {
+  const c = i.config;
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    REGION: i.region,
+    PEER_REGION: i.peerRegion,
+    INITIAL_ROLE: i.initialPrimary ? 'primary' : 'standby',
+    CLOUDFLARE_WORKER_URL: i.workerUrl,
+    LEASE_SECRET: i.secret,
+    LEASE_NAME: i.leaseName,
+    DNS_WITNESSES: i.witnesses.map((w) => `${w.via.host}:${w.via.port}`).join(','),
+    // witnesses are queried over TCP so the ctl->wN proxies (TCP) carry the traffic
+    DNS_TRANSPORT: 'tcp',
+    QUORUM: String(c.witnessQuorum),
+    UNKNOWN_WITNESS_POLICY: c.unknownWitnessPolicy,
+    MODE: c.mode,
+    LEASE_TTL_MS: String(c.leaseTtlMs),
+    HEARTBEAT_MS: String(c.heartbeatMs),
+    MAX_CLOCK_DRIFT_RATE: String(c.maxClockDriftRate),
+    MAX_PAUSE_MS: String(c.maxPauseMs),
+    MAX_DELAY_MS: String(c.maxDelayMs),
+    PEER_CHECK_INTERVAL_MS: String(c.peerCheckIntervalMs),
+    PEER_FAILURE_THRESHOLD: String(c.peerFailureThreshold),
+    PROMOTION_HOLD_DOWN_MS: String(c.promotionHoldDownMs),
+    PEER_HEALTH_URL: i.peerHealthUrl,
+    ZONE: i.zone.replace(/\.$/, ''),
+    APP_ADDR: i.selfAppAddress,
+    PEER_APP_ADDR: i.peerAppAddress,
+    TOMBSTONE_ADDR: i.tombstoneAddress,
+    PDNS_API_URLS: i.pdnsApiUrls.join(','),
+    PDNS_API_KEY: i.pdnsApiKey,
+    SVC_NAME: i.serviceLabel,
+    SVC_HEALTH_URL: i.serviceHealthUrl,
+    SVC_TTL_SECONDS: '1',
+    PROMOTE_WEBHOOK_URL: i.webhookUrl,
+    ADMIN_ADDR: `${i.admin.host}:${i.admin.port}`,
+    EVENTS_FILE: i.eventsFile,
+    LOG_LEVEL: 'info',
+  };
+  if (i.faketime) {
+    env.LD_PRELOAD = BINARIES.libfaketime.path;
+    env.FAKETIME_TIMESTAMP_FILE = i.faketime.timestampFile;
+    // re-read the file on every clock call, so a fault takes effect at once (costs some CPU)
+    env.FAKETIME_NO_CACHE = '1';
+    if (!i.faketime.fakeMonotonic) env.FAKETIME_DONT_FAKE_MONOTONIC = '1';
+  }
+  return env;
+}

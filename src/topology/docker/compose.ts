@@ -1,0 +1,404 @@
+/**
+ * The Docker driver's half of "one topology description drives both drivers": turns
+ * describeTopology() (+ image tags, time scale, lease backend) into a Compose model and the
+ * config files its services mount. `renderDockerBundle()` is the single generator behind
+ * the checked-in docker-compose.yml + docker/** (generate.ts) and behind every
+ * bootDockerTopology() run (driver.ts), so the two can never disagree.
+ */
+import { Document, Scalar, visit } from 'yaml';
+import { describeTopology, type TopologyOptions } from '../description.ts';
+import { type ControllerOverridesInput, type ScaledTiming, scaledTiming } from '../timing.ts';
+import {
+  APP_ENTRY,
+  appEnvironment,
+  controllerEnvironment,
+  generatedHeader,
+  hostSideProxies,
+  LEASE_NAME,
+  type LeaseBackend,
+  MOUNT,
+  pdnsInclude,
+  pdnsStartScript,
+  toxiproxyPopulate,
+  witnessConf,
+  workerArgs,
+  zoneFile,
+} from './configs.ts';
+import {
+  CONTAINER_PORT,
+  type ContainerPlan,
+  type DockerPlan,
+  type DockerPlanOptions,
+  planDockerTopology,
+  TOXIPROXY_SERVICE,
+} from './plan.ts';
+
+/** Images, pinned. Names checked against the publishers' own registries/repos (docs/docker.md). */
+export interface DockerImages {
+  /** PowerDNS's official Authoritative 4.7 image (Docker Hub powerdns/pdns-auth-47) */
+  pdnsAuth: string;
+  /** unbound by Matthew Vance (Docker Hub mvance/unbound), the most pulled unbound image */
+  unbound: string;
+  /** Shopify's own Toxiproxy image (GHCR) */
+  toxiproxy: string;
+  /** this project's Dockerfile, target "lab" */
+  node: string;
+}
+
+export const DEFAULT_IMAGES: DockerImages = {
+  pdnsAuth: 'powerdns/pdns-auth-47:4.7.4',
+  unbound: 'mvance/unbound:1.22.0',
+  toxiproxy: 'ghcr.io/shopify/toxiproxy:2.12.0',
+  node: 'failover-lab/lab:local',
+};
+
+/** Dockerfile stage every Node service runs (`controller` is the stage for a controller-only image). */
+export const NODE_IMAGE_TARGET = 'lab';
+export const DEFAULT_TIME_SCALE = 0.1;
+export const DEFAULT_LEASE_BACKEND: LeaseBackend = 'durable';
+export const DEFAULT_PROJECT_NAME = 'failover-lab';
+export const COMPOSE_FILE = 'docker-compose.yml';
+
+export interface DockerBundleOptions extends DockerPlanOptions, TopologyOptions {
+  images?: Partial<DockerImages>;
+  /** production durations × timeScale (scenario topology.timeScale), as the local driver scales them */
+  timeScale?: number;
+  leaseBackend?: LeaseBackend;
+  /** scenario controller overrides (production ms) */
+  controller?: ControllerOverridesInput;
+  /** build context of the Node image, as written in the compose file ("." for the checked-in file) */
+  buildContext?: string;
+  projectName?: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Compose model (the subset of the Compose Specification this project writes)
+
+export interface ComposeHealthcheck {
+  test: string[];
+  interval: string;
+  timeout: string;
+  retries: number;
+  start_period: string;
+}
+
+export interface ComposeService {
+  image: string;
+  build?: { context: string; target: string };
+  init?: boolean;
+  entrypoint?: string[];
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  network_mode?: string;
+  networks?: Record<string, { ipv4_address: string }>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: 'service_healthy' }>;
+  healthcheck: ComposeHealthcheck;
+  labels: Record<string, string>;
+}
+
+export interface ComposeNetwork {
+  driver: 'bridge';
+  ipam: { config: Array<{ subnet: string; gateway: string }> };
+  labels: Record<string, string>;
+}
+
+export interface ComposeFile {
+  name: string;
+  services: Record<string, ComposeService>;
+  networks: Record<string, ComposeNetwork>;
+}
+
+export interface DockerBundle {
+  plan: DockerPlan;
+  compose: ComposeFile;
+  /** path relative to the compose file's directory → file content (includes docker-compose.yml) */
+  files: Record<string, string>;
+  /** host environment variables the compose file reads (secrets; each has a dev-only default) */
+  secretVariables: string[];
+}
+
+export const LABEL = {
+  component: 'io.failover-lab.component',
+  kind: 'io.failover-lab.kind',
+  region: 'io.failover-lab.region',
+} as const;
+
+/** Bundle paths of the mounted files (relative to the compose file). */
+export const BUNDLE_PATH = {
+  toxiproxy: 'docker/toxiproxy.json',
+  pdnsInclude: 'docker/pdns/failover-lab.conf',
+  pdnsStart: 'docker/pdns/start.sh',
+  zone: (auth: string) => `docker/pdns/${auth}.zone`,
+  witness: (w: string) => `docker/unbound/${w}.conf`,
+} as const;
+
+const HEALTH = { interval: '2s', timeout: '3s', retries: 30, start_period: '10s' } as const;
+
+/**
+ * Node health probe, run with `node -e` inside the Node image (it has no curl):
+ * argv[1] = URL, argv[2] = highest status that counts as healthy.
+ */
+const NODE_HTTP_PROBE =
+  'fetch(process.argv[1],{signal:AbortSignal.timeout(2000)})' +
+  '.then(r=>process.exit(r.status<=Number(process.argv[2])?0:1),()=>process.exit(1))';
+
+/** PowerDNS health probe (python3 is in the image for its startup script): API up and the zone loaded. */
+const pdnsProbe = (zone: string): string =>
+  'import os,urllib.request as u;' +
+  `u.urlopen(u.Request('http://127.0.0.1:${CONTAINER_PORT.pdnsApi}/api/v1/servers/localhost/zones/${zone}',` +
+  "headers={'X-API-Key':os.environ['PDNS_AUTH_API_KEY']}),timeout=2)";
+
+const devDefault = (name: string, fallback: string): string => `\${${name}:-${fallback}}`;
+const leaseSecretVar = (region: string): string => `FL_LEASE_SECRET_${region.toUpperCase()}`;
+const PDNS_KEY_VAR = 'FL_PDNS_API_KEY';
+
+/** 127.0.0.1 only, ephemeral host port: observers on the host, never a path between containers. */
+const published = (port: number, proto?: 'tcp' | 'udp'): string =>
+  `127.0.0.1::${port}${proto ? `/${proto}` : ''}`;
+
+export function buildComposeModel(opts: DockerBundleOptions = {}): {
+  plan: DockerPlan;
+  compose: ComposeFile;
+  timing: ScaledTiming;
+} {
+  const spec = describeTopology({ regions: opts.regions, witnessCount: opts.witnessCount });
+  const plan = planDockerTopology(spec, opts);
+  const images = { ...DEFAULT_IMAGES, ...opts.images };
+  const buildContext = opts.buildContext ?? '.';
+  const zone = spec.zone;
+  const timeScale = opts.timeScale ?? DEFAULT_TIME_SCALE;
+  if (!(timeScale > 0 && timeScale <= 1)) throw new Error(`timeScale must be in (0, 1], got ${timeScale}`);
+  const timing = scaledTiming({
+    timeScale,
+    regions: spec.regions,
+    witnesses: spec.witnesses,
+    overrides: opts.controller,
+  });
+  const leaseBackend = opts.leaseBackend ?? DEFAULT_LEASE_BACKEND;
+  const secrets = {
+    pdnsApiKey: devDefault(PDNS_KEY_VAR, 'dev-only-pdns-api-key'),
+    leaseSecret: (r: string) => devDefault(leaseSecretVar(r), `dev-only-lease-secret-${r}`),
+  };
+
+  const services: Record<string, ComposeService> = {};
+  for (const c of plan.containers) services[c.service] = canonicalOrder(serviceFor(c));
+
+  function base(c: ContainerPlan): Pick<ComposeService, 'networks' | 'network_mode' | 'labels'> {
+    const labels: Record<string, string> = { [LABEL.component]: c.service, [LABEL.kind]: c.kind };
+    if (c.region !== null) labels[LABEL.region] = c.region;
+    if (c.networkMode !== null) return { network_mode: c.networkMode, labels };
+    return {
+      networks: Object.fromEntries(Object.entries(c.addresses).map(([n, a]) => [n, { ipv4_address: a }])),
+      labels,
+    };
+  }
+
+  function healthy(...names: string[]): Record<string, { condition: 'service_healthy' }> {
+    return Object.fromEntries(names.map((n) => [n, { condition: 'service_healthy' as const }]));
+  }
+
+  /** One image, several services: only the command, environment and probe differ. */
+  function nodeService(
+    c: ContainerPlan,
+    command: string[],
+    environment: Record<string, string>,
+    probe: { port: number; path: string; maxStatus: number },
+  ): ComposeService {
+    return {
+      image: images.node,
+      build: { context: buildContext, target: NODE_IMAGE_TARGET },
+      // npx/node as PID 1 would ignore SIGTERM: let Docker's init forward signals and reap
+      init: true,
+      command,
+      environment,
+      // a service sharing Toxiproxy's network namespace cannot publish ports of its own
+      ...(c.networkMode === null ? { ports: [published(probe.port)] } : {}),
+      healthcheck: {
+        test: [
+          'CMD',
+          'node',
+          '-e',
+          NODE_HTTP_PROBE,
+          `http://127.0.0.1:${probe.port}${probe.path}`,
+          String(probe.maxStatus),
+        ],
+        ...HEALTH,
+      },
+      ...base(c),
+    };
+  }
+
+  function serviceFor(c: ContainerPlan): ComposeService {
+    switch (c.kind) {
+      case 'toxiproxy': {
+        const last = plan.proxies[plan.proxies.length - 1];
+        if (!last) throw new Error('the topology has no links');
+        return {
+          image: images.toxiproxy,
+          command: [
+            `-host=0.0.0.0`,
+            `-port=${CONTAINER_PORT.toxiproxyApi}`,
+            `-config=${MOUNT.toxiproxyConfig}`,
+          ],
+          // toxiproxy-cli (the healthcheck) reads its server URL from here
+          environment: {
+            TOXIPROXY_URL: `http://127.0.0.1:${CONTAINER_PORT.toxiproxyApi}`,
+            LOG_LEVEL: 'info',
+          },
+          volumes: [`./${BUNDLE_PATH.toxiproxy}:${MOUNT.toxiproxyConfig}:ro`],
+          ports: [
+            published(CONTAINER_PORT.toxiproxyApi),
+            ...hostSideProxies(plan).map((p) => published(p.listenPort)),
+          ],
+          // the image is FROM scratch: no shell, only its CLI. -config errors are only logged,
+          // so "healthy" means the last proxy of the populate file exists (they load in order).
+          healthcheck: { test: ['CMD', '/toxiproxy-cli', 'inspect', last.name], ...HEALTH },
+          ...base(c),
+        };
+      }
+      case 'authoritative':
+        return {
+          image: images.pdnsAuth,
+          // the image's tini, our start script, then the image's own startup script
+          entrypoint: ['/usr/bin/tini', '--', '/bin/sh', MOUNT.pdnsStart],
+          environment: { PDNS_AUTH_API_KEY: secrets.pdnsApiKey },
+          volumes: [
+            `./${BUNDLE_PATH.pdnsInclude}:${MOUNT.pdnsInclude}:ro`,
+            `./${BUNDLE_PATH.pdnsStart}:${MOUNT.pdnsStart}:ro`,
+            `./${BUNDLE_PATH.zone(c.service)}:${MOUNT.pdnsZone}:ro`,
+          ],
+          ports: [
+            published(CONTAINER_PORT.dns, 'tcp'),
+            published(CONTAINER_PORT.dns, 'udp'),
+            published(CONTAINER_PORT.pdnsApi),
+          ],
+          healthcheck: { test: ['CMD', 'python3', '-c', pdnsProbe(zone)], ...HEALTH },
+          ...base(c),
+        };
+      case 'witness':
+        return {
+          image: images.unbound,
+          // straight to unbound: the image's /unbound.sh writes its own config and runs
+          // unbound-anchor, which would try to reach the Internet
+          command: ['/opt/unbound/sbin/unbound', '-d', '-c', MOUNT.unboundConf],
+          volumes: [`./${BUNDLE_PATH.witness(c.service)}:${MOUNT.unboundConf}:ro`],
+          ports: [published(CONTAINER_PORT.dns, 'tcp'), published(CONTAINER_PORT.dns, 'udp')],
+          depends_on: healthy(TOXIPROXY_SERVICE),
+          // any answer (even SERVFAIL while the authoritatives are cut off) means the witness is up
+          healthcheck: { test: ['CMD', 'drill', zone, '@127.0.0.1', 'SOA'], ...HEALTH },
+          ...base(c),
+        };
+      case 'worker':
+        return {
+          ...nodeService(
+            c,
+            ['npx', 'failover-lab', 'worker', ...workerArgs(timing, plan.initialPrimary, leaseBackend)],
+            {
+              // Worker binding LEASE_SECRETS: {"<region>":"<secret>"}
+              LEASE_SECRETS: `{${spec.regions.map((r) => `"${r}":"${secrets.leaseSecret(r)}"`).join(',')}}`,
+            },
+            // an unsigned request gets 401: any answer below 500 means the Worker is serving
+            { port: CONTAINER_PORT.worker, path: `/status?lease=${LEASE_NAME}`, maxStatus: 499 },
+          ),
+          depends_on: healthy(TOXIPROXY_SERVICE),
+        };
+      case 'app':
+        return nodeService(c, ['node', '--import', 'tsx', APP_ENTRY], appEnvironment(c.region!), {
+          port: CONTAINER_PORT.app,
+          path: '/health',
+          maxStatus: 299,
+        });
+      case 'controller':
+        return {
+          ...nodeService(
+            c,
+            ['npx', 'failover-lab', 'controller'],
+            controllerEnvironment(plan, c.region!, timing, secrets),
+            { port: CONTAINER_PORT.controllerAdmin, path: '/healthz', maxStatus: 299 },
+          ),
+          depends_on: healthy(
+            TOXIPROXY_SERVICE,
+            'worker',
+            ...spec.witnesses,
+            ...spec.regions.flatMap((r) => [`auth-${r}`, `app-${r}`]),
+          ),
+        };
+      case 'client':
+        throw new Error('the client runs on the host');
+    }
+  }
+
+  const networks: Record<string, ComposeNetwork> = Object.fromEntries(
+    plan.networks.map((n): [string, ComposeNetwork] => [
+      n.name,
+      {
+        driver: 'bridge',
+        ipam: { config: [{ subnet: n.subnet, gateway: n.gateway }] },
+        labels: n.region === null ? { [LABEL.kind]: 'shared' } : { [LABEL.region]: n.region },
+      },
+    ]),
+  );
+
+  return { plan, compose: { name: opts.projectName ?? DEFAULT_PROJECT_NAME, services, networks }, timing };
+}
+
+const SERVICE_KEY_ORDER: Array<keyof ComposeService> = [
+  'image',
+  'build',
+  'init',
+  'entrypoint',
+  'command',
+  'environment',
+  'volumes',
+  'ports',
+  'depends_on',
+  'healthcheck',
+  'network_mode',
+  'networks',
+  'labels',
+];
+
+/** Same key order in every service, so the generated file reads (and diffs) predictably. */
+function canonicalOrder(s: ComposeService): ComposeService {
+  const out: Record<string, unknown> = {};
+  for (const k of SERVICE_KEY_ORDER) if (s[k] !== undefined) out[k] = s[k];
+  return out as unknown as ComposeService;
+}
+
+/** Everything `docker compose up` needs next to the compose file, as path → content. */
+export function renderDockerBundle(opts: DockerBundleOptions = {}): DockerBundle {
+  const { plan, compose, timing } = buildComposeModel(opts);
+  const { spec } = plan;
+  const files: Record<string, string> = {
+    [COMPOSE_FILE]: composeYaml(compose),
+    [BUNDLE_PATH.toxiproxy]: `${JSON.stringify(toxiproxyPopulate(plan), null, 2)}\n`,
+    [BUNDLE_PATH.pdnsInclude]: pdnsInclude(timing.pdnsHealthCheckIntervalS),
+    [BUNDLE_PATH.pdnsStart]: pdnsStartScript(plan),
+  };
+  for (const r of spec.regions) files[BUNDLE_PATH.zone(`auth-${r}`)] = zoneFile(plan, `auth-${r}`);
+  for (const w of spec.witnesses) files[BUNDLE_PATH.witness(w)] = witnessConf(plan, w);
+  const secretVariables = [PDNS_KEY_VAR, ...spec.regions.map(leaseSecretVar)];
+  return { plan, compose, files, secretVariables };
+}
+
+export function composeYaml(compose: ComposeFile): string {
+  const header = generatedHeader(
+    '#',
+    'Docker mode of the two-region topology (docs/docker.md).\n# By hand: docker compose up -d --build --wait ; docker compose down',
+  );
+  // Every string value quoted: "127.0.0.1::53/udp" and friends never meet a YAML 1.1 parser's
+  // sexagesimal or boolean guesses. Double quotes, except single where that avoids escaping
+  // (what biome's YAML formatter writes too); lineWidth 0 keeps long commands on one line.
+  const doc = new Document(compose);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && node.value.includes('"') && !node.value.includes("'")) {
+        node.type = Scalar.QUOTE_SINGLE;
+      }
+    },
+  });
+  const body = doc.toString({ defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 });
+  return `${header}\n${body}`;
+}

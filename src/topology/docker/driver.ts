@@ -1,0 +1,341 @@
+/**
+ * Docker driver: the second driver of the topology description (the local process driver
+ * in src/topology/ stays the default). Boots the generated compose bundle through
+ * testcontainers' DockerComposeEnvironment (testcontainers 11.14.0: the last line that
+ * imports on Node 20) and hands back host-side endpoints plus a toxiproxy-node-client for
+ * the real Toxiproxy container: faults use the same client calls as with the built-in proxy.
+ *
+ * CLI-facing (the lead wires `--driver` into up/run/demo/gameday):
+ *   selectDriverOrThrow(flag)  validates the flag (bad value → BadInputError, exit 2) and
+ *                              resolves it: "auto" (default) picks Docker only when a
+ *                              runtime *and* the compose plugin answer; "docker" without
+ *                              them → InfraError with one line naming what is missing (exit 3).
+ * testcontainers is imported lazily: choosing "local" never pays its ~1 s import.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { BadInputError, InfraError } from '../../cli/errors.ts';
+import { COMPOSE_FILE, type DockerBundleOptions, renderDockerBundle } from './compose.ts';
+import { eventsFileOf, hostSideProxies } from './configs.ts';
+import { PROJECT_ROOT } from './generate.ts';
+import { CONTAINER_PORT, type DockerPlan, TOXIPROXY_SERVICE } from './plan.ts';
+
+export const DRIVER_REQUESTS = ['auto', 'local', 'docker'] as const;
+export type DriverRequest = (typeof DRIVER_REQUESTS)[number];
+export type DriverName = 'local' | 'docker';
+
+export interface RuntimeStatus {
+  available: boolean;
+  /** one line: what answered, or what is missing */
+  reason: string;
+}
+
+/** The places testcontainers' runtime strategies look, in its order (see docs/docker.md). */
+export const NO_RUNTIME_REASON =
+  'no container runtime answered (tried DOCKER_HOST, ~/.testcontainers.properties, /var/run/docker.sock, rootless sockets)';
+const REMEDY = 'install/start Docker or use --driver local';
+const COMPONENT = 'docker driver';
+
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').trim();
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function composeVersion(
+  timeoutMs: number,
+): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+  return new Promise((resolve) => {
+    execFile('docker', ['compose', 'version', '--short'], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (!err) return resolve({ ok: true, version: stdout.trim() });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return resolve({
+          ok: false,
+          reason: 'the docker CLI is not on PATH (testcontainers runs "docker compose")',
+        });
+      }
+      const said = oneLine(stderr || err.message).split('. ')[0] ?? '';
+      resolve({
+        ok: false,
+        reason: `the Docker Compose v2 plugin did not answer ("docker compose version": ${said})`,
+      });
+    });
+  });
+}
+
+/**
+ * Is there a container runtime the Docker driver can use? Never throws. `available` needs
+ * both a runtime (testcontainers' getContainerRuntimeClient) and the compose v2 plugin,
+ * because the driver boots the compose file.
+ */
+export async function detectContainerRuntime(opts: { timeoutMs?: number } = {}): Promise<RuntimeStatus> {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  let runtime: string;
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    const client = await withTimeout(getContainerRuntimeClient(), timeoutMs, 'the container runtime');
+    const info = client.info.containerRuntime;
+    runtime = `${info.operatingSystem || 'engine'} ${info.serverVersion} at ${info.host}`;
+  } catch (err) {
+    const timedOut = err instanceof Error && err.message.includes('did not answer');
+    return {
+      available: false,
+      reason: timedOut ? `${NO_RUNTIME_REASON}: ${err.message}` : NO_RUNTIME_REASON,
+    };
+  }
+  const compose = await composeVersion(timeoutMs);
+  if (!compose.ok)
+    return { available: false, reason: `a container runtime answered (${runtime}) but ${compose.reason}` };
+  return {
+    available: true,
+    reason: `container runtime answered (${runtime}), docker compose ${compose.version}`,
+  };
+}
+
+/** Validates a `--driver` value; undefined means the default, "auto". */
+export function parseDriverFlag(flag: string | undefined): DriverRequest {
+  if (flag === undefined) return 'auto';
+  if ((DRIVER_REQUESTS as readonly string[]).includes(flag)) return flag as DriverRequest;
+  throw new BadInputError(`expected one of ${DRIVER_REQUESTS.join(', ')}, got "${flag}"`, '--driver');
+}
+
+/**
+ * Resolves a driver request. `message` says which driver was chosen and why, for the
+ * command to print. `detect` is injectable so the choice logic is testable anywhere.
+ */
+export async function resolveDriver(
+  requested: DriverRequest,
+  detect: () => Promise<RuntimeStatus> = detectContainerRuntime,
+): Promise<{ driver: DriverName; message: string }> {
+  if (requested === 'local') return { driver: 'local', message: 'driver: local (--driver local)' };
+  const status = await detect();
+  if (requested === 'docker') {
+    if (!status.available) throw new InfraError(`${oneLine(status.reason)}; ${REMEDY}`, COMPONENT);
+    return { driver: 'docker', message: `driver: docker (--driver docker; ${oneLine(status.reason)})` };
+  }
+  return status.available
+    ? { driver: 'docker', message: `driver: docker (auto: ${oneLine(status.reason)})` }
+    : { driver: 'local', message: `driver: local (auto: ${oneLine(status.reason)})` };
+}
+
+/**
+ * For up/run/demo/gameday: `--driver` value in, chosen driver out. Bad value → BadInputError
+ * (exit 2); "docker" without a runtime → InfraError, one line (exit 3). `onChoice` receives
+ * the one-line message saying which driver was chosen and why.
+ */
+export async function selectDriverOrThrow(
+  flag: string | undefined,
+  onChoice?: (message: string) => void,
+  detect?: () => Promise<RuntimeStatus>,
+): Promise<DriverName> {
+  const { driver, message } = await resolveDriver(parseDriverFlag(flag), detect);
+  onChoice?.(message);
+  return driver;
+}
+
+// ---------------------------------------------------------------------------------------
+// Booting the compose topology
+
+export interface HostEndpoint {
+  host: string;
+  port: number;
+}
+
+export interface DockerBootOptions extends DockerBundleOptions {
+  /** start only these compose services (compose adds their depends_on); default: all */
+  services?: string[];
+  /** per-container wait for a healthy healthcheck (default 180 s: first boots pull and build) */
+  startupTimeoutMs?: number;
+  /** repository root, the Node image's build context (default: this checkout) */
+  projectRoot?: string;
+  detect?: () => Promise<RuntimeStatus>;
+}
+
+export interface DockerTopology {
+  driver: 'docker';
+  projectName: string;
+  /** temp dir holding the compose file and the mounted configs (removed by dispose) */
+  bundleDir: string;
+  plan: DockerPlan;
+  toxiproxyUrl: string;
+  /** the real Toxiproxy container, through the same client as the built-in proxy */
+  toxiproxy: Toxiproxy;
+  /** link id → Toxiproxy proxy name */
+  proxyNames: Record<string, string>;
+  /** host side of the client->app-* proxies (the workload's links) */
+  clientLinks: Record<string, HostEndpoint>;
+  /** observer endpoints on 127.0.0.1, only for started services */
+  authoritatives: Record<string, { dnsTcp: HostEndpoint; dnsUdp: HostEndpoint; apiUrl: string }>;
+  witnesses: Record<string, { dnsTcp: HostEndpoint; dnsUdp: HostEndpoint }>;
+  apps: Record<string, { url: string }>;
+  controllers: Record<string, { url: string }>;
+  /**
+   * JSONL event files (controllers, apps) inside their containers: component → path.
+   * The Worker has no observer endpoint: it listens on the loopback of Toxiproxy's network
+   * namespace, reachable only through the ctl->worker proxies.
+   */
+  eventsFiles: Record<string, { service: string; path: string }>;
+  /** contents of a file inside a started service's container ("" if it does not exist yet) */
+  readFile(service: string, path: string): Promise<string>;
+  secrets: { pdnsApiKey: string; leaseSecrets: Record<string, string> };
+  dispose(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
+
+export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<DockerTopology> {
+  const status = await (opts.detect ?? detectContainerRuntime)();
+  if (!status.available) throw new InfraError(`${oneLine(status.reason)}; ${REMEDY}`, COMPONENT);
+
+  const projectRoot = opts.projectRoot ?? PROJECT_ROOT;
+  const projectName = opts.projectName ?? `failover-lab-${randomBytes(4).toString('hex')}`;
+  const bundle = renderDockerBundle({ ...opts, buildContext: projectRoot, projectName });
+  const { plan } = bundle;
+
+  const secretValue = () => randomBytes(16).toString('hex');
+  const leaseSecrets = Object.fromEntries(plan.spec.regions.map((r) => [r, secretValue()]));
+  const pdnsApiKey = secretValue();
+  const environment: Record<string, string> = { FL_PDNS_API_KEY: pdnsApiKey };
+  for (const [r, s] of Object.entries(leaseSecrets)) environment[`FL_LEASE_SECRET_${r.toUpperCase()}`] = s;
+  for (const v of bundle.secretVariables) {
+    if (!(v in environment)) throw new Error(`compose secret ${v} has no value`);
+  }
+
+  const bundleDir = mkdtempSync(join(tmpdir(), 'failover-lab-docker-'));
+  // the containers' users (pdns uid 953, node uid 1000) read the mounted files
+  chmodSync(bundleDir, 0o755);
+  for (const [path, content] of Object.entries(bundle.files)) {
+    const full = join(bundleDir, path);
+    mkdirSync(dirname(full), { recursive: true, mode: 0o755 });
+    writeFileSync(full, content, { mode: 0o644 });
+  }
+
+  const selected = opts.services ?? Object.keys(bundle.compose.services);
+  const needsBuild = selected.some((s) => bundle.compose.services[s]?.build !== undefined);
+  const { DockerComposeEnvironment, Wait } = await import('testcontainers');
+  let env = new DockerComposeEnvironment(bundleDir, COMPOSE_FILE)
+    .withProjectName(projectName)
+    .withEnvironment(environment)
+    .withDefaultWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(opts.startupTimeoutMs ?? 180_000);
+  if (needsBuild) env = env.withBuild();
+
+  let started: Awaited<ReturnType<typeof env.up>>;
+  try {
+    started = await env.up(opts.services);
+  } catch (err) {
+    rmSync(bundleDir, { recursive: true, force: true });
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new InfraError(
+      `compose up of ${projectName} failed: ${oneLine(msg).slice(0, 300)}`,
+      COMPONENT,
+      msg,
+    );
+  }
+
+  let disposed = false;
+  const dispose = async (): Promise<void> => {
+    if (disposed) return;
+    disposed = true;
+    try {
+      await started.down({ removeVolumes: true, timeout: 10_000 });
+    } finally {
+      rmSync(bundleDir, { recursive: true, force: true });
+    }
+  };
+
+  try {
+    const container = (service: string) => {
+      try {
+        return started.getContainer(`${service}-1`);
+      } catch {
+        return null; // not among the started services
+      }
+    };
+    const hostOf = (c: NonNullable<ReturnType<typeof container>>): string => {
+      // published ports bind 127.0.0.1 on the engine's host: only a local engine can serve them
+      if (!LOOPBACK_HOSTS.has(c.getHost())) {
+        throw new InfraError(
+          `the runtime's host is ${c.getHost()}; published ports bind 127.0.0.1, so use a local engine`,
+          COMPONENT,
+        );
+      }
+      return '127.0.0.1';
+    };
+    const at = (c: NonNullable<ReturnType<typeof container>>, port: number, proto = 'tcp'): HostEndpoint => ({
+      host: hostOf(c),
+      port: c.getMappedPort(port, proto),
+    });
+    const url = (e: HostEndpoint): string => `http://${e.host}:${e.port}`;
+
+    const toxi = container(TOXIPROXY_SERVICE);
+    if (!toxi) throw new InfraError('the toxiproxy service did not start', COMPONENT);
+    const toxiproxyUrl = url(at(toxi, CONTAINER_PORT.toxiproxyApi));
+
+    const topo: DockerTopology = {
+      driver: 'docker',
+      projectName,
+      bundleDir,
+      plan,
+      toxiproxyUrl,
+      toxiproxy: new Toxiproxy(toxiproxyUrl),
+      proxyNames: Object.fromEntries(plan.proxies.map((p) => [p.link.id, p.name])),
+      clientLinks: Object.fromEntries(hostSideProxies(plan).map((p) => [p.link.id, at(toxi, p.listenPort)])),
+      authoritatives: {},
+      witnesses: {},
+      apps: {},
+      controllers: {},
+      eventsFiles: {},
+      async readFile(service, path) {
+        const ct = container(service);
+        if (!ct) throw new InfraError(`service ${service} is not running`, COMPONENT);
+        const r = await ct.exec(['cat', path]);
+        return r.exitCode === 0 ? r.stdout : '';
+      },
+      secrets: { pdnsApiKey, leaseSecrets },
+      dispose,
+    };
+    for (const c of plan.containers) {
+      const ct = container(c.service);
+      if (!ct) continue;
+      switch (c.kind) {
+        case 'authoritative':
+          topo.authoritatives[c.service] = {
+            dnsTcp: at(ct, CONTAINER_PORT.dns, 'tcp'),
+            dnsUdp: at(ct, CONTAINER_PORT.dns, 'udp'),
+            apiUrl: url(at(ct, CONTAINER_PORT.pdnsApi)),
+          };
+          break;
+        case 'witness':
+          topo.witnesses[c.service] = {
+            dnsTcp: at(ct, CONTAINER_PORT.dns, 'tcp'),
+            dnsUdp: at(ct, CONTAINER_PORT.dns, 'udp'),
+          };
+          break;
+        case 'app':
+          topo.apps[c.service] = { url: url(at(ct, CONTAINER_PORT.app)) };
+          topo.eventsFiles[c.service] = { service: c.service, path: eventsFileOf(c.service) };
+          break;
+        case 'controller':
+          topo.controllers[c.service] = { url: url(at(ct, CONTAINER_PORT.controllerAdmin)) };
+          topo.eventsFiles[c.service] = { service: c.service, path: eventsFileOf(c.service) };
+          break;
+        default:
+          break;
+      }
+    }
+    return topo;
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}

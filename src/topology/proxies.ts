@@ -1,0 +1,72 @@
+/**
+ * One Toxiproxy proxy per directed link of describeTopology(). The proxy server is either
+ * the built-in Toxiproxy-compatible one (src/toxiproxy, started in-process) or any server
+ * named by TOXIPROXY_URL; everything goes through its HTTP API (toxiproxy-node-client), so
+ * the fault code works unchanged against the real Toxiproxy.
+ */
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { InfraError } from '../cli/errors.ts';
+import { type Endpoint, hostPort } from './configs.ts';
+import type { LinkSpec } from './description.ts';
+
+export interface LinkProxy {
+  link: LinkSpec;
+  /** Toxiproxy proxy name (link ids contain '>' which is awkward in URL paths) */
+  name: string;
+  listen: Endpoint;
+  upstream: Endpoint;
+}
+
+export function proxyNameOf(linkId: string): string {
+  return linkId.replace('->', '__to__');
+}
+
+export async function createLinkProxies(
+  toxiproxyUrl: string,
+  items: Array<{ link: LinkSpec; listen: Endpoint; upstream: Endpoint }>,
+): Promise<Map<string, LinkProxy>> {
+  const tp = new Toxiproxy(toxiproxyUrl);
+  const body = items.map((i) => ({
+    name: proxyNameOf(i.link.id),
+    listen: hostPort(i.listen),
+    upstream: hostPort(i.upstream),
+    enabled: true,
+  }));
+  try {
+    // One request for all of them (populate), instead of one round trip per link.
+    await tp.populate(body);
+  } catch (err) {
+    throw new InfraError(`could not create the link proxies: ${(err as Error).message}`, 'toxiproxy');
+  }
+  return linkProxyMap(items);
+}
+
+export function linkProxyMap(
+  items: Array<{ link: LinkSpec; listen: Endpoint; upstream: Endpoint }>,
+): Map<string, LinkProxy> {
+  const out = new Map<string, LinkProxy>();
+  for (const i of items)
+    out.set(i.link.id, {
+      link: i.link,
+      name: proxyNameOf(i.link.id),
+      listen: i.listen,
+      upstream: i.upstream,
+    });
+  return out;
+}
+
+export async function removeLinkProxies(
+  toxiproxyUrl: string,
+  proxies: Map<string, LinkProxy>,
+): Promise<void> {
+  const tp = new Toxiproxy(toxiproxyUrl);
+  await Promise.all(
+    [...proxies.values()].map(async (p) => {
+      try {
+        await (await tp.get(p.name)).remove();
+      } catch {
+        /* already gone */
+      }
+    }),
+  );
+}

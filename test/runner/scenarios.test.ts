@@ -1,0 +1,108 @@
+/**
+ * Representative catalog scenarios end to end on the real topology, through the CLI:
+ * primary crash → failover, inter-region cut → no failover, legacy KV Worker → split brain
+ * detected, and a scenario whose expectation is wrong → exit 1.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../../src/check/history.ts';
+import { runCli } from './cli.ts';
+
+const out = mkdtempSync(join(tmpdir(), 'fl-runner-test-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  json: Record<string, unknown> & {
+    ok: boolean;
+    outcomes: Array<{ name: string; ok: boolean; detail: string; expectedViolation?: boolean }>;
+  };
+  history: HistoryEvent[];
+  stderr: string;
+}
+
+async function run(file: string, name: string): Promise<Run> {
+  const dir = join(out, name);
+  const res = await runCli(['run', file, '--json', '--out', dir]);
+  const json = JSON.parse(res.stdout.trim() || '{}') as Run['json'];
+  const history = readFileSync(join(dir, 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as HistoryEvent);
+  return { code: res.code, json, history, stderr: res.stderr };
+}
+
+const roles = (h: HistoryEvent[]) =>
+  h.filter((e): e is Extract<HistoryEvent, { kind: 'role' }> => e.kind === 'role');
+
+describe('catalog scenarios on the real topology', () => {
+  it('primary-region-crash: b takes over within the bound, never two primaries', async () => {
+    const r = await run('scenarios/primary-region-crash.yaml', 'crash');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.ok).toBe(true);
+    expect(r.json.executor).toBe('real');
+    expect(r.history[0]!.kind).toBe('meta');
+    const fault = r.history.find((e) => e.kind === 'fault' && e.phase === 'start');
+    expect(fault).toMatchObject({ fault: 'crash', target: 'a', verified: true });
+    const promo = roles(r.history).find((e) => e.region === 'b' && e.to === 'primary');
+    expect(promo).toBeDefined();
+    const measurements = r.json.measurements as { failoverMs: number; failoverBoundMs: number };
+    expect(measurements.failoverMs).toBeGreaterThan(0);
+    expect(measurements.failoverMs).toBeLessThanOrEqual(measurements.failoverBoundMs);
+    // both apps accepted writes, one after the other
+    const accepted = r.history.filter((e) => e.kind === 'app-write' && e.accepted);
+    expect(new Set(accepted.map((e) => (e as { region: string }).region))).toEqual(new Set(['a', 'b']));
+    expect(r.json.outcomes.find((o) => o.name === 'single-primary')!.ok).toBe(true);
+    // history is ordered and sequenced
+    for (let i = 1; i < r.history.length; i++) {
+      expect(r.history[i]!.seq).toBe(i);
+      if (i > 1) expect(r.history[i]!.t).toBeGreaterThanOrEqual(r.history[i - 1]!.t);
+    }
+  });
+
+  it('inter-region-link-cut: the regions lose each other, the witnesses do not; no failover', async () => {
+    const r = await run('scenarios/inter-region-link-cut.yaml', 'cut');
+    expect(r.code, r.stderr).toBe(0);
+    expect(roles(r.history).filter((e) => e.region === 'b' && e.to === 'primary')).toEqual([]);
+    // the cut really hit b's peer probes
+    expect(r.history.some((e) => e.kind === 'peer-probe' && e.region === 'b' && !e.ok)).toBe(true);
+    const fault = r.history.find((e) => e.kind === 'fault' && e.phase === 'start') as Extract<
+      HistoryEvent,
+      { kind: 'fault' }
+    >;
+    expect(fault.links).toContain('ctl-b->peer');
+    expect(fault.verified).toBe(true);
+  });
+
+  it('kv-split-brain: the legacy KV Worker lets both apps accept writes, and the checker says so', async () => {
+    const r = await run('scenarios/kv-split-brain.yaml', 'kv');
+    expect(r.code, r.stderr).toBe(0);
+    const sp = r.json.outcomes.find((o) => o.name === 'single-primary')!;
+    expect(sp.ok).toBe(false);
+    expect(sp.expectedViolation).toBe(true);
+    expect(r.json.withinAssumptions).toBe(false);
+  });
+
+  it('a scenario whose expectation does not hold exits 1', async () => {
+    const file = join(out, 'wrong-expectation.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: wrong-expectation',
+        'duration: 60s',
+        'steps:',
+        '  - { at: 10s, fault: crash, target: a }',
+        'expect:',
+        '  - primary-at-end: a',
+        '',
+      ].join('\n'),
+    );
+    const res = await runCli(['run', file, '--json']);
+    expect(res.code, res.stderr).toBe(1);
+    const json = JSON.parse(res.stdout) as { ok: boolean; violations: Array<{ invariant: string }> };
+    expect(json.ok).toBe(false);
+    expect(json.violations.map((v) => v.invariant)).toContain('primary-at-end');
+  });
+});
