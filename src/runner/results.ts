@@ -22,3 +22,37 @@ export const writeRunResults: ResultWriter = (dir, result) => {
 export function reportDirFor(root: string, scenario: string, when = new Date()): string {
   return join(root, scenario, when.toISOString().replace(/[:.]/g, '-'));
 }
+
+/**
+ * Writes the run through the report store (src/report): reports/<scenario>/<timestamp>/
+ * with result.json, history.jsonl, junit.xml, summary.md, timeline.html and logs/ (copied
+ * from `logsDir`), and moves the scenario's `latest` link. Returns the report directory.
+ */
+export async function writeRealRunReport(
+  result: RunResult,
+  opts: { reportsRoot: string; logsDir?: string; startedAt: Date },
+): Promise<string> {
+  const { writeRunReport } = await import('../report/index.ts');
+  const { dir } = await writeRunReport(
+    {
+      scenario: result.scenario.name,
+      executor: 'real',
+      history: result.history,
+      verdict: result.verdict,
+      startedAt: opts.startedAt,
+      finishedAt: new Date(),
+      wallSeconds: result.wallSeconds,
+      extra: {
+        scenarioFile: result.file,
+        timeScale: result.timeScale,
+        bootSeconds: result.bootSeconds,
+        faults: result.faults,
+        failoverProductionSeconds: result.failoverProductionSeconds,
+        replay: `npx failover-lab run ${result.file}`,
+      },
+      ...(opts.logsDir ? { logsDir: opts.logsDir } : {}),
+    },
+    { reportsRoot: opts.reportsRoot },
+  );
+  return dir;
+}

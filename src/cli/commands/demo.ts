@@ -5,19 +5,19 @@
  * summary table of verdicts and failover times. Exit 1 if any scenario misses its
  * expectations, 3 if the infrastructure failed in any (the other scenarios still run).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
+import { writeReportIndex } from '../../report/index.ts';
 import { catalogFiles } from '../../runner/catalog.ts';
 import { type RunResult, runScenario } from '../../runner/execute.ts';
-import { type ResultWriter, reportDirFor, writeRunResults } from '../../runner/results.ts';
+import { writeRealRunReport } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
 import { REPO_ROOT } from '../../topology/local.ts';
 import { EXIT_BAD_INPUT, EXIT_INFRA, EXIT_OK, EXIT_VIOLATION, exitCodeOf } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 import { parseTimeScale } from './up.ts';
-
-/** Swappable: the report writer (src/report) can take over by replacing this. */
-export const demoResultWriter: { write: ResultWriter } = { write: writeRunResults };
 
 interface DemoOptions {
   timeScale?: string;
@@ -58,15 +58,21 @@ export function register(program: Command, setExit: ExitSetter): void {
         const started = performance.now();
         err(`\n[${i + 1}/${files.length}] ${name}`);
         let result: RunResult | null = null;
+        // component logs land in a scratch dir that the report store copies into logs/
+        const scratchLogs = mkdtempSync(join(tmpdir(), 'fl-demo-logs-'));
         try {
           const scenario = await loadScenarioFile(file);
-          const dir = reportDirFor(opts.out, scenario.name);
+          const startedAt = new Date();
           result = await runScenario(scenario, file, {
             ...(timeScale !== undefined ? { timeScale } : {}),
-            logsDir: join(dir, 'logs'),
+            logsDir: scratchLogs,
             progress: (l) => err(`  ${l}`),
           });
-          await demoResultWriter.write(dir, result);
+          const dir = await writeRealRunReport(result, {
+            reportsRoot: opts.out,
+            logsDir: scratchLogs,
+            startedAt,
+          });
           const bad = result.verdict.outcomes.filter((o) => !o.ok && !o.expectedViolation);
           rows.push({
             scenario: name,
@@ -103,8 +109,12 @@ export function register(program: Command, setExit: ExitSetter): void {
           );
           // Ctrl-C ends the demo, not just this scenario.
           if (/interrupted by SIG/.test((e as Error).message)) break;
+        } finally {
+          rmSync(scratchLogs, { recursive: true, force: true });
         }
       }
+      const index = await writeReportIndex(opts.out);
+      err(`\nreports: ${index}`);
       if (opts.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
       else process.stdout.write(`\n${summaryTable(rows)}\n`);
       const infra = rows.some((r) => r.status === 'infra-error' || r.status === 'bad-input');

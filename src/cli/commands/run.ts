@@ -5,10 +5,12 @@
  * real executor cannot inject, 3 when the infrastructure failed.
  */
 
-import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runScenario } from '../../runner/execute.ts';
-import { writeRunResults } from '../../runner/results.ts';
+import { writeRealRunReport, writeRunResults } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
@@ -18,6 +20,8 @@ interface RunCliOptions {
   json?: boolean;
   timeScale?: string;
   out?: string;
+  report?: boolean;
+  reportsDir?: string;
 }
 
 export function register(program: Command, setExit: ExitSetter): void {
@@ -28,16 +32,37 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--json', 'print the RunJson object (same shape as sim --json)')
     .option('--time-scale <x>', "override the scenario's topology.timeScale (0 < x <= 1)")
     .option('--out <dir>', 'write history.jsonl, result.json and the component logs there')
+    .option('--reports-dir <dir>', 'root of the report store (reports/<scenario>/<timestamp>/)', 'reports')
+    .option('--no-report', 'write no report directory')
     .action(async (file: string, opts: RunCliOptions) => {
       const timeScale = opts.timeScale !== undefined ? parseTimeScale(opts.timeScale) : undefined;
       const scenario = await loadScenarioFile(file);
       const progress = opts.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
-      const result = await runScenario(scenario, file, {
-        ...(timeScale !== undefined ? { timeScale } : {}),
-        ...(opts.out ? { logsDir: join(opts.out, 'logs') } : {}),
-        ...(progress ? { progress } : {}),
-      });
-      if (opts.out) await writeRunResults(opts.out, result);
+      const startedAt = new Date();
+      // Component logs go to --out, or to a scratch dir the report copies into its logs/.
+      const scratchLogs =
+        opts.out || opts.report === false ? null : mkdtempSync(join(tmpdir(), 'fl-run-logs-'));
+      const logsDir = opts.out ? join(opts.out, 'logs') : scratchLogs;
+      let result: Awaited<ReturnType<typeof runScenario>>;
+      try {
+        result = await runScenario(scenario, file, {
+          ...(timeScale !== undefined ? { timeScale } : {}),
+          ...(logsDir ? { logsDir } : {}),
+          ...(progress ? { progress } : {}),
+        });
+        if (opts.out) await writeRunResults(opts.out, result);
+        if (opts.report !== false) {
+          const dir = await writeRealRunReport(result, {
+            reportsRoot: resolve(opts.reportsDir ?? 'reports'),
+            startedAt,
+            ...(logsDir ? { logsDir } : {}),
+          });
+          (result.runJson as Record<string, unknown>).reportDir = dir;
+          process.stderr.write(`report: ${dir}\n`);
+        }
+      } finally {
+        if (scratchLogs) rmSync(scratchLogs, { recursive: true, force: true });
+      }
       if (opts.json) process.stdout.write(`${JSON.stringify(result.runJson)}\n`);
       else process.stdout.write(`${humanSummary(result)}\n`);
       setExit(result.verdict.ok ? EXIT_OK : EXIT_VIOLATION);
