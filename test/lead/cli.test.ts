@@ -46,3 +46,25 @@ describe('scripts/setup.sh', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('--driver flag', () => {
+  it('rejects an unknown driver with exit 2 and one line', () => {
+    const r = cli(['up', '--driver', 'bogus', '--check']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('--driver');
+  });
+
+  it('run --driver docker exits 3 with one line and starts nothing', () => {
+    // With or without a Docker engine: without one, the runtime is missing; with one,
+    // scenario execution on containers is not supported yet. Either way: exit 3, one line.
+    const r = cli(['run', 'scenarios/primary-region-crash.yaml', '--driver', 'docker']);
+    expect(r.code).toBe(3);
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('driver:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/docker driver/);
+  });
+});

@@ -15,6 +15,7 @@ import { type RunResult, runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
 import { REPO_ROOT } from '../../topology/local.ts';
+import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
 import { EXIT_BAD_INPUT, EXIT_INFRA, EXIT_OK, EXIT_VIOLATION, exitCodeOf } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 import { parseTimeScale } from './up.ts';
@@ -24,6 +25,7 @@ interface DemoOptions {
   out: string;
   only?: string;
   json?: boolean;
+  driver?: string;
 }
 
 export interface DemoRow {
@@ -46,8 +48,10 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--out <dir>', 'where results go (<dir>/<scenario>/<timestamp>/)', join(REPO_ROOT, 'reports'))
     .option('--only <names>', 'comma-separated scenario names to run')
     .option('--json', 'print the summary rows as JSON')
+    .option('--driver <d>', DRIVER_OPTION_HELP)
     .action(async (opts: DemoOptions) => {
       const timeScale = opts.timeScale !== undefined ? parseTimeScale(opts.timeScale) : undefined;
+      await driverForScenarios(opts.driver, 'demo');
       const only = opts.only ? new Set(opts.only.split(',').map((s) => s.trim())) : null;
       const files = catalogFiles().filter((f) => !only || only.has(basename(f).replace(/\.ya?ml$/, '')));
       const rows: DemoRow[] = [];

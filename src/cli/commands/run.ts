@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport, writeRunResults } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
+import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 import { parseTimeScale } from './up.ts';
@@ -22,6 +23,7 @@ interface RunCliOptions {
   out?: string;
   report?: boolean;
   reportsDir?: string;
+  driver?: string;
 }
 
 export function register(program: Command, setExit: ExitSetter): void {
@@ -34,9 +36,11 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--out <dir>', 'write history.jsonl, result.json and the component logs there')
     .option('--reports-dir <dir>', 'root of the report store (reports/<scenario>/<timestamp>/)', 'reports')
     .option('--no-report', 'write no report directory')
+    .option('--driver <d>', DRIVER_OPTION_HELP)
     .action(async (file: string, opts: RunCliOptions) => {
       const timeScale = opts.timeScale !== undefined ? parseTimeScale(opts.timeScale) : undefined;
       const scenario = await loadScenarioFile(file);
+      await driverForScenarios(opts.driver, 'run');
       const progress = opts.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
       const startedAt = new Date();
       // Component logs go to --out, or to a scratch dir the report copies into its logs/.

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { componentHealth, type HealthResult } from '../../topology/health.ts';
 import { startTopology, type Topology } from '../../topology/local.ts';
+import { DRIVER_OPTION_HELP, driverForUp } from '../driver-flag.ts';
 import { BadInputError, EXIT_INFRA, EXIT_OK, InfraError } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
@@ -16,6 +17,7 @@ interface UpOptions {
   check?: boolean;
   json?: boolean;
   leaseBackend: string;
+  driver?: string;
 }
 
 export interface UpCheck {
@@ -126,10 +128,16 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--check', 'probe every component once up, report boot times, then tear down')
     .option('--json', 'print the --check result as JSON')
     .option('--lease-backend <b>', 'durable | kv (the known-unsafe legacy KV Worker)', 'durable')
+    .option('--driver <d>', DRIVER_OPTION_HELP)
     .action(async (opts: UpOptions) => {
       const timeScale = parseTimeScale(opts.timeScale);
       if (opts.leaseBackend !== 'durable' && opts.leaseBackend !== 'kv') {
         throw new BadInputError(`expected durable or kv, got "${opts.leaseBackend}"`, '--lease-backend');
+      }
+      if ((await driverForUp(opts.driver)) === 'docker') {
+        await upDocker(timeScale, opts.leaseBackend, opts);
+        setExit(EXIT_OK);
+        return;
       }
       const progress = opts.json ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
       const topo = await startTopology({ timeScale, leaseBackend: opts.leaseBackend, progress });
@@ -167,4 +175,32 @@ export function register(program: Command, setExit: ExitSetter): void {
         await topo.stop();
       }
     });
+}
+
+/** `up --driver docker`: boots the compose topology through testcontainers and prints its endpoints. */
+async function upDocker(timeScale: number, leaseBackend: 'durable' | 'kv', opts: UpOptions): Promise<void> {
+  const { bootDockerTopology } = await import('../../topology/docker/driver.ts');
+  const topo = await bootDockerTopology({ timeScale, leaseBackend });
+  try {
+    const endpoints = {
+      driver: topo.driver,
+      project: topo.projectName,
+      toxiproxyUrl: topo.toxiproxyUrl,
+      authoritatives: topo.authoritatives,
+      witnesses: topo.witnesses,
+      apps: topo.apps,
+      controllers: topo.controllers,
+      clientLinks: topo.clientLinks,
+    };
+    process.stdout.write(`${JSON.stringify(endpoints, null, opts.json ? 0 : 2)}\n`);
+    if (opts.keep) {
+      process.stderr.write('up: running (docker); Ctrl-C stops everything\n');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
+  } finally {
+    await topo.dispose();
+  }
 }
