@@ -10,12 +10,14 @@ import { loadPlanFile } from '../../gameday/plan.ts';
 import { stderrProgress } from '../../gameday/progress.ts';
 import { runGameDay } from '../../gameday/runner.ts';
 import { errorText } from '../../gameday/util.ts';
+import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
 import type { ExitSetter } from '../main.ts';
 
 interface GamedayFlags {
   json?: boolean;
   out?: string;
   allowRemote?: boolean;
+  driver?: string;
 }
 
 export function register(program: Command, setExit: ExitSetter): void {
@@ -28,9 +30,11 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--json', 'print the result as one JSON object on stdout')
     .option('--out <dir>', 'reports root directory (default ./reports)')
     .option('--allow-remote', 'allow targets outside 127.0.0.0/8 (staging game days)')
+    .option('--driver <d>', `${DRIVER_OPTION_HELP} (for local targets)`)
     .action(async (planFile: string, flags: GamedayFlags) => {
       // Bad plans fail here with file:line:col, before any signal handler or process exists.
       const plan = loadPlanFile(planFile);
+      await driverForScenarios(flags.driver, 'gameday');
       const progress = stderrProgress();
       const interrupt = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {
