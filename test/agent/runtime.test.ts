@@ -176,6 +176,9 @@ describe('agent runtime loop', () => {
     // made the new primary lose and re-acquire the lease)
     const epoch = agent.view.heldEpoch!;
     expect(epoch).toBeGreaterThan(5);
+    // the role flips when the grant arrives; the promote webhook is performed right after,
+    // asynchronously, so wait for it rather than racing it on a loaded machine
+    await waitFor(() => hookCalls().length > 0, 'promote webhook');
     expect(hookCalls()[0]).toMatchObject({ action: 'promote', region: 'b' });
     expect(hookCalls()[0]!.epoch).toBeGreaterThan(5);
     expect((await get(`${adminUrl}/metrics`)).text).toContain(
