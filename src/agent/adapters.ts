@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { describeError } from './lease-client.ts';
+import { orderedExtupLua, orderedUrlupLua } from './lua.ts';
 
 export interface Outcome {
   ok: boolean;
@@ -22,27 +23,33 @@ export async function probePeer(url: string, timeoutMs: number): Promise<Outcome
   }
 }
 
+/**
+ * Per PowerDNS API base URL (no trailing slash), region id → the URL that authoritative
+ * checks that region's app at: through its own auth→app path, IP-literal (SVC_CHECK_URLS).
+ */
+export type SvcCheckUrls = Record<string, Record<string, string>>;
+
 export interface PublishOptions {
   apiUrls: string[];
   apiKey: string;
   serverId: string;
   zone: string;
   serviceName: string;
-  healthUrl: string;
+  /** ifurlup form (the default): one URL, checked at each app address */
+  healthUrl?: string | null;
+  /** ifurlextup form: per-authoritative check URLs; when set, it replaces `healthUrl` */
+  checkUrls?: SvcCheckUrls | null;
   ttlSeconds: number;
   timeoutMs: number;
 }
 
-/**
- * The rrset body that puts `activeAddress` first in the svc LUA record (ordered failover:
- * the first unit with a healthy address wins). See the PowerDNS recipe §3–4.
- */
-export function svcPatchBody(
-  o: Pick<PublishOptions, 'zone' | 'serviceName' | 'healthUrl' | 'ttlSeconds'>,
-  activeAddress: string,
-  otherAddress: string,
-) {
-  const lua = `ifurlup('${o.healthUrl}', {{'${activeAddress}'},{'${otherAddress}'}}, {stringmatch='OK', timeout='1'})`;
+/** Which region each of the two published addresses belongs to (needed by the ifurlextup form). */
+export interface PublishRegions {
+  active: string;
+  other: string;
+}
+
+function svcRrsets(o: Pick<PublishOptions, 'zone' | 'serviceName' | 'ttlSeconds'>, lua: string) {
   return {
     rrsets: [
       {
@@ -56,17 +63,71 @@ export function svcPatchBody(
   };
 }
 
-/** PATCHes every configured authoritative; ok only if all answered 204. */
+/**
+ * The rrset body that puts `activeAddress` first in the svc LUA record (ordered failover:
+ * the first unit with a healthy address wins). See the PowerDNS recipe §3–4.
+ */
+export function svcPatchBody(
+  o: Pick<PublishOptions, 'zone' | 'serviceName' | 'ttlSeconds'> & { healthUrl: string },
+  activeAddress: string,
+  otherAddress: string,
+) {
+  return svcRrsets(o, orderedUrlupLua(o.healthUrl, [activeAddress, otherAddress]));
+}
+
+/**
+ * The ifurlextup variant for one authoritative: same answers and order, but each app is
+ * checked at the URL this authoritative reaches it through (`checkUrlsOfApi`: region → URL).
+ */
+export function svcExtupPatchBody(
+  o: Pick<PublishOptions, 'zone' | 'serviceName' | 'ttlSeconds'>,
+  checkUrlsOfApi: Record<string, string>,
+  active: { region: string; address: string },
+  other: { region: string; address: string },
+) {
+  const unit = (u: { region: string; address: string }) => {
+    const checkUrl = checkUrlsOfApi[u.region];
+    if (checkUrl === undefined) throw new Error(`no check URL for region "${u.region}"`);
+    return { answer: u.address, checkUrl };
+  };
+  return svcRrsets(o, orderedExtupLua([unit(active), unit(other)]));
+}
+
+const apiBase = (base: string) => base.replace(/\/$/, '');
+
+/**
+ * PATCHes every configured authoritative; ok only if all answered 204. With `checkUrls` each
+ * authoritative gets its own ifurlextup body (`regions` names the two addresses' regions);
+ * otherwise every authoritative gets the same ifurlup body.
+ */
 export async function publishActive(
   o: PublishOptions,
   activeAddress: string,
   otherAddress: string,
+  regions?: PublishRegions,
 ): Promise<Outcome> {
-  const body = JSON.stringify(svcPatchBody(o, activeAddress, otherAddress));
+  const bodyFor = (base: string): string => {
+    if (o.checkUrls) {
+      const urls = o.checkUrls[apiBase(base)];
+      if (!urls) throw new Error('no check URLs configured for this API');
+      if (!regions) throw new Error('the ifurlextup form needs the regions of both addresses');
+      return JSON.stringify(
+        svcExtupPatchBody(
+          o,
+          urls,
+          { region: regions.active, address: activeAddress },
+          { region: regions.other, address: otherAddress },
+        ),
+      );
+    }
+    if (!o.healthUrl) throw new Error('neither a health URL nor check URLs are configured');
+    return JSON.stringify(svcPatchBody({ ...o, healthUrl: o.healthUrl }, activeAddress, otherAddress));
+  };
   const results = await Promise.all(
     o.apiUrls.map(async (base) => {
-      const url = `${base.replace(/\/$/, '')}/api/v1/servers/${encodeURIComponent(o.serverId)}/zones/${encodeURIComponent(`${o.zone}.`)}`;
+      const url = `${apiBase(base)}/api/v1/servers/${encodeURIComponent(o.serverId)}/zones/${encodeURIComponent(`${o.zone}.`)}`;
       try {
+        const body = bodyFor(base);
         const res = await fetch(url, {
           method: 'PATCH',
           headers: { 'X-API-Key': o.apiKey, 'content-type': 'application/json' },

@@ -34,6 +34,8 @@ export interface AgentConfig {
     zone: string;
     serviceName: string;
     healthUrl: string | null;
+    /** SVC_CHECK_URLS: per API base URL (no trailing slash), region → check URL (ifurlextup form) */
+    checkUrls: Record<string, Record<string, string>> | null;
     selfAppAddress: string | null;
     peerAppAddress: string;
     ttlSeconds: number;
@@ -64,6 +66,51 @@ const httpUrl = z
   .string()
   .url('expected an http(s) URL')
   .refine((u) => /^https?:\/\//.test(u), 'expected an http(s) URL');
+/**
+ * A health-check URL PowerDNS's ifurlextup dials: http(s) with an IPv4-literal host, because
+ * ifurlextup resolves host names through the system resolver (not the zone); no quote or
+ * backslash, since it is spliced into a Lua string.
+ */
+const IP_CHECK_URL = /^https?:\/\/(\d{1,3}\.){3}\d{1,3}(:\d{1,5})?(\/[^'"\\\s]*)?$/;
+
+/** SVC_CHECK_URLS: JSON `{"<PowerDNS API URL>": {"<region>": "<check URL>", ...}, ...}`. */
+const svcCheckUrls = z.string().transform((s, ctx) => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const shape =
+    'expected JSON {"<PowerDNS API URL>": {"<region>": "<check URL>", ...}, ...} with IP-literal http(s) check URLs';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(s);
+  } catch {
+    return fail(`${shape}; not valid JSON`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).length === 0) {
+    return fail(shape);
+  }
+  const out: Record<string, Record<string, string>> = {};
+  for (const [api, perRegion] of Object.entries(raw)) {
+    if (!httpUrl.safeParse(api).success)
+      return fail(`${shape}; key ${JSON.stringify(api)} is not an http(s) URL`);
+    if (typeof perRegion !== 'object' || perRegion === null || Array.isArray(perRegion)) {
+      return fail(`${shape}; the value of ${JSON.stringify(api)} is not an object`);
+    }
+    const urls: Record<string, string> = {};
+    for (const [region, url] of Object.entries(perRegion)) {
+      if (typeof url !== 'string' || !IP_CHECK_URL.test(url)) {
+        return fail(
+          `${shape}; ${JSON.stringify(api)} → ${JSON.stringify(region)}: ${JSON.stringify(url)} is not an http(s) URL with an IPv4 host`,
+        );
+      }
+      urls[region] = url;
+    }
+    out[api.replace(/\/$/, '')] = urls;
+  }
+  return out;
+});
+
 const regionId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'expected a region id like "a" or "eu-1"');
 const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'expected an IPv4 address');
 
@@ -142,6 +189,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9-]+$/, 'expected a single DNS label')
     .default('svc'),
   SVC_HEALTH_URL: httpUrl.optional(),
+  SVC_CHECK_URLS: svcCheckUrls.optional(),
   SVC_TTL_SECONDS: intMs('an integer number of seconds >= 1').default(5),
   PDNS_TIMEOUT_MS: intMs().optional(),
   PROMOTE_WEBHOOK_URL: httpUrl.optional(),
@@ -183,6 +231,44 @@ function envNameFor(problem: string): string {
     return 'LEASE_TTL_MS/HEARTBEAT_MS/MAX_PAUSE_MS/MAX_DELAY_MS';
   for (const [field, env] of FIELD_ENV) if (problem.includes(field)) return env;
   return 'controller config';
+}
+
+/**
+ * SVC_CHECK_URLS against the rest: exactly one entry per PowerDNS API URL, each naming a check
+ * URL for this region and the peer region (and nothing else), and no SVC_HEALTH_URL beside it
+ * (two record forms at once would leave it unclear which one is published).
+ */
+function checkSvcCheckUrls(
+  checkUrls: Record<string, Record<string, string>>,
+  e: { REGION: string; PEER_REGION: string; SVC_HEALTH_URL?: string | undefined },
+  apiUrls: string[],
+): void {
+  // annotated so a call narrows like a throw statement
+  const fail: (message: string) => never = (message) => {
+    throw new BadInputError(message, 'env SVC_CHECK_URLS');
+  };
+  if (e.SVC_HEALTH_URL !== undefined) {
+    fail('set either SVC_CHECK_URLS (ifurlextup) or SVC_HEALTH_URL (ifurlup), not both');
+  }
+  if (apiUrls.length === 0) fail('needs PDNS_API_URLS (its keys are those URLs)');
+  const bases = apiUrls.map((u) => u.replace(/\/$/, ''));
+  for (const key of Object.keys(checkUrls)) {
+    if (!bases.includes(key)) fail(`key ${JSON.stringify(key)} is not one of PDNS_API_URLS`);
+  }
+  const regions = [e.REGION, e.PEER_REGION];
+  for (const base of bases) {
+    const urls = checkUrls[base];
+    if (!urls) fail(`no entry for PowerDNS API ${JSON.stringify(base)} (one per PDNS_API_URLS entry)`);
+    for (const r of regions) {
+      if (urls[r] === undefined)
+        fail(`${JSON.stringify(base)}: no check URL for region ${JSON.stringify(r)}`);
+    }
+    for (const r of Object.keys(urls)) {
+      if (!regions.includes(r)) {
+        fail(`${JSON.stringify(base)}: region ${JSON.stringify(r)} is neither REGION nor PEER_REGION`);
+      }
+    }
+  }
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
@@ -240,11 +326,17 @@ export function loadAgentConfig(env: Record<string, string | undefined>): AgentC
     for (const [name, v] of [
       ['PDNS_API_KEY', e.PDNS_API_KEY],
       ['APP_ADDR', e.APP_ADDR],
-      ['SVC_HEALTH_URL', e.SVC_HEALTH_URL],
     ] as const) {
       if (v === undefined) throw new BadInputError('required when PDNS_API_URLS is set', `env ${name}`);
     }
+    if (e.SVC_HEALTH_URL === undefined && e.SVC_CHECK_URLS === undefined) {
+      throw new BadInputError(
+        'required when PDNS_API_URLS is set (or SVC_CHECK_URLS for per-authoritative checks)',
+        'env SVC_HEALTH_URL',
+      );
+    }
   }
+  if (e.SVC_CHECK_URLS !== undefined) checkSvcCheckUrls(e.SVC_CHECK_URLS, e, apiUrls);
   const zone = e.ZONE.replace(/\.$/, '');
   const leaseRequestTimeoutMs = controller.leaseRequestTimeoutMs!;
   return {
@@ -275,7 +367,8 @@ export function loadAgentConfig(env: Record<string, string | undefined>): AgentC
       serverId: e.PDNS_SERVER_ID,
       zone,
       serviceName: e.SVC_NAME,
-      healthUrl: e.SVC_HEALTH_URL ?? null,
+      healthUrl: e.SVC_CHECK_URLS === undefined ? (e.SVC_HEALTH_URL ?? null) : null,
+      checkUrls: e.SVC_CHECK_URLS ?? null,
       selfAppAddress: e.APP_ADDR ?? null,
       peerAppAddress: e.PEER_APP_ADDR,
       ttlSeconds: e.SVC_TTL_SECONDS,

@@ -322,12 +322,17 @@ export class Agent {
               serverId: p.serverId,
               zone: p.zone,
               serviceName: p.serviceName,
-              healthUrl: p.healthUrl!,
+              healthUrl: p.healthUrl,
+              checkUrls: p.checkUrls,
               ttlSeconds: p.ttlSeconds,
               timeoutMs: p.timeoutMs,
             },
             active,
             other,
+            {
+              active: a.activeRegion,
+              other: a.activeRegion === c.region ? c.peerRegion : c.region,
+            },
           ).then(done),
         );
         return;

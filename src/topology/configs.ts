@@ -4,6 +4,7 @@
  * authoritative on gsqlite3 with LUA records and the API, unbound witnesses with a
  * TCP-only stub zone and fast failure settings. Pure string builders; no I/O here.
  */
+import { orderedExtupLua, orderedUrlupLua } from '../agent/lua.ts';
 
 export interface Endpoint {
   host: string;
@@ -68,8 +69,9 @@ export interface ZoneInput {
    */
   service?: { healthUrl: string; orderedAddresses: string[] };
   /**
-   * Alternative (used by the Docker driver): ordered ifurlextup units, answer = app address,
-   * check = URL through this authoritative's own proxy.
+   * Alternative (used by both drivers): ordered ifurlextup units, answer = app address,
+   * check = URL through this authoritative's own auth->app proxy -- the form the agent
+   * publishes when SVC_CHECK_URLS is set.
    */
   serviceUnits?: Array<{ answer: string; checkUrl: string }>;
   /** per-region names: label "<r>.regions" → app answer/check, tombstone answer/check */
@@ -81,16 +83,8 @@ export interface ZoneInput {
   ttlS: number;
 }
 
-/** Lua source for an ordered ifurlextup over the given units (IP-literal URLs: extup does real DNS for names). */
-export function orderedExtupLua(units: Array<{ answer: string; checkUrl: string }>): string {
-  const body = units.map((u) => `{['${u.answer}']='${u.checkUrl}'}`).join(',');
-  return `ifurlextup({${body}}, {stringmatch='OK', timeout='1'})`;
-}
-
-/** ifurlup: one URL checked at each address (port from the URL), first healthy unit wins. */
-export function orderedUrlupLua(healthUrl: string, addresses: string[]): string {
-  return `ifurlup('${healthUrl}', {${addresses.map((a) => `{'${a}'}`).join(',')}}, {stringmatch='OK', timeout='1'})`;
-}
+// The Lua builders live with the agent's publisher, so boot-time zones and published records match.
+export { orderedExtupLua, orderedUrlupLua };
 
 export interface RecordRow {
   name: string; // fqdn without the trailing dot

@@ -39,8 +39,14 @@ export interface ControllerEnvInput {
   pdnsApiKey: string;
   zone: string;
   serviceLabel: string;
-  /** ifurlup URL: one port for both apps (the agent's ordered-failover record checks each app at it) */
-  serviceHealthUrl: string;
+  /** ifurlup form: one URL port for both apps (the agent checks each app address at it) */
+  serviceHealthUrl?: string;
+  /**
+   * ifurlextup form (SVC_CHECK_URLS), replaces serviceHealthUrl: per PowerDNS API URL (as in
+   * pdnsApiUrls), region → the URL that authoritative checks that region's app at (its own
+   * auth->app proxy, IP-literal).
+   */
+  serviceCheckUrls?: Record<string, Record<string, string>>;
   /** the local app's authority webhook, through the ctl->app proxy */
   webhookUrl: string;
   admin: Endpoint;
@@ -81,7 +87,8 @@ export function controllerEnv(i: ControllerEnvInput): Record<string, string | un
     PDNS_API_URLS: i.pdnsApiUrls.join(','),
     PDNS_API_KEY: i.pdnsApiKey,
     SVC_NAME: i.serviceLabel,
-    SVC_HEALTH_URL: i.serviceHealthUrl,
+    SVC_HEALTH_URL: i.serviceCheckUrls ? undefined : i.serviceHealthUrl,
+    SVC_CHECK_URLS: i.serviceCheckUrls ? JSON.stringify(i.serviceCheckUrls) : undefined,
     SVC_TTL_SECONDS: '1',
     PROMOTE_WEBHOOK_URL: i.webhookUrl,
     ADMIN_ADDR: `${i.admin.host}:${i.admin.port}`,

@@ -233,7 +233,6 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         witnesses[w] = e;
       });
     }
-    let appPort = 0;
     let proxyApi: Endpoint = { host: '', port: 0 };
     let tombstone: Endpoint = { host: '', port: 0 };
     probe(ip(octet, COMPONENT_OCTET.proxyApi, 1), false, (e) => {
@@ -248,11 +247,11 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         listenOf.set(l.id, e);
       });
     }
-    // The agent publishes ifurlup('http://svc...:<port>/health', {{A},{B}}): one URL port checked
-    // at every app address, so all apps listen on the same port (free on each app address).
+    // All apps listen on the same port (free on each app address), so the agent's ifurlup form
+    // (SVC_HEALTH_URL: one URL port checked at every app address) also works here; the
+    // topology itself uses the ifurlextup form (SVC_CHECK_URLS, through the auth->app proxies).
     portJobs.push(
       sameFreePort(spec.regions.map((r) => ip(octet, regionOctet(spec, r), REGION_HOST.app))).then((port) => {
-        appPort = port;
         for (const r of spec.regions) {
           apps[r] = {
             host: ip(octet, regionOctet(spec, r), REGION_HOST.app),
@@ -267,7 +266,6 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       throw new InfraError('port probe returned the same port twice', 'topology');
     }
     mkdirSync(join(runDir, 'events'), { recursive: true });
-    const serviceHealthUrl = `http://${spec.serviceName.replace(/\.$/, '')}:${appPort}/health`;
 
     const upstreamOf = (l: LinkSpec): Endpoint => {
       const to = l.to;
@@ -289,6 +287,12 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       const e = listenOf.get(id);
       if (!e) throw new InfraError(`no proxy for link ${id}`, 'topology');
       return e;
+    };
+
+    /** URL authoritative `auth` checks app `app` at: through its own auth->app proxy (IP literal). */
+    const appCheckUrlOf = (auth: string, app: string): string => {
+      const p = proxyOf(`auth-${auth}->app-${app}`);
+      return `http://${p.host}:${p.port}/health`;
     };
 
     // ---- 1. the fault proxy and its proxies
@@ -355,15 +359,13 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
           luaHealthChecksIntervalS: timing.pdnsHealthCheckIntervalS,
         }),
       );
-      const checkUrl = (app: string) => {
-        const p = proxyOf(`auth-${r}->app-${app}`);
-        return `http://${p.host}:${p.port}/health`;
-      };
+      const checkUrl = (app: string) => appCheckUrlOf(r, app);
       const rows = zoneRecords({
         zone: spec.zone,
         authAddresses: spec.regions.map((x) => authDns[x]!.host),
         serviceLabel: spec.serviceName.replace(`.${spec.zone}`, ''),
-        service: { healthUrl: serviceHealthUrl, orderedAddresses: orderedRegions.map((x) => apps[x]!.host) },
+        // the agent's SVC_CHECK_URLS form: checks through this authoritative's auth->app proxies
+        serviceUnits: orderedRegions.map((x) => ({ answer: apps[x]!.host, checkUrl: checkUrl(x) })),
         regionNames: spec.regions.map((x) => ({
           label: spec.regionName(x).replace(`.${spec.zone}`, ''),
           app: { answer: apps[x]!.host, checkUrl: checkUrl(x) },
@@ -474,7 +476,12 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
               pdnsApiKey,
               zone: spec.zone,
               serviceLabel: spec.serviceName.replace(`.${spec.zone}`, ''),
-              serviceHealthUrl,
+              serviceCheckUrls: Object.fromEntries(
+                spec.regions.map((x) => [
+                  url(proxyOf(`ctl-${r}->auth-${x}`)),
+                  Object.fromEntries(spec.regions.map((app) => [app, appCheckUrlOf(x, app)])),
+                ]),
+              ),
               webhookUrl: `${url(proxyOf(`ctl-${r}->app-${r}`))}/authority`,
               admin: ctlAdmin[r]!,
               eventsFile,

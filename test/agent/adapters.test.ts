@@ -199,6 +199,63 @@ describe('PowerDNS publisher', () => {
     }
   });
 
+  it('with check URLs, each authoritative gets ifurlextup over its own check URLs', async () => {
+    // keys as in SVC_CHECK_URLS (no trailing slash); the API list may carry one
+    const checkUrls = {
+      [auth1.url]: { a: 'http://127.0.10.31:7001/health', b: 'http://127.0.10.32:7002/health' },
+      [auth2.url]: { a: 'http://127.0.10.33:7003/health', b: 'http://127.0.10.34:7004/health' },
+    };
+    const o = { ...opts(), apiUrls: [`${auth1.url}/`, auth2.url], healthUrl: null, checkUrls };
+    expect(await publishActive(o, '127.0.2.10', '127.0.1.10', { active: 'b', other: 'a' })).toEqual({
+      ok: true,
+    });
+    const contentOf = (r: Recorder) => {
+      const req = r.requests.at(-1)!;
+      expect(req.method).toBe('PATCH');
+      expect(req.path).toBe('/api/v1/servers/localhost/zones/app.example.');
+      const body = JSON.parse(req.body);
+      expect(body.rrsets).toHaveLength(1);
+      expect(body.rrsets[0]).toMatchObject({
+        name: 'svc.app.example.',
+        type: 'LUA',
+        ttl: 5,
+        changetype: 'REPLACE',
+      });
+      expect(body.rrsets[0].records).toHaveLength(1);
+      return body.rrsets[0].records[0].content as string;
+    };
+    // answers are the apps' addresses, active first; checks go where *this* authoritative reaches each app
+    expect(contentOf(auth1)).toBe(
+      "A \"ifurlextup({{['127.0.2.10']='http://127.0.10.32:7002/health'},{['127.0.1.10']='http://127.0.10.31:7001/health'}}, {stringmatch='OK', timeout='1'})\"",
+    );
+    expect(contentOf(auth2)).toBe(
+      "A \"ifurlextup({{['127.0.2.10']='http://127.0.10.34:7004/health'},{['127.0.1.10']='http://127.0.10.33:7003/health'}}, {stringmatch='OK', timeout='1'})\"",
+    );
+    // the other order after a failback
+    expect(await publishActive(o, '127.0.1.10', '127.0.2.10', { active: 'a', other: 'b' })).toEqual({
+      ok: true,
+    });
+    expect(contentOf(auth2)).toBe(
+      "A \"ifurlextup({{['127.0.1.10']='http://127.0.10.33:7003/health'},{['127.0.2.10']='http://127.0.10.34:7004/health'}}, {stringmatch='OK', timeout='1'})\"",
+    );
+  });
+
+  it('with check URLs, an authoritative without an entry fails without a request', async () => {
+    const before = auth2.requests.length;
+    const o = {
+      ...opts(),
+      healthUrl: null,
+      checkUrls: {
+        [auth1.url]: { a: 'http://127.0.10.31:7001/health', b: 'http://127.0.10.32:7002/health' },
+      },
+    };
+    const r = await publishActive(o, '127.0.2.10', '127.0.1.10', { active: 'b', other: 'a' });
+    expect(r.ok).toBe(false);
+    expect(r.error).toContain(`${auth2.url}: no check URLs configured`);
+    expect(r.error).not.toContain(`${auth1.url}:`);
+    expect(auth2.requests.length).toBe(before);
+  });
+
   it('fails when any authoritative refuses', async () => {
     auth2.status = () => 422;
     const r = await publishActive(opts(), '127.0.2.10', '127.0.1.10');

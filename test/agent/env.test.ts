@@ -73,6 +73,91 @@ describe('agent config from the environment', () => {
     );
   });
 
+  describe('SVC_CHECK_URLS (ifurlextup publish form)', () => {
+    const API1 = 'http://127.0.10.6:8081';
+    const API2 = 'http://127.0.10.7:8081';
+    const CHECKS = {
+      [API1]: { a: 'http://127.0.10.41:7001/health', b: 'http://127.0.10.42:7002/health' },
+      [API2]: { a: 'http://127.0.10.43:7003/health', b: 'http://127.0.10.44:7004/health' },
+    };
+    const PUBLISH = { PDNS_API_URLS: `${API1}/,${API2}`, PDNS_API_KEY: 'k', APP_ADDR: '127.0.2.10' };
+    const withChecks = (v: unknown) => ({
+      ...BASE_ENV,
+      ...PUBLISH,
+      SVC_CHECK_URLS: typeof v === 'string' ? v : JSON.stringify(v),
+    });
+
+    it('without it, the ifurlup form stays the default', () => {
+      const c = loadAgentConfig({
+        ...BASE_ENV,
+        ...PUBLISH,
+        SVC_HEALTH_URL: 'http://svc.app.example:8080/health',
+      });
+      expect(c.publish.healthUrl).toBe('http://svc.app.example:8080/health');
+      expect(c.publish.checkUrls).toBeNull();
+    });
+
+    it('is parsed per API URL and replaces SVC_HEALTH_URL', () => {
+      const c = loadAgentConfig(withChecks({ ...CHECKS, [API1]: undefined, [`${API1}/`]: CHECKS[API1] }));
+      expect(c.publish.checkUrls).toEqual(CHECKS);
+      expect(c.publish.healthUrl).toBeNull();
+    });
+
+    it('a bad value names the variable and what was expected', () => {
+      const msg = (v: unknown) => errorOf(withChecks(v)).message;
+      expect(msg('{not json')).toMatch(
+        /^env SVC_CHECK_URLS: expected JSON \{"<PowerDNS API URL>".*not valid JSON \(got "\{not json"\)$/,
+      );
+      expect(msg([CHECKS[API1]])).toMatch(/^env SVC_CHECK_URLS: expected JSON /);
+      expect(
+        msg({ ...CHECKS, [API2]: { a: 'http://auth-b.example:7003/health', b: CHECKS[API2].b } }),
+      ).toMatch(
+        /^env SVC_CHECK_URLS: .*"http:\/\/auth-b\.example:7003\/health" is not an http\(s\) URL with an IPv4 host/,
+      );
+      expect(msg({ ...CHECKS, [API2]: { ...CHECKS[API2], a: "http://127.0.10.43:7003/it's" } })).toMatch(
+        /is not an http\(s\) URL with an IPv4 host/,
+      );
+      expect(msg({ [API1]: CHECKS[API1] })).toBe(
+        `env SVC_CHECK_URLS: no entry for PowerDNS API "${API2}" (one per PDNS_API_URLS entry)`,
+      );
+      expect(msg({ ...CHECKS, 'http://127.0.10.9:8081': CHECKS[API1] })).toBe(
+        'env SVC_CHECK_URLS: key "http://127.0.10.9:8081" is not one of PDNS_API_URLS',
+      );
+      expect(msg({ ...CHECKS, [API2]: { b: CHECKS[API2].b } })).toBe(
+        `env SVC_CHECK_URLS: "${API2}": no check URL for region "a"`,
+      );
+      expect(msg({ ...CHECKS, [API2]: { ...CHECKS[API2], c: CHECKS[API2].b } })).toBe(
+        `env SVC_CHECK_URLS: "${API2}": region "c" is neither REGION nor PEER_REGION`,
+      );
+      expect(
+        errorOf({ ...withChecks(CHECKS), SVC_HEALTH_URL: 'http://svc.app.example:8080/health' }).message,
+      ).toBe(
+        'env SVC_CHECK_URLS: set either SVC_CHECK_URLS (ifurlextup) or SVC_HEALTH_URL (ifurlup), not both',
+      );
+      const { PDNS_API_URLS: _p, ...noApis } = withChecks(CHECKS);
+      expect(errorOf(noApis).message).toBe(
+        'env SVC_CHECK_URLS: needs PDNS_API_URLS (its keys are those URLs)',
+      );
+      // with neither form, the publisher has nothing to publish
+      expect(errorOf({ ...BASE_ENV, ...PUBLISH }).message).toMatch(
+        /^env SVC_HEALTH_URL: required when PDNS_API_URLS is set/,
+      );
+    });
+
+    it('`failover-lab controller` exits 2 naming SVC_CHECK_URLS', () => {
+      const r = spawnSync(process.execPath, ['bin/failover-lab.mjs', 'controller'], {
+        env: { PATH: process.env.PATH ?? '', ...withChecks('{"x":1}') },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/SVC_CHECK_URLS: expected JSON/);
+      expect(r.stdout).toBe('');
+    });
+  });
+
   it('`failover-lab controller` exits 2 with one stderr line naming the variable', () => {
     const r = spawnSync(process.execPath, ['bin/failover-lab.mjs', 'controller'], {
       env: { PATH: process.env.PATH ?? '', ...BASE_ENV, QUORUM: 'abc' },

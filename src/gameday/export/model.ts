@@ -7,7 +7,7 @@
  * reported through `Warnings` (stderr) and as a comment/annotation in the manifests.
  */
 import type { Scenario } from '../../scenario/schema.ts';
-import { stepParams } from '../../scenario/validate.ts';
+import { type StepParams, stepParams } from '../../scenario/validate.ts';
 import { describeTopology, selectLinks } from '../../topology/description.ts';
 import type { GameDayPlan, KubernetesMapping, Probe, ProbeMode } from '../plan.ts';
 
@@ -25,19 +25,8 @@ export interface ExportStep {
   /** scenario fault kind or game-day fault */
   fault: string;
   targets: string[];
-  /** typed params, durations in ms: oneway, latencyMs, jitterMs, probability, offsetMs, rate, jumpMs, staleMs, periodMs, stream */
-  params: {
-    oneway: boolean;
-    latencyMs: number;
-    jitterMs: number;
-    probability: number;
-    offsetMs: number;
-    rate: number;
-    jumpMs: number;
-    staleMs: number;
-    periodMs: number;
-    stream: 'downstream' | 'upstream' | 'both';
-  };
+  /** the scenario step's typed params (durations in ms), plus which stream a link fault hits */
+  params: StepParams & { stream: 'downstream' | 'upstream' | 'both' };
   atMs: number;
   durationMs: number;
   /** wait after the step (game days) */

@@ -267,8 +267,14 @@ export function controllerEnvironment(
     pdnsApiKey: secrets.pdnsApiKey,
     zone: spec.zone,
     serviceLabel: spec.serviceName.replace(`.${spec.zone}`, ''),
-    // what the agent publishes: ifurlup checks each app at this port (docs/docker.md, gaps)
-    serviceHealthUrl: `http://${spec.serviceName.replace(/\.$/, '')}:${CONTAINER_PORT.app}/health`,
+    // what the agent publishes: ifurlextup, each authoritative checking the apps through its
+    // own auth->app proxies (an authoritative reaches nothing but Toxiproxy), as in its zone file
+    serviceCheckUrls: Object.fromEntries(
+      spec.regions.map((auth) => [
+        url(dialOf(plan, `${ctl}->auth-${auth}`)),
+        Object.fromEntries(spec.regions.map((app) => [app, appCheckUrl(plan, `auth-${auth}`, app)])),
+      ]),
+    ),
     webhookUrl: `${url(dialOf(plan, `${ctl}->app-${region}`))}/authority`,
     admin: { host: '0.0.0.0', port: CONTAINER_PORT.controllerAdmin },
     eventsFile: eventsFileOf(ctl),
