@@ -280,6 +280,8 @@ export interface IndexRow {
   status: string;
   failoverMs: number | null;
   failoverBoundMs: number | null;
+  /** result.json's judgement (null: the bound does not apply, e.g. a history-derived time) */
+  failoverWithinBound: boolean | null;
   failedChecks: string[];
   hasTimeline: boolean;
   problem: string | null;
@@ -313,6 +315,7 @@ export async function collectIndexRows(root: string): Promise<IndexRow[]> {
         status: 'incomplete',
         failoverMs: null,
         failoverBoundMs: null,
+        failoverWithinBound: null,
         failedChecks: [],
         hasTimeline: await exists(join(runDir, FILES.timeline)),
         problem: null,
@@ -325,6 +328,8 @@ export async function collectIndexRows(root: string): Promise<IndexRow[]> {
         row.status = typeof r.status === 'string' ? r.status : 'unknown';
         row.failoverMs = typeof r.failover?.measuredMs === 'number' ? r.failover.measuredMs : null;
         row.failoverBoundMs = typeof r.failover?.boundMs === 'number' ? r.failover.boundMs : null;
+        row.failoverWithinBound =
+          typeof r.failover?.withinBound === 'boolean' ? r.failover.withinBound : null;
         row.failedChecks = Array.isArray(r.checks)
           ? r.checks.filter((c) => c?.outcome === 'fail').map((c) => String(c.name))
           : [];

@@ -25,7 +25,7 @@ interface Run {
 
 async function run(file: string, name: string): Promise<Run> {
   const dir = join(out, name);
-  const res = await runCli(['run', file, '--json', '--out', dir]);
+  const res = await runCli(['run', file, '--json', '--out', dir, '--no-report']);
   const json = JSON.parse(res.stdout.trim() || '{}') as Run['json'];
   const history = readFileSync(join(dir, 'history.jsonl'), 'utf8')
     .trim()
@@ -99,7 +99,7 @@ describe('catalog scenarios on the real topology', () => {
         '',
       ].join('\n'),
     );
-    const res = await runCli(['run', file, '--json']);
+    const res = await runCli(['run', file, '--json', '--no-report']);
     expect(res.code, res.stderr).toBe(1);
     const json = JSON.parse(res.stdout) as { ok: boolean; violations: Array<{ invariant: string }> };
     expect(json.ok).toBe(false);

@@ -12,7 +12,7 @@ import { startCli } from './cli.ts';
 
 describe('SIGINT mid-scenario', () => {
   it('leaves no process and no listening socket behind', async () => {
-    const run = startCli(['run', 'scenarios/primary-region-crash.yaml']);
+    const run = startCli(['run', 'scenarios/primary-region-crash.yaml', '--no-report']);
     const deadline = Date.now() + 45_000;
     while (!/scenario started/.test(run.stderrSoFar()) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
