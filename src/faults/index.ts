@@ -257,6 +257,17 @@ export async function applyFault(
     reverted ??= fn();
     return reverted;
   };
+  /** A link fault that is one named toxic on each link: reverting removes it and checks the links heal. */
+  const toxicFault = (ids: string[], toxic: string, start: Verification): AppliedFault => ({
+    ...base,
+    links: ids,
+    components: [],
+    start,
+    revert: once(async () => {
+      await Promise.all(ids.map((l) => lf.removeToxic(l, toxic)));
+      return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
+    }),
+  });
 
   switch (step.fault) {
     case 'isolate':
@@ -265,17 +276,7 @@ export async function applyFault(
       if (step.fault === 'partition' && p.oneway) {
         const toxic = `${id}-oneway`;
         await Promise.all(ids.map((l) => lf.addToxic(l, toxic, 'timeout', { timeout: 0 })));
-        const start = merge(await Promise.all(ids.map((l) => lf.verifyBlackhole(l))));
-        return {
-          ...base,
-          links: ids,
-          components: [],
-          start,
-          revert: once(async () => {
-            await Promise.all(ids.map((l) => lf.removeToxic(l, toxic)));
-            return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
-          }),
-        };
+        return toxicFault(ids, toxic, merge(await Promise.all(ids.map((l) => lf.verifyBlackhole(l)))));
       }
       await Promise.all(ids.map((l) => lf.setEnabled(l, false)));
       const start = merge(await Promise.all(ids.map((l) => lf.verifyCut(l))));
@@ -298,17 +299,11 @@ export async function applyFault(
       await Promise.all(
         ids.map((l) => lf.addToxic(l, toxic, 'latency', { latency: latencyMs, jitter: jitterMs })),
       );
-      const start = merge(await Promise.all(ids.map((l) => lf.verifyLatency(l, latencyMs, jitterMs))));
-      return {
-        ...base,
-        links: ids,
-        components: [],
-        start,
-        revert: once(async () => {
-          await Promise.all(ids.map((l) => lf.removeToxic(l, toxic)));
-          return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
-        }),
-      };
+      return toxicFault(
+        ids,
+        toxic,
+        merge(await Promise.all(ids.map((l) => lf.verifyLatency(l, latencyMs, jitterMs)))),
+      );
     }
     case 'loss': {
       const ids = linksOf(spec, step);
@@ -316,19 +311,10 @@ export async function applyFault(
       await Promise.all(ids.map((l) => lf.addToxic(l, toxic, 'timeout', { timeout: 0 }, p.probability)));
       const states = await Promise.all(ids.map((l) => lf.state(l)));
       const present = states.every((s) => s.toxics.includes(toxic));
-      return {
-        ...base,
-        links: ids,
-        components: [],
-        start: {
-          verified: present,
-          detail: `timeout toxic with toxicity ${p.probability} on ${ids.length} links (Toxiproxy rolls per connection)${present ? '' : ': toxic missing'}`,
-        },
-        revert: once(async () => {
-          await Promise.all(ids.map((l) => lf.removeToxic(l, toxic)));
-          return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
-        }),
-      };
+      return toxicFault(ids, toxic, {
+        verified: present,
+        detail: `timeout toxic with toxicity ${p.probability} on ${ids.length} links (Toxiproxy rolls per connection)${present ? '' : ': toxic missing'}`,
+      });
     }
     case 'flap': {
       const ids = linksOf(spec, step);
