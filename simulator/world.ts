@@ -3,7 +3,8 @@
  * and link ids as the real topology — and wires the models to one engine, one PRNG, one
  * network and one recorder.
  */
-import { defaultControllerConfig, failoverBoundMs, safeWindowMs } from '../src/controller/core.ts';
+import type { MetaEvent } from '../src/check/history.ts';
+import { defaultControllerConfig, historyTiming } from '../src/controller/core.ts';
 import type { ControllerConfig } from '../src/controller/types.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
 import { describeTopology, type LinkSpec, type TopologySpec } from '../src/topology/description.ts';
@@ -190,28 +191,7 @@ export class World implements SimContext {
     this.client.start();
   }
 
-  timing(): {
-    leaseTtlMs: number;
-    heartbeatMs: number;
-    safeWindowMs: number;
-    peerCheckIntervalMs: number;
-    peerFailureThreshold: number;
-    witnessQuorum: number;
-    failoverBoundMs: number;
-    maxClockDriftRate: number;
-    promotionHoldDownMs: number;
-  } {
-    const c = this.configs.get(this.spec.regions[0]!)!;
-    return {
-      leaseTtlMs: c.leaseTtlMs,
-      heartbeatMs: c.heartbeatMs,
-      safeWindowMs: safeWindowMs(c),
-      peerCheckIntervalMs: c.peerCheckIntervalMs,
-      peerFailureThreshold: c.peerFailureThreshold,
-      witnessQuorum: c.witnessQuorum,
-      failoverBoundMs: failoverBoundMs(c),
-      maxClockDriftRate: c.maxClockDriftRate,
-      promotionHoldDownMs: c.promotionHoldDownMs,
-    };
+  timing(): MetaEvent['timing'] {
+    return historyTiming(this.configs.get(this.spec.regions[0]!)!);
   }
 }

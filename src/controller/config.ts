@@ -3,6 +3,7 @@
  * executor and report quotes — the safe window L (lease safety condition) and the failover
  * bound (liveness). Pure arithmetic; see docs/controller.md for the derivations.
  */
+import type { MetaEvent } from '../check/history.ts';
 import type { ControllerConfig } from './types.ts';
 
 /**
@@ -166,4 +167,23 @@ export function validateControllerConfig(c: ControllerConfig): string[] {
     );
   }
   return problems;
+}
+
+/**
+ * The controller timing a history's meta event records. One shape for the simulator, real
+ * runs and game days, so the checker sees the same numbers (bounds, hold-down) whichever
+ * executor wrote the history.
+ */
+export function historyTiming(c: ControllerConfig): MetaEvent['timing'] {
+  return {
+    leaseTtlMs: c.leaseTtlMs,
+    heartbeatMs: c.heartbeatMs,
+    safeWindowMs: safeWindowMs(c),
+    peerCheckIntervalMs: c.peerCheckIntervalMs,
+    peerFailureThreshold: c.peerFailureThreshold,
+    witnessQuorum: c.witnessQuorum,
+    failoverBoundMs: failoverBoundMs(c),
+    maxClockDriftRate: c.maxClockDriftRate,
+    promotionHoldDownMs: c.promotionHoldDownMs,
+  };
 }

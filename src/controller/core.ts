@@ -16,6 +16,7 @@ import {
   candidateTimeoutMsOf,
   defaultControllerConfig,
   failoverBoundMs,
+  historyTiming,
   leaseRequestTimeoutMsOf,
   safeWindowMs,
   validateControllerConfig,
@@ -33,7 +34,7 @@ import type {
   WitnessVerdict,
 } from './types.ts';
 
-export { defaultControllerConfig, failoverBoundMs, safeWindowMs, validateControllerConfig };
+export { defaultControllerConfig, failoverBoundMs, historyTiming, safeWindowMs, validateControllerConfig };
 
 /** Thrown when the core reaches a state its own rules forbid (a bug, never an input error). */
 export class InvariantError extends Error {

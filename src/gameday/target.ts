@@ -9,6 +9,7 @@
  */
 import type { MetaEvent, Role } from '../check/history.ts';
 import { BadInputError, InfraError } from '../cli/errors.ts';
+import { historyTiming } from '../controller/core.ts';
 import { appEvent, controllerEvents } from '../runner/events.ts';
 import { JsonlTail } from '../runner/tail.ts';
 import { describeTopology } from '../topology/description.ts';
@@ -173,18 +174,8 @@ async function localTarget(plan: GameDayPlan, opts: OpenTargetOptions): Promise<
     probeContext: { endpoints, metrics, resolvers, hosts },
     regions: topo.spec.regions,
     witnesses: topo.spec.witnesses,
-    timing: ctlTiming
-      ? {
-          leaseTtlMs: ctlTiming.leaseTtlMs,
-          heartbeatMs: ctlTiming.heartbeatMs,
-          safeWindowMs: topo.timing.safeWindowMs,
-          peerCheckIntervalMs: ctlTiming.peerCheckIntervalMs,
-          peerFailureThreshold: ctlTiming.peerFailureThreshold,
-          witnessQuorum: ctlTiming.witnessQuorum,
-          failoverBoundMs: topo.timing.failoverBoundMs,
-          maxClockDriftRate: ctlTiming.maxClockDriftRate,
-        }
-      : null,
+    timing: ctlTiming ? historyTiming(ctlTiming) : null,
+
     failure: sup.signal,
     flushEvents: () => events.stop(),
     dispose: async () => {

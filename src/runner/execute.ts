@@ -12,6 +12,7 @@ import { checkHistory } from '../check/checker.ts';
 import type { HistoryEvent, MetaEvent } from '../check/history.ts';
 import type { RunJson, Verdict } from '../check/verdict.ts';
 import { InfraError } from '../cli/errors.ts';
+import { historyTiming } from '../controller/core.ts';
 import {
   type AppliedFault,
   applyFault,
@@ -175,17 +176,7 @@ export async function runScenario(
       regions: topo.spec.regions,
       initialPrimary: topo.initialPrimary,
       witnesses: topo.spec.witnesses,
-      timing: {
-        leaseTtlMs: ctl0.leaseTtlMs,
-        heartbeatMs: ctl0.heartbeatMs,
-        safeWindowMs: topo.timing.safeWindowMs,
-        peerCheckIntervalMs: ctl0.peerCheckIntervalMs,
-        peerFailureThreshold: ctl0.peerFailureThreshold,
-        witnessQuorum: ctl0.witnessQuorum,
-        failoverBoundMs: topo.timing.failoverBoundMs,
-        maxClockDriftRate: ctl0.maxClockDriftRate,
-        promotionHoldDownMs: ctl0.promotionHoldDownMs,
-      },
+      timing: historyTiming(ctl0),
       withinAssumptions: assumptions.within,
       ...(assumptions.notes.length ? { assumptionNotes: assumptions.notes } : {}),
       timeScale,
