@@ -7,18 +7,17 @@
  *   staging by changing only this block.
  * - local: boots the real topology (src/topology/local.ts) and adapts its handle.
  */
-import type { MetaEvent, Role } from '../check/history.ts';
+import type { MetaEvent } from '../check/history.ts';
 import { BadInputError, InfraError } from '../cli/errors.ts';
 import { historyTiming } from '../controller/core.ts';
-import { appEvent, controllerEvents } from '../runner/events.ts';
-import { JsonlTail } from '../runner/tail.ts';
+import { ProcessEventCollector } from '../runner/process-events.ts';
 import { describeTopology } from '../topology/description.ts';
 import type { FaultTarget, ProcessControl } from './faults.ts';
 import { TOXIC_PREFIX } from './faults.ts';
 import type { GameDayPlan, LinkBinding } from './plan.ts';
 import { type ProbeContext, probeReferences } from './probes/index.ts';
 import type { Progress } from './progress.ts';
-import { hrNowMs, type Recorder } from './recorder.ts';
+import type { Recorder } from './recorder.ts';
 import { ToxiproxyApi } from './toxiproxy-api.ts';
 import { errorText, isLoopbackHost } from './util.ts';
 
@@ -188,111 +187,43 @@ async function localTarget(plan: GameDayPlan, opts: OpenTargetOptions): Promise<
 type LocalTopology = Awaited<ReturnType<typeof import('../topology/local.ts').startTopology>>;
 
 /**
- * Follows the apps' and controllers' JSONL event files into the history, with the real
- * runner's converters (src/runner/events.ts): app lines carry CLOCK_MONOTONIC stamps (exact
- * t); controller lines carry wall-clock stamps (game days fake no clocks), never later than
- * when they were read. With these events the checker's invariants (single primary, acts
- * inside the safe window...) are evaluated over the game day.
+ * Follows the apps' and controllers' JSONL event files into the history on a timer, with the
+ * same collector the scenario runner uses (src/runner/process-events.ts). With these events
+ * the checker's invariants (single primary, acts inside the safe window...) are evaluated
+ * over the game day.
  */
 class EventCollector {
-  private readonly tails: JsonlTail[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private readonly wallAtOriginMs: number;
-  private readonly roles = new Map<string, { role: string; localMs: number }>();
-  private readonly authority = new Map<string, { epoch: number; untilT: number }>();
+  private readonly events: ProcessEventCollector;
 
-  constructor(
-    topo: LocalTopology,
-    private readonly rec: Recorder,
-  ) {
-    // Wall and CLOCK_MONOTONIC tick together on this machine: one offset converts wallMs.
-    this.wallAtOriginMs = Date.now() - (hrNowMs() - rec.originHrMs);
-    for (const [r, app] of Object.entries(topo.apps)) {
-      this.tails.push(
-        new JsonlTail(app.eventsFile, (raw) => {
-          const ev = appEvent(raw, (hr) => rec.tOfHr(hr));
-          if (!ev) return;
-          if (ev.kind === 'app-authority' && ev.op === 'grant' && ev.untilT !== undefined)
-            this.authority.set(r, { epoch: ev.epoch, untilT: ev.untilT });
-          if (ev.kind === 'app-authority' && ev.op === 'revoke') this.authority.delete(r);
-          rec.recordAt(ev);
-        }),
-      );
-    }
-    for (const [r, c] of Object.entries(topo.controllers)) {
-      const witnessIds = new Map<string, string>();
-      for (const w of topo.spec.witnesses) {
-        const p = topo.proxies.get(`ctl-${r}->${w}`);
-        if (p) witnessIds.set(`${p.listen.host}:${p.listen.port}`, w);
-      }
-      const peer = topo.spec.regions.find((x) => x !== r) ?? r;
-      this.tails.push(
-        new JsonlTail(c.eventsFile, (raw, hr) => {
-          const arrivedT = rec.tOfHr(hr);
-          const t =
-            typeof raw.wallMs === 'number' ? Math.min(arrivedT, raw.wallMs - this.wallAtOriginMs) : arrivedT;
-          for (const ev of controllerEvents(raw, r, peer, t, (id) => witnessIds.get(id) ?? id)) {
-            if (ev.kind === 'role') this.roles.set(r, { role: ev.to, localMs: ev.localMs });
-            rec.recordAt(ev);
-          }
-        }),
-      );
-    }
+  constructor(topo: LocalTopology, rec: Recorder) {
+    this.events = new ProcessEventCollector(topo, {
+      originHrMs: rec.originHrMs,
+      tOfHr: (hr) => rec.tOfHr(hr),
+      now: () => rec.now(),
+      add: (ev) => rec.recordAt(ev),
+    });
   }
 
   /** Files are polled: cheap, and it follows files a restarted process appends to. */
   private static readonly POLL_MS = 20;
 
   start(): void {
-    this.timer = setInterval(() => this.poll(), EventCollector.POLL_MS);
+    this.timer = setInterval(() => this.events.poll(), EventCollector.POLL_MS);
     this.timer.unref();
-  }
-
-  poll(): void {
-    const hr = hrNowMs();
-    for (const t of this.tails) t.poll(hr);
   }
 
   /** Last read, then stop following. Idempotent. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.poll();
-    for (const t of this.tails) t.close();
+    this.events.poll();
+    this.events.close();
   }
 
-  /** A killed process reports nothing: record that its role / write authority is gone. */
+  /** A killed process reports nothing: see ProcessEventCollector.crashed. */
   crashed(component: string): void {
-    this.poll();
-    const m = /^(ctl|app)-(.+)$/.exec(component);
-    if (!m) return;
-    const region = m[2]!;
-    const now = this.rec.now();
-    if (m[1] === 'ctl') {
-      const last = this.roles.get(region);
-      if (last && last.role !== 'standby')
-        this.rec.record({
-          kind: 'role',
-          region,
-          from: last.role as Role,
-          to: 'standby',
-          reason: 'process crashed (state lost)',
-          epoch: null,
-          localMs: last.localMs,
-        });
-      this.roles.delete(region);
-    } else {
-      const a = this.authority.get(region);
-      if (a && a.untilT > now)
-        this.rec.record({
-          kind: 'app-authority',
-          region,
-          op: 'revoke',
-          epoch: a.epoch,
-          reason: 'process crashed',
-        });
-      this.authority.delete(region);
-    }
+    this.events.crashed(component);
   }
 }
 

@@ -27,10 +27,9 @@ import { queryDns } from '../topology/dns.ts';
 import { LEASE_NAME, startTopology, type Topology } from '../topology/local.ts';
 import { sleep } from '../topology/supervisor.ts';
 import { LeaseClient } from '../worker/client.ts';
-import { appEvent, controllerEvents } from './events.ts';
 import { stepLocation } from './locate.ts';
-import { hrNowMs, Recorder } from './recorder.ts';
-import { JsonlTail } from './tail.ts';
+import { ProcessEventCollector } from './process-events.ts';
+import { Recorder } from './recorder.ts';
 import { ClientWorkload } from './workload.ts';
 
 export interface RunOptions {
@@ -389,64 +388,25 @@ async function sleepUntil(perfMs: number, signal: AbortSignal): Promise<void> {
  * lease-store event whenever the holder/epoch/expiry it reports changes.
  */
 class Collector {
-  private readonly tails: JsonlTail[] = [];
   private timer: NodeJS.Timeout | null = null;
   private readonly leaseClients: Array<{ location: string; client: LeaseClient }> = [];
   private leaseInFlight = false;
   private lastLeaseAt = 0;
   private readonly lastLease = new Map<string, string>();
-  readonly state = {
-    appAuthority: new Map<string, { epoch: number; untilT: number }>(),
-    leaseHolder: null as string | null,
-    /** apps that were granted authority at least once */
-    everGranted: new Set<string>(),
-    /** last role and local clock each controller reported */
-    roles: new Map<string, { role: string; localMs: number }>(),
-  };
-  /** Date.now() at global t = 0 (wall and CLOCK_MONOTONIC tick together on this machine) */
-  private readonly wallAtOriginMs: number;
+  private readonly events: ProcessEventCollector;
+  readonly state: ProcessEventCollector['state'] & { leaseHolder: string | null };
 
   constructor(
     private readonly topo: Topology,
     private readonly rec: Recorder,
   ) {
-    this.wallAtOriginMs = Date.now() - (hrNowMs() - rec.originHrMs);
-    for (const [r, app] of Object.entries(topo.apps)) {
-      this.tails.push(
-        new JsonlTail(app.eventsFile, (raw) => {
-          const ev = appEvent(raw, (hr) => rec.tOfHr(hr));
-          if (!ev) return;
-          if (ev.kind === 'app-authority' && ev.op === 'grant' && ev.untilT !== undefined) {
-            this.state.appAuthority.set(r, { epoch: ev.epoch, untilT: ev.untilT });
-            this.state.everGranted.add(r);
-          }
-          if (ev.kind === 'app-authority' && ev.op === 'revoke') this.state.appAuthority.delete(r);
-          rec.record(ev);
-        }),
-      );
-    }
-    const witnessIds = new Map<string, string>();
-    for (const [r, c] of Object.entries(topo.controllers)) {
-      for (const w of topo.spec.witnesses) {
-        const p = topo.proxies.get(`ctl-${r}->${w}`)!;
-        witnessIds.set(`${p.listen.host}:${p.listen.port}`, w);
-      }
-      const peer = topo.spec.regions.find((x) => x !== r) ?? r;
-      this.tails.push(
-        new JsonlTail(c.eventsFile, (raw, hr) => {
-          for (const ev of controllerEvents(
-            raw,
-            r,
-            peer,
-            this.controllerT(c, raw, hr),
-            (id) => witnessIds.get(id) ?? id,
-          )) {
-            if (ev.kind === 'role') this.state.roles.set(r, { role: ev.to, localMs: ev.localMs });
-            rec.record(ev);
-          }
-        }),
-      );
-    }
+    this.events = new ProcessEventCollector(topo, {
+      originHrMs: rec.originHrMs,
+      tOfHr: (hr) => rec.tOfHr(hr),
+      now: () => rec.now(),
+      add: (ev) => rec.record(ev),
+    });
+    this.state = Object.assign(this.events.state, { leaseHolder: null as string | null });
     // The KV variant keeps a cache per location (region): poll each; the durable one has one view.
     const regions = topo.leaseBackend === 'kv' ? topo.spec.regions : [topo.initialPrimary];
     for (const r of regions) {
@@ -457,62 +417,9 @@ class Collector {
     }
   }
 
-  /**
-   * Global t of a controller line. Controllers not under libfaketime stamp lines with the
-   * real wall clock (wallMs), which converts exactly; a faked controller's stamps are fake by
-   * design, so its lines get the time the harness read them (files are polled every 20 ms).
-   * Never later than the arrival: a line cannot be written after it was read.
-   */
-  private controllerT(
-    c: Topology['controllers'][string],
-    raw: Record<string, unknown>,
-    arrivedHrMs: number,
-  ): number {
-    const arrivedT = this.rec.tOfHr(arrivedHrMs);
-    if (c.faketime || typeof raw.wallMs !== 'number') return arrivedT;
-    return Math.min(arrivedT, raw.wallMs - this.wallAtOriginMs);
-  }
-
-  /**
-   * A killed process reports nothing, so the history says what its death means, exactly as
-   * the simulator does: a controller's role is gone (it restarts as a fresh standby), an
-   * app's write authority is gone.
-   */
+  /** A killed process reports nothing: see ProcessEventCollector.crashed. */
   crashed(component: string): void {
-    this.pollOnce();
-    const now = this.rec.now();
-    const m = /^(ctl|app)-(.+)$/.exec(component);
-    if (!m) return;
-    const region = m[2]!;
-    if (m[1] === 'ctl') {
-      const last = this.state.roles.get(region);
-      if (last && last.role !== 'standby') {
-        this.rec.record({
-          kind: 'role',
-          t: now,
-          region,
-          from: last.role as never,
-          to: 'standby',
-          reason: 'process crashed (state lost)',
-          epoch: null,
-          localMs: last.localMs,
-        });
-      }
-      this.state.roles.delete(region);
-    } else {
-      const a = this.state.appAuthority.get(region);
-      if (a && a.untilT > now) {
-        this.rec.record({
-          kind: 'app-authority',
-          t: now,
-          region,
-          op: 'revoke',
-          epoch: a.epoch,
-          reason: 'process crashed',
-        });
-      }
-      this.state.appAuthority.delete(region);
-    }
+    this.events.crashed(component);
   }
 
   start(): void {
@@ -522,12 +429,11 @@ class Collector {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const t of this.tails) t.close();
+    this.events.close();
   }
 
   pollOnce(): void {
-    const hr = hrNowMs();
-    for (const t of this.tails) t.poll(hr);
+    this.events.poll();
     const leasePollMs = Math.max(
       50,
       Math.round(this.topo.timing.controllers[this.topo.initialPrimary]!.heartbeatMs / 5),
