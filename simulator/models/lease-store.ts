@@ -9,7 +9,8 @@
  *   get-then-put without compare-and-set; value = bare region string; expiry raised to KV's
  *   60 s minimum; each region served by its own location `loc-<region>` whose reads —
  *   including negative lookups — are cached for cacheTtl (60 s); writes are visible at the
- *   writing location at once; epoch = the grant's server timestamp (not a fencing token).
+ *   writing location at once; epoch = the grant's server timestamp (not a fencing token),
+ *   echoed unchanged by a granted renew.
  *   A `kv-staleness` fault raises cacheTtl.
  */
 
@@ -196,7 +197,9 @@ export class LeaseStoreModel implements Server {
       case 'renew':
         // handbook: renew also when nobody holds it, ignoring the presented epoch
         if (current === req.region || current === null) {
-          return answer(true, req.region, now, this.kvPut(location, req.region, now, now));
+          // no new token: the caller keeps the epoch it presented (src/worker/legacy-kv.ts)
+          const epoch = req.epoch ?? 0;
+          return answer(true, req.region, epoch, this.kvPut(location, req.region, now, epoch));
         }
         return answer(false, current, 0, null);
       case 'release':

@@ -660,7 +660,11 @@ function onShutdown(st: ControllerState, acts: ControllerAction[]): void {
 function maybeFillVacancy(st: ControllerState, acts: ControllerAction[]): void {
   const c = st.config;
   if (st.role !== 'standby' || st.witnessRound || st.nowMs < st.holdDownUntilMs) return;
-  const neverHeld = st.lastStatusEpoch === 0;
+  // A cold start only if neither the store (epoch 0) nor anything this controller has seen
+  // says the lease was ever granted. A store that reports epoch 0 after we saw a grant
+  // (one without epochs, like the legacy KV Worker, or one that lost its state) gets the
+  // held-before path: two polls and a live peer, and no fast path for the preferred region.
+  const neverHeld = st.lastStatusEpoch === 0 && st.highestEpochSeen === 0;
   if (neverHeld) {
     const allowed = st.preferredBootstrap || c.mode !== 'manual';
     const pollsNeeded = st.preferredBootstrap ? 1 : 2;

@@ -451,7 +451,9 @@ class Collector {
     await Promise.all(
       this.leaseClients.map(async ({ location, client }) => {
         try {
-          const res = await client.status(LEASE_NAME);
+          // peek: the observer must not fill a KV location's cache, or its polls would move
+          // the cache refreshes and change what that location's region reads.
+          const res = await client.status(LEASE_NAME, { peek: true });
           if (res.status !== 200) return;
           const b = res.body;
           if (this.topo.leaseBackend === 'kv') {

@@ -82,7 +82,9 @@ export class LeaseClient {
     return this.raw<LeaseResponse>('POST', '/release', JSON.stringify({ lease, epoch }));
   }
 
-  status(lease: string) {
-    return this.raw<LeaseStatusResponse>('GET', `/status?lease=${encodeURIComponent(lease)}`);
+  /** `peek`: observe without side effects (see LeaseRequest.peek); for harness observers. */
+  status(lease: string, opts: { peek?: boolean } = {}) {
+    const peek = opts.peek ? '&peek=1' : '';
+    return this.raw<LeaseStatusResponse>('GET', `/status?lease=${encodeURIComponent(lease)}${peek}`);
   }
 }

@@ -79,6 +79,19 @@ export class LocationKv {
     return live(entry, nowMs);
   }
 
+  /**
+   * What get() would answer, without filling the cache on a miss: an observer that reads
+   * this way cannot move the location's cache refreshes and so cannot change what the
+   * region served by this location sees.
+   */
+  async peek(key: string): Promise<string | null> {
+    const hit = cacheOf(this.opts.location).get(key);
+    if (hit && Date.now() < hit.cachedUntilMs) return live(hit, Date.now());
+    const { value, metadata } = await this.kv.getWithMetadata<CentralMeta>(key);
+    const expiresAtMs = typeof metadata?.expiresAtMs === 'number' ? metadata.expiresAtMs : null;
+    return value !== null && (expiresAtMs === null || Date.now() < expiresAtMs) ? value : null;
+  }
+
   /** Returns the simulated expiry (Worker-clock ms) of the written value. */
   async put(key: string, value: string): Promise<number> {
     const expiresAtMs = Date.now() + this.opts.expirationMs;

@@ -13,8 +13,10 @@
  * - acquire: `if (!current) put`; renew (handbook): `if (current === region || current ===
  *   null) put`; release: `if (current === region) delete` (get-then-delete).
  * - `epoch` is the server timestamp (ms) of the grant: NOT a fencing token (two grants can
- *   carry any order of timestamps; nothing rejects the older holder). 0 when nothing was
- *   granted by this request (the KV value holds no grant time to report).
+ *   carry any order of timestamps; nothing rejects the older holder). A granted renew
+ *   echoes the epoch the caller presented: the design's renew hands out no new token, so
+ *   the caller keeps the one it has. 0 when nothing was granted by this request (the KV
+ *   value holds no grant time to report).
  * - Each region is served by its own KV location, derived from the authenticated region,
  *   with per-location read caching (kv-locations.ts): the cross-location staleness that
  *   lets region b read "free" while region a holds the lease.
@@ -114,7 +116,7 @@ function legacyBackend(env: LegacyEnv): Backend {
           serverTime: Date.now(),
         }) satisfies LeaseResponse;
 
-      const current = await kv.get(key);
+      const current = request.peek ? await kv.peek(key) : await kv.get(key);
       switch (request.op) {
         case 'acquire': {
           if (!current) {
@@ -129,9 +131,7 @@ function legacyBackend(env: LegacyEnv): Backend {
           // Handbook: renew also when nobody holds it, and ignore the presented epoch.
           if (current === region || current === null) {
             const expiresAt = await kv.put(key, region);
-            const body = answer(true, region, 0, expiresAt);
-            body.epoch = body.serverTime;
-            return { kind: 'ok', body };
+            return { kind: 'ok', body: answer(true, region, request.epoch ?? 0, expiresAt) };
           }
           return { kind: 'ok', body: answer(false, current, 0, null) };
         }

@@ -25,6 +25,12 @@ export interface LeaseRequest {
   lease: string;
   /** present for renew and release */
   epoch?: number;
+  /**
+   * status only (`?peek=1`): read without side effects. The legacy-kv variant then does
+   * not fill the location cache, so a harness observer cannot change what the regions see.
+   * The durable variant has no cache and ignores it.
+   */
+  peek?: boolean;
 }
 
 /** 200 body of acquire/renew/release; release adds `released`. */
@@ -105,17 +111,26 @@ export function parsePostBody(op: Exclude<LeaseOp, 'status'>, body: string): Par
   return { ok: true, request };
 }
 
-/** Validates GET /status: exactly one `lease` query parameter and an empty body. */
+/**
+ * Validates GET /status: exactly one `lease` query parameter, optionally `peek=1`, and an
+ * empty body.
+ */
 export function parseStatusQuery(search: URLSearchParams, body: string): ParseResult {
   if (body.length > 0) return { ok: false, error: 'GET /status takes no body' };
   for (const key of search.keys()) {
-    if (key !== 'lease') return { ok: false, error: `unknown query parameter "${key}"` };
+    if (key !== 'lease' && key !== 'peek') return { ok: false, error: `unknown query parameter "${key}"` };
   }
   const values = search.getAll('lease');
   if (values.length > 1) return { ok: false, error: 'query parameter "lease" given more than once' };
   const leaseError = checkLease(values[0]);
   if (leaseError) return { ok: false, error: leaseError };
-  return { ok: true, request: { op: 'status', lease: values[0] as string } };
+  const peeks = search.getAll('peek');
+  if (peeks.length > 1 || (peeks.length === 1 && peeks[0] !== '1')) {
+    return { ok: false, error: 'query parameter "peek" must be given at most once, as peek=1' };
+  }
+  const request: LeaseRequest = { op: 'status', lease: values[0] as string };
+  if (peeks.length === 1) request.peek = true;
+  return { ok: true, request };
 }
 
 /** Parses a non-negative integer Worker var (vars arrive as strings), or the default. */

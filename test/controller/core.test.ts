@@ -101,6 +101,30 @@ describe('standby observation and bootstrap', () => {
     expect(d.view.highestEpochSeen).toBe(1);
   });
 
+  it('a store that says "never held" after this controller saw a grant is not a cold start', () => {
+    // The legacy KV Worker's status always reports epoch 0. The preferred region lost the
+    // race to b (epoch 3), so it has seen a grant: epoch-0 polls now take the held-before
+    // path (two polls and a live peer), not the one-poll preferred bootstrap.
+    const d = new Driver(config({ region: 'a', peerRegion: 'b' }), { initialRole: 'primary' });
+    d.tick(0);
+    expect(types(d.status(null, 0, 10))).toContain('lease-acquire');
+    d.acquireResult(false, 3, 'b', 20);
+    expect(d.view).toMatchObject({ role: 'standby', highestEpochSeen: 3 });
+    d.peer(false);
+    d.tick(10_000);
+    expect(types(d.status(null, 0, 10_010))).not.toContain('lease-acquire');
+    d.tick(20_000);
+    expect(types(d.status(null, 0, 20_010))).not.toContain('lease-acquire'); // peer down: a failover question
+    d.peer(true);
+    d.tick(30_000);
+    const a = d.status(null, 0, 30_010);
+    expect(types(a)).toContain('lease-acquire');
+    const g = d.acquireResult(true, 9, 'a', 30_020);
+    expect(g.find((x) => x.type === 'event' && x.event.kind === 'promotion-evidence')).toMatchObject({
+      event: { basis: 'vacant-lease' },
+    });
+  });
+
   it('manual mode never bootstraps by itself', () => {
     const d = new Driver(config({ mode: 'manual' }));
     d.tick(0);

@@ -83,6 +83,15 @@ describe('catalog scenarios on the real topology', () => {
     expect(sp.ok).toBe(false);
     expect(sp.expectedViolation).toBe(true);
     expect(r.json.withinAssumptions).toBe(false);
+    // The path that does not hang on sub-second races: once the Worker outage (longer than
+    // KV's expiry) ends, each region's first poll caches "absent" at its own location and
+    // both are granted the lease.
+    const outageEnd = r.history.find(
+      (e) => e.kind === 'fault' && e.phase === 'end' && e.id === 'f2',
+    ) as Extract<HistoryEvent, { kind: 'fault' }>;
+    expect(outageEnd).toBeDefined();
+    const after = roles(r.history).filter((e) => e.t > outageEnd.t && e.to === 'primary');
+    expect(new Set(after.map((e) => e.region))).toEqual(new Set(['a', 'b']));
   });
 
   it('a scenario whose expectation does not hold exits 1', async () => {

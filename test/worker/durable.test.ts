@@ -383,6 +383,13 @@ describe('durable lease Worker in workerd', () => {
         error: /unknown query parameter/,
       },
       {
+        name: 'status with peek other than 1',
+        method: 'GET',
+        path: (l) => `/status?lease=${l}&peek=yes`,
+        status: 400,
+        error: /"peek" must be given at most once, as peek=1/,
+      },
+      {
         name: 'status with lease twice',
         method: 'GET',
         path: (l) => `/status?lease=${l}&lease=${l}`,

@@ -99,6 +99,33 @@ describe('legacy-kv lease Worker (known unsafe)', () => {
     expect((await a.renew(lease, 12345)).body).toMatchObject({ granted: true, holder: 'a' });
   });
 
+  it('a granted renew hands out no new token: it echoes the epoch the caller presented', async () => {
+    const lease = freshLease('renew-echo');
+    const grant = await a.acquire(lease);
+    await new Promise((r) => setTimeout(r, 5)); // a later server clock would mint a different stamp
+    const renew = await a.renew(lease, grant.body.epoch);
+    expect(renew.body).toMatchObject({ granted: true, holder: 'a', epoch: grant.body.epoch });
+    expect(renew.body.serverTime).toBeGreaterThan(grant.body.epoch);
+    // the presented epoch is not checked, only echoed
+    expect((await a.renew(lease, 7)).body).toMatchObject({ granted: true, epoch: 7 });
+  });
+
+  it("status?peek=1 reads without filling the location's cache (the harness observer)", async () => {
+    const lease = freshLease('peek');
+    // An observer peeks at b's location while the lease is free: nothing is cached there…
+    expect((await b.status(lease, { peek: true })).body.holder).toBeNull();
+    expect((await a.acquire(lease)).body.granted).toBe(true);
+    // …so b's location reads the central store and sees a's grant (a plain status read
+    // before the acquire would have cached "absent" and let b acquire: see DUAL GRANT).
+    expect((await b.status(lease, { peek: true })).body.holder).toBe('a');
+    expect((await b.acquire(lease)).body).toMatchObject({ granted: false, holder: 'a' });
+    // and a peek serves a fresh cached copy like a plain read does
+    const other = freshLease('peek-cached');
+    expect((await b.status(other)).body.holder).toBeNull(); // caches "absent" at b's location
+    expect((await a.acquire(other)).body.granted).toBe(true);
+    expect((await b.status(other, { peek: true })).body.holder).toBeNull();
+  });
+
   it('still authenticates (the original trusted X-Region): bad signature → 401, unsafe header kept', async () => {
     const lease = freshLease('auth');
     const req = await a.prepare('POST', '/acquire', JSON.stringify({ lease }));
