@@ -15,11 +15,12 @@
  * their first failed run, as Litmus' do. stopOnFailure ends the experiment at once; the
  * abort threshold (minimum probe success %) ends it and halts the game day.
  */
+
+import type { Recorder } from '../runner/recorder.ts';
 import { type FaultTarget, type FaultUnit, type ResolvedFault, resolveFault } from './faults.ts';
 import { type Experiment, PROCESS_FAULTS, type Probe, type ProbeMode, type ResolvedProbe } from './plan.ts';
 import { type ProbeExecutor, type ProbeRun, runProbe } from './probes/index.ts';
 import type { Progress } from './progress.ts';
-import type { Recorder } from './recorder.ts';
 import {
   type ChaosResult,
   type ExperimentVerdict,
@@ -308,7 +309,7 @@ export async function runExperiment(
         const verified = injectError === null && checks.every((c) => c.ok);
         const detail = injectError ?? units.map((u, i) => `${u.label}: ${checks[i]!.detail}`).join('; ');
         faultReport.injected = { verified, detail };
-        rec.record({
+        rec.recordNow({
           kind: 'fault',
           phase: 'start',
           id: exp.name,
@@ -354,7 +355,7 @@ export async function runExperiment(
           .map((r) => `${r.label}: ${r.verified ? 'reverted' : 'NOT REVERTED'} (${r.detail})`)
           .join('; ');
         faultReport.reverted = { verified: units.length ? revertVerified : null, detail, units: reports };
-        rec.record({
+        rec.recordNow({
           kind: 'fault',
           phase: 'end',
           id: exp.name,

@@ -14,12 +14,12 @@ import { checkHistory } from '../check/checker.ts';
 import type { HistoryEvent } from '../check/history.ts';
 import type { CheckOutcome, Verdict } from '../check/verdict.ts';
 import { EXIT_INFRA, EXIT_OK, EXIT_VIOLATION } from '../cli/errors.ts';
+import { Recorder } from '../runner/recorder.ts';
 import { notRunResult, runExperiment } from './experiment.ts';
 import { resolveFault } from './faults.ts';
 import type { GameDayPlan, LinkBinding, Probe } from './plan.ts';
 import { makeProbeExecutor, type ProbeExecutor, runProbe } from './probes/index.ts';
 import type { Progress } from './progress.ts';
-import { Recorder } from './recorder.ts';
 import { type ChaosResult, type ResilienceScore, resilienceScore } from './result.ts';
 import { type RevertReport, RollbackLedger } from './rollback.ts';
 import {
@@ -88,8 +88,9 @@ export async function runGameDay(plan: GameDayPlan, opts: GameDayOptions): Promi
     checkProbeReferences(plan, target.probeContext);
     checkLoopbackOnly(plan, target, opts.allowRemote ?? false);
     const exec = opts.exec ?? makeProbeExecutor(target.probeContext);
-    rec.record({
+    rec.setMeta({
       kind: 'meta',
+      t: 0,
       runId,
       scenario: plan.name,
       executor: 'gameday',
@@ -213,7 +214,7 @@ export async function runGameDay(plan: GameDayPlan, opts: GameDayOptions): Promi
   // The same checker as every other executor: a game day that made the controllers split
   // the brain fails whatever its probes said (invariants not evaluable on a target that
   // reports no controller events come out "not evaluated").
-  const checked = checkHistory(rec.history(), {});
+  const checked = checkHistory(rec.finish(), {});
   const allPass =
     checked.ok &&
     (before?.ok ?? true) &&
@@ -277,7 +278,7 @@ export async function runGameDay(plan: GameDayPlan, opts: GameDayOptions): Promi
     rollback: { allVerified: leftovers.length === 0, reverted, leftovers },
     interrupted,
     infraFailure,
-    history: rec.history(),
+    history: rec.finish(),
     verdictForReport,
     startedAt,
     exitCode,

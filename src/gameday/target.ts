@@ -11,13 +11,13 @@ import type { MetaEvent } from '../check/history.ts';
 import { BadInputError, InfraError } from '../cli/errors.ts';
 import { historyTiming } from '../controller/core.ts';
 import { ProcessEventCollector } from '../runner/process-events.ts';
+import type { Recorder } from '../runner/recorder.ts';
 import { describeTopology } from '../topology/description.ts';
 import type { FaultTarget, ProcessControl } from './faults.ts';
 import { TOXIC_PREFIX } from './faults.ts';
 import type { GameDayPlan, LinkBinding } from './plan.ts';
 import { type ProbeContext, probeReferences } from './probes/index.ts';
 import type { Progress } from './progress.ts';
-import type { Recorder } from './recorder.ts';
 import { ToxiproxyApi } from './toxiproxy-api.ts';
 import { errorText, isLoopbackHost } from './util.ts';
 
@@ -92,7 +92,7 @@ async function localTarget(plan: GameDayPlan, opts: OpenTargetOptions): Promise<
     installSignalHandlers: false,
     progress: (l) => opts.progress.line(l),
     onProcessEvent: (ev) =>
-      opts.rec.record({
+      opts.rec.recordNow({
         kind: 'process',
         component: ev.component,
         op: ev.op,
@@ -147,21 +147,21 @@ async function localTarget(plan: GameDayPlan, opts: OpenTargetOptions): Promise<
   const processes: ProcessControl = {
     pause: async (c) => {
       sup.kill(c, 'SIGSTOP');
-      opts.rec.record({ kind: 'process', component: c, op: 'pause', pid: sup.get(c).pid });
+      opts.rec.recordNow({ kind: 'process', component: c, op: 'pause', pid: sup.get(c).pid });
     },
     resume: async (c) => {
       sup.kill(c, 'SIGCONT');
-      opts.rec.record({ kind: 'process', component: c, op: 'resume', pid: sup.get(c).pid });
+      opts.rec.recordNow({ kind: 'process', component: c, op: 'resume', pid: sup.get(c).pid });
     },
     crash: async (c) => {
       const pid = sup.get(c).pid;
       await sup.stop(c, { signal: 'SIGKILL' });
-      opts.rec.record({ kind: 'process', component: c, op: 'crash', pid });
+      opts.rec.recordNow({ kind: 'process', component: c, op: 'crash', pid });
       events.crashed(c);
     },
     restart: async (c) => {
       const m = c.startsWith('ctl-') ? topo.startController(c.slice(4)) : sup.respawn(c);
-      opts.rec.record({ kind: 'process', component: c, op: 'restart', pid: m.pid });
+      opts.rec.recordNow({ kind: 'process', component: c, op: 'restart', pid: m.pid });
     },
     state,
   };
@@ -201,7 +201,7 @@ class EventCollector {
       originHrMs: rec.originHrMs,
       tOfHr: (hr) => rec.tOfHr(hr),
       now: () => rec.now(),
-      add: (ev) => rec.recordAt(ev),
+      add: (ev) => rec.record(ev),
     });
   }
 

@@ -1,11 +1,13 @@
 /**
- * Collects the history of a real run. Global time `t` is the harness's CLOCK_MONOTONIC in
- * ms since the run started (process.hrtime, which every process on the machine shares, so
- * app events stamped by the apps themselves convert exactly). Events arrive out of order
- * (tailed files, pollers); `finish()` sorts them by t, puts meta first and assigns seq.
+ * Collects the history of a real run or a game day. Global time `t` is the harness's
+ * CLOCK_MONOTONIC in ms since the run started (process.hrtime, which every process on the
+ * machine shares, so app events stamped by the apps themselves convert exactly). Events
+ * arrive out of order (tailed files, pollers); `finish()` sorts them by t (stable for equal
+ * t), puts meta first and assigns seq, in the src/check/history.ts format.
  */
 import type { DistributiveOmit, HistoryEvent, MetaEvent, NewEvent } from '../check/history.ts';
 
+/** CLOCK_MONOTONIC in ms, the same clock in every process of this machine. */
 export const hrNowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export class Recorder {
@@ -42,6 +44,10 @@ export class Recorder {
   /** stamps with the current t */
   recordNow(ev: DistributiveOmit<NewEvent, 't'>): void {
     this.record({ ...ev, t: this.now() } as unknown as NewEvent);
+  }
+
+  note(source: string, message: string, data?: Record<string, unknown>): void {
+    this.recordNow({ kind: 'note', source, message, ...(data ? { data } : {}) });
   }
 
   closeAt(t: number): void {

@@ -9,9 +9,9 @@ import type { FaultUnit, ResolvedFault } from '../../src/gameday/faults.ts';
 import { Experiment, type Probe, type ProbeMode, Probe as ProbeSchema } from '../../src/gameday/plan.ts';
 import type { AttemptResult } from '../../src/gameday/probes/index.ts';
 import { silentProgress } from '../../src/gameday/progress.ts';
-import { Recorder } from '../../src/gameday/recorder.ts';
 import { probeSuccessPercentage, resilienceScore } from '../../src/gameday/result.ts';
 import { RollbackLedger } from '../../src/gameday/rollback.ts';
+import { Recorder } from '../../src/runner/recorder.ts';
 
 function probe(name: string, mode: ProbeMode | undefined, run: Record<string, unknown> = {}): Probe {
   return ProbeSchema.parse({
@@ -246,7 +246,7 @@ describe('probe modes (Litmus semantics)', () => {
     expect(times(h.stamps, 'probe:on')).toHaveLength(0);
     expect(only(h.stamps, 'revert')).toBeGreaterThan(only(h.stamps, 'apply'));
     expect(out.result.status.experimentStatus.failStep).toMatch(/fault injection not verified/);
-    const faults = d.rec.events.flatMap((e) => (e.kind === 'fault' ? [[e.phase, e.verified]] : []));
+    const faults = d.rec.snapshot().flatMap((e) => (e.kind === 'fault' ? [[e.phase, e.verified]] : []));
     expect(faults).toEqual([
       ['start', false],
       ['end', true],
@@ -272,7 +272,7 @@ describe('probe modes (Litmus semantics)', () => {
     );
     expect(times(h.stamps, 'probe:eot')).toHaveLength(0);
     expect(h.unit.active).toBe(false);
-    const faultEvents = d.rec.events.filter((e) => e.kind === 'fault');
+    const faultEvents = d.rec.snapshot().filter((e) => e.kind === 'fault');
     expect(faultEvents.map((e) => e.kind === 'fault' && [e.phase, e.verified])).toEqual([
       ['start', true],
       ['end', true],
