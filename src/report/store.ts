@@ -11,6 +11,7 @@ import {
   mkdir,
   readdir,
   readFile,
+  readlink,
   realpath,
   rename,
   rm,
@@ -141,24 +142,41 @@ async function writeAtomic(path: string, content: string): Promise<void> {
   }
 }
 
-/** Points <scenarioDir>/latest at the newest run directory that has a result.json. */
+/**
+ * Points <scenarioDir>/latest at the newest run directory that has a result.json.
+ * Concurrent writers race: an older run can list the directory before a newer run's
+ * result.json lands and rename its link over the newer one's. So after each rename, look
+ * again and repeat until the link already names the newest complete run: whoever renames
+ * last then also checks last, so the link ends at the newest complete run.
+ */
 async function updateLatest(scenarioDir: string): Promise<void> {
-  const runs = (await listRunDirs(scenarioDir)).reverse();
-  let newest: string | null = null;
-  for (const name of runs) {
-    if (await exists(join(scenarioDir, name, FILES.result))) {
-      newest = name;
-      break;
+  for (let pass = 0; pass < 20; pass++) {
+    const newest = await newestCompleteRun(scenarioDir);
+    if (!newest) return;
+    if (pass > 0 && (await latestTarget(scenarioDir)) === newest) return;
+    const tmp = join(scenarioDir, `.${LATEST}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await symlink(newest, tmp);
+    try {
+      await rename(tmp, join(scenarioDir, LATEST));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
     }
   }
-  if (!newest) return;
-  const tmp = join(scenarioDir, `.${LATEST}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await symlink(newest, tmp);
+}
+
+async function newestCompleteRun(scenarioDir: string): Promise<string | null> {
+  for (const name of (await listRunDirs(scenarioDir)).reverse()) {
+    if (await exists(join(scenarioDir, name, FILES.result))) return name;
+  }
+  return null;
+}
+
+async function latestTarget(scenarioDir: string): Promise<string | null> {
   try {
-    await rename(tmp, join(scenarioDir, LATEST));
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    return await readlink(join(scenarioDir, LATEST));
+  } catch {
+    return null;
   }
 }
 

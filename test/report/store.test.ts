@@ -146,6 +146,32 @@ describe('writeRunReport', () => {
     expect(leftovers).toEqual([]);
   });
 
+  it('latest ends at the newest complete run however concurrent writers interleave', async () => {
+    // An older writer that listed the directory before a newer run completed must not leave
+    // the link on its own run (this failed about once in four loaded CI runs before the fix).
+    const root = join(tmp(), 'r3-race');
+    const run = syntheticRun();
+    for (let round = 0; round < 20; round++) {
+      const scenario = `race-${round}`;
+      const input = {
+        scenario,
+        executor: 'sim' as const,
+        history: run.history,
+        verdict: run.verdict,
+        startedAt,
+      };
+      const dirs = await Promise.all(
+        Array.from({ length: 8 }, () => writeRunReport(input, { reportsRoot: root })),
+      );
+      const newest = dirs
+        .map((d) => basename(d.dir))
+        .sort()
+        .at(-1);
+      expect(newest).toBe('20261124T063000.123Z-007');
+      expect(await readlink(join(root, scenario, 'latest'))).toBe(newest);
+    }
+  });
+
   it('keeps scenario names from escaping the reports root', async () => {
     const run = syntheticRun();
     const root = join(tmp(), 'r4');
