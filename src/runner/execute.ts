@@ -10,7 +10,7 @@
 import { basename } from 'node:path';
 import { checkHistory } from '../check/checker.ts';
 import type { HistoryEvent, MetaEvent } from '../check/history.ts';
-import type { RunJson, Verdict } from '../check/verdict.ts';
+import { type RunJson, shownFailoverMs, type Verdict } from '../check/verdict.ts';
 import { InfraError } from '../cli/errors.ts';
 import { historyTiming } from '../controller/core.ts';
 import {
@@ -327,7 +327,7 @@ export async function runScenario(
   const verdict = checkHistory(history, { expectations: scaleExpectations(scenario.expect, timeScale) });
   const wallSeconds = (performance.now() - wallStartedMs) / 1000;
   const startNote = history.find((e) => e.kind === 'note' && e.message === 'scenario-start');
-  const failoverMs = verdict.measurements.failoverMs;
+  const failoverMs = shownFailoverMs(verdict.measurements);
   const runJson: RunJson = {
     ok: verdict.ok,
     violations: verdict.violations.map((v) => ({ invariant: v.invariant, at: v.at, detail: v.detail })),

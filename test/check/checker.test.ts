@@ -519,6 +519,31 @@ describe('expectations', () => {
     expect(v.violations[0]!.invariant).toBe('failover-within');
   });
 
+  it('failover-within counts from the first fault; failoverMs stays the region-loss time judged by the bound', () => {
+    // A fault before the region loss (as in one-witness-down): the expectation measures from
+    // it, but that number must not replace the liveness measurement the report judges.
+    const h = cleanFailover();
+    const early: HistoryEvent = {
+      kind: 'fault',
+      t: 9_000,
+      phase: 'start',
+      id: 'fw',
+      fault: 'witness-down',
+      target: 'w1',
+      verified: true,
+      components: ['w1'],
+      seq: 0,
+    };
+    const withEarly = [...h.slice(0, 1), early, ...h.slice(1)].map((e, i) => ({ ...e, seq: i }));
+    const v = checkHistory(withEarly as HistoryEvent[], { expectations: [{ 'failover-within': 40_000 }] });
+    expect(outcome(v, 'failover-within').ok).toBe(true);
+    expect(v.measurements.failoverFromFirstFaultMs).toBe(40_100 - 9_000);
+    expect(v.measurements.failoverMs).not.toBe(40_100 - 9_000);
+    // and on a single fault both agree
+    const single = checkHistory(cleanFailover(), { expectations: [{ 'failover-within': 40_000 }] });
+    expect(single.measurements).toMatchObject({ failoverMs: 30_100, failoverFromFirstFaultMs: 30_100 });
+  });
+
   it('no-failover, demoted-within and primary-at-end', () => {
     const v = checkHistory(cleanFailover(), {
       expectations: [

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
+import { shownFailoverMs } from '../../check/verdict.ts';
 import { writeReportIndex } from '../../report/index.ts';
 import { catalogFiles } from '../../runner/catalog.ts';
 import { type RunResult, runScenario } from '../../runner/execute.ts';
@@ -85,8 +86,8 @@ export function register(program: Command, setExit: ExitSetter): void {
               ? expectationSummary(result)
               : bad.map((o) => `${o.name}: ${o.detail}`).join('; '),
             failoverSeconds:
-              result.verdict.measurements.failoverMs !== undefined
-                ? result.verdict.measurements.failoverMs / 1000
+              shownFailoverMs(result.verdict.measurements) !== undefined
+                ? shownFailoverMs(result.verdict.measurements)! / 1000
                 : null,
             failoverProductionSeconds: result.failoverProductionSeconds,
             wallSeconds: result.wallSeconds,

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { shownFailoverMs } from '../../check/verdict.ts';
 import { runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport, writeRunResults } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
@@ -88,7 +89,7 @@ export function humanSummary(r: Awaited<ReturnType<typeof runScenario>>): string
   }
   if (r.failoverProductionSeconds !== null) {
     lines.push(
-      `  failover ${(r.verdict.measurements.failoverMs! / 1000).toFixed(2)} s measured = ${r.failoverProductionSeconds.toFixed(1)} s at production timings`,
+      `  failover ${(shownFailoverMs(r.verdict.measurements)! / 1000).toFixed(2)} s measured = ${r.failoverProductionSeconds.toFixed(1)} s at production timings`,
     );
   }
   return lines.join('\n');
