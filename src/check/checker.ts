@@ -589,6 +589,7 @@ function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
   const violations: Violation[] = [];
   const bound = f.meta?.timing.failoverBoundMs;
   let evaluated = 0;
+  const skipped: string[] = [];
   if (bound === undefined)
     return outcome('failover-liveness', 'liveness', [], 'no meta: bound unknown', false);
   for (const fault of f.faults) {
@@ -598,9 +599,16 @@ function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
     if (primaryOf(before) !== lost) continue;
     const deadline = fault.start + bound;
     if (fault.end < deadline || f.endT < deadline) continue; // lost for less than the bound
-    if (othersOverlap(f, fault, fault.start, deadline)) continue;
+    // The bound is a promise for a region loss alone; say why a loss was not judged.
+    if (othersOverlap(f, fault, fault.start, deadline)) {
+      skipped.push(`${fault.fault} of ${lost} at t=${fmtS(fault.start)}: other faults overlap`);
+      continue;
+    }
     const dr = f.regions.filter((r) => r !== lost);
-    if (dr.some((r) => inHoldDown(f, r, fault.start))) continue;
+    if (dr.some((r) => inHoldDown(f, r, fault.start))) {
+      skipped.push(`${fault.fault} of ${lost} at t=${fmtS(fault.start)}: DR region in hold-down`);
+      continue;
+    }
     evaluated++;
     const promo = firstPromotion(f, lost, fault.start, deadline);
     if (promo) {
@@ -620,7 +628,9 @@ function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
     violations,
     evaluated > 0
       ? `${evaluated} primary-region losses, each failed over within ${fmtS(bound)}`
-      : 'no primary-region loss long enough to require a failover',
+      : skipped.length > 0
+        ? `bound not applied: ${skipped.join('; ')}`
+        : 'no primary-region loss long enough to require a failover',
     evaluated > 0,
   );
 }

@@ -539,6 +539,11 @@ describe('expectations', () => {
     expect(outcome(v, 'failover-within').ok).toBe(true);
     expect(v.measurements.failoverFromFirstFaultMs).toBe(40_100 - 9_000);
     expect(v.measurements.failoverMs).not.toBe(40_100 - 9_000);
+    // the liveness bound is not applied to a loss that overlaps other faults, and says so
+    expect(outcome(v, 'failover-liveness')).toMatchObject({ evaluated: false, ok: true });
+    expect(outcome(v, 'failover-liveness').detail).toMatch(
+      /bound not applied: isolate of a at .*other faults overlap/,
+    );
     // and on a single fault both agree
     const single = checkHistory(cleanFailover(), { expectations: [{ 'failover-within': 40_000 }] });
     expect(single.measurements).toMatchObject({ failoverMs: 30_100, failoverFromFirstFaultMs: 30_100 });
