@@ -92,3 +92,8 @@ export function mdCode(s: string): string {
   const pad = s.startsWith('`') || s.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${s}${pad}${fence}`;
 }
+
+/** A run re-rendered without any record of its start has startedAt = epoch 0: say so. */
+export function startedText(startedAt: Date): string {
+  return startedAt.getTime() === 0 ? 'start time unknown' : `started ${startedAt.toISOString()}`;
+}

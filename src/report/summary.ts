@@ -3,7 +3,7 @@
  * reads the same in a terminal, an e-mail and GitHub), the checks, failover vs bound, faults,
  * and the first violation with its events — the "why did it fail" a reviewer needs first.
  */
-import { compactJson, formatMs, formatT, mdCell, mdCode } from './format.ts';
+import { compactJson, formatMs, formatT, mdCell, mdCode, startedText } from './format.ts';
 import { firstViolation, type ReportModel, verificationOf } from './model.ts';
 
 const MAX_CHECK_ROWS = 20;
@@ -31,7 +31,7 @@ export function renderSummary(model: ReportModel, opts: { timelineHref?: string 
   out.push('');
   const facts: string[] = [`executor ${model.executor}`];
   if (model.seed !== null) facts.push(`seed ${model.seed}`);
-  facts.push(`started ${model.startedAt.toISOString()}`);
+  facts.push(startedText(model.startedAt));
   if (model.wallSeconds !== null) facts.push(`wall ${model.wallSeconds.toFixed(1)} s`);
   facts.push(`${model.facts.eventCount} events over ${formatMs(model.facts.endT - model.facts.startT)}`);
   const within = model.verdict?.withinAssumptions ?? model.facts.meta?.withinAssumptions;

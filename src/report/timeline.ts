@@ -15,7 +15,7 @@
  */
 import type { HistoryEvent, WitnessVerdict } from '../check/history.ts';
 import { binWrites, type ObservationRun } from './facts.ts';
-import { compactJson, escapeHtml, formatMs, formatT, jsonForScript } from './format.ts';
+import { compactJson, escapeHtml, formatMs, formatT, jsonForScript, startedText } from './format.ts';
 import { firstViolation, type ReportModel, verificationOf } from './model.ts';
 import { TIMELINE_CLIENT_JS } from './timeline-client.ts';
 
@@ -465,21 +465,27 @@ export function renderTimeline(model: ReportModel): string {
   });
 
   const violations = model.checks.filter((c) => c.outcome === 'fail').flatMap((c) => c.violations);
-  const violatingSeqs = [...new Set(violations.flatMap((v) => v.events))];
+  // A violation the scenario expects (violation-detected, e.g. the legacy KV Worker's split
+  // brain) is the point of that run: mark it too, in its own style, so it is not invisible.
+  const expected = new Set(
+    model.checks.filter((c) => c.outcome === 'expected-violation').flatMap((c) => c.violations),
+  );
+  const violatingSeqs = [...new Set([...violations, ...expected].flatMap((v) => v.events))];
   const markerParts: string[] = [];
   const cy = violationBandY + VIOLATION_BAND_PX / 2;
-  const shown = [...violations].sort((p, q) => p.at - q.at).slice(0, MAX_VIOLATION_MARKERS);
+  const shown = [...violations, ...expected].sort((p, q) => p.at - q.at).slice(0, MAX_VIOLATION_MARKERS);
   for (const v of shown) {
     const target = v.events[0];
+    const isExpected = expected.has(v);
     markerParts.push(
       point(
         ctx,
         v.at,
         `<line class="violation-hit" x1="0" x2="0" y1="${cy}" y2="${lanesBottomY}"/><line class="violation-line" x1="0" x2="0" y1="${cy}" y2="${lanesBottomY}"/><path class="violation-diamond" d="M0 ${cy - 7} L7 ${cy} L0 ${cy + 7} L-7 ${cy} Z"/>`,
         {
-          cls: 'violation-marker',
-          testid: 'violation-marker',
-          title: `${v.invariant} violated at ${formatT(v.at)}: ${v.detail} (events ${v.events.join(', ')}) — click to see the events`,
+          cls: isExpected ? 'violation-marker expected' : 'violation-marker',
+          testid: isExpected ? 'expected-violation-marker' : 'violation-marker',
+          title: `${v.invariant} violated${isExpected ? ' (as the scenario expects)' : ''} at ${formatT(v.at)}: ${v.detail} (events ${v.events.join(', ')}) — click to see the events`,
           ...(target !== undefined ? { href: `#ev-${target}` } : {}),
         },
       ),
@@ -495,7 +501,9 @@ export function renderTimeline(model: ReportModel): string {
     else clusters.push([v]);
   }
   clusters.forEach((cluster, i) => {
-    const names = [...new Set(cluster.map((v) => v.invariant))];
+    const names = [
+      ...new Set(cluster.map((v) => (expected.has(v) ? `${v.invariant} (expected)` : v.invariant))),
+    ];
     const text = names.length > 3 ? `${names.slice(0, 3).join(', ')} +${names.length - 3}` : names.join(', ');
     const lastAt = cluster[cluster.length - 1]!.at;
     const next = clusters[i + 1]?.[0];
@@ -754,7 +762,7 @@ function headerLine(model: ReportModel): string {
   if (f.meta?.runId) parts.push(`run ${f.meta.runId}`);
   if (model.seed !== null) parts.push(`seed ${model.seed}`);
   if (f.meta?.leaseBackend) parts.push(`lease backend ${f.meta.leaseBackend}`);
-  parts.push(`started ${model.startedAt.toISOString()}`);
+  parts.push(startedText(model.startedAt));
   if (model.wallSeconds !== null) parts.push(`wall ${model.wallSeconds.toFixed(1)} s`);
   parts.push(`${f.eventCount} events over ${formatMs(f.endT - f.startT)}`);
   if (f.meta?.timeScale !== undefined) parts.push(`time scale ${f.meta.timeScale}`);
@@ -791,7 +799,20 @@ function whyChecks(model: ReportModel): string {
   const firstAt = (c: (typeof model.checks)[number]) => Math.min(...c.violations.map((v) => v.at), Infinity);
   const failing = model.checks.filter((c) => c.outcome === 'fail').sort((p, q) => firstAt(p) - firstAt(q));
   if (failing.length === 0) {
-    return `<section class="why why-ok"><p>All ${model.checks.length} checks passed.</p></section>`;
+    const expected = model.checks.filter((c) => c.outcome === 'expected-violation');
+    if (expected.length === 0) {
+      return `<section class="why why-ok"><p>All ${model.checks.length} checks passed.</p></section>`;
+    }
+    const items = expected
+      .map((c) => {
+        const v = [...c.violations].sort((p, q) => p.at - q.at)[0];
+        const where = v
+          ? ` first at ${escapeHtml(formatT(v.at))}: ${escapeHtml(v.detail)} — events ${eventLinks(v.events)}`
+          : '';
+        return `<li><strong>${escapeHtml(c.name)}</strong>${where}</li>`;
+      })
+      .join('');
+    return `<section class="why why-ok why-expected" data-testid="why-expected"><p>All ${model.checks.length} checks passed. The scenario expects ${expected.length === 1 ? 'this violation' : 'these violations'}, and ${expected.length === 1 ? 'it was' : 'they were'} detected:</p><ul>${items}</ul></section>`;
   }
   const first = firstViolation(model);
   const items = failing
@@ -869,7 +890,7 @@ function legend(): string {
   const sw = (fill: string, text: string) =>
     `<span class="sw"><svg width="14" height="10"><rect width="14" height="10" fill="${fill}"/></svg>${escapeHtml(text)}</span>`;
   const roles = Object.entries(ROLE_COLOURS).map(([r, c]) => sw(c, r));
-  return `<div class="legend">${roles.join('')}${sw('#0f766e', 'write authority')}${sw('#16a34a', 'accepted write / reachable')}${sw('#dc2626', 'rejected write / unreachable / act outside safe window')}${sw('#a3a3a3', 'unknown vote')}${sw('rgba(251,191,36,0.45)', 'fault window')}<span class="sw"><svg width="14" height="14"><path d="M7 0 L14 7 L7 14 L0 7 Z" fill="#d0021b"/></svg>violation (click)</span></div>`;
+  return `<div class="legend">${roles.join('')}${sw('#0f766e', 'write authority')}${sw('#16a34a', 'accepted write / reachable')}${sw('#dc2626', 'rejected write / unreachable / act outside safe window')}${sw('#a3a3a3', 'unknown vote')}${sw('rgba(251,191,36,0.45)', 'fault window')}<span class="sw"><svg width="14" height="14"><path d="M7 0 L14 7 L7 14 L0 7 Z" fill="#d0021b"/></svg>violation (click)</span><span class="sw"><svg width="14" height="14"><path d="M7 0 L14 7 L7 14 L0 7 Z" fill="#7c3aed"/></svg>expected violation</span></div>`;
 }
 
 function checksSection(model: ReportModel): string {
@@ -956,6 +977,7 @@ code,.json{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .violation-line{stroke:#d0021b;stroke-width:1.5;stroke-dasharray:5 3}
 .violation-diamond{fill:#d0021b;stroke:#fff;stroke-width:1}
 .violation-marker{cursor:pointer}
+.violation-marker.expected .violation-diamond{fill:#7c3aed}.violation-marker.expected .violation-line{stroke:#7c3aed}
 /* The dashed line is thin and gappy: a wide invisible stroke makes the whole marker clickable. */
 .violation-hit{stroke:transparent;stroke-width:10;pointer-events:stroke}
 .violation-label{fill:#b91c1c;font-weight:600;pointer-events:none}

@@ -65,6 +65,9 @@ export interface RunResult {
   faults: FaultSummary[];
   /** failover time in production seconds (measured / timeScale), if one happened */
   failoverProductionSeconds: number | null;
+  /** wall-clock start and end of the run (reports show them; nothing is timed by them) */
+  startedAt: Date;
+  finishedAt: Date;
 }
 
 /** Expectation durations are production time; the history is scaled. */
@@ -122,6 +125,7 @@ export async function runScenario(
   opts: RunOptions = {},
 ): Promise<RunResult> {
   const wallStartedMs = performance.now();
+  const startedAt = new Date(); // wall clock, for reports only
   const progress = opts.progress ?? (() => {});
   const timeScale = opts.timeScale ?? scenario.topology.timeScale;
   const scaled = (ms: number) => Math.round(ms * timeScale);
@@ -371,6 +375,8 @@ export async function runScenario(
     scenarioStartT: startNote?.t ?? 0,
     faults: faultSummaries,
     failoverProductionSeconds: failoverMs !== undefined ? failoverMs / timeScale / 1000 : null,
+    startedAt,
+    finishedAt: new Date(),
   };
 }
 

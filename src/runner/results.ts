@@ -14,7 +14,18 @@ export const writeRunResults: ResultWriter = (dir, result) => {
   writeFileSync(join(dir, 'history.jsonl'), `${result.history.map((e) => JSON.stringify(e)).join('\n')}\n`);
   writeFileSync(
     join(dir, 'result.json'),
-    `${JSON.stringify({ ...result.runJson, verdict: result.verdict }, null, 2)}\n`,
+    // startedAt/finishedAt/wallSeconds let `failover-lab report DIR` re-render with the real dates
+    `${JSON.stringify(
+      {
+        ...result.runJson,
+        startedAt: result.startedAt.toISOString(),
+        finishedAt: result.finishedAt.toISOString(),
+        wallSeconds: result.wallSeconds,
+        verdict: result.verdict,
+      },
+      null,
+      2,
+    )}\n`,
   );
 };
 

@@ -53,6 +53,44 @@ describe('timeline.html (static)', () => {
     expect(passing).not.toContain('data-testid="violation-marker"');
   });
 
+  it('marks a violation the scenario expected in its own style and says it was detected', () => {
+    const run = syntheticRun({ violation: true });
+    // what the checker returns for a `violation-detected` expectation: the run passes and
+    // the violated invariants carry expectedViolation
+    const verdict = {
+      ...run.verdict,
+      ok: true,
+      outcomes: run.verdict.outcomes.map((o) => (o.ok ? o : { ...o, expectedViolation: true })),
+    };
+    const html = renderTimeline(
+      buildModel({ scenario: 'kv', executor: 'sim', history: run.history, verdict, startedAt }),
+    );
+    const expectedCount = verdict.outcomes
+      .filter((o) => o.expectedViolation)
+      .flatMap((o) => o.violations).length;
+    expect(expectedCount).toBeGreaterThan(0);
+    expect(html.match(/data-testid="expected-violation-marker"/g)).toHaveLength(expectedCount);
+    expect(html).not.toContain('data-testid="violation-marker"');
+    expect(html).toContain('data-testid="why-expected"');
+    expect(html).toMatch(/The scenario expects (this violation|these violations)/);
+    expect(html).not.toContain('Why it failed');
+  });
+
+  it('says "start time unknown" rather than 1970 when a re-render has no start time', () => {
+    const run = syntheticRun();
+    const html = renderTimeline(
+      buildModel({
+        scenario: 's',
+        executor: 'sim',
+        history: run.history,
+        verdict: run.verdict,
+        startedAt: new Date(0),
+      }),
+    );
+    expect(html).toContain('start time unknown');
+    expect(html).not.toContain('1970-01-01');
+  });
+
   it('shows what a fault acted on and component errors', () => {
     const html = render(syntheticRun({ componentError: true }));
     expect(html).toContain('acted on ctl-a-&gt;worker, ctl-a-&gt;w1');

@@ -55,6 +55,12 @@ describe('catalog scenarios on the real topology', () => {
     const accepted = r.history.filter((e) => e.kind === 'app-write' && e.accepted);
     expect(new Set(accepted.map((e) => (e as { region: string }).region))).toEqual(new Set(['a', 'b']));
     expect(r.json.outcomes.find((o) => o.name === 'single-primary')!.ok).toBe(true);
+    // result.json records the wall-clock span, so `failover-lab report DIR` can date the run
+    const saved = JSON.parse(readFileSync(join(out, 'crash', 'result.json'), 'utf8')) as {
+      startedAt: string;
+      finishedAt: string;
+    };
+    expect(Date.parse(saved.finishedAt)).toBeGreaterThan(Date.parse(saved.startedAt));
     // history is ordered and sequenced
     for (let i = 1; i < r.history.length; i++) {
       expect(r.history[i]!.seq).toBe(i);
