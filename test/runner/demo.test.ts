@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { summaryTable } from '../../src/cli/commands/demo.ts';
 import { runCli } from './cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'fl-demo-test-'));
@@ -55,5 +56,36 @@ describe('demo', () => {
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/no-such-scenario/);
     expect(existsSync(join(out, 'none'))).toBe(false);
+  });
+});
+
+describe('summaryTable', () => {
+  const row = (scenario: string, failoverSeconds: number | null, failoverJudged: boolean) => ({
+    scenario,
+    status: 'pass' as const,
+    detail: '',
+    failoverSeconds,
+    failoverProductionSeconds: failoverSeconds === null ? null : failoverSeconds * 10,
+    failoverJudged,
+    wallSeconds: 10,
+    bootSeconds: 0.5,
+    faultsVerified: true,
+    reportDir: null,
+  });
+
+  it('marks a failover figure the checker did not judge against the bound, with a footnote', () => {
+    const table = summaryTable([
+      row('crash', 2.95, true),
+      row('paused', 4.92, false),
+      row('cut', null, false),
+    ]);
+    const lines = table.split('\n');
+    expect(lines.find((l) => l.startsWith('crash'))).toMatch(/2\.95 s \/ 29\.5 s\s+10\.0 s/);
+    expect(lines.find((l) => l.startsWith('paused'))).toMatch(/4\.92 s \/ 49\.2 s \*/);
+    expect(lines.find((l) => l.startsWith('cut'))).toMatch(/cut\s+PASS\s+-\s/);
+    expect(table).toMatch(/^\* .*not judged against the failover bound$/m);
+    expect(table).toMatch(/3\/3 scenarios passed$/);
+    // no footnote when every figure was judged
+    expect(summaryTable([row('crash', 2.95, true)])).not.toMatch(/^\*/m);
   });
 });
