@@ -60,7 +60,7 @@ const CLOCK_TARGETS = ['ctl-a', 'ctl-b', 'app-a', 'app-b', 'worker'];
 /** Kinds the real executor cannot inject (src/faults refuses them); counterexamples using them are marked. */
 export const SIM_ONLY_KINDS: FaultKind[] = [...SIM_ONLY_FAULTS, 'kv-staleness'];
 
-/** What in a schedule `failover-lab run` cannot reproduce (it fakes controller clocks only, never crashes the Worker). */
+/** What in a schedule `failover-lab run` cannot reproduce (it fakes controller clocks only). */
 export function simOnlyParts(steps: FaultStep[]): string[] {
   const out = new Set<string>();
   for (const st of steps) {
@@ -68,7 +68,6 @@ export function simOnlyParts(steps: FaultStep[]): string[] {
     if (SIM_ONLY_KINDS.includes(st.fault)) out.add(st.fault);
     if (st.fault.startsWith('clock-'))
       for (const t of targets) if (!t.startsWith('ctl-')) out.add(`${st.fault} on ${t}`);
-    if (st.fault === 'crash' && targets.includes('worker')) out.add('crash of worker');
   }
   return [...out];
 }

@@ -116,9 +116,9 @@ export function planRealRun(
       );
     }
     for (const t of targetsOf(step)) {
-      if (step.fault === 'crash' && ['worker', 'toxiproxy'].includes(t)) {
+      if (step.fault === 'crash' && t === 'toxiproxy') {
         throw new BadInputError(
-          `crash of "${t}" is not supported in real runs (a restarted workerd would lose the lease state); use pause`,
+          'crash of "toxiproxy" is not supported in real runs (the harness injects every fault through it); use pause',
           whereTarget,
         );
       }
@@ -155,8 +155,8 @@ async function waitState(
 }
 
 function pidOfComponent(topo: Topology, name: string): number | null {
-  if (name === 'worker') return topo.worker.workerdPid;
-  return topo.supervisor.has(name) ? topo.supervisor.get(name).pid : null;
+  if (topo.supervisor.has(name)) return topo.supervisor.get(name).pid; // workerd too, once adopted
+  return name === 'worker' ? topo.worker.workerdPid : null;
 }
 
 async function pause(ctx: FaultContext, name: string): Promise<Verification> {
@@ -189,6 +189,7 @@ async function resume(ctx: FaultContext, name: string): Promise<Verification> {
 }
 
 function listenOf(topo: Topology, name: string): { host: string; port: number } | null {
+  if (name === 'worker') return { host: topo.worker.host, port: topo.worker.port };
   if (name.startsWith('auth-')) return topo.auths[name.slice(5)]?.dns ?? null;
   if (name.startsWith('app-')) return topo.apps[name.slice(4)] ?? null;
   if (name.startsWith('ctl-')) return topo.controllers[name.slice(4)]?.admin ?? null;
@@ -226,6 +227,8 @@ async function restart(ctx: FaultContext, name: string): Promise<Verification> {
     const clock = ctx.clocks.get(name.slice(4));
     pid = topo.startController(name.slice(4)).pid;
     clock?.rebase();
+  } else if (name === 'worker') {
+    pid = (await topo.restartWorker()).pid;
   } else {
     pid = topo.supervisor.respawn(name).pid;
   }

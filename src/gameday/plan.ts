@@ -448,9 +448,8 @@ function checkExperimentTarget(
     for (const t of targets) {
       if (!spec.components.some((c) => c.id === t))
         throw new BadInputError(`unknown component "${t}"`, at(['target']));
-      // client is the harness's own workload, not a process; the Worker's workerd is adopted
-      // from miniflare and cannot be restarted on its own.
-      if (t === 'client' || (t === 'worker' && e.fault === 'crash'))
+      // client is the harness's own workload, not a process
+      if (t === 'client')
         throw new BadInputError(`${e.fault} cannot target "${t}" on the local topology`, at(['target']));
     }
     return;

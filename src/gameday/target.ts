@@ -160,7 +160,12 @@ async function localTarget(plan: GameDayPlan, opts: OpenTargetOptions): Promise<
       events.crashed(c);
     },
     restart: async (c) => {
-      const m = c.startsWith('ctl-') ? topo.startController(c.slice(4)) : sup.respawn(c);
+      // workerd is adopted from miniflare: the topology starts it again on its persisted state
+      const m = c.startsWith('ctl-')
+        ? topo.startController(c.slice(4))
+        : c === 'worker'
+          ? await topo.restartWorker()
+          : sup.respawn(c);
       opts.rec.recordNow({ kind: 'process', component: c, op: 'restart', pid: m.pid });
     },
     state,

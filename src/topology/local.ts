@@ -19,7 +19,7 @@ import { toxiproxyUrl as toxiproxyUrlFromEnv, usesExternalToxiproxy } from '../t
 import { startToxiproxyServer } from '../toxiproxy/server.ts';
 // Static on purpose: miniflare takes ~1 s to import; paying it while the CLI loads keeps it
 // off the boot's critical path (bootSeconds counts from startTopology, see docs/topology.md).
-import { startWorker } from '../worker/launch.ts';
+import { startWorker, type WorkerHandle } from '../worker/launch.ts';
 import {
   acquireRunOctet,
   COMPONENT_OCTET,
@@ -119,6 +119,8 @@ export interface Topology {
   bootStartedAtMs: number;
   /** restart a controller (same env, same faketime file) after a crash fault */
   startController(region: string): Managed;
+  /** start the Worker again on the same address and lease state after a crash fault */
+  restartWorker(): Promise<Managed>;
   stop(): Promise<void>;
 }
 
@@ -181,11 +183,14 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     const workerHost = ip(octet, COMPONENT_OCTET.worker, 1);
     const workerPort = await freePort(workerHost);
     // ---- the lease Worker first: workerd is the slowest thing to start (0.2 s idle, 1-2 s on a busy machine)
-    const workerJob = (async () => {
-      const workerLog = join(logsDir, 'worker.log');
+    const workerLog = join(logsDir, 'worker.log');
+    // The lease state lives in runDir, not in the Worker's own temp dir, so a Worker started
+    // again after a crash fault finds the lease (and its epoch) as the crash left it.
+    const workerStateDir = join(runDir, 'worker-state');
+    const launchWorker = async (port: number) => {
       const h = await startWorker({
         host: workerHost,
-        port: workerPort,
+        port,
         variant: leaseBackend === 'kv' ? 'legacy-kv' : 'durable',
         secrets,
         leaseTtlMs: timing.controllers[initialPrimary]!.leaseTtlMs,
@@ -193,16 +198,22 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
           ? { kvCacheTtlMs: timing.kvCacheTtlMs, kvMinExpirationTtlMs: timing.kvMinExpirationTtlMs }
           : {}),
         log: (line) => appendFileSync(workerLog, `${line}\n`),
+        persistDir: workerStateDir,
       });
+      currentWorker = h;
       if (h.workerdPid !== null) supervisor.adopt('worker', h.workerdPid, workerLog);
+      return h;
+    };
+    let currentWorker: WorkerHandle | null = null;
+    const workerJob = launchWorker(workerPort).then((h) => {
       markUp('worker');
       return h;
-    })();
+    });
     // Registered now, not when the start finishes: a boot that fails meanwhile must still
     // wait for workerd and stop it.
     supervisor.addCleanup('worker', async () => {
-      const h = await workerJob.catch(() => null);
-      await h?.dispose();
+      await workerJob.catch(() => null);
+      await currentWorker?.dispose();
     });
     workerJob.catch(() => undefined); // awaited below; this only marks the rejection handled
 
@@ -575,7 +586,10 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         url: workerHandle.url,
         host: workerHost,
         port: workerHandle.port,
-        workerdPid: workerHandle.workerdPid,
+        // the current workerd: a crash fault restarts it under a new PID
+        get workerdPid() {
+          return currentWorker?.workerdPid ?? null;
+        },
       },
       controllers,
       proxies,
@@ -584,6 +598,16 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       components,
       bootStartedAtMs,
       startController,
+      restartWorker: async () => {
+        const old = currentWorker;
+        if (old && supervisor.has('worker') && !supervisor.get('worker').exitInfo) {
+          throw new Error('worker is still running');
+        }
+        // miniflare's side of a killed workerd: release it (workerd is already gone)
+        await old?.dispose();
+        await launchWorker(workerHandle.port);
+        return supervisor.get('worker');
+      },
       stop: () => supervisor.shutdown(),
     };
     return topo;

@@ -50,6 +50,12 @@ export interface StartWorkerOptions {
   kvMinExpirationTtlMs?: number;
   /** receives miniflare and workerd log lines (default: dropped) */
   log?: (line: string) => void;
+  /**
+   * Where Durable Object and KV state persist. Owned by the caller and kept by dispose(), so
+   * a Worker started again on it finds the lease as it was (a Worker crash fault). Default:
+   * inside this instance's temp dir, gone with it.
+   */
+  persistDir?: string;
 }
 
 export interface WorkerHandle {
@@ -299,7 +305,7 @@ async function startLocked(opts: StartWorkerOptions, script: string): Promise<Wo
             cf: false,
             liveReload: false,
             logRequests: false,
-            defaultPersistRoot: join(tempDir, 'persist'),
+            defaultPersistRoot: opts.persistDir ?? join(tempDir, 'persist'),
             log: new SinkLog(sink),
             handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
               pipe(stdout);

@@ -100,6 +100,40 @@ describe('catalog scenarios on the real topology', () => {
     expect(new Set(after.map((e) => e.region))).toEqual(new Set(['a', 'b']));
   });
 
+  it('worker-crash: workerd is killed and restarted on its persisted state; the next grant is epoch 2', async () => {
+    const r = await run('scenarios/worker-crash.yaml', 'worker-crash');
+    expect(r.code, r.stderr).toBe(0);
+    const fault = r.history.find((e) => e.kind === 'fault' && e.phase === 'start') as Extract<
+      HistoryEvent,
+      { kind: 'fault' }
+    >;
+    expect(fault).toMatchObject({ fault: 'crash', target: 'worker', verified: true });
+    const end = r.history.find((e) => e.kind === 'fault' && e.phase === 'end') as Extract<
+      HistoryEvent,
+      { kind: 'fault' }
+    >;
+    expect(end.verified).toBe(true);
+    const procs = r.history.filter(
+      (e): e is Extract<HistoryEvent, { kind: 'process' }> =>
+        e.kind === 'process' && e.component === 'worker',
+    );
+    const crash = procs.find((e) => e.op === 'crash')!;
+    const restart = procs.find((e) => e.op === 'restart')!;
+    expect(restart.pid).not.toBe(crash.pid);
+    // a stood down while nobody could renew
+    expect(roles(r.history).some((e) => e.region === 'a' && e.from === 'primary' && e.t > fault.t)).toBe(
+      true,
+    );
+    // the restarted Worker remembers epoch 1: the grant after it is 2, never 1 again
+    const grantsAfter = r.history.filter(
+      (e): e is Extract<HistoryEvent, { kind: 'lease-store' }> =>
+        e.kind === 'lease-store' && e.t > restart.t && e.holder !== null,
+    );
+    expect(grantsAfter.length).toBeGreaterThan(0);
+    expect(grantsAfter[0]!.epoch).toBe(2);
+    expect(r.json.outcomes.find((o) => o.name === 'epoch-monotonic')!.ok).toBe(true);
+  });
+
   it('a scenario whose expectation does not hold exits 1', async () => {
     const file = join(out, 'wrong-expectation.yaml');
     writeFileSync(

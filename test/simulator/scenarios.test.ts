@@ -126,7 +126,7 @@ describe('simulated scenarios (durable lease)', () => {
         { at: 0, fault: 'crash', target: 'worker', params: {} },
         { at: 0, fault: 'isolate', target: 'a', params: {} },
       ]),
-    ).toEqual(['witness-stale', 'clock-drift on worker', 'crash of worker']);
+    ).toEqual(['witness-stale', 'clock-drift on worker']);
   });
 
   it('a pause of the app longer than maxPauseMs is outside the assumptions and can break single-primary', () => {
