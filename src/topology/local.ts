@@ -605,7 +605,13 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         }
         // miniflare's side of a killed workerd: release it (workerd is already gone)
         await old?.dispose();
-        await launchWorker(workerHandle.port);
+        if (supervisor.isShuttingDown) throw new Error('topology is shutting down: worker not restarted');
+        const h = await launchWorker(workerHandle.port);
+        // a shutdown that began while it started has already run the worker cleanup
+        if (supervisor.isShuttingDown) {
+          await h.dispose();
+          throw new Error('topology is shutting down: worker not restarted');
+        }
         return supervisor.get('worker');
       },
       stop: () => supervisor.shutdown(),
