@@ -476,26 +476,41 @@ function deriveAuthorityRejects(
   return out;
 }
 
-function deriveWitnessVotes(
+/**
+ * Point observations grouped two levels deep (observer → subject → runs of equal values),
+ * e.g. each witness's votes about each region, or each resolver's answers for each name.
+ */
+function deriveObservationRuns<V extends string | number>(
   history: readonly HistoryEvent[],
   endT: number,
-): Record<string, Record<RegionId, ObservationRun<WitnessVerdict>[]>> {
-  const out: Record<string, Record<RegionId, ObservationRun<WitnessVerdict>[]>> = {};
+  pick: (e: HistoryEvent) => { observer: string; subject: string; value: V } | null,
+): Record<string, Record<string, ObservationRun<V>[]>> {
+  const out: Record<string, Record<string, ObservationRun<V>[]>> = {};
   for (const e of history) {
-    if (e.kind !== 'witness') continue;
-    const byTarget = bucket(out, e.witness, () => ({}));
+    const o = pick(e);
+    if (!o) continue;
+    const bySubject = bucket(out, o.observer, () => ({}));
     pushObservation(
-      bucket(byTarget, e.target, () => []),
-      e.verdict,
+      bucket(bySubject, o.subject, () => []),
+      o.value,
       e.t,
       e.seq,
       endT,
     );
   }
-  // The last vote is a point observation: it says nothing about the time after it.
-  for (const byTarget of Object.values(out))
-    for (const runs of Object.values(byTarget)) endLastRunAtLastSeen(runs);
+  // The last observation is a point: it says nothing about the time after it.
+  for (const bySubject of Object.values(out))
+    for (const runs of Object.values(bySubject)) endLastRunAtLastSeen(runs);
   return out;
+}
+
+function deriveWitnessVotes(
+  history: readonly HistoryEvent[],
+  endT: number,
+): Record<string, Record<RegionId, ObservationRun<WitnessVerdict>[]>> {
+  return deriveObservationRuns(history, endT, (e) =>
+    e.kind === 'witness' ? { observer: e.witness, subject: e.target, value: e.verdict } : null,
+  );
 }
 
 /** The answer a resolver gave, as the one value a lane shows. */
@@ -509,21 +524,9 @@ function deriveDnsAnswers(
   history: readonly HistoryEvent[],
   endT: number,
 ): Record<string, Record<string, ObservationRun<string>[]>> {
-  const out: Record<string, Record<string, ObservationRun<string>[]>> = {};
-  for (const e of history) {
-    if (e.kind !== 'dns-answer') continue;
-    const byName = bucket(out, e.resolver, () => ({}));
-    pushObservation(
-      bucket(byName, e.name, () => []),
-      dnsAnswerValue(e),
-      e.t,
-      e.seq,
-      endT,
-    );
-  }
-  for (const byName of Object.values(out))
-    for (const runs of Object.values(byName)) endLastRunAtLastSeen(runs);
-  return out;
+  return deriveObservationRuns(history, endT, (e) =>
+    e.kind === 'dns-answer' ? { observer: e.resolver, subject: e.name, value: dnsAnswerValue(e) } : null,
+  );
 }
 
 function endLastRunAtLastSeen<V>(runs: ObservationRun<V>[]): void {
