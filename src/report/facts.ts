@@ -353,28 +353,14 @@ function deriveLeaseFromStore(history: readonly HistoryEvent[], endT: number): R
   const out: Record<string, LeaseSpan[]> = {};
   for (const e of history) {
     if (e.kind !== 'lease-store') continue;
-    const spans = bucket(out, e.location ?? '', () => []);
-    const last = spans[spans.length - 1];
-    // Renewals only move expiresAt: merge them so a long hold is one span, not one per heartbeat.
-    if (last && last.holder === e.holder && last.epoch === e.epoch) {
-      last.expiresAt = e.expiresAt;
-      last.updates++;
-      continue;
-    }
-    if (last) {
-      last.endT = e.t;
-      last.open = false;
-    }
-    spans.push({
-      holder: e.holder,
-      epoch: e.epoch,
-      expiresAt: e.expiresAt,
-      updates: 1,
-      startT: e.t,
+    pushLeaseSpan(
+      bucket(out, e.location ?? '', () => []),
+      e.holder,
+      e.epoch,
+      e.expiresAt,
+      e,
       endT,
-      startSeq: e.seq,
-      open: true,
-    });
+    );
   }
   return out;
 }
@@ -384,29 +370,34 @@ function deriveLeaseFromResults(history: readonly HistoryEvent[], endT: number):
   const spans: LeaseSpan[] = [];
   for (const e of history) {
     if (e.kind !== 'lease' || e.phase !== 'result' || e.ok !== true || e.holder === undefined) continue;
-    const holder = e.holder;
-    const epoch = e.epoch ?? null;
-    const last = spans[spans.length - 1];
-    if (last && last.holder === holder && last.epoch === epoch) {
-      last.updates++;
-      continue;
-    }
-    if (last) {
-      last.endT = e.t;
-      last.open = false;
-    }
-    spans.push({
-      holder,
-      epoch,
-      expiresAt: null,
-      updates: 1,
-      startT: e.t,
-      endT,
-      startSeq: e.seq,
-      open: true,
-    });
+    pushLeaseSpan(spans, e.holder, e.epoch ?? null, null, e, endT);
   }
   return spans;
+}
+
+/**
+ * Renewals (same holder and epoch) only move expiresAt: merge them so a long hold is one
+ * span, not one per heartbeat. Anything else closes the open span and starts a new one.
+ */
+function pushLeaseSpan(
+  spans: LeaseSpan[],
+  holder: string | null,
+  epoch: number | null,
+  expiresAt: number | null,
+  at: { t: number; seq: number },
+  endT: number,
+): void {
+  const last = spans[spans.length - 1];
+  if (last && last.holder === holder && last.epoch === epoch) {
+    last.expiresAt = expiresAt;
+    last.updates++;
+    return;
+  }
+  if (last) {
+    last.endT = at.t;
+    last.open = false;
+  }
+  spans.push({ holder, epoch, expiresAt, updates: 1, startT: at.t, endT, startSeq: at.seq, open: true });
 }
 
 function deriveAuthority(
