@@ -149,7 +149,8 @@ export class World implements SimContext {
       this.add(ctl);
     }
     for (const w of this.spec.witnesses) this.add(new WitnessModel(this, w, clockOf(w)));
-    this.store = new LeaseStoreModel(this, leaseBackend, first.leaseTtlMs, clockOf('worker'));
+    const storeTtlMs = scenario.topology.worker?.leaseTtl ?? first.leaseTtlMs;
+    this.store = new LeaseStoreModel(this, leaseBackend, storeTtlMs, clockOf('worker'));
     this.add(this.store);
     this.client = new ClientModel(
       this,

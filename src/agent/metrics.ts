@@ -21,6 +21,9 @@ export class AgentMetrics {
   readonly renewalLatency: Histogram;
   private readonly demotions: Counter;
   private demotionsSeen = 0;
+  private readonly leaseTtlRefusals: Counter;
+  private leaseTtlRefusalsSeen = 0;
+  private readonly storeLeaseTtl: Gauge;
 
   constructor(private readonly region: string) {
     const registers = [this.registry];
@@ -85,7 +88,21 @@ export class AgentMetrics {
       labelNames: ['region'],
       registers,
     });
+    this.leaseTtlRefusals = new Counter({
+      name: 'failover_lease_ttl_refusals_total',
+      help: 'Lease grants/renewals not acted on because the store TTL was shorter than LEASE_TTL_MS',
+      labelNames: ['region'],
+      registers,
+    });
+    this.storeLeaseTtl = new Gauge({
+      name: 'failover_lease_store_ttl_seconds',
+      help: 'Lease TTL the Worker last reported (0 before any reply); must be >= LEASE_TTL_MS',
+      labelNames: ['region'],
+      registers,
+    });
     this.demotions.inc({ region }, 0);
+    this.leaseTtlRefusals.inc({ region }, 0);
+    this.storeLeaseTtl.set({ region }, 0);
     this.lastFailoverTime.set({ region }, 0);
   }
 
@@ -108,6 +125,12 @@ export class AgentMetrics {
       this.demotions.inc({ region }, v.demotionsTotal - this.demotionsSeen);
       this.demotionsSeen = v.demotionsTotal;
     }
+    const refusals = v.leaseTtlRefusalsTotal ?? 0;
+    if (refusals > this.leaseTtlRefusalsSeen) {
+      this.leaseTtlRefusals.inc({ region }, refusals - this.leaseTtlRefusalsSeen);
+      this.leaseTtlRefusalsSeen = refusals;
+    }
+    this.storeLeaseTtl.set({ region }, (v.storeLeaseTtlMs ?? 0) / 1000);
   }
 
   promoted(wallMs: number): void {

@@ -120,6 +120,10 @@ export interface ControllerState {
   lastFailoverAtMs: number | null;
   demotionsTotal: number;
   shutdown: 'no' | 'demoting' | 'done';
+  /** TTL the lease store last reported (status, grant or renewal), null before any reply */
+  storeLeaseTtlMs: number | null;
+  /** grants and renewals not acted on because their TTL was shorter than config.leaseTtlMs */
+  leaseTtlRefusals: number;
 }
 
 export function createControllerState(
@@ -164,6 +168,8 @@ export function createControllerState(
     lastFailoverAtMs: null,
     demotionsTotal: 0,
     shutdown: 'no',
+    storeLeaseTtlMs: null,
+    leaseTtlRefusals: 0,
   };
 }
 
@@ -454,6 +460,7 @@ function onLeaseResult(
     case 'status': {
       if (st.statusInFlightSentAtMs === r.sentAtMs) st.statusInFlightSentAtMs = null;
       if (!r.ok) return;
+      noteStoreTtl(st, acts, r.ttlMs);
       st.leaseHolder = r.holder;
       observeEpoch(st, acts, r.epoch);
       const vacant =
@@ -482,8 +489,15 @@ function onLeaseResult(
           r.epoch > st.highestEpochSeen &&
           (r.holder === null || r.holder === c.region) &&
           st.nowMs < r.sentAtMs + L;
-        if (usable) {
+        const shortfall = usable ? leaseTtlShortfall(st, acts, r.ttlMs) : null;
+        if (usable && shortfall === null) {
           becomePrimary(st, acts, r.epoch, r.sentAtMs);
+          return;
+        }
+        if (shortfall !== null) {
+          refuseShortLease(st, acts, 'grant', r.epoch, shortfall);
+          observeEpoch(st, acts, r.epoch);
+          if (st.role === 'candidate') toStandby(st, acts, 'lease-ttl-mismatch', true);
           return;
         }
         // Not acted on: it expires at the Worker by itself. Releasing it could end the
@@ -528,6 +542,12 @@ function onLeaseResult(
         if (st.role === 'primary') demote(st, acts, `renewal-epoch-mismatch (${r.epoch})`, false);
         return;
       }
+      const shortfall = leaseTtlShortfall(st, acts, r.ttlMs);
+      if (shortfall !== null) {
+        refuseShortLease(st, acts, 'renewal', r.epoch, shortfall);
+        demote(st, acts, 'lease-ttl-mismatch', false);
+        return;
+      }
       if (r.sentAtMs + L <= st.nowMs) return; // too late to extend anything
       if (r.sentAtMs >= (st.lastRenewalSentAtMs ?? Number.NEGATIVE_INFINITY)) {
         st.lastRenewalSentAtMs = r.sentAtMs;
@@ -539,6 +559,53 @@ function onLeaseResult(
     }
     case 'release':
       return;
+  }
+}
+
+/**
+ * L was derived from config.leaseTtlMs. A store that grants a shorter TTL can hand the lease
+ * to the peer before L ends, so acting on such a grant could outlive the lease: the grant is
+ * refused. A grant that carries no TTL is refused for the same reason (its TTL is unknown).
+ * Returns why the TTL is unusable, or null when it is at least the assumed one.
+ */
+function leaseTtlShortfall(
+  st: ControllerState,
+  acts: ControllerAction[],
+  ttlMs: number | null,
+): string | null {
+  noteStoreTtl(st, acts, ttlMs);
+  const assumedMs = st.config.leaseTtlMs;
+  if (ttlMs === null || !Number.isFinite(ttlMs)) {
+    return `the lease store sent no TTL; the safe window assumes ${assumedMs} ms`;
+  }
+  if (ttlMs < assumedMs) {
+    return `the lease store's TTL ${ttlMs} ms is shorter than the ${assumedMs} ms the safe window assumes`;
+  }
+  return null;
+}
+
+function refuseShortLease(
+  st: ControllerState,
+  acts: ControllerAction[],
+  what: 'grant' | 'renewal',
+  epoch: number | null,
+  why: string,
+): void {
+  st.leaseTtlRefusals += 1;
+  log(acts, 'error', `lease ${what} (epoch ${epoch}) not acted on: ${why}`);
+}
+
+/** Remembers the store's TTL and says so (once per change) when it is too short to be safe. */
+function noteStoreTtl(st: ControllerState, acts: ControllerAction[], ttlMs: number | null): void {
+  if (ttlMs === null || !Number.isFinite(ttlMs) || ttlMs === st.storeLeaseTtlMs) return;
+  st.storeLeaseTtlMs = ttlMs;
+  if (ttlMs < st.config.leaseTtlMs) {
+    log(
+      acts,
+      'error',
+      `lease store TTL ${ttlMs} ms is shorter than the configured LEASE_TTL_MS ${st.config.leaseTtlMs} ms: ` +
+        'every grant will be refused until the two agree',
+    );
   }
 }
 
@@ -930,5 +997,7 @@ export function view(s: ControllerState): ControllerView {
     phase,
     safeWindowMs: s.safeWindowMs,
     shutdownComplete: s.shutdown === 'done',
+    storeLeaseTtlMs: s.storeLeaseTtlMs,
+    leaseTtlRefusalsTotal: s.leaseTtlRefusals,
   };
 }

@@ -179,6 +179,10 @@ export interface ControllerView {
   safeWindowMs?: number;
   /** (added) true once shutdown finished (demoted and, if possible, released) */
   shutdownComplete?: boolean;
+  /** (added) lease TTL the store last reported, ms; null before any reply */
+  storeLeaseTtlMs?: number | null;
+  /** (added) grants/renewals refused because the store's TTL was shorter than leaseTtlMs */
+  leaseTtlRefusalsTotal?: number;
 }
 
 export interface StepResult<S> {

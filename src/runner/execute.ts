@@ -138,6 +138,9 @@ export async function runScenario(
     leaseBackend: scenario.topology.leaseBackend,
     initialPrimary: scenario.topology.initialPrimary,
     controllerOverrides: scenario.topology.controller,
+    ...(scenario.topology.worker?.leaseTtl !== undefined
+      ? { workerLeaseTtlMs: Math.max(1, scaled(scenario.topology.worker.leaseTtl)) }
+      : {}),
     faketime: plan.faketime,
     ...(opts.logsDir ? { logsDir: opts.logsDir } : {}),
     ...(opts.installSignalHandlers !== undefined

@@ -95,6 +95,11 @@ export const Scenario = z
         timeScale: z.number().positive().max(1).default(0.1),
         initialPrimary: z.string().default('a'),
         controller: ControllerOverrides.default({}),
+        /**
+         * The lease Worker as deployed. Its TTL defaults to the controllers' leaseTtlMs; a
+         * shorter one is a deployment mismatch the controllers must refuse (issue #20).
+         */
+        worker: z.object({ leaseTtl: Duration.optional() }).strict().optional(),
       })
       .strict()
       .default({ leaseBackend: 'durable', timeScale: 0.1, initialPrimary: 'a', controller: {} }),

@@ -62,6 +62,8 @@ export interface TopologyOptions {
   leaseBackend?: LeaseBackend;
   initialPrimary?: string;
   controllerOverrides?: ControllerOverridesInput;
+  /** the Worker's lease TTL (already scaled); default: the controllers' leaseTtlMs */
+  workerLeaseTtlMs?: number;
   /** controllers (by region) that run under libfaketime */
   faketime?: Record<string, FaketimeSetup>;
   /** where logs go; default: inside the run's temp dir (removed on stop) */
@@ -193,7 +195,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         port,
         variant: leaseBackend === 'kv' ? 'legacy-kv' : 'durable',
         secrets,
-        leaseTtlMs: timing.controllers[initialPrimary]!.leaseTtlMs,
+        leaseTtlMs: opts.workerLeaseTtlMs ?? timing.controllers[initialPrimary]!.leaseTtlMs,
         ...(leaseBackend === 'kv'
           ? { kvCacheTtlMs: timing.kvCacheTtlMs, kvMinExpirationTtlMs: timing.kvMinExpirationTtlMs }
           : {}),

@@ -8,6 +8,7 @@ import {
   step,
   validateControllerConfig,
 } from '../../src/controller/core.ts';
+import type { ControllerAction } from '../../src/controller/types.ts';
 import { config, Driver, lastOf, ofType, roleEvents, toPrimaryViaFailover, types } from './driver.ts';
 
 describe('config', () => {
@@ -443,6 +444,93 @@ describe('primary', () => {
     expect(d.view.role).toBe('fenced');
     const out = d.tick(fencedAt + cfg.promotionHoldDownMs);
     expect(roleEvents(out)).toMatchObject([{ from: 'fenced', to: 'standby', reason: 'hold-down-elapsed' }]);
+  });
+});
+
+describe('lease TTL the store grants (the safe window assumes config.leaseTtlMs)', () => {
+  function candidate(): Driver {
+    const d = new Driver();
+    d.tick(0);
+    d.status('a', 6, 5);
+    d.peer(false, 3);
+    d.witness(1, { w1: 'unreachable', w2: 'unreachable' });
+    return d;
+  }
+  function grant(d: Driver, ttlMs: number | null, op: 'acquire' | 'renew', epoch = 7): ControllerAction[] {
+    const sent = lastOf(d.history, op === 'acquire' ? 'lease-acquire' : 'lease-renew')!.sentAtMs;
+    return d.feed({
+      type: 'lease-result',
+      op,
+      sentAtMs: sent,
+      ok: true,
+      granted: true,
+      holder: 'b',
+      epoch,
+      ttlMs,
+    });
+  }
+  const errors = (acts: ControllerAction[]) =>
+    acts.flatMap((a) =>
+      a.type === 'event' && a.event.kind === 'log' && a.event.level === 'error' ? [a.event.message] : [],
+    );
+
+  it('refuses a grant whose TTL is shorter than the one L was computed from, and says both values', () => {
+    const d = candidate();
+    const out = grant(d, 500, 'acquire');
+    expect(types(out)).not.toContain('promote');
+    expect(types(out)).not.toContain('publish');
+    expect(d.view.role).toBe('standby');
+    expect(d.view.leaseTtlRefusalsTotal).toBe(1);
+    expect(d.view.storeLeaseTtlMs).toBe(500);
+    expect(errors(out).join('\n')).toMatch(/500 ms.*30000 ms/);
+    expect(roleEvents(out).at(-1)).toMatchObject({ to: 'standby', reason: 'lease-ttl-mismatch' });
+  });
+
+  it('refuses a grant that carries no TTL', () => {
+    const d = candidate();
+    const out = grant(d, null, 'acquire');
+    expect(types(out)).not.toContain('promote');
+    expect(d.view.leaseTtlRefusalsTotal).toBe(1);
+  });
+
+  it('accepts a grant whose TTL is at least the assumed one', () => {
+    const d = candidate();
+    expect(types(grant(d, 45_000, 'acquire'))).toContain('promote');
+    expect(d.view.role).toBe('primary');
+    expect(d.view.leaseTtlRefusalsTotal).toBe(0);
+  });
+
+  it('a primary whose renewal comes back with a shorter TTL demotes at once', () => {
+    const d = toPrimaryViaFailover();
+    d.advance(10_000);
+    const out = grant(d, 29_999, 'renew');
+    expect(types(out)).toContain('demote');
+    expect(types(out)).not.toContain('extend');
+    expect(d.view.role).toBe('fenced');
+    expect(roleEvents(out).at(-1)).toMatchObject({ to: 'fenced', reason: 'lease-ttl-mismatch' });
+    expect(d.view.leaseTtlRefusalsTotal).toBe(1);
+  });
+
+  it('a status reply advertising a shorter TTL is reported once, at the first poll', () => {
+    const d = new Driver();
+    d.tick(0);
+    const sent = lastOf(d.history, 'lease-status')!.sentAtMs;
+    const reply = {
+      type: 'lease-result',
+      op: 'status',
+      sentAtMs: sent,
+      ok: true,
+      granted: false,
+      holder: null,
+      epoch: 0,
+      ttlMs: 3000,
+    } as const;
+    expect(errors(d.feed(reply, 5)).join()).toMatch(
+      /3000 ms is shorter than the configured LEASE_TTL_MS 30000 ms/,
+    );
+    d.tick(10_000);
+    const sent2 = lastOf(d.history, 'lease-status')!.sentAtMs;
+    expect(errors(d.feed({ ...reply, sentAtMs: sent2 }, 10_005))).toEqual([]);
   });
 });
 
