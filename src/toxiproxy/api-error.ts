@@ -21,6 +21,11 @@ export const proxyAlreadyExists = (): ApiError => new ApiError('proxy already ex
 export const invalidStream = (): ApiError =>
   new ApiError('stream was invalid, can be either upstream or downstream', 400);
 export const invalidToxicType = (): ApiError => new ApiError('invalid toxic type', 400);
+/** Our UDP extension: a toxic type with no datagram meaning (bandwidth, slicer, …) on a UDP proxy. */
+export const toxicTypeNotForUdp = (type: string): ApiError =>
+  new ApiError(`toxic type ${type} is not supported on udp proxies`, 400);
+/** Our UDP extension: `protocol` other than tcp/udp, or a change of it on an existing proxy. */
+export const invalidProtocol = (detail: string): ApiError => new ApiError(detail, 400);
 export const toxicAlreadyExists = (): ApiError => new ApiError('toxic already exists', 409);
 export const toxicNotFound = (): ApiError => new ApiError('toxic not found', 404);
 /** Socket, bind and resolve failures: Go passes its own error text through as a 500. */

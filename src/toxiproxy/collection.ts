@@ -6,7 +6,7 @@ import { resolveListen } from './address.ts';
 import * as errors from './api-error.ts';
 import { ApiError } from './api-error.ts';
 import { GoJsonError, type JsonValue, optBool, optString, pickFields, valueTypeError } from './gojson.ts';
-import { FaultProxy, type ProxyEnv } from './proxy.ts';
+import { FaultProxy, type ProxyEnv, type ProxyProtocol } from './proxy.ts';
 
 /** One proxy as /populate, POST /proxies and the --config file describe it. */
 export interface ProxyConfig {
@@ -16,6 +16,11 @@ export interface ProxyConfig {
   upstream: string;
   /** Default true. */
   enabled?: boolean;
+  /**
+   * Our extension: `udp` relays datagrams (docs/toxiproxy.md). Default `tcp`. Toxiproxy
+   * ignores the key, so a real server would make a TCP proxy of it.
+   */
+  protocol?: ProxyProtocol;
 }
 
 const PROXY_STRUCT = 'toxiproxy.Proxy';
@@ -24,18 +29,26 @@ const PROXY_STRUCT = 'toxiproxy.Proxy';
 export function decodeProxyFields(body: JsonValue): Partial<ProxyConfig> {
   if (body.kind === 'null') return {};
   if (body.kind !== 'object') throw valueTypeError(body, PROXY_STRUCT);
-  const fields = pickFields(body, ['name', 'listen', 'upstream', 'enabled']);
+  const fields = pickFields(body, ['name', 'listen', 'upstream', 'enabled', 'protocol']);
   const ref = (field: string) => ({ struct: 'Proxy', field });
   const out: Partial<ProxyConfig> = {};
   const name = optString(fields.get('name'), ref('name'));
   const listen = optString(fields.get('listen'), ref('listen'));
   const upstream = optString(fields.get('upstream'), ref('upstream'));
   const enabled = optBool(fields.get('enabled'), ref('enabled'));
+  const protocol = optString(fields.get('protocol'), ref('protocol'));
+  if (protocol !== undefined) out.protocol = parseProtocol(protocol);
   if (name !== undefined) out.name = name;
   if (listen !== undefined) out.listen = listen;
   if (upstream !== undefined) out.upstream = upstream;
   if (enabled !== undefined) out.enabled = enabled;
   return out;
+}
+
+function parseProtocol(text: string): ProxyProtocol {
+  const lower = text.toLowerCase();
+  if (lower === 'tcp' || lower === 'udp') return lower;
+  throw errors.invalidProtocol(`protocol was invalid, can be either tcp or udp`);
 }
 
 /** Decode a /populate body: an array of proxy objects. */
@@ -84,6 +97,7 @@ export class ProxyCollection {
       listen: item.listen ?? '',
       upstream: item.upstream,
       enabled: item.enabled ?? true,
+      protocol: item.protocol ?? 'tcp',
     };
   }
 
@@ -91,7 +105,13 @@ export class ProxyCollection {
   async create(fields: Partial<ProxyConfig>): Promise<FaultProxy> {
     const config = ProxyCollection.requireFields(fields);
     if (this.proxies.has(config.name)) throw errors.proxyAlreadyExists();
-    const proxy = new FaultProxy(config.name, config.listen ?? '', config.upstream, this.env);
+    const proxy = new FaultProxy(
+      config.name,
+      config.listen ?? '',
+      config.upstream,
+      this.env,
+      config.protocol,
+    );
     if (config.enabled) await proxy.start();
     this.proxies.set(proxy.name, proxy);
     return proxy;
@@ -112,14 +132,24 @@ export class ProxyCollection {
         if (existing) {
           const resolved = await resolveListen(config.listen ?? '');
           if ('error' in resolved) throw errors.internalError(resolved.error);
-          if (resolved.canonical === existing.listen && config.upstream === existing.upstream) {
+          if (
+            resolved.canonical === existing.listen &&
+            config.upstream === existing.upstream &&
+            config.protocol === existing.protocol
+          ) {
             done.push(existing);
             continue;
           }
           await existing.stop();
           this.proxies.delete(config.name);
         }
-        const proxy = new FaultProxy(config.name, config.listen ?? '', config.upstream, this.env);
+        const proxy = new FaultProxy(
+          config.name,
+          config.listen ?? '',
+          config.upstream,
+          this.env,
+          config.protocol,
+        );
         if (config.enabled) await proxy.start();
         this.proxies.set(proxy.name, proxy);
         done.push(proxy);
@@ -137,6 +167,10 @@ export class ProxyCollection {
    * a listen naming the same address by hostname is no change (v2.12.0).
    */
   async update(proxy: FaultProxy, fields: Partial<ProxyConfig>): Promise<FaultProxy> {
+    // A proxy's toxics were chosen for its protocol: changing it means delete and create.
+    if (fields.protocol !== undefined && fields.protocol !== proxy.protocol) {
+      throw errors.invalidProtocol(`protocol cannot be changed (${proxy.protocol} → ${fields.protocol})`);
+    }
     const listen = fields.listen ?? proxy.listen;
     const upstream = fields.upstream ?? proxy.upstream;
     const enabled = fields.enabled ?? proxy.enabled;

@@ -20,6 +20,8 @@ function problemWith(config: Partial<ProxyConfig> | undefined, seen: Set<string>
   if (config.listen !== undefined && typeof config.listen !== 'string') return 'listen must be a string';
   if (config.enabled !== undefined && typeof config.enabled !== 'boolean')
     return 'enabled must be true or false';
+  if (config.protocol !== undefined && config.protocol !== 'tcp' && config.protocol !== 'udp')
+    return 'protocol must be "tcp" or "udp"';
   if (config.enabled !== false) {
     const split = splitHostPort(config.listen ?? '');
     if ('error' in split) return `bad listen "${config.listen ?? ''}": ${split.error}`;
@@ -33,6 +35,7 @@ function normalize(config: ProxyConfig): ProxyConfig {
     listen: config.listen ?? '',
     upstream: config.upstream,
     enabled: config.enabled ?? true,
+    protocol: config.protocol ?? 'tcp',
   };
 }
 

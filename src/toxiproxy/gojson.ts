@@ -263,7 +263,7 @@ function kindName(v: JsonValue): string {
   return v.kind === 'bool' ? 'bool' : v.kind;
 }
 
-export type GoType = 'string' | 'bool' | 'int64' | 'int' | 'float32';
+export type GoType = 'string' | 'bool' | 'int64' | 'int' | 'float32' | 'float64';
 
 /** Where a field lives, for error messages: Go struct name and JSON field name. */
 export interface FieldRef {
@@ -333,6 +333,15 @@ export function optInt(
   if (v.kind !== 'number' || !/^-?\d+$/.test(v.raw)) throw typeError(v, ref, goType);
   const n = Number(v.raw);
   if (!Number.isSafeInteger(n)) throw typeError(v, ref, goType);
+  return n;
+}
+
+/** float64 fields (only our `loss` probability): any finite JSON number. */
+export function optFloat64(v: JsonValue | undefined, ref: FieldRef): number | undefined {
+  if (v === undefined || v.kind === 'null') return undefined;
+  if (v.kind !== 'number') throw typeError(v, ref, 'float64');
+  const n = Number(v.raw);
+  if (!Number.isFinite(n)) throw typeError(v, ref, 'float64');
   return n;
 }
 

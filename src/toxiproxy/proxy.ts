@@ -3,12 +3,18 @@
  * `upstream` through the proxy's toxics (spec §5.1). Disabling, deleting or changing
  * listen/upstream closes the listener and every socket of the proxy at once.
  */
+
+import type { Socket as DgramSocket } from 'node:dgram';
 import { createServer, connect as dial, type Server, type Socket } from 'node:net';
 import { bindListen, resolveListen, splitHostPort } from './address.ts';
 import { internalError } from './api-error.ts';
 import { Connection } from './connection.ts';
 import type { Link } from './link.ts';
-import { type Direction, ToxicCollection } from './toxic-collection.ts';
+import { type Direction, ToxicCollection, type ToxicTarget } from './toxic-collection.ts';
+import { UdpRelay } from './udp/relay.ts';
+
+/** `tcp` is Toxiproxy's only kind; `udp` is our extension (docs/toxiproxy.md). */
+export type ProxyProtocol = 'tcp' | 'udp';
 
 /** Go enables TCP keep-alive on proxied sockets with a 15 s period. */
 const KEEPALIVE_DELAY_MS = 15_000;
@@ -16,16 +22,19 @@ const KEEPALIVE_DELAY_MS = 15_000;
 /** What every proxy of a server shares: the RNG and the server-wide resource registers. */
 export interface ProxyEnv {
   random(): number;
-  /** Every proxy socket (accepted client, dial in progress, upstream) until it emits 'close'. */
-  readonly openSockets: Set<Socket>;
-  /** Every proxy listener from bind until its close completes. */
-  readonly openListeners: Set<Server>;
+  /** Every proxy socket (accepted client, dial in progress, upstream, UDP session) until it closes. */
+  readonly openSockets: Set<Socket | DgramSocket>;
+  /** Every proxy listener (TCP server or UDP listen socket) from bind until its close completes. */
+  readonly openListeners: Set<Server | DgramSocket>;
+  /** A UDP session with no datagram either way for this long is forgotten. */
+  readonly udpIdleMs: number;
 }
 
 export class FaultProxy {
   enabled = false;
   readonly toxics: ToxicCollection;
   private server: Server | undefined;
+  private relay: UdpRelay | undefined;
   private readonly connections = new Set<Connection>();
   /** Every socket this proxy opened or accepted, until it emits 'close'. */
   private readonly sockets = new Set<Socket>();
@@ -35,18 +44,48 @@ export class FaultProxy {
     public listen: string,
     public upstream: string,
     private readonly env: ProxyEnv,
+    readonly protocol: ProxyProtocol = 'tcp',
   ) {
     const connections = this.connections;
-    this.toxics = new ToxicCollection({
-      *links(direction: Direction): Iterable<Link> {
-        for (const connection of connections) yield connection.linkFor(direction);
+    const relayOf = (): UdpRelay | undefined => this.relay;
+    this.toxics = new ToxicCollection(
+      {
+        *links(direction: Direction): Iterable<Link | ToxicTarget> {
+          for (const connection of connections) yield connection.linkFor(direction);
+          const relay = relayOf();
+          if (relay) yield* relay.links(direction);
+        },
       },
+      protocol,
+    );
+  }
+
+  /** UDP: bind the datagram socket; sessions start with the clients' first datagrams. */
+  private async startUdp(): Promise<void> {
+    const resolved = await resolveListen(this.listen);
+    if ('error' in resolved) throw internalError(resolved.error.replace(/^listen tcp/, 'listen udp'));
+    const target = splitHostPort(this.upstream);
+    const relay = new UdpRelay({
+      upstream: 'error' in target ? undefined : target,
+      toxics: (direction) => this.toxics.chain(direction),
+      random: () => this.env.random(),
+      idleMs: this.env.udpIdleMs,
+      openListeners: this.env.openListeners,
+      openSockets: this.env.openSockets,
     });
+    try {
+      this.listen = await relay.bind(resolved);
+    } catch (err) {
+      throw internalError((err as Error).message);
+    }
+    this.relay = relay;
+    this.enabled = true;
   }
 
   /** Bind `listen`; on success `listen` becomes the bound address. Throws an ApiError 500. */
   async start(): Promise<void> {
     if (this.enabled) return;
+    if (this.protocol === 'udp') return this.startUdp();
     const resolved = await resolveListen(this.listen);
     if ('error' in resolved) throw internalError(resolved.error);
     const server = createServer({
@@ -73,6 +112,9 @@ export class FaultProxy {
   /** Close the listener and every socket of the proxy; resolves once the listener is closed. */
   async stop(): Promise<void> {
     this.enabled = false;
+    const relay = this.relay;
+    this.relay = undefined;
+    if (relay) await relay.close();
     const server = this.server;
     this.server = undefined;
     const closed = server

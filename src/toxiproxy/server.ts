@@ -1,12 +1,13 @@
 /**
  * The programmatic entry point: start a Toxiproxy-compatible server (HTTP API plus TCP
- * proxies) in this process. Used standalone by `failover-lab toxiproxy` and embedded by the
+ * proxies, and UDP proxies as our extension) in this process. Used standalone by `failover-lab toxiproxy` and embedded by the
  * real-topology harness.
  *
  *   const tp = await startToxiproxyServer({ host: '127.0.30.1', port: 0 });
  *   … new Toxiproxy(tp.url) …
  *   await tp.close(); // API listener, every proxy listener and every socket
  */
+import type { Socket as DgramSocket } from 'node:dgram';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { isIP, type Server, type Socket } from 'node:net';
 import { InfraError } from '../cli/errors.ts';
@@ -30,6 +31,8 @@ export interface ToxiproxyServerOptions {
    * tests inject a fixed sequence to make toxicity-dependent behaviour deterministic.
    */
   random?: () => number;
+  /** UDP proxies (our extension) forget a client session idle this long. Default 30 s. */
+  udpIdleMs?: number;
 }
 
 export interface ToxiproxyServerCounts {
@@ -49,6 +52,9 @@ export interface RunningToxiproxyServer {
   /** Open proxy resources, for leak checks. */
   counts(): ToxiproxyServerCounts;
 }
+
+/** Linux conntrack forgets an unreplied UDP flow after 30 s; our sessions do the same. */
+const DEFAULT_UDP_IDLE_MS = 30_000;
 
 /** Keep-alive API connections idle this long are closed (Go: IdleTimeout 60 s). */
 const API_IDLE_TIMEOUT_MS = 60_000;
@@ -81,9 +87,14 @@ export async function startToxiproxyServer(
   const host = opts.host ?? '127.0.0.1';
   const requestedPort = opts.port ?? 8474;
   const config = opts.config ? validateProxyConfigs(opts.config) : [];
-  const openSockets = new Set<Socket>();
-  const openListeners = new Set<Server>();
-  const env: ProxyEnv = { random: opts.random ?? Math.random, openSockets, openListeners };
+  const openSockets = new Set<Socket | DgramSocket>();
+  const openListeners = new Set<Server | DgramSocket>();
+  const env: ProxyEnv = {
+    random: opts.random ?? Math.random,
+    openSockets,
+    openListeners,
+    udpIdleMs: opts.udpIdleMs ?? DEFAULT_UDP_IDLE_MS,
+  };
   const proxies = new ProxyCollection(env);
 
   // Like Go, config proxies exist before the API answers its first request.

@@ -8,12 +8,13 @@ import {
   GoJsonError,
   type JsonValue,
   optFloat32,
+  optFloat64,
   optInt,
   optString,
   pickFields,
   valueTypeError,
 } from './gojson.ts';
-import type { Link, ToxicSpec } from './link.ts';
+import type { ToxicSpec } from './link.ts';
 import { toxicTypeNamed } from './toxics/registry.ts';
 import type { Attributes, ToxicType } from './toxics/types.ts';
 
@@ -27,9 +28,16 @@ export interface Toxic extends ToxicSpec {
   readonly direction: Direction;
 }
 
+/** What a live link (a TCP link or one direction of a UDP session) does when the chain changes. */
+export interface ToxicTarget {
+  addToxic(spec: ToxicSpec): void;
+  updateToxic(spec: ToxicSpec): void;
+  removeToxic(spec: ToxicSpec, closeConnection: boolean): void;
+}
+
 export interface LiveLinks {
   /** Every live link of the proxy in the given direction. */
-  links(direction: Direction): Iterable<Link>;
+  links(direction: Direction): Iterable<ToxicTarget>;
 }
 
 const WRAPPER = 'toxics.ToxicWrapper';
@@ -49,7 +57,9 @@ function decodeAttributes(kind: ToxicType, raw: JsonValue | undefined, base: Att
     kind.attributes.map((a) => a.name),
   );
   for (const spec of kind.attributes) {
-    const value = optInt(fields.get(spec.name), { struct: kind.goStruct, field: spec.name }, spec.goType);
+    const ref = { struct: kind.goStruct, field: spec.name };
+    const raw = fields.get(spec.name);
+    const value = spec.goType === 'float64' ? optFloat64(raw, ref) : optInt(raw, ref, spec.goType);
     if (value !== undefined) attrs[spec.name] = value;
   }
   return attrs;
@@ -74,7 +84,11 @@ function asBodyError(err: unknown): never {
 export class ToxicCollection {
   private readonly chains: Record<Direction, Toxic[]> = { upstream: [], downstream: [] };
 
-  constructor(private readonly live: LiveLinks) {}
+  constructor(
+    private readonly live: LiveLinks,
+    /** A UDP proxy takes only the toxic types with a datagram behaviour. */
+    private readonly protocol: 'tcp' | 'udp' = 'tcp',
+  ) {}
 
   /** All upstream toxics in creation order, then all downstream ones (spec §3.1). */
   list(): Toxic[] {
@@ -115,6 +129,7 @@ export class ToxicCollection {
       if (name === '') name = `${typeName}_${streamText}`;
       const kind = toxicTypeNamed(typeName);
       if (kind === undefined) throw errors.invalidToxicType();
+      if (this.protocol === 'udp' && kind.datagram === undefined) throw errors.toxicTypeNotForUdp(typeName);
       if (this.find(name) !== undefined) throw errors.toxicAlreadyExists();
       const attributes = decodeAttributes(kind, attributesRaw, zeroAttributes(kind));
       checkSafe(kind, attributes);

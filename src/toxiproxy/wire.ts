@@ -31,7 +31,9 @@ export function toxicsJson(toxics: readonly Toxic[]): string {
 export function proxyJson(proxy: FaultProxy): string {
   return (
     `{"name":${goString(proxy.name)},"listen":${goString(proxy.listen)},"upstream":${goString(proxy.upstream)},` +
-    `"enabled":${proxy.enabled},"Logger":{},"toxics":${toxicsJson(proxy.toxics.list())}}`
+    `"enabled":${proxy.enabled},"Logger":{},"toxics":${toxicsJson(proxy.toxics.list())}` +
+    // Our extension; TCP proxies stay byte-identical to Toxiproxy's.
+    `${proxy.protocol === 'udp' ? ',"protocol":"udp"' : ''}}`
   );
 }
 

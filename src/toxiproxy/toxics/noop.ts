@@ -1,5 +1,5 @@
 /** `noop`: pass-through. Internal in Go but creatable through the API (spec §6). */
-import { passThroughRun, type ToxicType } from './types.ts';
+import { passThroughDatagramRun, passThroughRun, type ToxicType } from './types.ts';
 
 export const noopToxic: ToxicType = {
   type: 'noop',
@@ -7,4 +7,5 @@ export const noopToxic: ToxicType = {
   attributes: [],
   bufferChunks: 0,
   start: (_attrs, port) => passThroughRun(port),
+  datagram: { start: (_attrs, port) => passThroughDatagramRun(port) },
 };

@@ -4,7 +4,30 @@
  * each chunk and by every (re)start of the toxic); with 0 the stream hangs. Removing the
  * toxic closes the connections it was on, because a stream that lost data is corrupt.
  */
-import type { ToxicType } from './types.ts';
+import type { DatagramToxic, ToxicType } from './types.ts';
+
+/**
+ * UDP (blackhole): every datagram is dropped. With timeout > 0 the session is forgotten after
+ * `timeout` ms without a datagram in this direction, as a stream would be closed; with 0 the
+ * session stays. Removing the toxic does not end sessions: no datagram stream is corrupted.
+ */
+const timeoutDatagram: DatagramToxic = {
+  start(attrs, port) {
+    const timeoutMs = attrs['timeout'] ?? 0;
+    let timer: { cancel(): void } | undefined;
+    const arm = (): void => {
+      timer?.cancel();
+      if (timeoutMs > 0) timer = port.after(timeoutMs, () => port.closeSession());
+    };
+    arm();
+    return {
+      onDatagram() {
+        arm();
+      },
+      onInterrupt() {},
+    };
+  },
+};
 
 export const timeoutToxic: ToxicType = {
   type: 'timeout',
@@ -12,6 +35,7 @@ export const timeoutToxic: ToxicType = {
   attributes: [{ name: 'timeout', goType: 'int64' }],
   bufferChunks: 0,
   closesConnectionOnRemove: true,
+  datagram: timeoutDatagram,
   start(attrs, port) {
     const timeoutMs = attrs['timeout'] ?? 0;
     const arm = (): void => {

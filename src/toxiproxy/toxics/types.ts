@@ -51,8 +51,44 @@ export type LinkState = Record<string, number>;
 
 export interface AttributeSpec {
   name: string;
-  /** Go type, for "cannot unmarshal … of type int64" messages. */
-  goType: 'int64' | 'int';
+  /**
+   * Go type, for "cannot unmarshal … of type int64" messages. Every Toxiproxy attribute is an
+   * integer; `float64` exists only for our `loss` extension (a probability).
+   */
+  goType: 'int64' | 'int' | 'float64';
+}
+
+/** One datagram of a UDP proxy, stamped with when it was received (latency counts from it). */
+export interface Datagram {
+  data: Buffer;
+  readAtMs: number;
+}
+
+/** A toxic's view of one direction of one UDP session. Valid until the run is interrupted. */
+export interface DatagramPort {
+  /** Hand a datagram to the next toxic (or send it on). */
+  forward(datagram: Datagram): void;
+  /** Forget the session (its client 5-tuple): later datagrams from the client open a new one. */
+  closeSession(): void;
+  /** A timer of this run; all are cancelled when the run is interrupted or the session ends. */
+  after(delayMs: number, fn: () => void): { cancel(): void };
+  nowMs(): number;
+  /** Uniform in [0, 1); the server's RNG (injectable for tests). */
+  random(): number;
+}
+
+/**
+ * How a toxic treats datagrams. Unlike a byte stream, datagrams are independent: a run sees
+ * each one as it arrives (no one-at-a-time queue), and may hold, drop or forward it.
+ */
+export interface DatagramRun {
+  onDatagram(datagram: Datagram): void;
+  /** The run is being stopped (update, neighbour change, removal): forward what it holds now. */
+  onInterrupt(): void;
+}
+
+export interface DatagramToxic {
+  start(attrs: Attributes, port: DatagramPort, state: LinkState): DatagramRun;
 }
 
 export interface ToxicType {
@@ -76,6 +112,18 @@ export interface ToxicType {
   /** Present at connect time → both sockets close with RST (SO_LINGER 0), whatever the toxicity. */
   resetsPeer?: boolean;
   start(attrs: Attributes, port: ToxicPort, state: LinkState): ToxicRun;
+  /** Datagram behaviour on UDP proxies (our extension); a type without it is refused there. */
+  datagram?: DatagramToxic;
+}
+
+/** The datagram run used when the toxicity roll says "not this session". */
+export function passThroughDatagramRun(port: DatagramPort): DatagramRun {
+  return {
+    onDatagram(datagram) {
+      port.forward(datagram);
+    },
+    onInterrupt() {},
+  };
 }
 
 /** The run used when the toxicity roll says "not this link": plain pass-through. */
