@@ -64,14 +64,15 @@ async function roundTripMs(p: Probe, text: string): Promise<number> {
 }
 
 describe('deviations: 400 where Go v2.12.0 crashes', () => {
-  it('negative bandwidth rate, slicer average_size <= 0, bad size_variation → 400; server stays up', async () => {
+  it('negative bandwidth rate and the slicer sets that crash Go → 400; server stays up', async () => {
     await createProxy(target, 'p', echo.address);
     const cases = [
       { type: 'bandwidth', attributes: { rate: -1 } },
-      { type: 'slicer' },
+      { type: 'slicer' }, // all zero: endless recursion in Go
       { type: 'slicer', attributes: { average_size: 0 } },
-      { type: 'slicer', attributes: { average_size: 10, size_variation: -1 } },
-      { type: 'slicer', attributes: { average_size: 10, size_variation: 10 } },
+      { type: 'slicer', attributes: { average_size: -5, size_variation: 3 } },
+      { type: 'slicer', attributes: { average_size: 3, size_variation: -3 } }, // avg + var = 0
+      { type: 'slicer', attributes: { average_size: 10, size_variation: 12 } }, // split point can leave the piece
     ];
     for (const body of cases) {
       const res = await http(target, 'POST', '/proxies/p/toxics', body);
@@ -89,10 +90,41 @@ describe('deviations: 400 where Go v2.12.0 crashes', () => {
       type: 'slicer',
       attributes: { average_size: 10, size_variation: 2 },
     });
-    const res = await http(target, 'PATCH', '/proxies/p/toxics/s', { attributes: { size_variation: 10 } });
+    const res = await http(target, 'PATCH', '/proxies/p/toxics/s', { attributes: { size_variation: 20 } });
     expect(res.status).toBe(400);
     const now = (await http(target, 'GET', '/proxies/p/toxics/s')).json();
     expect(now.attributes).toEqual({ average_size: 10, size_variation: 2, delay: 0 });
+  });
+
+  it('slicer sets Go runs without crashing are accepted and slice intact (variation = average, negative variation)', async () => {
+    const sizes = [100, 3000];
+    for (const [i, attributes] of [
+      { average_size: 10, size_variation: 10 },
+      { average_size: 10, size_variation: 11 },
+      { average_size: 10, size_variation: -3 },
+      { average_size: 1, size_variation: 0 },
+      { average_size: 0, size_variation: 1 },
+    ].entries()) {
+      const name = `p${i}`;
+      await createProxy(target, name, echo.address);
+      const created = await http(target, 'POST', `/proxies/${name}/toxics`, { type: 'slicer', attributes });
+      expect(created.status, JSON.stringify(attributes)).toBe(200);
+      expect(created.json().attributes).toEqual({ ...attributes, delay: 0 });
+      const listen = (await http(target, 'GET', `/proxies/${name}`)).json().listen as string;
+      const p = await connectProbe(listen);
+      try {
+        for (const size of sizes) {
+          const payload = 'x'.repeat(size);
+          const want = p.data().length + size;
+          p.socket.write(payload);
+          await p.waitForBytes(want, 5000);
+        }
+        expect(p.data().length).toBe(sizes[0]! + sizes[1]!);
+      } finally {
+        p.socket.destroy();
+      }
+    }
+    expect((await http(target, 'GET', '/version')).status).toBe(200);
   });
 
   it('populate of [] answers {"proxies":null} like Go', async () => {

@@ -121,6 +121,18 @@ describe('slicer splitting', () => {
     expect(slicePieceEnds(24, 1, 0, Math.random)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
   });
 
+  it('negative variation splits down to average + variation; variation = average stays in bounds', () => {
+    const negative = slicePieceEnds(100, 10, -3, Math.random);
+    const sizesOf = (ends: number[]) => ends.map((end, k) => end - (k === 0 ? 0 : ends[k - 1]!));
+    expect(negative.at(-1)).toBe(100);
+    expect(Math.max(...sizesOf(negative))).toBeLessThanOrEqual(7);
+    for (const roll of [0, 0.999]) {
+      const ends = slicePieceEnds(21, 10, 10, () => roll);
+      expect(ends.at(-1)).toBe(21);
+      expect(Math.min(...sizesOf(ends))).toBeGreaterThan(0);
+    }
+  });
+
   it('with variation, pieces stay within average + variation and never empty', () => {
     const rolls = [0, 0.99, 0.5, 0.01, 0.75];
     let i = 0;

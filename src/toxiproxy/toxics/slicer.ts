@@ -4,8 +4,16 @@
  * [−variation, variation). Pieces go out in order with `delay` **microseconds** after each.
  * Node timers have 1 ms resolution, so a delay of 1–999 µs waits about 1 ms.
  *
- * Go v2.12.0 dies on average_size ≤ 0, size_variation < 0 and size_variation ≥ average_size
- * (stack overflow or slice panic); we answer 400 for those instead (documented deviation).
+ * Parity with Go v2.12.0 (toxics/slicer.go): we accept every attribute set on which its
+ * split recursion is safe and answer 400 only where it kills the process (documented
+ * deviation), from reading its `chunk(start, end)`:
+ * - size_variation ≤ 0: no random shift; pieces halve until size ≤ average + variation, so it
+ *   terminates iff average + variation ≥ 1. Otherwise a 1-byte piece splits into 0 + 1 bytes
+ *   forever: a fatal stack overflow (the all-zero default included). A negative variation
+ *   with average + variation ≥ 1 (e.g. 10 and −3) is safe and accepted.
+ * - size_variation > 0: the split point moves by [−variation, variation) from the middle of
+ *   a piece larger than average + variation. It can fall outside the piece (a slice-bounds
+ *   panic) iff variation > average + 1; variation equal to average (or average + 1) is safe.
  */
 import type { Chunk, ToxicType } from './types.ts';
 
@@ -48,10 +56,11 @@ export const slicerToxic: ToxicType = {
   validate(attrs) {
     const average = attrs['average_size'] ?? 0;
     const variation = attrs['size_variation'] ?? 0;
-    if (average <= 0) return 'average_size must be > 0 (Toxiproxy crashes on slicer average_size <= 0)';
-    if (variation < 0) return 'size_variation must be >= 0 (Toxiproxy crashes on a negative size_variation)';
-    if (variation >= average) {
-      return 'size_variation must be < average_size (Toxiproxy can crash when size_variation >= average_size)';
+    if (variation <= 0 && average + variation < 1) {
+      return 'average_size + size_variation must be >= 1 (Toxiproxy recurses forever on the first data otherwise)';
+    }
+    if (variation > average + 1) {
+      return 'size_variation must be <= average_size + 1 (Toxiproxy can panic with slice bounds out of range otherwise)';
     }
     return undefined;
   },
