@@ -7,10 +7,9 @@
  *   timeout, transport error, anything else (NXDOMAIN, foreign address, garbage) → unknown
  * Unknown is never unreachable under the default policy; the core decides how to count it.
  */
-import dgram from 'node:dgram';
-import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { WitnessVerdict } from '../controller/types.ts';
+import { exchangeDns } from './dns-transport.ts';
 
 export interface WitnessQuery {
   host: string;
@@ -40,9 +39,8 @@ export async function askWitness(q: WitnessQuery): Promise<WitnessAnswer> {
   };
   let reply: dnsPacket.DecodedPacket;
   try {
-    reply = q.transport === 'tcp' ? await exchangeTcp(q, query) : await exchangeUdp(q, query);
-    // A truncated UDP answer is retried over TCP, as a stub resolver would.
-    if (q.transport === 'udp' && reply.flag_tc) reply = await exchangeTcp(q, query);
+    // UDP with the stub resolver's TCP retry on truncation, or TCP only (dns-transport.ts).
+    reply = await exchangeDns(q, query);
   } catch (err) {
     return { verdict: 'unknown', detail: err instanceof Error ? err.message : String(err) };
   }
@@ -63,66 +61,4 @@ export function classify(
   if (addrs.length > 0 && addrs.every((a) => a === q.tombstoneAddress))
     return { verdict: 'unreachable' as const, detail };
   return { verdict: 'unknown' as const, detail };
-}
-
-function exchangeUdp(q: WitnessQuery, query: dnsPacket.Packet): Promise<dnsPacket.DecodedPacket> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket(net.isIPv6(q.host) ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => finish(new Error('timeout')), q.timeoutMs);
-    let done = false;
-    function finish(err: Error | null, reply?: dnsPacket.DecodedPacket) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.close();
-      if (err) reject(err);
-      else resolve(reply!);
-    }
-    socket.on('error', (err) => finish(new Error(`udp error: ${err.message}`)));
-    socket.on('message', (msg) => {
-      try {
-        const reply = dnsPacket.decode(msg);
-        if (reply.id !== query.id) return; // not ours (late answer to someone else)
-        finish(null, reply);
-      } catch (err) {
-        finish(new Error(`undecodable reply: ${(err as Error).message}`));
-      }
-    });
-    socket.send(dnsPacket.encode(query), q.port, q.host, (err) => {
-      if (err) finish(new Error(`udp send: ${err.message}`));
-    });
-  });
-}
-
-function exchangeTcp(q: WitnessQuery, query: dnsPacket.Packet): Promise<dnsPacket.DecodedPacket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: q.host, port: q.port });
-    const timer = setTimeout(() => finish(new Error('timeout')), q.timeoutMs);
-    let buf = Buffer.alloc(0);
-    let done = false;
-    function finish(err: Error | null, reply?: dnsPacket.DecodedPacket) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(reply!);
-    }
-    socket.on('connect', () => socket.write(dnsPacket.streamEncode(query)));
-    socket.on('error', (err) =>
-      finish(new Error(`tcp error: ${(err as NodeJS.ErrnoException).code ?? err.message}`)),
-    );
-    socket.on('close', () => finish(new Error('tcp closed before a reply')));
-    socket.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (buf.length < 2) return;
-      const len = buf.readUInt16BE(0);
-      if (buf.length < 2 + len) return;
-      try {
-        finish(null, dnsPacket.decode(buf.subarray(2, 2 + len)));
-      } catch (err) {
-        finish(new Error(`undecodable reply: ${(err as Error).message}`));
-      }
-    });
-  });
 }
