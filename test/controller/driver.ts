@@ -31,6 +31,8 @@ export class Driver {
   /** Feeds one input at the current time (or at `atMs`), returns the actions of that step. */
   feed(input: Input, atMs = this.nowMs): ControllerAction[] {
     this.nowMs = atMs;
+    // step must never write its input: a frozen state makes any such write throw here.
+    deepFreeze(this.s);
     const r = step(this.s, { ...input, nowMs: atMs } as ControllerInput);
     this.s = r.state;
     this.wakeAtMs = r.wakeAtMs;
@@ -118,6 +120,14 @@ export class Driver {
     for (let i = 0; i < times; i++) out.push(...this.feed({ type: 'peer-result', ok }));
     return out;
   }
+}
+
+export function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
 }
 
 export function lastOf<T extends ControllerAction['type']>(
