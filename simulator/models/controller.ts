@@ -1,30 +1,31 @@
 /**
- * One region's controller: the UNMODIFIED decision core (src/controller/core.ts) behind
- * simulator adapters, the way src/agent drives it in production:
- *   - every input carries this node's local monotonic clock (drift, jumps and offsets are
- *     faults of that clock; readings never go backwards, like a monotonic clock);
- *   - actions become messages over this controller's topology links (ctl-r->worker,
- *     ctl-r->w*, ctl-r->peer, ctl-r->app-r, ctl-r->auth-*) with the adapters' timeouts,
- *     and their outcomes come back as inputs;
- *   - a tick is delivered at wakeAtMs (converted to global time through the clock).
- * A crash loses the core state; the restarted process begins as a fresh standby.
+ * One region's controller: the production driver (src/controller/driver.ts) around the
+ * UNMODIFIED core, with simulated ports only — the way src/agent runs it with real ones:
+ *   - now(): this node's clock (drift, jumps and offsets are faults of that clock; the driver
+ *     keeps the readings monotonic);
+ *   - the lease, witness, peer, app and publish ports are messages over this controller's
+ *     topology links (ctl-r->worker, ctl-r->w*, ctl-r->peer, ctl-r->app-r, ctl-r->auth-*) with
+ *     the adapters' timeouts;
+ *   - wakeAt(): a tick at that local time, converted to global time through the clock.
+ * Hook ordering, the witness verdict, the lease-result meaning and the history records are
+ * the driver's, exactly as in production. What is the simulator's own: crash and restart (a
+ * crash loses the core state; the restarted process begins as a fresh standby), the
+ * simulated operator, and the coverage counters.
  * An exception from the core is a finding (no-internal-error): the process "crashes" and a
  * supervisor restarts it a second later.
  */
-import type { PromotionEvidenceEvent } from '../../src/check/history.ts';
+import type { NewEvent } from '../../src/check/history.ts';
 import {
-  type ControllerState,
-  step as coreStep,
-  view as coreView,
-  createControllerState,
-} from '../../src/controller/core.ts';
-import type {
-  ControllerAction,
-  ControllerConfig,
-  ControllerInput,
-  ControllerView,
-  WitnessVerdict,
-} from '../../src/controller/types.ts';
+  ControllerDriver,
+  type ControllerPorts,
+  type ControllerRecord,
+  type LeaseOp,
+  type Outcome,
+  type LeaseReply as PortLeaseReply,
+  type ResourceCall,
+  type WitnessObservation,
+} from '../../src/controller/driver.ts';
+import type { ControllerConfig } from '../../src/controller/types.ts';
 import type { NodeClock } from '../clock.ts';
 import type { SimContext } from '../context.ts';
 import { bump } from '../coverage.ts';
@@ -33,27 +34,14 @@ import type { AppReply, AppRequest } from './app.ts';
 import { type AuthRequest, type DnsReply, TOMBSTONE } from './authoritative.ts';
 import type { LeaseReply, LeaseRequest } from './lease-store.ts';
 
-type LeaseOp = LeaseRequest['op'];
-const LEASE_OPS: Record<string, LeaseOp> = {
-  'lease-acquire': 'acquire',
-  'lease-renew': 'renew',
-  'lease-release': 'release',
-  'lease-status': 'status',
-};
-
 export class ControllerModel implements Server {
   readonly proc: Proc;
-  private state: ControllerState | null = null;
-  private lastView: ControllerView | null = null;
-  /** highest local time fed so far: the clock port is monotonic */
-  private lastFedMs = Number.NEGATIVE_INFINITY;
+  private driver: ControllerDriver | null = null;
   private wakeGlobalMs = Number.POSITIVE_INFINITY;
   private wakeGen = 0;
-  /** epoch of the last grant this controller received (promotion evidence: leaseGranted) */
-  private lastGrantedEpoch: number | null = null;
   private readonly ctlId: string;
-  /** core step() calls, for the performance report */
-  steps = 0;
+  /** core step() calls of earlier incarnations, for the performance report */
+  private stepsBefore = 0;
 
   constructor(
     private readonly sim: SimContext,
@@ -67,25 +55,21 @@ export class ControllerModel implements Server {
   }
 
   get role(): string {
-    return this.lastView?.role ?? 'down';
+    return this.driver?.view?.role ?? 'down';
   }
 
-  private nowLocal(): number {
-    let t = this.proc.clock.read(this.sim.engine.now);
-    if (t < this.lastFedMs) t = this.lastFedMs;
-    this.lastFedMs = t;
-    return t;
+  /** core step() calls, for the performance report */
+  get steps(): number {
+    return this.stepsBefore + (this.driver?.steps ?? 0);
   }
 
   start(initialRole: 'primary' | 'standby' = this.initialRole): void {
-    try {
-      this.state = createControllerState(this.config, this.nowLocal(), { initialRole });
-    } catch (err) {
-      this.coreFailed(err);
-      return;
-    }
-    this.lastView = coreView(this.state);
-    this.feed({ type: 'tick', nowMs: this.nowLocal() });
+    const driver = new ControllerDriver(this.config, this.ports(), {
+      initialRole,
+      witnessAddresses: (target) => ({ reachable: `app-${target}`, tombstone: TOMBSTONE }),
+    });
+    this.driver = driver;
+    driver.start();
   }
 
   /** GET /healthz from the peer's probe */
@@ -93,34 +77,28 @@ export class ControllerModel implements Server {
     this.sim.net.reply(call, { ok: true } satisfies AppReply);
   }
 
-  private feed(input: ControllerInput): void {
-    const s = this.state;
-    if (s === null) return;
-    let res: ReturnType<typeof coreStep>;
-    this.steps++;
-    try {
-      res = coreStep(s, input);
-    } catch (err) {
-      this.coreFailed(err);
-      return;
-    }
-    const pre = this.lastView;
-    this.state = res.state;
-    const post = coreView(res.state);
-    this.lastView = post;
-    // Acts before a lease result in this step ran under the old window, after it under the new.
-    let windowView = pre;
-    for (const a of res.actions) {
-      if (
-        a.type === 'event' &&
-        a.event.kind === 'lease' &&
-        (a.event.op === 'renew' || a.event.op === 'acquire')
-      ) {
-        windowView = post;
-      }
-      this.perform(a, windowView, post, input.nowMs);
-    }
-    this.scheduleWake(res.wakeAtMs);
+  private ports(): ControllerPorts {
+    const { sim } = this;
+    return {
+      now: () => this.proc.clock.read(sim.engine.now),
+      wakeAt: (localMs) => this.scheduleWake(localMs),
+      lease: (op, epoch, done) => this.lease(op, epoch, done),
+      witness: (witness, target, done) => this.witness(witness, target, done),
+      peer: (done) =>
+        sim.net.call(
+          sim.link(`${this.ctlId}->peer`),
+          this.proc,
+          sim.server(`ctl-${this.config.peerRegion}`),
+          { type: 'healthz' },
+          sim.timings.peerProbeTimeoutMs,
+          (ok, _reply, error) => done(ok ? { ok: true } : { ok: false, error: error ?? 'failed' }),
+        ),
+      resource: (call, done) => this.resource(call, done),
+      publish: (epoch, activeRegion, done) => this.publish(epoch, activeRegion, done),
+      awaitApproval: () => this.awaitApproval(),
+      record: (r) => this.record(r),
+      coreFailed: (err) => this.coreFailed(err),
+    };
   }
 
   private scheduleWake(wakeLocalMs: number): void {
@@ -138,350 +116,125 @@ export class ControllerModel implements Server {
   };
 
   private readonly tick = (): void => {
-    this.feed({ type: 'tick', nowMs: this.nowLocal() });
+    this.driver?.tick();
   };
 
-  private safeUntilFor(epoch: number, v: ControllerView | null): number | null {
-    return v !== null && v.heldEpoch === epoch ? v.safeUntilMs : null;
-  }
-
-  private recordAct(
-    action: 'promote' | 'extend' | 'demote' | 'publish' | 'renew',
-    epoch: number,
-    localMs: number,
-    windowView: ControllerView | null,
-    extra: { validityMs?: number; activeRegion?: string } = {},
-  ): void {
-    this.sim.rec.emit({
-      kind: 'act',
-      t: this.sim.engine.now,
-      region: this.region,
-      action,
-      epoch,
-      localMs,
-      safeUntilLocalMs: this.safeUntilFor(epoch, windowView),
-      ...extra,
-    });
-  }
-
-  private perform(
-    a: ControllerAction,
-    windowView: ControllerView | null,
-    post: ControllerView,
-    nowMs: number,
-  ): void {
+  private lease(op: LeaseOp, epoch: number | null, done: (r: PortLeaseReply) => void): void {
     const { sim } = this;
-    switch (a.type) {
-      case 'lease-acquire':
-      case 'lease-renew':
-      case 'lease-release':
-      case 'lease-status': {
-        const op = LEASE_OPS[a.type]!;
-        const epoch = 'epoch' in a ? a.epoch : undefined;
-        sim.rec.emit({
-          kind: 'lease',
-          t: sim.engine.now,
-          region: this.region,
-          op,
-          phase: 'sent',
-          ...(epoch !== undefined ? { epoch } : {}),
-          sentLocalMs: a.sentAtMs,
-          localMs: nowMs,
-        });
-        if (a.type === 'lease-renew') this.recordAct('renew', a.epoch, nowMs, windowView);
-        const req: LeaseRequest =
-          epoch !== undefined ? { op, region: this.region, epoch } : { op, region: this.region };
-        const sentAtMs = a.sentAtMs;
-        sim.net.call(
-          sim.link(`${this.ctlId}->worker`),
-          this.proc,
-          sim.server('worker'),
-          req,
-          sim.timings.leaseRequestTimeoutMs,
-          (ok, reply, error) => this.onLeaseResult(op, sentAtMs, ok, reply as LeaseReply | null, error),
+    const req: LeaseRequest =
+      epoch !== null ? { op, region: this.region, epoch } : { op, region: this.region };
+    sim.net.call(
+      sim.link(`${this.ctlId}->worker`),
+      this.proc,
+      sim.server('worker'),
+      req,
+      sim.timings.leaseRequestTimeoutMs,
+      (ok, reply, error) => {
+        const r = reply as LeaseReply | null;
+        done(
+          ok && r !== null
+            ? { ok: true, ...r }
+            : { ok: false, granted: false, holder: null, epoch: null, ttlMs: null, error: error ?? 'failed' },
         );
-        return;
-      }
-      case 'witness-query': {
-        const name = sim.spec.regionName(a.target);
-        for (const w of this.config.witnesses) {
-          sim.net.call(
-            sim.link(`${this.ctlId}->${w}`),
-            this.proc,
-            sim.server(w),
-            { name },
-            sim.timings.dnsQueryTimeoutMs,
-            (ok, reply, error) =>
-              this.onWitnessResult(a.round, w, a.target, ok, reply as DnsReply | null, error),
-          );
-        }
-        return;
-      }
-      case 'peer-probe':
-        sim.net.call(
-          sim.link(`${this.ctlId}->peer`),
-          this.proc,
-          sim.server(`ctl-${this.config.peerRegion}`),
-          { type: 'healthz' },
-          sim.timings.peerProbeTimeoutMs,
-          (ok, _reply, error) =>
-            this.feed(
-              ok
-                ? { type: 'peer-result', nowMs: this.nowLocal(), ok: true }
-                : { type: 'peer-result', nowMs: this.nowLocal(), ok: false, detail: error ?? 'failed' },
-            ),
-        );
-        return;
-      case 'promote':
-      case 'extend':
-      case 'demote': {
-        if (a.type === 'demote') this.recordAct('demote', a.epoch, nowMs, windowView);
-        else this.recordAct(a.type, a.epoch, nowMs, windowView, { validityMs: a.validityMs });
-        const req: AppRequest =
-          a.type === 'demote'
-            ? { type: 'demote', epoch: a.epoch, reason: a.reason }
-            : { type: a.type, epoch: a.epoch, validityMs: a.validityMs };
-        const action = a.type;
-        const epoch = a.epoch;
-        sim.net.call(
-          sim.link(`${this.ctlId}->app-${this.region}`),
-          this.proc,
-          sim.server(`app-${this.region}`),
-          req,
-          sim.timings.appRequestTimeoutMs,
-          (ok, reply, error) => {
-            const r = reply as AppReply | null;
-            const good = ok && (r?.ok ?? false);
-            this.feed({
-              type: 'promote-result',
-              nowMs: this.nowLocal(),
-              epoch,
-              ok: good,
-              action,
-              ...(good ? {} : { error: error ?? r?.error ?? 'failed' }),
-            });
-          },
-        );
-        return;
-      }
-      case 'publish': {
-        this.recordAct('publish', a.epoch, nowMs, windowView, { activeRegion: a.activeRegion });
-        const auths = sim.spec.regions.map((r) => `auth-${r}`);
-        let pending = auths.length;
-        let failed: string | null = null;
-        const epoch = a.epoch;
-        for (const auth of auths) {
-          sim.net.call(
-            sim.link(`${this.ctlId}->${auth}`),
-            this.proc,
-            sim.server(auth),
-            { type: 'publish', epoch, activeRegion: a.activeRegion } satisfies AuthRequest,
-            sim.timings.publishTimeoutMs,
-            (ok, _reply, error) => {
-              if (!ok) failed = `${auth}: ${error ?? 'failed'}`;
-              if (--pending > 0) return;
-              this.feed(
-                failed === null
-                  ? { type: 'publish-result', nowMs: this.nowLocal(), epoch, ok: true }
-                  : { type: 'publish-result', nowMs: this.nowLocal(), epoch, ok: false, error: failed },
-              );
-            },
-          );
-        }
-        return;
-      }
-      case 'await-approval':
-        sim.rec.emit({
-          kind: 'note',
-          t: sim.engine.now,
-          source: this.ctlId,
-          message: `awaiting operator approval: ${a.reason}; the simulated operator approves in ${sim.timings.operatorDelayMs} ms`,
-        });
-        sim.engine.after(sim.timings.operatorDelayMs, this.onOperatorApprove, this.proc.incarnation);
-        return;
-      case 'event':
-        this.recordEvent(a.event, post);
-        return;
-    }
-  }
-
-  private readonly onOperatorApprove = (incarnation: unknown): void => {
-    this.proc.run(
-      () => this.feed({ type: 'operator', nowMs: this.nowLocal(), command: 'approve' }),
-      null,
-      incarnation as number,
+      },
     );
-  };
+  }
 
-  private recordEvent(e: Extract<ControllerAction, { type: 'event' }>['event'], post: ControllerView): void {
+  private witness(witness: string, target: string, done: (o: WitnessObservation) => void): void {
     const { sim } = this;
-    const t = sim.engine.now;
-    switch (e.kind) {
-      case 'role':
-        bump(sim.coverage.roleTransitions, `${e.from}->${e.to}`);
-        sim.rec.emit({
-          kind: 'role',
-          t,
-          region: this.region,
-          from: e.from,
-          to: e.to,
-          reason: e.reason,
-          epoch: e.epoch,
-          localMs: this.lastFedMs,
-        });
-        return;
-      case 'promotion-evidence': {
-        bump(sim.coverage.promotionBases, e.basis ?? 'unspecified');
-        const ev: PromotionEvidenceEvent = {
-          kind: 'promotion-evidence',
-          seq: 0,
-          t,
-          region: this.region,
-          epoch: e.epoch,
-          peerFailures: e.peerFailures,
-          votes: e.votes,
-          unreachableVotes: e.unreachableVotes,
-          quorum: e.quorum,
-          leaseGranted: this.lastGrantedEpoch === e.epoch,
-          approvedBy: e.approvedBy,
-        };
-        if (e.basis !== undefined) ev.basis = e.basis;
-        sim.rec.emit(ev);
-        return;
-      }
-      case 'peer':
-        sim.rec.emit({
-          kind: 'peer-probe',
-          t,
-          region: this.region,
-          ok: e.ok,
-          consecutiveFailures: e.consecutiveFailures,
-        });
-        return;
-      case 'log':
-        if (e.level === 'warn' || e.level === 'error') {
-          sim.rec.emit({
-            kind: 'note',
-            t,
-            source: this.ctlId,
-            message: e.message,
-            data: { role: post.role },
-          });
-        }
-        return;
-      default:
-        // witness and lease outcomes are recorded by this adapter with more detail
-        return;
+    sim.net.call(
+      sim.link(`${this.ctlId}->${witness}`),
+      this.proc,
+      sim.server(witness),
+      { name: sim.spec.regionName(target) },
+      sim.timings.dnsQueryTimeoutMs,
+      (ok, reply, error) => {
+        const r = reply as DnsReply | null;
+        done(ok && r !== null ? { rcode: r.rcode, addresses: r.answers } : { error: error ?? 'failed' });
+      },
+    );
+  }
+
+  private resource(call: ResourceCall, done: (o: Outcome) => void): void {
+    const { sim } = this;
+    const req: AppRequest =
+      call.action === 'demote'
+        ? { type: 'demote', epoch: call.epoch, reason: call.reason ?? '' }
+        : { type: call.action, epoch: call.epoch, validityMs: call.validityMs };
+    sim.net.call(
+      sim.link(`${this.ctlId}->app-${this.region}`),
+      this.proc,
+      sim.server(`app-${this.region}`),
+      req,
+      sim.timings.appRequestTimeoutMs,
+      (ok, reply, error) => {
+        const r = reply as AppReply | null;
+        const good = ok && (r?.ok ?? false);
+        done(good ? { ok: true } : { ok: false, error: error ?? r?.error ?? 'failed' });
+      },
+    );
+  }
+
+  /** PATCHes every authoritative; ok only if all of them answered. */
+  private publish(epoch: number, activeRegion: string, done: (o: Outcome) => void): void {
+    const { sim } = this;
+    const auths = sim.spec.regions.map((r) => `auth-${r}`);
+    let pending = auths.length;
+    let failed: string | null = null;
+    for (const auth of auths) {
+      sim.net.call(
+        sim.link(`${this.ctlId}->${auth}`),
+        this.proc,
+        sim.server(auth),
+        { type: 'publish', epoch, activeRegion } satisfies AuthRequest,
+        sim.timings.publishTimeoutMs,
+        (ok, _reply, error) => {
+          if (!ok) failed = `${auth}: ${error ?? 'failed'}`;
+          if (--pending > 0) return;
+          done(failed === null ? { ok: true } : { ok: false, error: failed });
+        },
+      );
     }
   }
 
-  private onLeaseResult(
-    op: LeaseOp,
-    sentAtMs: number,
-    ok: boolean,
-    reply: LeaseReply | null,
-    error: string | null,
-  ): void {
-    const { sim } = this;
-    const nowMs = this.nowLocal();
-    sim.rec.emit({
-      kind: 'lease',
-      t: sim.engine.now,
-      region: this.region,
-      op,
-      phase: 'result',
-      ok,
-      ...(reply ? { epoch: reply.epoch, holder: reply.holder } : {}),
-      ...(error !== null ? { error } : {}),
-      sentLocalMs: sentAtMs,
-      localMs: nowMs,
-    });
-    if (ok && reply !== null) {
-      if (reply.granted && (op === 'acquire' || op === 'renew')) this.lastGrantedEpoch = reply.epoch;
-      this.feed({
-        type: 'lease-result',
-        nowMs,
-        op,
-        sentAtMs,
-        ok: true,
-        granted: reply.granted,
-        holder: reply.holder,
-        epoch: reply.epoch,
-        ttlMs: reply.ttlMs,
-        expiresAt: reply.expiresAt,
-        serverTime: reply.serverTime,
-      });
-    } else {
-      this.feed({
-        type: 'lease-result',
-        nowMs,
-        op,
-        sentAtMs,
-        ok: false,
-        granted: false,
-        holder: null,
-        epoch: null,
-        ttlMs: null,
-        error: error ?? 'failed',
-      });
-    }
+  /** The simulated operator approves every request after a fixed delay. */
+  private awaitApproval(): void {
+    const driver = this.driver;
+    this.sim.engine.after(
+      this.sim.timings.operatorDelayMs,
+      () => this.proc.run(() => driver?.operator('approve'), null),
+      null,
+    );
   }
 
-  private onWitnessResult(
-    round: number,
-    witness: string,
-    target: string,
-    ok: boolean,
-    reply: DnsReply | null,
-    error: string | null,
-  ): void {
+  private record(r: ControllerRecord): void {
     const { sim } = this;
-    let verdict: WitnessVerdict;
-    let detail: string;
-    if (!ok || reply === null) {
-      verdict = 'unknown';
-      detail = error ?? 'failed';
-    } else if (reply.rcode === 'NOERROR') {
-      const addr = reply.answers[0];
-      verdict = addr === `app-${target}` ? 'reachable' : addr === TOMBSTONE ? 'unreachable' : 'unknown';
-      detail = `NOERROR ${reply.answers.join(' ')}`;
-    } else {
-      // SERVFAIL / REFUSED: the witness could not reach the region's authoritatives
-      verdict = reply.rcode === 'SERVFAIL' || reply.rcode === 'REFUSED' ? 'unreachable' : 'unknown';
-      detail = reply.rcode;
-    }
-    bump(sim.coverage.witnessVerdicts, verdict);
-    sim.rec.emit({
-      kind: 'witness',
-      t: sim.engine.now,
-      region: this.region,
-      witness,
-      target,
-      verdict,
-      detail,
-    });
-    this.feed({ type: 'witness-result', nowMs: this.nowLocal(), round, witness, verdict, detail });
+    if (r.kind === 'role') bump(sim.coverage.roleTransitions, `${r.from}->${r.to}`);
+    else if (r.kind === 'promotion-evidence') bump(sim.coverage.promotionBases, r.basis ?? 'unspecified');
+    else if (r.kind === 'witness') bump(sim.coverage.witnessVerdicts, r.verdict);
+    sim.rec.emit({ ...r, t: sim.engine.now } as NewEvent);
   }
 
   /** Process death (fault or core exception): the core state is gone. */
   private loseState(reason: string): void {
-    const v = this.lastView;
-    if (this.state !== null && v !== null && v.role !== 'standby') {
-      bump(this.sim.coverage.roleTransitions, `${v.role}->standby`);
-      this.sim.rec.emit({
+    const d = this.driver;
+    const v = d?.view ?? null;
+    if (d !== null && v !== null && v.role !== 'standby') {
+      this.record({
         kind: 'role',
-        t: this.sim.engine.now,
         region: this.region,
         from: v.role,
         to: 'standby',
         reason,
         epoch: null,
-        localMs: this.lastFedMs,
+        localMs: d.lastLocalMs,
       });
     }
-    this.state = null;
-    this.lastView = null;
-    this.lastGrantedEpoch = null;
+    if (d !== null) {
+      d.halt();
+      this.stepsBefore += d.steps;
+    }
+    this.driver = null;
     this.wakeGen++;
     this.wakeGlobalMs = Number.POSITIVE_INFINITY;
   }
@@ -507,7 +260,7 @@ export class ControllerModel implements Server {
     });
     const inc = this.proc.incarnation;
     this.sim.engine.after(1000, () => {
-      if (this.proc.incarnation !== inc || this.proc.state === 'crashed' || this.state !== null) return;
+      if (this.proc.incarnation !== inc || this.proc.state === 'crashed' || this.driver !== null) return;
       this.sim.rec.emit({ kind: 'process', t: this.sim.engine.now, component: this.ctlId, op: 'restart' });
       this.proc.run(() => this.start('standby'), null, inc);
     });

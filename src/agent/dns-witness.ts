@@ -1,14 +1,17 @@
 /**
- * Asks one DNS witness (a recursive resolver) for `<peer>.regions.<zone>` A and maps the
- * outcome to a verdict exactly as docs/engineering.md "DNS design" says:
- *   answer = the peer's app address      → reachable
- *   answer = the tombstone address       → unreachable
- *   SERVFAIL / REFUSED                   → unreachable (the witness could not reach the peer's authoritatives)
- *   timeout, transport error, anything else (NXDOMAIN, foreign address, garbage) → unknown
- * Unknown is never unreachable under the default policy; the core decides how to count it.
+ * Asks one DNS witness (a recursive resolver) for `<peer>.regions.<zone>` A and reports what
+ * came back: the rcode and the A addresses, or why nothing usable did. The message exchange is
+ * dns-transport.ts; what an answer means (reachable / unreachable / unknown) is decided once
+ * for every executor by src/controller/witness-verdict.ts, which the driver applies to this
+ * observation.
  */
 import dnsPacket from 'dns-packet';
-import type { WitnessVerdict } from '../controller/types.ts';
+import {
+  type WitnessAddresses,
+  type WitnessJudgement,
+  type WitnessObservation,
+  witnessVerdict,
+} from '../controller/witness-verdict.ts';
 import { exchangeDns } from './dns-transport.ts';
 
 export interface WitnessQuery {
@@ -17,19 +20,12 @@ export interface WitnessQuery {
   name: string;
   transport: 'udp' | 'tcp';
   timeoutMs: number;
-  reachableAddress: string;
-  tombstoneAddress: string;
-}
-
-export interface WitnessAnswer {
-  verdict: WitnessVerdict;
-  /** raw outcome for logs and histories, e.g. "NOERROR 127.0.1.10", "SERVFAIL", "timeout" */
-  detail: string;
 }
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
-export async function askWitness(q: WitnessQuery): Promise<WitnessAnswer> {
+/** One query; never throws (a transport failure becomes `{ error }`). */
+export async function queryWitness(q: WitnessQuery): Promise<WitnessObservation> {
   const id = Math.floor(Math.random() * 65_536);
   const query: dnsPacket.Packet = {
     type: 'query',
@@ -37,28 +33,35 @@ export async function askWitness(q: WitnessQuery): Promise<WitnessAnswer> {
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ type: 'A', name: q.name }],
   };
-  let reply: dnsPacket.DecodedPacket;
   try {
     // UDP with the stub resolver's TCP retry on truncation, or TCP only (dns-transport.ts).
-    reply = await exchangeDns(q, query);
+    return observation(await exchangeDns(q, query));
   } catch (err) {
-    return { verdict: 'unknown', detail: err instanceof Error ? err.message : String(err) };
+    return { error: err instanceof Error ? err.message : String(err) };
   }
-  return classify(reply, q);
 }
 
-export function classify(
-  reply: dnsPacket.DecodedPacket,
-  q: Pick<WitnessQuery, 'reachableAddress' | 'tombstoneAddress'>,
-) {
+/** The rcode name and A addresses of a decoded reply. */
+export function observation(reply: dnsPacket.DecodedPacket): WitnessObservation {
   const rcodeNum = (reply.flags ?? 0) & 0xf;
-  const rcode = RCODES[rcodeNum] ?? `RCODE${rcodeNum}`;
-  if (rcode === 'SERVFAIL' || rcode === 'REFUSED') return { verdict: 'unreachable' as const, detail: rcode };
-  if (rcode !== 'NOERROR') return { verdict: 'unknown' as const, detail: rcode };
-  const addrs = (reply.answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : []));
-  const detail = `NOERROR ${addrs.join(',') || '(no A)'}`;
-  if (addrs.includes(q.reachableAddress)) return { verdict: 'reachable' as const, detail };
-  if (addrs.length > 0 && addrs.every((a) => a === q.tombstoneAddress))
-    return { verdict: 'unreachable' as const, detail };
-  return { verdict: 'unknown' as const, detail };
+  return {
+    rcode: RCODES[rcodeNum] ?? `RCODE${rcodeNum}`,
+    addresses: (reply.answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : [])),
+  };
+}
+
+type Addressed = { reachableAddress: string; tombstoneAddress: string };
+const addressesOf = (q: Addressed): WitnessAddresses => ({
+  reachable: q.reachableAddress,
+  tombstone: q.tombstoneAddress,
+});
+
+/** Query plus verdict, for callers outside the controller loop (diagnostics, tests). */
+export async function askWitness(q: WitnessQuery & Addressed): Promise<WitnessJudgement> {
+  return witnessVerdict(await queryWitness(q), addressesOf(q));
+}
+
+/** The verdict on one decoded reply. */
+export function classify(reply: dnsPacket.DecodedPacket, q: Addressed): WitnessJudgement {
+  return witnessVerdict(observation(reply), addressesOf(q));
 }

@@ -1,36 +1,42 @@
 /**
- * The production shell around the pure core: owns the real clocks and timers, calls step(),
- * performs the returned actions through the adapters and feeds their outcomes back.
+ * The production shell: the shared driver (src/controller/driver.ts) with real ports — the
+ * signed lease client, DNS witnesses, the peer probe, the promotion hooks, the PowerDNS
+ * publisher, Node timers and performance.now(). Hook ordering, the witness verdict, the
+ * lease-result meaning and the history records are the driver's, the same in the simulator.
  *
  * Clocks: `localMs` is performance.now() (monotonic, what the core reasons with); wall time
  * (Date.now) is used only for request signatures, metrics and the events file.
- * Order: actions of a step are started in order; hook calls (promote/extend/demote) are
- * additionally serialised so a demotion is never overtaken by an earlier extend — a
- * confirmed demote therefore means the resource has dropped authority, which is what makes
- * the release after it safe.
+ * Also here: the events file (one line per history record), logs, metrics, graceful stop.
+ * The admin HTTP server is admin.ts.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
+import { failoverBoundMs, safeWindowMs } from '../controller/core.ts';
 import {
-  type ControllerState,
-  createControllerState,
-  failoverBoundMs,
-  safeWindowMs,
-  step,
-  view,
-} from '../controller/core.ts';
-import type { ControllerAction, ControllerEvent, ControllerInput } from '../controller/types.ts';
-import { type Outcome, probePeer, publishActive, runHooks } from './adapters.ts';
-import { askWitness } from './dns-witness.ts';
+  ControllerDriver,
+  type ControllerPorts,
+  type ControllerRecord,
+  type LeaseOp,
+  type LeaseReply,
+  type OperatorCommand,
+  type Outcome,
+  type ResourceCall,
+  type WitnessObservation,
+} from '../controller/driver.ts';
+import type {
+  ControllerAction,
+  ControllerEvent,
+  ControllerInput,
+  ControllerView,
+} from '../controller/types.ts';
+import { probePeer, publishActive, runHooks } from './adapters.ts';
+import { startAdminServer } from './admin.ts';
+import { queryWitness } from './dns-witness.ts';
 import type { AgentConfig } from './env.ts';
-import { LeaseClient, type LeaseOp } from './lease-client.ts';
+import { LeaseClient } from './lease-client.ts';
 import { AgentMetrics } from './metrics.ts';
-
-type InputNoTime = ControllerInput extends infer T ? (T extends unknown ? Omit<T, 'nowMs'> : never) : never;
-type OperatorCommand = 'approve' | 'reject' | 'promote' | 'demote';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -42,7 +48,7 @@ export interface AgentOptions {
 export class Agent {
   readonly metrics: AgentMetrics;
   readonly logger: Logger;
-  private state: ControllerState;
+  private readonly driver: ControllerDriver;
   private readonly lease: LeaseClient;
   private readonly now: () => number;
   private readonly wall: () => number;
@@ -50,7 +56,6 @@ export class Agent {
   private server: http.Server | null = null;
   private events: WriteStream | null = null;
   private readonly pending = new Set<Promise<unknown>>();
-  private hookChain: Promise<unknown> = Promise.resolve();
   private lastLeaseOk: boolean | null = null;
   private stopping: Promise<void> | null = null;
   private stopped = false;
@@ -83,34 +88,28 @@ export class Agent {
       requestTimeoutMs: config.lease.requestTimeoutMs,
       wallClockMs: this.wall,
     });
-    this.state = createControllerState(config.controller, this.now(), { initialRole: config.initialRole });
+    const w = config.witnesses;
+    this.driver = new ControllerDriver(config.controller, this.ports(), {
+      initialRole: config.initialRole,
+      // the agent knows only its peer's app address: the core asks about nothing else
+      witnessAddresses: () => ({ reachable: w.peerAppAddress, tombstone: w.tombstoneAddress }),
+    });
     this.fatal.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
   }
 
-  get view() {
-    return view(this.state);
+  get view(): ControllerView {
+    return this.driver.view!;
   }
 
   /** Opens the events file and admin server, then starts the loop. Returns the admin URL. */
   async start(): Promise<{ adminUrl: string }> {
     if (this.config.eventsFile) this.events = createWriteStream(this.config.eventsFile, { flags: 'a' });
-    this.server = http.createServer((req, res) => {
-      this.handleAdmin(req, res).catch((err) => {
-        this.logger.error({ err }, 'admin request failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    const { host, port } = this.config.admin;
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => resolve());
-    });
-    const addr = this.server.address() as AddressInfo;
-    const adminUrl = `http://${addr.address}:${addr.port}`;
+    const admin = await startAdminServer(this.adminTarget(), this.config.admin.host, this.config.admin.port);
+    this.server = admin.server;
     const c = this.config.controller;
     this.logger.info(
       {
-        adminUrl,
+        adminUrl: admin.url,
         mode: c.mode,
         safeWindowMs: safeWindowMs(c),
         failoverBoundMs: failoverBoundMs(c),
@@ -121,13 +120,13 @@ export class Agent {
       },
       `controller ${c.region} started (peer ${c.peerRegion})`,
     );
-    this.feed({ type: 'tick' });
-    return { adminUrl };
+    this.driver.start();
+    return { adminUrl: admin.url };
   }
 
   /** Operator command (semi-automatic approval or manual promote/demote). */
   operator(command: OperatorCommand): void {
-    this.feed({ type: 'operator', command });
+    this.driver.operator(command);
   }
 
   /**
@@ -137,215 +136,172 @@ export class Agent {
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
-      this.feed({ type: 'shutdown' });
+      this.driver.shutdown();
       const c = this.config;
       const capMs = c.hooks.timeoutMs + c.lease.requestTimeoutMs + 1000;
       await Promise.race([
         new Promise<void>((resolve) => {
-          if (this.view.shutdownComplete) resolve();
+          if (this.driver.view?.shutdownComplete) resolve();
           else this.shutdownWaiters.push(resolve);
         }),
         sleep(capMs),
       ]);
       await Promise.race([Promise.allSettled([...this.pending]), sleep(capMs)]);
-      this.stopped = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.halt();
       await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
       this.server?.closeAllConnections?.();
       if (this.events) await new Promise<void>((resolve) => this.events!.end(() => resolve()));
-      this.logger.info({ view: this.view }, 'controller stopped');
+      this.logger.info({ view: this.driver.view }, 'controller stopped');
     })();
     return this.stopping;
   }
 
   // -------------------------------------------------------------------------------------
 
-  private feed(input: InputNoTime): void {
-    if (this.stopped) return;
-    const nowMs = this.now();
-    const full = { ...input, nowMs } as ControllerInput;
-    let r: ReturnType<typeof step>;
-    try {
-      r = step(this.state, full);
-    } catch (err) {
-      // An invariant violation is a bug; stop acting rather than guess.
-      this.logger.fatal({ err, input: full }, 'controller core invariant violated; stopping');
-      this.stopped = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.resolveFatal(err);
-      return;
-    }
-    this.state = r.state;
-    if (input.type !== 'tick') this.record({ kind: 'input', input: full }, nowMs);
-    for (const a of r.actions) {
-      this.record({ kind: 'action', action: a }, nowMs);
-      this.perform(a);
-    }
-    this.metrics.update(this.view, nowMs);
-    if (this.view.shutdownComplete) {
-      for (const w of this.shutdownWaiters.splice(0)) w();
-    }
-    this.schedule(r.wakeAtMs);
+  private halt(): void {
+    this.stopped = true;
+    this.driver.halt();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private adminTarget() {
+    const agent = this;
+    return {
+      logger: this.logger,
+      metrics: this.metrics,
+      controllerConfig: this.config.controller,
+      get view() {
+        return agent.view;
+      },
+      get alive() {
+        return !agent.stopped;
+      },
+      get accepting() {
+        return !agent.stopped && !agent.stopping;
+      },
+      get lastLeaseOk() {
+        return agent.lastLeaseOk;
+      },
+      localMs: () => this.now(),
+      operator: (command: OperatorCommand) => this.operator(command),
+    };
+  }
+
+  private ports(): ControllerPorts {
+    return {
+      now: this.now,
+      wakeAt: (localMs) => this.schedule(localMs),
+      lease: (op, epoch, done) => this.callLease(op, epoch, done),
+      witness: (witness, target, done) => this.askWitness(witness, target, done),
+      peer: (done) => this.track(probePeer(this.config.peerProbe.url, this.config.peerProbe.timeoutMs), done),
+      resource: (call, done) => this.runHook(call, done),
+      publish: (epoch, activeRegion, done) => this.publish(epoch, activeRegion, done),
+      awaitApproval: (reason) =>
+        this.logger.warn({ reason }, 'promotion awaits operator approval: POST /approve or /reject'),
+      record: (r) => this.record(r),
+      stepped: (s) => this.stepped(s),
+      coreFailed: (err, input) => {
+        // An invariant violation is a bug; stop acting rather than guess.
+        this.logger.fatal({ err, input }, 'controller core invariant violated; stopping');
+        this.halt();
+        this.resolveFatal(err);
+      },
+    };
   }
 
   private schedule(wakeAtMs: number): void {
     if (this.timer) clearTimeout(this.timer);
-    if (this.stopped || this.stopping) {
-      this.timer = null;
-      return;
-    }
+    this.timer = null;
+    if (this.stopped || this.stopping) return;
     const delayMs = Math.max(0, Math.ceil(wakeAtMs - this.now()));
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.feed({ type: 'tick' });
+      this.driver.tick();
     }, delayMs);
   }
 
-  private track<T>(p: Promise<T>): void {
-    this.pending.add(p);
-    p.finally(() => this.pending.delete(p)).catch(() => {});
+  /** Runs an adapter; its outcome reaches the driver unless the agent stopped meanwhile. */
+  private track<T>(p: Promise<T>, done: (v: T) => void): void {
+    const q = p.then((v) => {
+      if (!this.stopped) done(v);
+    });
+    this.pending.add(q);
+    q.finally(() => this.pending.delete(q)).catch(() => {});
   }
 
-  private perform(a: ControllerAction): void {
-    const cfg = this.config;
-    const c = cfg.controller;
-    switch (a.type) {
-      case 'lease-acquire':
-      case 'lease-renew':
-      case 'lease-release':
-      case 'lease-status': {
-        const op = a.type.slice('lease-'.length) as LeaseOp;
-        const epoch = 'epoch' in a ? a.epoch : null;
-        const sentLocalMs = this.now();
-        this.track(
-          this.lease.call(op, epoch).then((reply) => {
-            this.lastLeaseOk = reply.ok;
-            if (op === 'renew' && reply.ok) {
-              this.metrics.renewalLatency.observe({ region: c.region }, (this.now() - sentLocalMs) / 1000);
-            }
-            if (!reply.ok) this.logger.warn({ op, error: reply.error }, `lease ${op} failed`);
-            this.feed({
-              type: 'lease-result',
-              op,
-              // The core's send time (<= the real send): measuring L from it is conservative.
-              sentAtMs: a.sentAtMs,
-              ok: reply.ok,
-              granted: reply.granted,
-              holder: reply.holder,
-              epoch: reply.epoch,
-              ttlMs: reply.ttlMs,
-              expiresAt: reply.expiresAt,
-              serverTime: reply.serverTime,
-              ...(reply.error !== undefined && { error: reply.error }),
-            });
-          }),
-        );
-        return;
+  private callLease(op: LeaseOp, epoch: number | null, done: (r: LeaseReply) => void): void {
+    const sentLocalMs = this.now();
+    const region = this.config.controller.region;
+    this.track(this.lease.call(op, epoch), (reply) => {
+      this.lastLeaseOk = reply.ok;
+      if (op === 'renew' && reply.ok) {
+        this.metrics.renewalLatency.observe({ region }, (this.now() - sentLocalMs) / 1000);
       }
-      case 'witness-query': {
-        const w = cfg.witnesses;
-        const name = `${a.target}.regions.${w.zone}`;
-        for (const ep of w.endpoints) {
-          this.track(
-            askWitness({
-              host: ep.host,
-              port: ep.port,
-              name,
-              transport: w.transport,
-              timeoutMs: w.queryTimeoutMs,
-              reachableAddress: w.peerAppAddress,
-              tombstoneAddress: w.tombstoneAddress,
-            }).then((ans) =>
-              this.feed({
-                type: 'witness-result',
-                round: a.round,
-                witness: ep.id,
-                verdict: ans.verdict,
-                detail: ans.detail,
-              }),
-            ),
-          );
-        }
-        return;
-      }
-      case 'peer-probe':
-        this.track(
-          probePeer(cfg.peerProbe.url, cfg.peerProbe.timeoutMs).then((o) =>
-            this.feed({ type: 'peer-result', ok: o.ok, ...(o.error !== undefined && { detail: o.error }) }),
-          ),
-        );
-        return;
-      case 'promote':
-      case 'extend':
-      case 'demote': {
-        const validityMs = a.type === 'demote' ? 0 : a.validityMs;
-        const call = { action: a.type, epoch: a.epoch, validityMs, region: c.region };
-        const run = this.hookChain.then(() => runHooks(cfg.hooks, call));
-        this.hookChain = run.catch(() => {});
-        this.track(
-          run.then((o: Outcome) => {
-            if (!o.ok) this.logger.warn({ ...call, error: o.error }, `${a.type} hook failed`);
-            this.feed({
-              type: 'promote-result',
-              epoch: a.epoch,
-              ok: o.ok,
-              action: a.type,
-              ...(o.error !== undefined && { error: o.error }),
-            });
-          }),
-        );
-        return;
-      }
-      case 'publish': {
-        const p = cfg.publish;
-        const done = (o: Outcome) => {
-          if (!o.ok) this.logger.warn({ epoch: a.epoch, error: o.error }, 'publish failed');
-          this.feed({
-            type: 'publish-result',
-            epoch: a.epoch,
-            ok: o.ok,
-            ...(o.error !== undefined && { error: o.error }),
-          });
-        };
-        if (p.apiUrls.length === 0) {
-          this.track(Promise.resolve({ ok: true }).then(done));
-          return;
-        }
-        const active = a.activeRegion === c.region ? p.selfAppAddress! : p.peerAppAddress;
-        const other = a.activeRegion === c.region ? p.peerAppAddress : p.selfAppAddress!;
-        this.track(
-          publishActive(
-            {
-              apiUrls: p.apiUrls,
-              apiKey: p.apiKey!,
-              serverId: p.serverId,
-              zone: p.zone,
-              serviceName: p.serviceName,
-              healthUrl: p.healthUrl,
-              checkUrls: p.checkUrls,
-              ttlSeconds: p.ttlSeconds,
-              timeoutMs: p.timeoutMs,
-            },
-            active,
-            other,
-            {
-              active: a.activeRegion,
-              other: a.activeRegion === c.region ? c.peerRegion : c.region,
-            },
-          ).then(done),
-        );
-        return;
-      }
-      case 'await-approval':
-        this.logger.warn(
-          { reason: a.reason },
-          'promotion awaits operator approval: POST /approve or /reject',
-        );
-        return;
-      case 'event':
-        this.logEvent(a.event);
-        return;
+      if (!reply.ok) this.logger.warn({ op, error: reply.error }, `lease ${op} failed`);
+      done(reply);
+    });
+  }
+
+  private askWitness(witness: string, target: string, done: (o: WitnessObservation) => void): void {
+    const w = this.config.witnesses;
+    const ep = w.endpoints.find((e) => e.id === witness);
+    if (!ep) {
+      done({ error: `no endpoint for witness ${witness}` });
+      return;
+    }
+    const name = `${target}.regions.${w.zone}`;
+    const q = { host: ep.host, port: ep.port, name, transport: w.transport, timeoutMs: w.queryTimeoutMs };
+    this.track(queryWitness(q), done);
+  }
+
+  private runHook(call: ResourceCall, done: (o: Outcome) => void): void {
+    const hook = {
+      action: call.action,
+      epoch: call.epoch,
+      validityMs: call.validityMs,
+      region: this.config.controller.region,
+    };
+    this.track(runHooks(this.config.hooks, hook), (o) => {
+      if (!o.ok) this.logger.warn({ ...hook, error: o.error }, `${call.action} hook failed`);
+      done(o);
+    });
+  }
+
+  private publish(epoch: number, activeRegion: string, done: (o: Outcome) => void): void {
+    const p = this.config.publish;
+    const c = this.config.controller;
+    const report = (o: Outcome) => {
+      if (!o.ok) this.logger.warn({ epoch, error: o.error }, 'publish failed');
+      done(o);
+    };
+    if (p.apiUrls.length === 0) {
+      this.track(Promise.resolve({ ok: true }), report);
+      return;
+    }
+    const selfActive = activeRegion === c.region;
+    const active = selfActive ? p.selfAppAddress! : p.peerAppAddress;
+    const other = selfActive ? p.peerAppAddress : p.selfAppAddress!;
+    const options = {
+      apiUrls: p.apiUrls,
+      apiKey: p.apiKey!,
+      serverId: p.serverId,
+      zone: p.zone,
+      serviceName: p.serviceName,
+      healthUrl: p.healthUrl,
+      checkUrls: p.checkUrls,
+      ttlSeconds: p.ttlSeconds,
+      timeoutMs: p.timeoutMs,
+    };
+    const regions = { active: activeRegion, other: selfActive ? c.peerRegion : c.region };
+    this.track(publishActive(options, active, other, regions), report);
+  }
+
+  private stepped(s: { input: ControllerInput; actions: ControllerAction[]; view: ControllerView }): void {
+    for (const a of s.actions) if (a.type === 'event') this.logEvent(a.event);
+    this.metrics.update(s.view, s.input.nowMs);
+    if (s.view.shutdownComplete) {
+      for (const w of this.shutdownWaiters.splice(0)) w();
     }
   }
 
@@ -369,96 +325,12 @@ export class Agent {
     }
   }
 
-  /** One JSONL line per fed input and emitted action, for the real-topology history. */
-  private record(
-    entry: { kind: 'input'; input: ControllerInput } | { kind: 'action'; action: ControllerAction },
-    localMs: number,
-  ) {
-    if (!this.events) return;
-    const v = this.view;
-    const line = {
-      localMs,
-      wallMs: this.wall(),
-      region: this.config.controller.region,
-      ...entry,
-      role: v.role,
-      heldEpoch: v.heldEpoch,
-      // for acting actions, the window they were emitted under (the view is after the step)
-      safeUntilLocalMs:
-        entry.kind === 'action' && 'safeUntilMs' in entry.action && entry.action.safeUntilMs !== undefined
-          ? entry.action.safeUntilMs
-          : v.safeUntilMs,
-    };
-    this.events.write(`${JSON.stringify(line)}\n`);
-  }
-
-  // -------------------------------------------------------------------------------------
-  // admin HTTP
-
-  private async handleAdmin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    const operatorPaths: Record<string, OperatorCommand> = {
-      '/approve': 'approve',
-      '/reject': 'reject',
-      '/promote': 'promote',
-      '/demote': 'demote',
-    };
-    const path = url.pathname;
-    const getPaths = ['/metrics', '/healthz', '/readyz', '/status'];
-    if (getPaths.includes(path) && req.method !== 'GET') return json(405, { error: 'use GET' });
-    if (path in operatorPaths && req.method !== 'POST') return json(405, { error: 'use POST' });
-    req.resume();
-    switch (path) {
-      case '/metrics': {
-        const body = await this.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
-        res.end(body);
-        return;
-      }
-      case '/healthz':
-        return json(this.stopped ? 503 : 200, { ok: !this.stopped });
-      case '/readyz': {
-        const ready = !this.stopped && this.lastLeaseOk === true;
-        return json(ready ? 200 : 503, {
-          ready,
-          reason: ready
-            ? undefined
-            : this.lastLeaseOk === null
-              ? 'no lease reply yet'
-              : 'last lease request failed',
-        });
-      }
-      case '/status': {
-        const c = this.config.controller;
-        return json(200, {
-          view: this.view,
-          localMs: this.now(),
-          config: {
-            region: c.region,
-            peerRegion: c.peerRegion,
-            mode: c.mode,
-            witnesses: c.witnesses,
-            quorum: c.witnessQuorum,
-            leaseTtlMs: c.leaseTtlMs,
-            heartbeatMs: c.heartbeatMs,
-            safeWindowMs: safeWindowMs(c),
-            failoverBoundMs: failoverBoundMs(c),
-          },
-        });
-      }
-      default: {
-        const command = operatorPaths[path];
-        if (!command) return json(404, { error: 'not found' });
-        if (this.stopped || this.stopping) return json(503, { error: 'shutting down' });
-        this.logger.info({ command }, `operator ${command} via admin API`);
-        this.operator(command);
-        return json(202, { accepted: command, view: this.view });
-      }
-    }
+  /**
+   * One JSONL line per history record (the driver's translation), for the real-topology
+   * history: `{wallMs, event}`; the runner stamps `t` and names the witnesses.
+   */
+  private record(event: ControllerRecord): void {
+    this.events?.write(`${JSON.stringify({ wallMs: this.wall(), event })}\n`);
   }
 }
 

@@ -76,7 +76,10 @@ export interface LeaseEvent extends Base {
   region: RegionId;
   op: 'acquire' | 'renew' | 'release' | 'status';
   phase: 'sent' | 'result';
+  /** result: a reply came back and was authentic (not: the lease was granted — see `granted`) */
   ok?: boolean;
+  /** (added) acquire/renew result: the store granted the lease (src/controller/driver.ts) */
+  granted?: boolean;
   /** epoch granted/renewed (result) or presented (sent) */
   epoch?: number | null;
   holder?: RegionId | null;

@@ -7,7 +7,7 @@
  */
 import type { NewEvent, Role } from '../check/history.ts';
 import type { Topology } from '../topology/local.ts';
-import { appEvent, controllerEvents } from './events.ts';
+import { appEvent, controllerEvent } from './events.ts';
 import { hrNowMs } from './recorder.ts';
 import { JsonlTail } from './tail.ts';
 
@@ -59,19 +59,12 @@ export class ProcessEventCollector {
         const p = topo.proxies.get(`ctl-${r}->${w}`);
         if (p) witnessIds.set(`${p.listen.host}:${p.listen.port}`, w);
       }
-      const peer = topo.spec.regions.find((x) => x !== r) ?? r;
       this.tails.push(
         new JsonlTail(c.eventsFile, (raw, hr) => {
-          for (const ev of controllerEvents(
-            raw,
-            r,
-            peer,
-            this.controllerT(c, raw, hr),
-            (id) => witnessIds.get(id) ?? id,
-          )) {
-            if (ev.kind === 'role') this.state.roles.set(r, { role: ev.to, localMs: ev.localMs });
-            sink.add(ev);
-          }
+          const ev = controllerEvent(raw, this.controllerT(c, raw, hr), (id) => witnessIds.get(id) ?? id);
+          if (ev === null) return;
+          if (ev.kind === 'role') this.state.roles.set(r, { role: ev.to, localMs: ev.localMs });
+          sink.add(ev);
         }),
       );
     }

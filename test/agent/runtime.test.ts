@@ -11,9 +11,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../src/agent/env.ts';
 import { Agent } from '../../src/agent/runtime.ts';
 import { safeWindowMs } from '../../src/controller/core.ts';
+import { controllerEvent } from '../../src/runner/events.ts';
 import { FakeDns, FakeWorker, Recorder, waitFor } from './fakes.ts';
 
-const SECRETS = { a: 'secret-a-123', b: 'secret-b-456' };
+const SECRETS = { a: 'secret-a-123-abcdefgh', b: 'secret-b-456-abcdefgh' };
 const TOMBSTONE = '127.0.9.9';
 const APP = { a: '127.0.1.10', b: '127.0.2.10' };
 
@@ -136,12 +137,21 @@ describe('agent runtime loop', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    const roles = lines
-      .filter((l) => l.kind === 'action' && l.action.type === 'event' && l.action.event.kind === 'role')
-      .map((l) => `${l.action.event.from}->${l.action.event.to}`);
+    // the file holds the driver's history records; the runner only stamps t and names witnesses
+    const events = lines.map((l, i) => controllerEvent(l, i, (id) => id));
+    expect(events.every((e) => e !== null)).toBe(true);
+    const roles = events.flatMap((e) => (e?.kind === 'role' ? [`${e.from}->${e.to}`] : []));
     expect(roles.slice(0, 3)).toEqual(['standby->candidate', 'candidate->primary', 'primary->fenced']);
-    const acts = lines.filter((l) => l.kind === 'action' && ['promote', 'extend'].includes(l.action.type));
-    for (const l of acts) expect(l.localMs).toBeLessThan(l.safeUntilLocalMs);
+    const acts = events.flatMap((e) =>
+      e?.kind === 'act' && (e.action === 'promote' || e.action === 'extend') ? [e] : [],
+    );
+    expect(acts.length).toBeGreaterThan(1);
+    for (const e of acts) expect(e.localMs).toBeLessThan(e.safeUntilLocalMs!);
+    // the grant that made it primary is what the promotion evidence reports
+    const evidence = events.find((e) => e?.kind === 'promotion-evidence');
+    expect(evidence).toMatchObject({ epoch: 1, leaseGranted: true, basis: 'bootstrap' });
+    const granted = events.find((e) => e?.kind === 'lease' && e.op === 'acquire' && e.phase === 'result');
+    expect(granted).toMatchObject({ ok: true, granted: true, epoch: 1, holder: 'a' });
   });
 
   it('fails over only with witness quorum and approval, then demotes and releases on shutdown', async () => {

@@ -1,0 +1,342 @@
+/**
+ * The one shell around the pure core, shared by every executor: production (src/agent), the
+ * simulator (simulator/models/controller.ts) and, through the history it records, the real
+ * runner (src/runner/events.ts). Like etcd-io/raft's node loop, it feeds inputs to step(),
+ * performs the returned actions through ports and feeds their outcomes back. The executors
+ * supply only the ports (real sockets and timers, or simulated messages and virtual time).
+ *
+ * Still pure: no I/O, no clock, no randomness of its own; everything comes through the ports.
+ * The rules that must mean the same in every world live here, once:
+ *   - time: every input carries ports.now(), clamped so it never goes backwards;
+ *   - hook ordering: promote/extend/demote reach the resource one at a time in emission order
+ *     (the next starts when the previous finished), so an extend can never overtake a demote
+ *     and a confirmed demote means the resource has dropped authority — what makes the release
+ *     after it safe;
+ *   - the witness verdict: witness-verdict.ts, applied to what the witness port observed;
+ *   - the lease result: `ok` = a reply came back and was authentic, `granted` = the store
+ *     granted the lease (acquire/renew only); see leaseResultInput;
+ *   - the history: history-translation.ts, one record stream per controller.
+ * Inputs that arrive while a step's actions are being performed (a port that answers at once)
+ * wait in an inbox and are fed right after, so steps never nest.
+ */
+import { type ControllerState, createControllerState, step, view } from './core.ts';
+import { type ControllerRecord, HistoryTranslation, type WindowBefore } from './history-translation.ts';
+import type {
+  ControllerAction,
+  ControllerConfig,
+  ControllerInput,
+  ControllerView,
+  RegionId,
+} from './types.ts';
+import { type WitnessAddresses, type WitnessObservation, witnessVerdict } from './witness-verdict.ts';
+
+export type { ControllerRecord, WitnessAddresses, WitnessObservation };
+
+export type LeaseOp = 'acquire' | 'renew' | 'release' | 'status';
+export type OperatorCommand = 'approve' | 'reject' | 'promote' | 'demote';
+/** An input without its time: the driver stamps `nowMs` when it feeds it. */
+export type UntimedInput = ControllerInput extends infer T
+  ? T extends unknown
+    ? Omit<T, 'nowMs'>
+    : never
+  : never;
+type LeaseResult = Extract<ControllerInput, { type: 'lease-result' }>;
+
+/** What the lease port reports for one request. */
+export interface LeaseReply {
+  /** a reply came back and was authentic (transport-level success) */
+  ok: boolean;
+  /** the store said the lease is granted to us (meaningful for acquire/renew only) */
+  granted: boolean;
+  holder: RegionId | null;
+  epoch: number | null;
+  ttlMs: number | null;
+  expiresAt?: number | null;
+  serverTime?: number | null;
+  error?: string;
+}
+
+export interface Outcome {
+  ok: boolean;
+  error?: string;
+}
+
+/** One hand-over (or take-back) of write authority to the local resource. */
+export interface ResourceCall {
+  action: 'promote' | 'extend' | 'demote';
+  epoch: number;
+  /** 0 for a demote */
+  validityMs: number;
+  /** demote only: why */
+  reason?: string;
+}
+
+/**
+ * The I/O an executor supplies. Every `done` must be called at most once; a port that never
+ * answers (a crashed simulated process) simply leaves the core to its own timeouts.
+ */
+export interface ControllerPorts {
+  /** the local monotonic clock, ms */
+  now(): number;
+  /** deliver driver.tick() at local time `localMs` (replaces any earlier request) */
+  wakeAt(localMs: number): void;
+  lease(op: LeaseOp, epoch: number | null, done: (reply: LeaseReply) => void): void;
+  /** ask one witness for `target`'s regions name; report what came back, not a verdict */
+  witness(witness: string, target: RegionId, done: (o: WitnessObservation) => void): void;
+  peer(done: (o: Outcome) => void): void;
+  resource(call: ResourceCall, done: (o: Outcome) => void): void;
+  publish(epoch: number, activeRegion: RegionId, done: (o: Outcome) => void): void;
+  /** semi-automatic mode: an operator must answer through driver.operator() */
+  awaitApproval(reason: string): void;
+  /** one history record (the executor stamps t) */
+  record(r: ControllerRecord): void;
+  /** after every step: logs, metrics, waiters */
+  stepped?(s: { input: ControllerInput; actions: ControllerAction[]; view: ControllerView }): void;
+  /** the core threw (an invariant violation, a bug): the driver has stopped acting */
+  coreFailed(err: unknown, input: ControllerInput | null): void;
+}
+
+export interface DriverOptions {
+  initialRole?: 'primary' | 'standby';
+  /** the addresses `target`'s regions name resolves to when up / when down */
+  witnessAddresses(target: RegionId): WitnessAddresses;
+}
+
+/** The lease-result meaning, once: a failed exchange reports nothing about the store. */
+export function leaseResultInput(
+  op: LeaseOp,
+  sentAtMs: number,
+  reply: LeaseReply,
+): Omit<LeaseResult, 'nowMs'> {
+  if (!reply.ok) {
+    return {
+      type: 'lease-result',
+      op,
+      sentAtMs,
+      ok: false,
+      granted: false,
+      holder: null,
+      epoch: null,
+      ttlMs: null,
+      error: reply.error ?? 'failed',
+    };
+  }
+  return {
+    type: 'lease-result',
+    op,
+    sentAtMs,
+    ok: true,
+    granted: op !== 'status' && reply.granted,
+    holder: reply.holder,
+    epoch: reply.epoch,
+    ttlMs: reply.ttlMs,
+    expiresAt: reply.expiresAt ?? null,
+    serverTime: reply.serverTime ?? null,
+  };
+}
+
+const failed = (o: Outcome) => (o.ok ? {} : { error: o.error ?? 'failed' });
+
+export class ControllerDriver {
+  private state: ControllerState | null = null;
+  private lastView: ControllerView | null = null;
+  private halted = false;
+  private stepping = false;
+  private readonly inbox: (() => void)[] = [];
+  private lastFedMs = Number.NEGATIVE_INFINITY;
+  private readonly hookQueue: ResourceCall[] = [];
+  private hookBusy = false;
+  private readonly translation: HistoryTranslation;
+  /** step() calls so far */
+  steps = 0;
+
+  constructor(
+    readonly config: ControllerConfig,
+    private readonly ports: ControllerPorts,
+    private readonly opts: DriverOptions,
+  ) {
+    this.translation = new HistoryTranslation(config.region, config.peerRegion);
+  }
+
+  /** Creates the core state and delivers the first tick. */
+  start(): void {
+    if (this.state !== null || this.halted) return;
+    try {
+      this.state = createControllerState(this.config, this.now(), {
+        initialRole: this.opts.initialRole ?? 'standby',
+      });
+    } catch (err) {
+      this.fail(err, null);
+      return;
+    }
+    this.lastView = view(this.state);
+    this.tick();
+  }
+
+  /** The view after the last successful step; null before start. */
+  get view(): ControllerView | null {
+    return this.lastView;
+  }
+
+  /** The last local time fed to the core. */
+  get lastLocalMs(): number {
+    return this.lastFedMs;
+  }
+
+  /** True once the core failed or the executor halted the driver. */
+  get stopped(): boolean {
+    return this.halted;
+  }
+
+  tick(): void {
+    this.feed({ type: 'tick' });
+  }
+
+  operator(command: OperatorCommand): void {
+    this.feed({ type: 'operator', command });
+  }
+
+  shutdown(): void {
+    this.feed({ type: 'shutdown' });
+  }
+
+  /** Stops feeding the core (process exit); late port answers are dropped. */
+  halt(): void {
+    this.halted = true;
+  }
+
+  feed(input: UntimedInput): void {
+    this.serially(() => this.runStep(input));
+  }
+
+  /** Runs `work` now, or right after the step in progress if a port answered inside it. */
+  private serially(work: () => void): void {
+    if (this.halted || this.state === null) return;
+    this.inbox.push(work);
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) {
+        if (this.halted) break;
+        next();
+      }
+    } finally {
+      this.inbox.length = 0;
+      this.stepping = false;
+    }
+  }
+
+  private now(): number {
+    const t = Math.max(this.ports.now(), this.lastFedMs);
+    this.lastFedMs = t;
+    return t;
+  }
+
+  private runStep(untimed: UntimedInput): void {
+    const nowMs = this.now();
+    const input = { ...untimed, nowMs } as ControllerInput;
+    const prev = this.lastView!;
+    const before: WindowBefore = { heldEpoch: prev.heldEpoch, safeUntilMs: prev.safeUntilMs };
+    let r: ReturnType<typeof step>;
+    this.steps++;
+    try {
+      r = step(this.state!, input);
+    } catch (err) {
+      this.fail(err, input);
+      return;
+    }
+    this.state = r.state;
+    const after = view(r.state);
+    this.lastView = after;
+    for (const rec of this.translation.input(input)) this.ports.record(rec);
+    for (const a of r.actions) {
+      for (const rec of this.translation.action(a, nowMs, before, after)) this.ports.record(rec);
+      this.perform(a);
+    }
+    this.ports.stepped?.({ input, actions: r.actions, view: after });
+    this.ports.wakeAt(r.wakeAtMs);
+  }
+
+  private fail(err: unknown, input: ControllerInput | null): void {
+    this.halted = true;
+    this.state = null;
+    this.ports.coreFailed(err, input);
+  }
+
+  private perform(a: ControllerAction): void {
+    const p = this.ports;
+    switch (a.type) {
+      case 'lease-acquire':
+      case 'lease-renew':
+      case 'lease-release':
+      case 'lease-status': {
+        const op = a.type.slice('lease-'.length) as LeaseOp;
+        const sentAtMs = a.sentAtMs;
+        p.lease(op, 'epoch' in a ? a.epoch : null, (reply) =>
+          this.feed(leaseResultInput(op, sentAtMs, reply)),
+        );
+        return;
+      }
+      case 'witness-query': {
+        const addresses = this.opts.witnessAddresses(a.target);
+        for (const witness of this.config.witnesses) {
+          p.witness(witness, a.target, (o) => {
+            const { verdict, detail } = witnessVerdict(o, addresses);
+            this.feed({ type: 'witness-result', round: a.round, witness, verdict, detail });
+          });
+        }
+        return;
+      }
+      case 'peer-probe':
+        p.peer((o) =>
+          this.feed({ type: 'peer-result', ok: o.ok, ...(o.ok ? {} : { detail: o.error ?? 'failed' }) }),
+        );
+        return;
+      case 'promote':
+      case 'extend':
+        this.enqueueHook({ action: a.type, epoch: a.epoch, validityMs: a.validityMs });
+        return;
+      case 'demote':
+        this.enqueueHook({ action: 'demote', epoch: a.epoch, validityMs: 0, reason: a.reason });
+        return;
+      case 'publish': {
+        const epoch = a.epoch;
+        p.publish(epoch, a.activeRegion, (o) =>
+          this.feed({ type: 'publish-result', epoch, ok: o.ok, ...failed(o) }),
+        );
+        return;
+      }
+      case 'await-approval':
+        p.awaitApproval(a.reason);
+        return;
+      case 'event':
+        return; // recorded through the translation, logged by the executor's `stepped`
+    }
+  }
+
+  /** Hook ordering: one resource call at a time, in the order the core emitted them. */
+  private enqueueHook(call: ResourceCall): void {
+    this.hookQueue.push(call);
+    this.nextHook();
+  }
+
+  private nextHook(): void {
+    if (this.hookBusy || this.halted) return;
+    const call = this.hookQueue.shift();
+    if (call === undefined) return;
+    this.hookBusy = true;
+    this.ports.resource(call, (o) =>
+      this.serially(() => {
+        this.runStep({
+          type: 'promote-result',
+          epoch: call.epoch,
+          ok: o.ok,
+          action: call.action,
+          ...failed(o),
+        });
+        this.hookBusy = false;
+        this.nextHook();
+      }),
+    );
+  }
+}
