@@ -5,6 +5,14 @@ import { REPO_ROOT } from '../topology/local.ts';
 
 export const CATALOG_DIR = join(REPO_ROOT, 'scenarios');
 
+/** Incidents from public post-mortems, translated to our topology (scenarios/incidents). */
+export const INCIDENTS_DIR = join(CATALOG_DIR, 'incidents');
+
+/** What `demo` runs: the base catalog, then (unless excluded) the incident catalog. */
+export function demoCatalogFiles(withIncidents = true): string[] {
+  return withIncidents ? [...catalogFiles(), ...catalogFiles(INCIDENTS_DIR)] : catalogFiles();
+}
+
 export function catalogFiles(dir = CATALOG_DIR): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))

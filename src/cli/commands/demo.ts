@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { shownFailoverMs } from '../../check/verdict.ts';
 import { writeReportIndex } from '../../report/index.ts';
-import { catalogFiles } from '../../runner/catalog.ts';
+import { demoCatalogFiles } from '../../runner/catalog.ts';
 import { type RunResult, runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
@@ -25,6 +25,8 @@ interface DemoOptions {
   timeScale?: string;
   out: string;
   only?: string;
+  /** commander's --no-incidents sets this to false */
+  incidents?: boolean;
   json?: boolean;
   driver?: string;
 }
@@ -49,12 +51,13 @@ export function register(program: Command, setExit: ExitSetter): void {
     .description('run the scenario catalog on the real topology and summarise verdicts and failover times')
     .option('--time-scale <x>', "override every scenario's time scale")
     .option('--out <dir>', 'where results go (<dir>/<scenario>/<timestamp>/)', join(REPO_ROOT, 'reports'))
-    .option('--only <names>', 'comma-separated scenario names to run')
+    .option('--only <names>', 'comma-separated scenario names to run (base catalog or incidents)')
+    .option('--no-incidents', 'skip the incident catalog (scenarios/incidents) after the base catalog')
     .option('--json', 'print the summary rows as JSON')
     .option('--driver <d>', DRIVER_OPTION_HELP)
     .action(async (opts: DemoOptions) => {
       const timeScale = opts.timeScale !== undefined ? parseTimeScale(opts.timeScale) : undefined;
-      const catalog = catalogFiles();
+      const catalog = demoCatalogFiles(opts.incidents !== false || opts.only !== undefined);
       const only = opts.only !== undefined ? onlyNames(opts.only, catalog) : null;
       await driverForScenarios(opts.driver, 'demo');
       const files = catalog.filter((f) => !only || only.has(scenarioName(f)));
