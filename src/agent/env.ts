@@ -47,16 +47,28 @@ export interface AgentConfig {
   logLevel: string;
 }
 
-const intMs = (what = 'an integer number of milliseconds >= 1') =>
+/**
+ * Upper bounds (docs/controller.md §11): a timing beyond a day is a typo (an extra zero, a
+ * value in µs), and beyond 2^31 ms Node's timers fire at once instead of late.
+ */
+export const MAX_TIMING_MS = 86_400_000;
+export const MAX_COUNT = 1000;
+export const MAX_TTL_SECONDS = 86_400;
+/** HMAC-SHA256 key: 16 characters at the very least (the topology uses 32 hex characters). */
+export const MIN_LEASE_SECRET_CHARS = 16;
+
+const intMs = (what = 'an integer number of milliseconds', max = MAX_TIMING_MS) =>
   z
     .string()
-    .regex(/^\d+$/, `expected ${what}`)
+    .regex(/^\d+$/, `expected ${what} from 1 to ${max}`)
     .transform(Number)
-    .refine((n) => Number.isSafeInteger(n) && n >= 1, `expected ${what}`);
+    .refine((n) => Number.isSafeInteger(n) && n >= 1 && n <= max, `expected ${what} from 1 to ${max}`);
+const count = (what: string) => intMs(what, MAX_COUNT);
 const nonNegMs = z
   .string()
-  .regex(/^\d+$/, 'expected an integer number of milliseconds >= 0')
-  .transform(Number);
+  .regex(/^\d+$/, `expected an integer number of milliseconds from 0 to ${MAX_TIMING_MS}`)
+  .transform(Number)
+  .refine((n) => n <= MAX_TIMING_MS, `expected an integer number of milliseconds from 0 to ${MAX_TIMING_MS}`);
 const fraction = z
   .string()
   .regex(/^\d*\.?\d+(e-?\d+)?$/i, 'expected a number such as 0.001')
@@ -112,7 +124,12 @@ const svcCheckUrls = z.string().transform((s, ctx) => {
 });
 
 const regionId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'expected a region id like "a" or "eu-1"');
-const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'expected an IPv4 address');
+/** Dotted quad with every octet 0–255 (no leading zeros: 010 would read as octal elsewhere). */
+export function isIpv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+}
+const ipv4 = z.string().refine(isIpv4, 'expected an IPv4 address like 10.0.0.7 (octets 0-255)');
 
 function hostPortList(defaultPort: number) {
   return z.string().transform((s, ctx) => {
@@ -120,11 +137,23 @@ function hostPortList(defaultPort: number) {
     for (const raw of s.split(',').map((x) => x.trim())) {
       if (!raw) continue;
       const hp = parseHostPort(raw, defaultPort);
-      if (!hp) {
-        ctx.addIssue({ code: 'custom', message: `expected host:port entries, got "${raw}"` });
+      if (!hp || hp.port === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected host:port entries with a port from 1 to 65535, got "${raw}"`,
+        });
         return z.NEVER;
       }
-      out.push({ ...hp, id: `${hp.host}:${hp.port}` });
+      const id = `${hp.host}:${hp.port}`;
+      if (out.some((w) => w.id === id)) {
+        // the same witness twice would count one resolver's answer twice toward the quorum
+        ctx.addIssue({
+          code: 'custom',
+          message: `${id} is listed twice; each witness must be a distinct resolver`,
+        });
+        return z.NEVER;
+      }
+      out.push({ ...hp, id });
     }
     if (out.length === 0) {
       ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of host:port' });
@@ -137,6 +166,9 @@ function hostPortList(defaultPort: number) {
 export function parseHostPort(raw: string, defaultPort?: number): HostPort | null {
   const m = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(raw.trim());
   if (!m) return null;
+  // all digits and dots: it is meant as an IPv4 address, so it must be one (999.1.1.1 is not)
+  if (/^[\d.]+$/.test(m[1]!) && !isIpv4(m[1]!)) return null;
+  if (m[1]!.startsWith('-') || m[1]!.startsWith('.') || m[1]!.includes('..')) return null;
   const port = m[2] === undefined ? defaultPort : Number(m[2]);
   if (port === undefined || !Number.isInteger(port) || port < 0 || port > 65_535) return null;
   return { host: m[1]!, port };
@@ -147,13 +179,16 @@ const envSchema = z.object({
   REGION: regionId,
   PEER_REGION: regionId,
   CLOUDFLARE_WORKER_URL: httpUrl,
-  LEASE_SECRET: z.string().min(8, 'expected a shared secret of at least 8 characters'),
+  LEASE_SECRET: z
+    .string()
+    .min(MIN_LEASE_SECRET_CHARS, `expected a shared secret of at least ${MIN_LEASE_SECRET_CHARS} characters`)
+    .max(4096, 'expected a shared secret of at most 4096 characters'),
   LEASE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a lease name of letters, digits, . _ -')
     .default('primary'),
   DNS_WITNESSES: hostPortList(53),
-  QUORUM: intMs('an integer >= 1').optional(),
+  QUORUM: count('an integer').optional(),
   UNKNOWN_WITNESS_POLICY: z.enum(['abstain', 'count-unreachable']).optional(),
   MODE: z.enum(['automatic', 'semi-automatic', 'manual']).optional(),
   INITIAL_ROLE: z.enum(['standby', 'primary']).default('standby'),
@@ -163,7 +198,7 @@ const envSchema = z.object({
   MAX_PAUSE_MS: nonNegMs.optional(),
   MAX_DELAY_MS: nonNegMs.optional(),
   PEER_CHECK_INTERVAL_MS: intMs().optional(),
-  PEER_FAILURE_THRESHOLD: intMs('an integer >= 1').optional(),
+  PEER_FAILURE_THRESHOLD: count('an integer').optional(),
   LEASE_STATUS_POLL_MS: intMs().optional(),
   WITNESS_ROUND_TIMEOUT_MS: intMs().optional(),
   PROMOTION_HOLD_DOWN_MS: nonNegMs.optional(),
@@ -190,7 +225,7 @@ const envSchema = z.object({
     .default('svc'),
   SVC_HEALTH_URL: httpUrl.optional(),
   SVC_CHECK_URLS: svcCheckUrls.optional(),
-  SVC_TTL_SECONDS: intMs('an integer number of seconds >= 1').default(5),
+  SVC_TTL_SECONDS: intMs('an integer number of seconds', MAX_TTL_SECONDS).default(5),
   PDNS_TIMEOUT_MS: intMs().optional(),
   PROMOTE_WEBHOOK_URL: httpUrl.optional(),
   PROMOTE_COMMAND: z.string().min(1).optional(),
@@ -230,6 +265,7 @@ function envNameFor(problem: string): string {
   if (/safe window L|heartbeatMs \+/.test(problem))
     return 'LEASE_TTL_MS/HEARTBEAT_MS/MAX_PAUSE_MS/MAX_DELAY_MS';
   for (const [field, env] of FIELD_ENV) if (problem.includes(field)) return env;
+  if (/witness/i.test(problem)) return 'DNS_WITNESSES';
   return 'controller config';
 }
 
@@ -271,6 +307,30 @@ function checkSvcCheckUrls(
   }
 }
 
+/**
+ * The witness verdict tells the peer's app address from the tombstone's: if they were the same,
+ * every witness answer would read "reachable" and failover could never happen. Likewise this
+ * region's app address must be neither.
+ */
+function checkAddressesDistinct(e: {
+  PEER_APP_ADDR: string;
+  TOMBSTONE_ADDR: string;
+  APP_ADDR?: string | undefined;
+}): void {
+  if (e.PEER_APP_ADDR === e.TOMBSTONE_ADDR) {
+    throw new BadInputError(
+      `equals TOMBSTONE_ADDR (${e.TOMBSTONE_ADDR}): witnesses could then never tell the peer's app from the tombstone`,
+      'env PEER_APP_ADDR',
+    );
+  }
+  if (e.APP_ADDR !== undefined && (e.APP_ADDR === e.PEER_APP_ADDR || e.APP_ADDR === e.TOMBSTONE_ADDR)) {
+    throw new BadInputError(
+      `equals ${e.APP_ADDR === e.PEER_APP_ADDR ? 'PEER_APP_ADDR' : 'TOMBSTONE_ADDR'} (${e.APP_ADDR}): each region's app needs its own address`,
+      'env APP_ADDR',
+    );
+  }
+}
+
 export function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {
   // Empty strings count as unset, as shells and compose files often produce them.
   const cleaned: Record<string, string> = {};
@@ -285,6 +345,7 @@ export function loadAgentConfig(env: Record<string, string | undefined>): AgentC
     throw new BadInputError(message, `env ${name}`);
   }
   const e = parsed.data;
+  checkAddressesDistinct(e);
   const witnessIds = e.DNS_WITNESSES.map((w) => w.id);
   const controller = defaultControllerConfig({
     region: e.REGION,

@@ -17,7 +17,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('failover-lab')
     .description('Prove a lease-fenced DNS failover controller never splits the brain.')
-    .showHelpAfterError('(run with --help for usage)')
+    // Commander's own errors (unknown command/option, missing argument) follow the CLI's
+    // contract too: one line, the failover-lab: prefix, exit 2. Subcommands inherit this.
+    .configureOutput({ outputError: (text, write) => write(`${oneLineCommanderError(text)}\n`) })
     .exitOverride();
   for (const mod of await loadCommandModules(argv)) mod.register(program, setExit);
   try {
@@ -34,7 +36,22 @@ export async function main(argv: string[]): Promise<number> {
       if (err instanceof InfraError && err.detail) process.stderr.write(`${err.detail}\n`);
       return exitCodeOf(err);
     }
-    process.stderr.write(`failover-lab: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    // One line; the stack only on request (it is for us, not for the operator).
+    const stack = process.env.FAILOVER_LAB_DEBUG ? `\n${(err as Error)?.stack ?? ''}` : '';
+    process.stderr.write(`failover-lab: internal error: ${oneLine(errorText(err))}${stack}\n`);
     return exitCodeOf(err);
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** "error: unknown option '--x'\n(Did you mean --y?)" → "failover-lab: unknown option '--x' (Did you mean --y?) ..." */
+export function oneLineCommanderError(text: string): string {
+  return `failover-lab: ${oneLine(text.replace(/^error:\s*/, ''))} (run failover-lab --help for usage)`;
 }

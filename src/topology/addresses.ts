@@ -14,6 +14,7 @@ import {
   closeSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmdirSync,
   rmSync,
@@ -21,7 +22,7 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InfraError } from '../cli/errors.ts';
 
 export const RUN_OCTET_MIN = 40;
@@ -50,6 +51,8 @@ export interface RunLease {
   pidsPath: string;
   /** Appends a child's identity so a later run can clean up if this one is SIGKILLed. */
   recordPid(pid: number): void;
+  /** Appends a temp dir of the run, removed by a later run if this one is SIGKILLed. */
+  recordDir(dir: string): void;
   release(): void;
 }
 
@@ -102,29 +105,68 @@ export function octetsInUse(): Set<number> {
   return used;
 }
 
-function cleanupStale(octet: number, lockPath: string, pidsPath: string): void {
-  let pids: Array<{ pid: number; startTime?: string }> = [];
+/** Only dirs a run creates in the temp dir are ever removed by a later run's reaper. */
+function isRunTempDir(dir: string): boolean {
+  const base = basename(dir);
+  return dirname(dir) === tmpdir() && (base.startsWith('failover-lab-') || base.startsWith('fl-run-logs-'));
+}
+
+function cleanupStale(lockPath: string, pidsPath: string): void {
+  let entries: Array<{ pid?: number; startTime?: string; dir?: string }> = [];
   try {
-    pids = readFileSync(pidsPath, 'utf8')
+    entries = readFileSync(pidsPath, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { pid: number; startTime?: string });
+      .map((l) => JSON.parse(l) as { pid?: number; startTime?: string; dir?: string });
   } catch {
     /* no pid list: nothing to clean */
   }
-  for (const p of pids) {
+  for (const p of entries) {
     // Only a process whose kernel start time matches is ours; a reused PID is left alone.
-    if (p.startTime && alive(p.pid, p.startTime)) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
+    if (p.pid !== undefined && p.startTime && alive(p.pid, p.startTime)) {
+      for (const target of [-p.pid, p.pid]) {
+        try {
+          process.kill(target, 'SIGKILL'); // its process group first (children are group leaders)
+        } catch {
+          /* not a group leader, or already gone */
+        }
       }
     }
+    if (p.dir !== undefined && isRunTempDir(p.dir)) rmSync(p.dir, { recursive: true, force: true });
   }
   rmSync(pidsPath, { force: true });
   rmSync(lockPath, { force: true });
-  void octet;
+}
+
+/**
+ * Reaps every run whose harness is gone (PID dead, or reused by another process): its recorded
+ * processes, its temp dirs and its lock. Decided by the owner's PID, not by whether the octet
+ * still has sockets bound: a SIGKILLed run's orphans keep theirs bound forever.
+ */
+export function reapStaleRuns(): number {
+  const dir = lockDir();
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let reaped = 0;
+  for (const name of names) {
+    const m = /^(\d+)\.lock$/.exec(name);
+    if (!m) continue;
+    const lockPath = join(dir, name);
+    let owner: { pid?: number; startTime?: string } = {};
+    try {
+      owner = JSON.parse(readFileSync(lockPath, 'utf8')) as typeof owner;
+    } catch {
+      continue; // half-written by a starter right now, or just removed
+    }
+    if (owner.pid === undefined || alive(owner.pid, owner.startTime)) continue;
+    cleanupStale(lockPath, join(dir, `${m[1]}.pids`));
+    reaped++;
+  }
+  return reaped;
 }
 
 /**
@@ -134,6 +176,7 @@ function cleanupStale(octet: number, lockPath: string, pidsPath: string): void {
 export function acquireRunOctet(preferred?: number): RunLease {
   const dir = lockDir();
   mkdirSync(dir, { recursive: true });
+  reapStaleRuns();
   const busy = octetsInUse();
   const candidates: number[] = [];
   for (let o = RUN_OCTET_MIN; o <= RUN_OCTET_MAX; o++) candidates.push(o);
@@ -158,6 +201,9 @@ export function acquireRunOctet(preferred?: number): RunLease {
           pidsPath,
           recordPid(pid: number) {
             appendFileSync(pidsPath, `${JSON.stringify({ pid, startTime: processStartTime(pid) })}\n`);
+          },
+          recordDir(runTempDir: string) {
+            appendFileSync(pidsPath, `${JSON.stringify({ dir: runTempDir })}\n`);
           },
           release() {
             rmSync(pidsPath, { force: true });
@@ -185,7 +231,7 @@ export function acquireRunOctet(preferred?: number): RunLease {
           break;
         }
         if (owner.pid !== undefined && alive(owner.pid, owner.startTime)) break;
-        cleanupStale(octet, lockPath, pidsPath);
+        cleanupStale(lockPath, pidsPath);
       }
     }
   }

@@ -24,6 +24,8 @@ export const BINARIES = {
   },
   unbound: { path: '/usr/sbin/unbound', debianPackage: 'unbound' },
   sqlite3: { path: '/usr/bin/sqlite3', debianPackage: 'sqlite3' },
+  // children run under `setpriv --pdeathsig SIGKILL` so they die with the harness (supervisor.ts)
+  setpriv: { path: '/usr/bin/setpriv', debianPackage: 'util-linux' },
   // a preloaded library, not an executable; scripts/setup.sh installs it through package faketime
   libfaketime: { path: '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', debianPackage: 'faketime' },
 } as const satisfies Record<string, BinarySpec>;

@@ -151,6 +151,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
   const supervisor = new Supervisor({
     logsDir,
     onSpawn: (pid) => lease.recordPid(pid),
+    onTempDir: (dir) => lease.recordDir(dir),
     ...(opts.onProcessEvent ? { onProcessEvent: opts.onProcessEvent } : {}),
     ...(opts.installSignalHandlers !== undefined
       ? { installSignalHandlers: opts.installSignalHandlers }
@@ -190,18 +191,20 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     // again after a crash fault finds the lease (and its epoch) as the crash left it.
     const workerStateDir = join(runDir, 'worker-state');
     const launchWorker = async (port: number) => {
-      const h = await startWorker({
-        host: workerHost,
-        port,
-        variant: leaseBackend === 'kv' ? 'legacy-kv' : 'durable',
-        secrets,
-        leaseTtlMs: opts.workerLeaseTtlMs ?? timing.controllers[initialPrimary]!.leaseTtlMs,
-        ...(leaseBackend === 'kv'
-          ? { kvCacheTtlMs: timing.kvCacheTtlMs, kvMinExpirationTtlMs: timing.kvMinExpirationTtlMs }
-          : {}),
-        log: (line) => appendFileSync(workerLog, `${line}\n`),
-        persistDir: workerStateDir,
-      });
+      const h = await supervisor.guardOwnChildrenDuring(
+        startWorker({
+          host: workerHost,
+          port,
+          variant: leaseBackend === 'kv' ? 'legacy-kv' : 'durable',
+          secrets,
+          leaseTtlMs: opts.workerLeaseTtlMs ?? timing.controllers[initialPrimary]!.leaseTtlMs,
+          ...(leaseBackend === 'kv'
+            ? { kvCacheTtlMs: timing.kvCacheTtlMs, kvMinExpirationTtlMs: timing.kvMinExpirationTtlMs }
+            : {}),
+          log: (line) => appendFileSync(workerLog, `${line}\n`),
+          persistDir: workerStateDir,
+        }),
+      );
       currentWorker = h;
       if (h.workerdPid !== null) supervisor.adopt('worker', h.workerdPid, workerLog);
       return h;

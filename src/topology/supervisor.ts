@@ -11,14 +11,20 @@
  *   then the registered cleanups (miniflare dispose, proxy close) and the temp dirs.
  * - A synchronous `process.on('exit')` net SIGKILLs anything still tracked, so even an
  *   uncaught exception leaves nothing running.
+ * - A harness that cannot run any code at all (SIGKILL, OOM killer, CI timeout) is covered
+ *   twice: each child runs under `setpriv --pdeathsig SIGKILL` (the kernel kills it when the
+ *   harness dies), and the harness watchdog (watchdog.ts, its own session) kills every guarded
+ *   PID/process group and removes the temp dirs when the harness's pipe closes.
  * Processes we did not spawn but own (workerd, spawned by miniflare in-process) are adopted
  * by PID and watched through /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfraError } from '../cli/errors.ts';
 import { processState } from './addresses.ts';
+import { BINARIES } from './binaries.ts';
+import { harnessWatchdog } from './watchdog.ts';
 
 export interface ChildSpec {
   name: string;
@@ -52,6 +58,8 @@ export interface SupervisorOptions {
   graceMs?: number;
   /** called with each spawned PID (the run lease records them for stale-run cleanup) */
   onSpawn?: (pid: number) => void;
+  /** called with each temp dir (the run lease records them for stale-run cleanup) */
+  onTempDir?: (dir: string) => void;
   /** hook for history: process start/exit */
   onProcessEvent?: (ev: { component: string; op: 'start' | 'exit'; pid: number; detail?: string }) => void;
   installSignalHandlers?: boolean;
@@ -79,6 +87,27 @@ export function tailLines(file: string, n: number): string {
   } catch {
     return '(no log)';
   }
+}
+
+/** Direct children of `ppid`, from /proc (a library's children included). */
+export function childPidsOf(ppid: number): number[] {
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const d of entries) {
+    if (d.charCodeAt(0) > 57) continue; // not a PID
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
 }
 
 export class Supervisor {
@@ -143,8 +172,12 @@ export class Supervisor {
     const logFile = this.logFileOf(spec.name);
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
+    // setpriv execs the command in place: the PID we track is still the daemon's.
+    const viaSetpriv = existsSync(BINARIES.setpriv.path);
+    const command = viaSetpriv ? BINARIES.setpriv.path : spec.command;
+    const args = viaSetpriv ? ['--pdeathsig', 'SIGKILL', '--', spec.command, ...spec.args] : spec.args;
     try {
-      child = spawn(spec.command, spec.args, {
+      child = spawn(command, args, {
         cwd: spec.cwd,
         env: spec.env as NodeJS.ProcessEnv | undefined,
         stdio: ['ignore', fd, fd],
@@ -178,7 +211,9 @@ export class Supervisor {
       this.onExit(m, `spawn error: ${err.message}`);
       resolveExit(m.exitInfo);
     });
+    harnessWatchdog().guardPid(pid);
     child.on('exit', (code, signal) => {
+      harnessWatchdog().unguardPid(pid);
       m.exitInfo = { code, signal };
       this.onExit(m);
       resolveExit(m.exitInfo);
@@ -208,6 +243,7 @@ export class Supervisor {
       resolveExit,
     };
     this.procs.set(name, m);
+    harnessWatchdog().guardPid(pid);
     this.opts.onSpawn?.(pid);
     this.opts.onProcessEvent?.({ component: name, op: 'start', pid });
     if (!this.adoptedTimer) {
@@ -223,6 +259,7 @@ export class Supervisor {
       if (m.child || m.exitInfo) continue;
       const st = processState(m.pid);
       if (st === null || st === 'Z') {
+        harnessWatchdog().unguardPid(m.pid);
         m.exitInfo = { code: null, signal: null };
         this.onExit(m);
         (m as Managed & { resolveExit?: (e: ExitInfo) => void }).resolveExit?.(m.exitInfo);
@@ -297,6 +334,33 @@ export class Supervisor {
 
   addTempDir(dir: string): void {
     this.tempDirs.push(dir);
+    harnessWatchdog().guardDir(dir);
+    this.opts.onTempDir?.(dir);
+  }
+
+  /**
+   * Guards every direct child of the harness while `during` runs: a library that spawns a
+   * process for us (miniflare's workerd) tells us its PID only once it is ready, and a harness
+   * killed before then must not leave it behind.
+   */
+  async guardOwnChildrenDuring<T>(during: Promise<T>): Promise<T> {
+    // not the watchdog itself: it would kill its own process group before its cleanup
+    const seen = new Set<number>(harnessWatchdog().pid !== undefined ? [harnessWatchdog().pid!] : []);
+    const scan = () => {
+      for (const pid of childPidsOf(process.pid)) {
+        if (seen.has(pid)) continue;
+        seen.add(pid);
+        harnessWatchdog().guardPid(pid);
+      }
+    };
+    scan();
+    const timer = setInterval(scan, 50);
+    timer.unref();
+    try {
+      return await during;
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /** Idempotent. Stops every process, runs cleanups in reverse order, removes temp dirs. */
@@ -332,7 +396,10 @@ export class Supervisor {
       if (st !== null && st !== 'Z') await this.stop(m.name);
     }
     if (this.adoptedTimer) clearInterval(this.adoptedTimer);
-    for (const d of this.tempDirs) rmSync(d, { recursive: true, force: true });
+    for (const d of this.tempDirs) {
+      rmSync(d, { recursive: true, force: true });
+      harnessWatchdog().unguardDir(d);
+    }
     process.off('exit', this.exitNet);
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);

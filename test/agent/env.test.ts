@@ -7,7 +7,7 @@ const BASE_ENV = {
   REGION: 'b',
   PEER_REGION: 'a',
   CLOUDFLARE_WORKER_URL: 'http://127.0.10.1:8787',
-  LEASE_SECRET: 'secret-b-456',
+  LEASE_SECRET: 'secret-b-456-0123456789',
   DNS_WITNESSES: '127.0.10.2:5353,127.0.10.3,127.0.10.4:53',
   PEER_HEALTH_URL: 'http://127.0.10.5:8080/health',
   PEER_APP_ADDR: '127.0.1.10',
@@ -54,7 +54,7 @@ describe('agent config from the environment', () => {
 
   it('names the bad variable and what was expected', () => {
     expect(errorOf({ ...BASE_ENV, QUORUM: 'abc' }).message).toBe(
-      'env QUORUM: expected an integer >= 1 (got "abc")',
+      'env QUORUM: expected an integer from 1 to 1000 (got "abc")',
     );
     expect(errorOf({ ...BASE_ENV, QUORUM: '4' }).message).toMatch(
       /^env QUORUM: witnessQuorum must be an integer in 1\.\.3/,

@@ -13,6 +13,7 @@ import { shownFailoverMs } from '../../check/verdict.ts';
 import { runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport, writeRunResults } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
+import { harnessWatchdog } from '../../topology/watchdog.ts';
 import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
 import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
@@ -47,6 +48,15 @@ export function register(program: Command, setExit: ExitSetter): void {
       // Component logs go to --out, or to a scratch dir the report copies into its logs/.
       const scratchLogs =
         opts.out || opts.report === false ? null : mkdtempSync(join(tmpdir(), 'fl-run-logs-'));
+      const removeScratch = () => {
+        if (scratchLogs) rmSync(scratchLogs, { recursive: true, force: true });
+      };
+      // A signal ends the process from the supervisor (process.exit), past the finally below;
+      // a SIGKILL runs nothing at all: the watchdog removes the dir then.
+      if (scratchLogs) {
+        harnessWatchdog().guardDir(scratchLogs);
+        process.once('exit', removeScratch);
+      }
       const logsDir = opts.out ? join(opts.out, 'logs') : scratchLogs;
       let result: Awaited<ReturnType<typeof runScenario>>;
       try {
@@ -66,7 +76,9 @@ export function register(program: Command, setExit: ExitSetter): void {
           process.stderr.write(`report: ${dir}\n`);
         }
       } finally {
-        if (scratchLogs) rmSync(scratchLogs, { recursive: true, force: true });
+        removeScratch();
+        process.off('exit', removeScratch);
+        if (scratchLogs) harnessWatchdog().unguardDir(scratchLogs);
       }
       if (opts.json) process.stdout.write(`${JSON.stringify(result.runJson)}\n`);
       else process.stdout.write(`${humanSummary(result)}\n`);

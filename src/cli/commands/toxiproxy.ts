@@ -15,6 +15,14 @@ interface ToxiproxyFlags {
   host: string;
   port: string;
   config?: string;
+  allowNonLoopback?: boolean;
+}
+
+/** 127.0.0.0/8 or ::1: the only addresses the lab serves on unless told otherwise. */
+export function isLoopbackAddress(address: string): boolean {
+  if (isIP(address) === 4) return address.startsWith('127.');
+  if (isIP(address) === 6) return address === '::1' || /^::ffff:127\./i.test(address);
+  return false;
 }
 
 function parsePort(text: string): number {
@@ -24,13 +32,35 @@ function parsePort(text: string): number {
   return Number(text);
 }
 
-async function checkHost(host: string): Promise<void> {
+async function checkHost(host: string, allowNonLoopback: boolean): Promise<void> {
   if (host === '') throw new BadInputError('must not be empty', '--host');
-  if (isIP(host) || host === 'localhost') return;
-  try {
-    await lookup(host);
-  } catch {
-    throw new BadInputError(`cannot resolve host "${host}"`, '--host');
+  let address = host;
+  if (!isIP(host)) {
+    try {
+      address = (await lookup(host)).address;
+    } catch {
+      throw new BadInputError(`cannot resolve host "${host}"`, '--host');
+    }
+  }
+  // A fault proxy forwards to anything it is told to: never serve it beyond loopback by accident.
+  if (!allowNonLoopback && !isLoopbackAddress(address)) {
+    throw new BadInputError(
+      `"${host}" is not a loopback address (127.0.0.0/8, ::1); pass --allow-non-loopback to listen there (e.g. inside a container)`,
+      '--host',
+    );
+  }
+}
+
+/** The config's proxies listen on loopback only, too (same flag allows more). */
+function refuseNonLoopbackListens(config: Array<{ name: string; listen?: string }>, file: string): void {
+  for (const [i, proxy] of config.entries()) {
+    const host = (proxy.listen ?? '').replace(/:\d*$/, '').replace(/^\[|\]$/g, '');
+    // an empty host (":8080") listens on every interface, like Toxiproxy
+    if (host.toLowerCase() === 'localhost' || isLoopbackAddress(host)) continue;
+    throw new BadInputError(
+      `proxy ${i + 1} (${proxy.name}): listen "${proxy.listen}" is not a loopback address; pass --allow-non-loopback to allow it`,
+      file,
+    );
   }
 }
 
@@ -61,10 +91,12 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--host <address>', 'API bind address', '127.0.0.1')
     .option('--port <port>', 'API port (0 = pick a free port)', '8474')
     .option('--config <file>', 'JSON array of proxies (POST /populate format) to create at startup')
+    .option('--allow-non-loopback', 'allow an API address outside 127.0.0.0/8 and ::1 (inside a container)')
     .action(async (flags: ToxiproxyFlags) => {
       const port = parsePort(flags.port);
-      await checkHost(flags.host);
+      await checkHost(flags.host, flags.allowNonLoopback === true);
       const config = flags.config === undefined ? [] : await loadProxyConfigFile(flags.config);
+      if (!flags.allowNonLoopback) refuseNonLoopbackListens(config, flags.config ?? '--config');
       // Listen for signals before starting, so an early Ctrl-C still stops cleanly.
       const signals = watchStopSignals();
       let server: Awaited<ReturnType<typeof startToxiproxyServer>>;
