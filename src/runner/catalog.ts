@@ -1,9 +1,10 @@
 /** The scenario catalog: scenarios/*.yaml in the repository, in name order. */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../topology/local.ts';
+// from package-root, not topology/local: listing scenarios must not load the topology
+import { PACKAGE_ROOT } from '../package-root.ts';
 
-export const CATALOG_DIR = join(REPO_ROOT, 'scenarios');
+export const CATALOG_DIR = join(PACKAGE_ROOT, 'scenarios');
 
 /** Incidents from public post-mortems, translated to our topology (scenarios/incidents). */
 export const INCIDENTS_DIR = join(CATALOG_DIR, 'incidents');

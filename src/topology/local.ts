@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { InfraError } from '../cli/errors.ts';
 import type { ControllerConfig } from '../controller/types.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { toxiproxyUrl as toxiproxyUrlFromEnv, usesExternalToxiproxy } from '../toxiproxy/client.ts';
 import { startToxiproxyServer } from '../toxiproxy/server.ts';
 // Static on purpose: miniflare takes ~1 s to import; paying it while the CLI loads keeps it
@@ -43,8 +43,8 @@ import {
 import { type Managed, Supervisor } from './supervisor.ts';
 import { type ControllerOverridesInput, type ScaledTiming, scaledTiming } from './timing.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = resolve(here, '../..');
+// the package root, whether running from src/, from the compiled dist/ or an installed package
+export const REPO_ROOT = PACKAGE_ROOT;
 
 export type LeaseBackend = 'durable' | 'kv';
 

@@ -3,13 +3,16 @@
  * (nothing written to disk). Node-side only. Bundles are cached per variant for the life of
  * the process: the sources do not change under a running harness.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import type { Variant } from './http.ts';
 
+// From the package root, not import.meta.url: compiled, this module lives in dist/chunks/,
+// while the Worker's TypeScript sources ship in src/worker/ (esbuild bundles them, no tsx).
 const ENTRY_FILES: Record<Variant, string> = {
-  durable: fileURLToPath(new URL('./durable.ts', import.meta.url)),
-  'legacy-kv': fileURLToPath(new URL('./legacy-kv.ts', import.meta.url)),
+  durable: join(PACKAGE_ROOT, 'src/worker/durable.ts'),
+  'legacy-kv': join(PACKAGE_ROOT, 'src/worker/legacy-kv.ts'),
 };
 
 const cache = new Map<Variant, Promise<string>>();

@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// Compiles failover-lab to dist/ (the published package runs this, never TypeScript):
+//   node scripts/build.mjs              JavaScript (esbuild, source maps) + type declarations (tsc)
+//   node scripts/build.mjs --if-stale   do nothing when dist/ is newer than every source (setup.sh)
+//   node scripts/build.mjs --js-only    skip the declarations (a checkout needs only the JS)
+//   node scripts/build.mjs --clean      remove dist/ first (npm pack: no stale chunks shipped)
+//
+// One esbuild pass with code splitting: each CLI command stays its own lazily imported chunk,
+// so `failover-lab sim` never loads miniflare, testcontainers or the topology. npm packages
+// stay external (resolved from node_modules at run time, as they are declared dependencies).
+// Outputs are written to a temp dir and renamed into dist/ file by file, so a CLI process
+// started from dist/ while a rebuild runs never reads a half-written file; chunk names carry
+// a content hash, so a running process that lazily imports an older chunk still finds it.
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { isBuildFresh, STAMP_FILE } from '../bin/freshness.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+// chunks of an older build kept this long for CLI processes still running from it
+const STALE_CHUNK_GRACE_MS = 60 * 60 * 1000;
+
+// Pure-JavaScript dependencies bundled into dist/ rather than resolved at run time: zod alone
+// is ~95 ESM files, and resolving and loading them was most of `sim`'s start-up. Everything
+// else (native binaries, worker-thread transports, miniflare, Docker clients) stays external.
+const BUNDLED_PACKAGES = new Set(['zod', 'yaml', 'commander', 'fast-check', 'pure-rand']);
+
+const externalUnlessBundled = {
+  name: 'external-unless-bundled',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { external: true };
+      const name = args.path.startsWith('@')
+        ? args.path.split('/').slice(0, 2).join('/')
+        : (args.path.split('/')[0] ?? args.path);
+      return BUNDLED_PACKAGES.has(name) ? undefined : { external: true };
+    });
+  },
+};
+
+/** dist/<name>.js ← source entry */
+export const ENTRY_POINTS = {
+  cli: 'src/cli/main.ts',
+  index: 'src/index.ts',
+};
+
+function parseFlags(argv) {
+  const known = new Set(['--if-stale', '--js-only', '--clean', '--quiet']);
+  for (const a of argv) {
+    if (!known.has(a)) {
+      process.stderr.write(`build: unknown flag ${a} (known: ${[...known].join(' ')})\n`);
+      process.exit(2);
+    }
+  }
+  return {
+    ifStale: argv.includes('--if-stale'),
+    jsOnly: argv.includes('--js-only'),
+    clean: argv.includes('--clean'),
+    quiet: argv.includes('--quiet'),
+  };
+}
+
+async function buildJs(outDir) {
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ENTRY_POINTS,
+    outdir: outDir,
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    plugins: [externalUnlessBundled],
+    sourcemap: 'linked',
+    // the maps point at src/ and simulator/, which ship in the package
+    sourcesContent: false,
+    logLevel: 'warning',
+    metafile: true,
+    // bundled CommonJS packages (commander, yaml) still call require() for node: builtins
+    banner: {
+      js: "import { createRequire as __flCreateRequire } from 'node:module'; const require = __flCreateRequire(import.meta.url);",
+    },
+  });
+  return Object.keys(result.metafile.outputs).map((p) => relative(outDir, join(ROOT, p)));
+}
+
+function buildTypes(outDir) {
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  const args = [
+    tsc,
+    'src/index.ts',
+    '--declaration',
+    '--emitDeclarationOnly',
+    '--outDir',
+    join(outDir, 'types'),
+    '--rootDir',
+    '.',
+    '--rewriteRelativeImportExtensions',
+    '--allowImportingTsExtensions',
+    '--module',
+    'NodeNext',
+    '--moduleResolution',
+    'NodeNext',
+    '--target',
+    'ES2022',
+    '--lib',
+    'ES2023',
+    '--types',
+    'node',
+    '--strict',
+    '--skipLibCheck',
+    '--verbatimModuleSyntax',
+    '--resolveJsonModule',
+  ];
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+  const entryTypes = join(outDir, 'types/src/index.d.ts');
+  if (!existsSync(entryTypes)) {
+    throw new Error(`tsc wrote no declarations (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  }
+  // Type errors do not stop the emit: they are the typecheck's to report (npm test runs it),
+  // and a half-edited file elsewhere in a shared checkout must not block every build.
+  if (r.status !== 0) {
+    const count = (r.stdout.match(/error TS\d+/g) ?? []).length;
+    process.stderr.write(`build: tsc reported ${count} type error(s); declarations written anyway (see npm run typecheck)\n`);
+  }
+}
+
+function listFiles(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)));
+}
+
+/** rename every built file into dist/ (atomic per file), then drop long-stale chunks */
+function install(tmpDir, outputs) {
+  for (const rel of listFiles(tmpDir)) {
+    mkdirSync(dirname(join(DIST, rel)), { recursive: true });
+    renameSync(join(tmpDir, rel), join(DIST, rel));
+  }
+  const current = new Set(outputs);
+  const chunksDir = join(DIST, 'chunks');
+  const nowMs = Date.now();
+  for (const rel of existsSync(chunksDir) ? listFiles(chunksDir) : []) {
+    const path = join(chunksDir, rel);
+    if (current.has(relative(DIST, path))) continue;
+    if (nowMs - statSync(path).mtimeMs > STALE_CHUNK_GRACE_MS) rmSync(path, { force: true });
+  }
+}
+
+async function main() {
+  const flags = parseFlags(process.argv.slice(2));
+  if (flags.ifStale && !flags.clean && isBuildFresh(ROOT)) return;
+  // inputs changed after this instant make the next --if-stale rebuild
+  const startedAt = new Date();
+  if (flags.clean) rmSync(DIST, { recursive: true, force: true });
+  mkdirSync(DIST, { recursive: true });
+  const tmpDir = mkdtempSync(join(DIST, '.tmp-'));
+  try {
+    const outputs = await buildJs(tmpDir);
+    if (!flags.jsOnly) buildTypes(tmpDir);
+    install(tmpDir, outputs);
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+  const stamp = join(ROOT, STAMP_FILE);
+  writeFileSync(stamp, `${JSON.stringify({ builtAt: startedAt.toISOString(), types: !flags.jsOnly })}\n`);
+  utimesSync(stamp, startedAt, startedAt);
+  if (!flags.quiet) {
+    const ms = Date.now() - startedAt.getTime();
+    process.stderr.write(`build: dist/ written in ${(ms / 1000).toFixed(1)} s\n`);
+  }
+}
+
+await main();

@@ -1,0 +1,253 @@
+/**
+ * The published package, end to end: `npm pack` (its prepack runs the clean build), install
+ * the tarball into an empty project, then use it only through what a consumer has — the
+ * `failover-lab` bin and `import 'failover-lab'` — with no tsx and no sources of the checkout.
+ * The real-topology commands (run, demo) are exercised up to their catalog lookup here; a
+ * full `demo --only primary-region-crash` from the tarball is the acceptance run in
+ * docs/api.md (it needs the topology's Debian packages and ~1 min).
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/package-root.ts';
+import { type PackedInstall, packAndInstall } from './pack.ts';
+
+const SECRETS = { region1: 'region1-secret-0123456789', region2: 'region2-secret-0123456789' };
+let pkg: PackedInstall;
+// a consumer's shell, not vitest's environment (vitest sets MODE=test, which the agent reads)
+const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+const children: ChildProcess[] = [];
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const bin = join(pkg.consumerDir, 'node_modules/.bin/failover-lab');
+  return spawnSync(bin, args, {
+    cwd: pkg.consumerDir,
+    encoding: 'utf8',
+    env: { ...baseEnv, ...env },
+    timeout: 120_000,
+  });
+}
+
+/** Starts the installed CLI and resolves with the first stdout/stderr match of `ready`. */
+function startCli(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  const bin = join(pkg.consumerDir, 'node_modules/.bin/failover-lab');
+  const child = spawn(bin, args, {
+    cwd: pkg.consumerDir,
+    env: { ...baseEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = seen.match(ready);
+      if (match) resolve({ child, match });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code} before ready:\n${seen}`)));
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+beforeAll(() => {
+  pkg = packAndInstall();
+  // measured, not asserted: docs/api.md quotes these figures
+  process.stderr.write(
+    `pack-install: npm pack ${pkg.packSeconds.toFixed(1)} s, npm install ${pkg.installSeconds.toFixed(1)} s\n`,
+  );
+}, 900_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.all(children.map(exitOf));
+  pkg?.cleanup();
+});
+
+describe('the tarball', () => {
+  it('holds the compiled CLI, its types, the Worker sources, the catalog and the deploy files, and nothing of the repo', () => {
+    const files = execFileSync('tar', ['tzf', pkg.tarball], { encoding: 'utf8' })
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''));
+    for (const f of [
+      'bin/failover-lab.mjs',
+      'dist/cli.js',
+      'dist/cli.js.map',
+      'dist/index.js',
+      'dist/types/src/index.d.ts',
+      'src/worker/durable.ts',
+      'src/topology/controller-main.ts',
+      'scenarios/primary-region-crash.yaml',
+      'wrangler.toml',
+      'deploy/kubernetes/base/kustomization.yaml',
+    ]) {
+      expect(files, f).toContain(f);
+    }
+    expect(files.filter((f) => /^(test|scripts|bench|node_modules|reports)\/|^dist\/\.tmp-/.test(f))).toEqual(
+      [],
+    );
+  });
+
+  it('installs without tsx: nothing at run time needs it', () => {
+    const installed = JSON.parse(
+      readFileSync(join(pkg.consumerDir, 'node_modules/failover-lab/package.json'), 'utf8'),
+    );
+    expect(Object.keys(installed.dependencies)).not.toContain('tsx');
+    expect(existsSync(join(pkg.consumerDir, 'node_modules/tsx'))).toBe(false);
+  });
+});
+
+describe('the installed CLI', () => {
+  it('--help lists every command', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    for (const c of ['controller', 'worker', 'sim', 'run', 'demo', 'report', 'gameday', 'export'])
+      expect(r.stdout).toContain(`  ${c} `);
+  });
+
+  it('sim finds the known-unsafe KV design: exit 1 with the shrunk counterexample', () => {
+    const r = cli(['sim', '--lease-backend', 'kv', '--runs', '50', '--seed', '1', '--no-report']);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/VIOLATION single-primary/);
+    expect(r.stdout).toMatch(/replay: npx failover-lab sim --seed 1 /);
+    const yaml = r.stdout.match(/scenario: (\S+\.yaml)/)?.[1];
+    expect(yaml && existsSync(yaml)).toBe(true);
+    expect(yaml?.startsWith(pkg.consumerDir)).toBe(true); // into the consumer's cwd, not node_modules
+  });
+
+  it('sim on the durable Worker holds: exit 0', () => {
+    const r = cli(['sim', '--runs', '5', '--seed', '3', '--no-report']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('run and demo find the bundled catalog (stopping at bad input, before booting anything)', () => {
+    const demo = cli(['demo', '--only', 'no-such-scenario']);
+    expect(demo.status).toBe(2);
+    expect(demo.stderr).toMatch(/unknown scenario "no-such-scenario" \(catalog: .*primary-region-crash/);
+    const run = cli(['run', 'missing.yaml']);
+    expect(run.status).toBe(2);
+  });
+
+  it('worker serves the durable Worker bundled from the shipped sources; controller leases from it', async () => {
+    const { child: worker, match } = await startCli(
+      ['worker', '--host', '127.0.0.1', '--port', '0', '--ttl-ms', '3000'],
+      { LEASE_SECRETS: JSON.stringify(SECRETS) },
+      /serving durable on (http:\/\/127\.0\.0\.1:\d+)/,
+    );
+    const workerUrl = match[1]!;
+    const status = await fetch(`${workerUrl}/status?lease=primary`);
+    expect(status.headers.get('x-fl-variant')).toBe('durable');
+    expect(status.status).toBe(401); // unsigned requests are refused
+
+    const controllerEnv = {
+      REGION: 'region1',
+      PEER_REGION: 'region2',
+      INITIAL_ROLE: 'primary',
+      CLOUDFLARE_WORKER_URL: workerUrl,
+      LEASE_SECRET: SECRETS.region1,
+      LEASE_TTL_MS: '3000',
+      DNS_WITNESSES: '127.0.0.1:9,127.0.0.1:19,127.0.0.1:29',
+      PEER_APP_ADDR: '192.0.2.2',
+      TOMBSTONE_ADDR: '192.0.2.254',
+      PEER_HEALTH_URL: 'http://127.0.0.1:9/healthz',
+      ADMIN_ADDR: '127.0.0.1:0',
+    };
+    const check = cli(['controller', '--check-config'], controllerEnv);
+    expect(check.status, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout).controller.region).toBe('region1');
+    expect(cli(['controller', '--check-config'], { ...controllerEnv, QUORUM: 'abc' }).status).toBe(2);
+
+    const { child: controller, match: admin } = await startCli(
+      ['controller'],
+      controllerEnv,
+      /http:\/\/127\.0\.0\.1:\d+/,
+    );
+    let metrics = '';
+    for (let i = 0; i < 100 && !/failover_lease_status\{[^}]*\} 1/.test(metrics); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      metrics = await (await fetch(`${admin[0]}/metrics`)).text();
+    }
+    expect(metrics).toMatch(/failover_lease_status\{[^}]*\} 1/); // it acquired the lease: primary
+    controller.kill('SIGTERM');
+    expect(await exitOf(controller)).toBe(0);
+    worker.kill('SIGTERM');
+    expect(await exitOf(worker)).toBe(0);
+  }, 120_000);
+});
+
+describe('the programmatic API', () => {
+  it('runs a search, a scenario, the checker and a report through `import "failover-lab"`', () => {
+    const script = join(pkg.consumerDir, 'api-check.mjs');
+    writeFileSync(
+      script,
+      `import * as lab from 'failover-lab';
+const search = lab.runSearch({ leaseBackend: 'kv', runs: 30, seed: 1 });
+const scenario = await lab.loadScenario('primary-region-crash');
+const sim = lab.simulateScenario(scenario, { seed: 7 });
+const verdict = lab.checkHistory(sim.history);
+const { dir } = await lab.renderReport(lab.simulationReportInput(scenario, sim), { reportsRoot: 'reports' });
+console.log(JSON.stringify({ searchOk: search.ok, invariant: search.failure?.invariant, catalog: lab.catalogScenarios(),
+  simOk: sim.verdict.ok, recheckOk: verdict.ok, failed: verdict.outcomes.filter((o) => !o.ok).map((o) => o.name), dir }));
+`,
+    );
+    const r = spawnSync(process.execPath, [script], {
+      cwd: pkg.consumerDir,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.searchOk).toBe(false);
+    expect(out.invariant).toBe('single-primary');
+    expect(out.catalog).toContain('primary-region-crash');
+    expect(out.simOk, out.failed.join(', ')).toBe(true);
+    expect(out.recheckOk).toBe(true);
+    for (const f of ['result.json', 'junit.xml', 'summary.md', 'timeline.html'])
+      expect(existsSync(join(out.dir, f)), f).toBe(true);
+  }, 120_000);
+
+  it('is typed: a consumer project type-checks against the shipped declarations', () => {
+    writeFileSync(
+      join(pkg.consumerDir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: ['node'],
+          typeRoots: [join(PACKAGE_ROOT, 'node_modules/@types')],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    writeFileSync(
+      join(pkg.consumerDir, 'consumer.ts'),
+      `import { type ExploreResult, runSearch, type Verdict, checkHistory } from 'failover-lab';
+const result: ExploreResult = runSearch({ runs: 10, leaseBackend: 'kv' });
+const verdict: Verdict = checkHistory(result.failure?.result.history ?? []);
+// @ts-expect-error runs is a number: without the shipped types this line would not be an error
+runSearch({ runs: 'many' });
+export const ok: boolean = verdict.ok;
+`,
+    );
+    const tsc = join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', pkg.consumerDir], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  }, 120_000);
+});
