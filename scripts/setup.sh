@@ -62,3 +62,7 @@ if [[ ! -f $marker || package-lock.json -nt $marker ]]; then
   npm ci --no-audit --no-fund >&2
   touch "$marker"
 fi
+
+# dist/: the compiled CLI that bin/failover-lab.mjs runs (scripts/build.mjs). Rebuilt only when
+# a source file is newer than the last build (an mtime walk of src/ and simulator/, ~10 ms).
+node scripts/build.mjs --if-stale --js-only --quiet

@@ -15,7 +15,6 @@ import { demoCatalogFiles } from '../../runner/catalog.ts';
 import { type RunResult, runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
-import { REPO_ROOT } from '../../topology/local.ts';
 import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
 import { BadInputError, EXIT_BAD_INPUT, EXIT_INFRA, EXIT_OK, EXIT_VIOLATION, exitCodeOf } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
@@ -50,7 +49,7 @@ export function register(program: Command, setExit: ExitSetter): void {
     .command('demo')
     .description('run the scenario catalog on the real topology and summarise verdicts and failover times')
     .option('--time-scale <x>', "override every scenario's time scale")
-    .option('--out <dir>', 'where results go (<dir>/<scenario>/<timestamp>/)', join(REPO_ROOT, 'reports'))
+    .option('--out <dir>', 'where results go (<dir>/<scenario>/<timestamp>/)', join(process.cwd(), 'reports'))
     .option('--only <names>', 'comma-separated scenario names to run (base catalog or incidents)')
     .option('--no-incidents', 'skip the incident catalog (scenarios/incidents) after the base catalog')
     .option('--json', 'print the summary rows as JSON')
