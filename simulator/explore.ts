@@ -20,6 +20,7 @@ import { describeTopology } from '../src/topology/description.ts';
 import { type Coverage, mergeCoverage, newCoverage } from './coverage.ts';
 import type { LeaseBackend } from './models/lease-store.ts';
 import { type SimulationResult, simulateScenario } from './simulate.ts';
+import type { ControllerConfigOverrides } from './world.ts';
 
 export type PropertyKind = 'safety' | 'liveness' | 'all';
 
@@ -198,6 +199,8 @@ export interface ExploreOptions {
   /** wall clock for statistics, injected (the simulator itself never reads time) */
   wallClockMs?: () => number;
   onProgress?: (done: number, total: number) => void;
+  /** test seam: a controller configured apart from the design (simulateScenario's controllerOverrides) */
+  controllerOverrides?: ControllerConfigOverrides;
 }
 
 export interface Finding {
@@ -288,6 +291,7 @@ export function runExploration(opts: ExploreOptions): ExploreResult {
     const r = simulateScenario(caseToScenario(c, opts), {
       seed: c.seed,
       leaseBackend: opts.leaseBackend,
+      ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
       stopOnViolation: opts.property !== 'liveness',
     });
     stats.events += r.stats.events;
@@ -342,6 +346,7 @@ export function runExploration(opts: ExploreOptions): ExploreResult {
     // Re-run the shrunk case in full (no early stop) so the history is complete up to the end.
     const scenario = caseToScenario(shrunk, { ...opts, name: 'sim-counterexample' });
     const result = simulateScenario(scenario, {
+      ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
       seed: shrunk.seed,
       leaseBackend: opts.leaseBackend,
       path: details.counterexamplePath ?? '',

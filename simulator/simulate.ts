@@ -10,7 +10,7 @@ import { assessSchedule } from './assumptions.ts';
 import type { Coverage } from './coverage.ts';
 import { scheduleFaults } from './faults.ts';
 import type { LeaseBackend } from './models/lease-store.ts';
-import { World } from './world.ts';
+import { type ControllerConfigOverrides, World } from './world.ts';
 
 export interface SimulateOptions {
   seed: number;
@@ -23,6 +23,11 @@ export interface SimulateOptions {
   /** fast-check replay coordinates, recorded in meta */
   path?: string;
   runId?: string;
+  /**
+   * Test seam: controller config fields set apart from the scenario. The meta's spec stays the
+   * design's, so a controller configured weaker than the design is judged by the design.
+   */
+  controllerOverrides?: ControllerConfigOverrides;
 }
 
 export interface SimulationResult {
@@ -50,6 +55,7 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
   const world = new World(scenario, opts.seed, backend, {
     stopOnViolation: opts.stopOnViolation ?? false,
     trace: opts.trace ?? false,
+    ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
   });
   const ctl = world.configs.get(world.spec.regions[0]!)!;
   const assessment = assessSchedule(scenario.steps, ctl, world.spec);
@@ -71,6 +77,8 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
     initialPrimary: scenario.topology.initialPrimary,
     witnesses: [...world.spec.witnesses],
     timing: world.timing(),
+    spec: world.designSpec(),
+    configured: world.configured(),
     withinAssumptions: assessment.withinAssumptions,
     ...(notes.length > 0 ? { assumptionNotes: notes } : {}),
     timeScale: 1,

@@ -4,6 +4,13 @@
  * network and one recorder.
  */
 import type { MetaEvent } from '../src/check/history.ts';
+import {
+  type ConfiguredNumbers,
+  configuredNumbers,
+  type DesignSpec,
+  designInput,
+  designSpec,
+} from '../src/check/spec.ts';
 import { defaultControllerConfig, historyTiming } from '../src/controller/core.ts';
 import type { ControllerConfig } from '../src/controller/types.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
@@ -65,7 +72,15 @@ export function simTimings(config: ControllerConfig): SimTimings {
   };
 }
 
-export function controllerConfigs(scenario: Scenario, spec: TopologySpec): Map<string, ControllerConfig> {
+/**
+ * The controllers' configs: the scenario's numbers, then `overrides` — a test seam for a
+ * controller configured differently from the design (the spec in meta stays the design's).
+ */
+export function controllerConfigs(
+  scenario: Scenario,
+  spec: TopologySpec,
+  overrides: ControllerConfigOverrides = {},
+): Map<string, ControllerConfig> {
   const out = new Map<string, ControllerConfig>();
   for (const r of spec.regions) {
     const peer = spec.regions.find((x) => x !== r) ?? r;
@@ -73,6 +88,7 @@ export function controllerConfigs(scenario: Scenario, spec: TopologySpec): Map<s
       r,
       defaultControllerConfig({
         ...scenario.topology.controller,
+        ...overrides,
         region: r,
         peerRegion: peer,
         witnesses: spec.witnesses,
@@ -80,6 +96,36 @@ export function controllerConfigs(scenario: Scenario, spec: TopologySpec): Map<s
     );
   }
   return out;
+}
+
+/** Controller config fields a run may set apart from the scenario's design (never region/peer/witnesses). */
+export type ControllerConfigOverrides = Partial<
+  Omit<ControllerConfig, 'region' | 'peerRegion' | 'witnesses'>
+>;
+
+/**
+ * The design a simulated run is judged by (src/check/spec.ts): the scenario's timing numbers
+ * with the design's defaults, the topology's witnesses (quorum = majority), the modelled
+ * PowerDNS health-check timing; the store is observed exactly, at its own transitions.
+ */
+export function simDesignSpec(scenario: Scenario, spec: TopologySpec, timings: SimTimings): DesignSpec {
+  const o = scenario.topology.controller;
+  return designSpec(
+    designInput({
+      witnessCount: spec.witnesses.length,
+      leaseTtlMs: o.leaseTtlMs ?? 30_000,
+      ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
+      ...(o.maxClockDriftRate !== undefined ? { maxClockDriftRate: o.maxClockDriftRate } : {}),
+      ...(o.maxPauseMs !== undefined ? { maxPauseMs: o.maxPauseMs } : {}),
+      ...(o.maxDelayMs !== undefined ? { maxDelayMs: o.maxDelayMs } : {}),
+      ...(o.peerCheckIntervalMs !== undefined ? { peerCheckIntervalMs: o.peerCheckIntervalMs } : {}),
+      ...(o.peerFailureThreshold !== undefined ? { peerFailureThreshold: o.peerFailureThreshold } : {}),
+      healthCheckIntervalMs: timings.healthCheckIntervalMs,
+      healthCheckTimeoutMs: timings.healthCheckTimeoutMs,
+    }),
+    'scenario + simulated topology',
+    { precision: 'exact', intervalMs: 0 },
+  );
 }
 
 export class World implements SimContext {
@@ -105,14 +151,18 @@ export class World implements SimContext {
     readonly scenario: Scenario,
     readonly seed: number,
     readonly leaseBackend: LeaseBackend,
-    opts: { stopOnViolation?: boolean; trace?: boolean } = {},
+    opts: {
+      stopOnViolation?: boolean;
+      trace?: boolean;
+      controllerOverrides?: ControllerConfigOverrides;
+    } = {},
   ) {
     this.spec = describeTopology();
     this.engine = new Engine({ trace: opts.trace ?? false });
     this.prng = new Prng(seed);
     this.net = new Net(this.engine, this.prng);
     this.monitor = new SafetyMonitor(opts.stopOnViolation ? () => this.engine.stop() : null);
-    this.configs = controllerConfigs(scenario, this.spec);
+    this.configs = controllerConfigs(scenario, this.spec, opts.controllerOverrides);
     const first = this.configs.get(this.spec.regions[0]!)!;
     this.timings = simTimings(first);
 
@@ -194,5 +244,14 @@ export class World implements SimContext {
 
   timing(): MetaEvent['timing'] {
     return historyTiming(this.configs.get(this.spec.regions[0]!)!);
+  }
+
+  /** The design this run is judged by, and the controller's configured numbers beside it. */
+  designSpec(): DesignSpec {
+    return simDesignSpec(this.scenario, this.spec, this.timings);
+  }
+
+  configured(): ConfiguredNumbers {
+    return configuredNumbers(this.configs.get(this.spec.regions[0]!)!);
   }
 }

@@ -48,6 +48,8 @@ export class AuthoritativeModel implements Server {
   private cycleStartedAt = 0;
   private outstanding = 0;
   private readonly regionNames: Map<string, string>;
+  /** last service answer recorded by the DNS observation (see observe()) */
+  private observed: string | null = null;
 
   constructor(
     private readonly sim: SimContext,
@@ -65,6 +67,41 @@ export class AuthoritativeModel implements Server {
   warmUp(): void {
     for (const r of this.sim.spec.regions) this.register(`app-${r}`);
     this.register(TOMBSTONE);
+    this.observe();
+  }
+
+  /**
+   * The DNS observer's view (docs/invariants.md, dns-follows-lease): what this authoritative
+   * would answer for the service name now, recorded as a `dns-answer` whenever it changes —
+   * after a publish, a health-check result, a crash or a restart. Computed without drawing
+   * from the PRNG: when every unit is down the real server picks at random, recorded as all
+   * candidates with no region.
+   */
+  private observe(): void {
+    const name = this.sim.spec.serviceName;
+    let answers: string[];
+    let rcode = 'NOERROR';
+    if (this.proc.state === 'crashed') {
+      answers = [];
+      rcode = 'TIMEOUT';
+    } else {
+      const up = this.order.map((r) => `app-${r}`).find((a) => this.checks.get(a)?.up === true);
+      answers = up !== undefined ? [up] : this.order.map((r) => `app-${r}`);
+    }
+    const region = answers.length === 1 && answers[0]!.startsWith('app-') ? answers[0]!.slice(4) : null;
+    const key = `${rcode} ${answers.join(',')}`;
+    if (key === this.observed) return;
+    this.observed = key;
+    this.sim.rec.emit({
+      kind: 'dns-answer',
+      t: this.sim.engine.now,
+      resolver: this.proc.id,
+      name,
+      rcode,
+      answers,
+      region,
+      observer: 'dns-observer',
+    });
   }
 
   serve(call: Call): void {
@@ -72,6 +109,7 @@ export class AuthoritativeModel implements Server {
     if (req.type === 'publish') {
       const regions = this.sim.spec.regions;
       this.order = [req.activeRegion, ...regions.filter((r) => r !== req.activeRegion)];
+      this.observe();
       this.sim.net.reply(call, { ok: true } satisfies AppReply);
       return;
     }
@@ -144,6 +182,7 @@ export class AuthoritativeModel implements Server {
         (ok, reply) => {
           if (this.proc.incarnation !== inc) return;
           check.up = ok && (reply as AppReply).body?.includes('OK') === true;
+          this.observe();
           if (--this.outstanding === 0) this.endCycle();
         },
       );
@@ -161,5 +200,11 @@ export class AuthoritativeModel implements Server {
     this.checks.clear();
     this.loopRunning = false;
     this.outstanding = 0;
+    this.observe();
+  }
+
+  /** The DNS observer queries every LUA name right after a restart, as the harness does at start. */
+  onRestart(): void {
+    this.warmUp();
   }
 }

@@ -15,6 +15,8 @@
  * Imports allowed here: nothing but types. Readers: src/check, src/report. Writers: executors.
  */
 
+import type { ConfiguredNumbers, DesignSpec } from './spec.ts';
+
 export type RegionId = string; // e.g. "a", "b"
 export type Role = 'standby' | 'candidate' | 'primary' | 'fenced';
 export type WitnessVerdict = 'reachable' | 'unreachable' | 'unknown';
@@ -53,6 +55,13 @@ export interface MetaEvent extends Base {
     /** (added) anti-flapping hold-down after a demotion, controller local ms */
     promotionHoldDownMs?: number;
   };
+  /**
+   * (added) the design's numbers and the bounds derived from them (src/check/spec.ts), from the
+   * scenario and the topology — never from the controller's config. Every check reads these.
+   */
+  spec?: DesignSpec;
+  /** (added) the controller's configured numbers, kept apart from the spec (`config-meets-spec`) */
+  configured?: ConfiguredNumbers;
   /** true when every fault of the schedule stays inside the documented assumptions */
   withinAssumptions: boolean;
   assumptionNotes?: string[];
@@ -98,6 +107,24 @@ export interface LeaseStoreEvent extends Base {
   expiresAt: number | null;
   /** which store location served the view (KV model has per-location views) */
   location?: string;
+  /** (added) the store's own clock when it made this view (store ms, same clock as expiresAt) */
+  storeNowMs?: number;
+  /**
+   * (added) polled observations: the global time the status request was sent, the earliest the
+   * store can have read its state. Absent when the event is recorded at the store's transition.
+   */
+  observedSinceT?: number;
+  /**
+   * (added) recorded by the store itself at the moment it happened (simulator; the real
+   * Worker's GET /observations log): grant, renew, release, refuse (changed nothing) or
+   * expire (the grant of `epoch` ran out unrenewed; `storeNowMs` is then its expiresAt).
+   * holder/epoch/expiresAt describe the lease after the event. Absent on polled views.
+   */
+  op?: 'grant' | 'renew' | 'release' | 'refuse' | 'expire';
+  /** (added) who asked (expire: whose grant ran out) */
+  region?: RegionId;
+  /** (added) refuse only: which request was refused */
+  requested?: 'acquire' | 'renew' | 'release';
 }
 
 /**
@@ -153,6 +180,11 @@ export interface DnsAnswerEvent extends Base {
   answers: string[];
   /** region the answer points to, if it maps to one */
   region?: RegionId | null;
+  /**
+   * (added) who observed it: 'client' (the workload's resolver) or 'dns-observer' (an observer
+   * outside the system querying one authoritative directly; `resolver` then names it, e.g. auth-a)
+   */
+  observer?: 'client' | 'dns-observer';
 }
 
 export interface PeerProbeEvent extends Base {

@@ -26,6 +26,16 @@ export interface CheckOutcome {
   category?: 'safety' | 'liveness' | 'expectation';
   /** (added) true when this invariant was expected to be violated (scenario `violation-detected`) */
   expectedViolation?: boolean;
+  /** (added) what the history must show for this outcome to mean anything, e.g. "failing peer probes during the cut" */
+  premise?: string;
+  /** (added) whether the history shows the premise happened */
+  exercised?: boolean;
+  /**
+   * (added) 'not-exercised': the premise never happened (the fault had no observable effect), so
+   * a pass would be vacuous. Such an outcome is ok but not evaluated; a scenario whose
+   * expectations are all not-exercised fails (outcome `scenario-exercised`).
+   */
+  status?: 'not-exercised';
 }
 
 export interface Measurements {
@@ -42,6 +52,15 @@ export interface Measurements {
   roleTransitions?: number;
   acceptedWrites?: number;
   rejectedWrites?: number;
+  /** (added) accepted / app-write attempts that reached an app (0..1) */
+  availability?: number;
+  /** (added) longest stretch with no region holding write authority (global ms) */
+  longestUnavailableMs?: number;
+  /** (added) longest such stretch that no fault explains, and its bound from the spec */
+  longestUnexplainedUnavailableMs?: number;
+  unavailabilityBoundMs?: number;
+  /** (added) the DNS convergence bound from the spec */
+  dnsConvergeBoundMs?: number;
   [key: string]: number | undefined;
 }
 

@@ -53,14 +53,45 @@ function promote(
     leaseGranted: boolean;
   }> = {},
 ): void {
-  h({ kind: 'lease-store', t, holder: region, epoch, expiresAt: t + 30_000 });
+  const votes = evidence.votes ?? { w1: 'unreachable', w2: 'unreachable', w3: 'unknown' };
+  if ((evidence.basis ?? 'failover') === 'failover') {
+    // what the witness path carried during this candidate's round, then the candidacy
+    for (const [witness, verdict] of Object.entries(votes)) {
+      h({
+        kind: 'witness',
+        t: t - 600,
+        region,
+        witness,
+        target: region === 'a' ? 'b' : 'a',
+        verdict,
+        detail:
+          verdict === 'unreachable'
+            ? 'NOERROR tombstone'
+            : verdict === 'reachable'
+              ? 'NOERROR app'
+              : 'timeout',
+      });
+    }
+    h({
+      kind: 'role',
+      t: t - 500,
+      region,
+      from: 'standby',
+      to: 'candidate',
+      reason: 'peer failed',
+      epoch: null,
+      localMs: t - 500,
+    });
+  }
+  if (evidence.leaseGranted !== false)
+    h({ kind: 'lease-store', t, holder: region, epoch, expiresAt: t + 30_000 });
   h({
     kind: 'promotion-evidence',
     t,
     region,
     epoch,
     peerFailures: 3,
-    votes: evidence.votes ?? { w1: 'unreachable', w2: 'unreachable', w3: 'unknown' },
+    votes,
     unreachableVotes: 2,
     quorum: 2,
     leaseGranted: evidence.leaseGranted ?? true,
@@ -117,8 +148,11 @@ function cleanFailover(): HistoryEvent[] {
       fault: 'isolate',
       target: 'a',
       verified: true,
-      links: ['ctl-a->worker'],
+      links: ['ctl-a->worker', 'ctl-b->peer'],
     });
+    // what shows the isolation: b's peer probes fail
+    for (const t of [11_000, 12_000, 13_000])
+      h({ kind: 'peer-probe', t, region: 'b', ok: false, consecutiveFailures: (t - 10_000) / 1000 });
     demote(h, 'a', 27_000, 1);
     promote(h, 'b', 40_100, 2, 67_100);
     h({ kind: 'app-write', t: 41_000, region: 'b', client: 'client-0', epoch: 2, accepted: true });
@@ -316,12 +350,14 @@ describe('promotion-evidence', () => {
     );
     const o = outcome(v, 'promotion-evidence');
     expect(o.ok).toBe(false);
-    expect(o.detail).toContain('1 unreachable witness votes, quorum 2');
+    expect(o.detail).toContain('backed by 1 witness(es) observed saying "unreachable"');
+    expect(o.detail).toContain('spec quorum 2');
   });
 
   it('flags a promotion without the lease, and one with no evidence at all', () => {
     const v = checkHistory(
       history((h) => {
+        h({ kind: 'lease-store', t: 50, holder: 'a', epoch: 1, expiresAt: 30_050 });
         promote(h, 'b', 100, 2, 27_000, { leaseGranted: false });
         h({
           kind: 'role',
@@ -337,8 +373,12 @@ describe('promotion-evidence', () => {
     );
     const o = outcome(v, 'promotion-evidence');
     expect(o.violations.map((x) => x.detail)).toEqual([
-      expect.stringContaining('without the lease being granted'),
-      expect.stringContaining('no promotion evidence'),
+      expect.stringContaining(
+        'ctl-b became primary (epoch 2) but the lease store was never observed granting it',
+      ),
+      expect.stringContaining(
+        'ctl-a became primary (epoch 3) but the lease store was never observed granting it',
+      ),
     ]);
   });
 
@@ -386,7 +426,8 @@ describe('failover-liveness', () => {
     );
     const o = outcome(v, 'failover-liveness');
     expect(o.ok).toBe(false);
-    expect(o.violations[0]!.at).toBe(44_000);
+    // the bound is the spec's (derived from T = 30 s, ρ = 0.001), not the meta's timing
+    expect(o.violations[0]!.at).toBe(10_000 + 34_031);
   });
 
   it('is not evaluated when the loss is shorter than the bound or overlaps another fault', () => {
@@ -457,6 +498,7 @@ describe('no-spurious-failover', () => {
         verified: true,
         links: ['ctl-a->peer', 'ctl-b->peer'],
       });
+      h({ kind: 'peer-probe', t: 11_000, region: 'b', ok: false, consecutiveFailures: 1 });
       if (promoteB) promote(h, 'b', 30_000, 2, 57_000);
       h({
         kind: 'fault',

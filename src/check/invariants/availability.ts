@@ -1,0 +1,67 @@
+/**
+ * `write-availability`: the longest stretch in which no region could accept a write (no app
+ * holds write authority) and no fault explains it stays under B = spec.bounds.unavailabilityMs
+ * (the failover bound: restoring a writable primary is what a failover does). A fault explains
+ * a stretch from its start to B after its end; the run's start explains the first B (bootstrap).
+ * Also measures availability = accepted / attempted writes that reached an app.
+ */
+import { type Facts, fmtS, outcome } from '../facts.ts';
+import { gaps, merge, type Span, subtract } from '../intervals.ts';
+import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
+
+/** When the scenario's own clock starts (real runs boot first and note it), else 0. */
+function scenarioStartT(f: Facts): number {
+  for (const ev of f.events) if (ev.kind === 'note' && ev.message === 'scenario-start') return ev.t;
+  return 0;
+}
+
+export function checkWriteAvailability(f: Facts, m: Measurements): CheckOutcome {
+  const name = 'write-availability';
+  let accepted = 0;
+  let attempted = 0;
+  for (const ev of f.events) {
+    if (ev.kind !== 'app-write') continue;
+    attempted++;
+    if (ev.accepted) accepted++;
+  }
+  if (attempted > 0) m.availability = Math.round((accepted / attempted) * 10_000) / 10_000;
+  const boundMs = f.spec?.bounds.unavailabilityMs;
+  if (boundMs === undefined) return outcome(name, 'liveness', [], 'no spec: bound unknown', false);
+  m.unavailabilityBoundMs = boundMs;
+  const start = scenarioStartT(f);
+  const down = gaps(
+    start,
+    f.endT,
+    f.windows.map((w) => ({ from: w.start, to: w.end })),
+  );
+  m.longestUnavailableMs = down.reduce((x, s) => Math.max(x, s.to - s.from), 0);
+  const explained: Span[] = [
+    { from: 0, to: start + boundMs },
+    ...f.faults.map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs })),
+  ];
+  const unexplained = merge(subtract(down, explained));
+  const longest = unexplained.reduce<Span | null>(
+    (x, s) => (!x || s.to - s.from > x.to - x.from ? s : x),
+    null,
+  );
+  m.longestUnexplainedUnavailableMs = longest ? longest.to - longest.from : 0;
+  const violations: Violation[] = unexplained
+    .filter((s) => s.to - s.from > boundMs)
+    .map((s) => ({
+      invariant: name,
+      at: s.from + boundMs,
+      detail: `no region could accept a write for ${fmtS(s.to - s.from)} from t=${fmtS(s.from)} with no fault to explain it (bound ${fmtS(boundMs)})`,
+      events: [],
+    }));
+  const pct =
+    m.availability !== undefined
+      ? `; availability ${(m.availability * 100).toFixed(1)} % (${accepted}/${attempted} writes)`
+      : '';
+  return outcome(
+    name,
+    'liveness',
+    violations,
+    `longest stretch without a writable region ${fmtS(m.longestUnavailableMs)}, unexplained ${fmtS(m.longestUnexplainedUnavailableMs)} (bound ${fmtS(boundMs)})${pct}`,
+    f.endT > start,
+  );
+}

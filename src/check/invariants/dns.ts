@@ -1,0 +1,130 @@
+/**
+ * `dns-follows-lease`: what the authoritatives answer for the service name follows the lease.
+ * Observations: `dns-answer` events with observer 'dns-observer' (one per authoritative answer
+ * change: the simulator's authoritative models, the real runner's observer querying both
+ * PowerDNS authoritatives). Holders: the lease store's observations.
+ *
+ * (1) From B after a lease holder h takes an epoch until the holder changes, every
+ *     authoritative answers h's region (not judged during, and B after, a fault touching that
+ *     authoritative or h's controller/app). (2) No authoritative points at a region without
+ *     write authority while another region has it for longer than B (not judged during, and B
+ *     after, a fault touching that authoritative). B = spec.bounds.dnsConvergeMs.
+ */
+import { type Facts, type FaultSpan, fmtS, outcome } from '../facts.ts';
+import type { RegionId } from '../history.ts';
+import { intersect, type Span, subtract } from '../intervals.ts';
+import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
+
+interface HolderSpan extends Span {
+  holder: RegionId;
+  epoch: number;
+}
+
+interface AnswerSpan extends Span {
+  region: RegionId | null;
+  seq: number;
+}
+
+/** Lease holder spans from the durable store's observations: grant → release / next epoch. */
+function holderSpans(f: Facts): HolderSpan[] {
+  const out: HolderSpan[] = [];
+  let cur: HolderSpan | null = null;
+  for (const ev of f.events) {
+    if (ev.kind !== 'lease-store' || ev.location !== undefined) continue;
+    if (cur && (ev.holder === null || ev.epoch !== cur.epoch)) {
+      cur.to = ev.t;
+      out.push(cur);
+      cur = null;
+    }
+    if (ev.holder !== null && !cur) cur = { holder: ev.holder, epoch: ev.epoch, from: ev.t, to: f.endT };
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/** Each observed authoritative's answer as a step function. */
+function answerSpans(f: Facts): Map<string, AnswerSpan[]> {
+  const byAuth = new Map<string, AnswerSpan[]>();
+  for (const ev of f.events) {
+    if (ev.kind !== 'dns-answer' || ev.observer !== 'dns-observer') continue;
+    const list = byAuth.get(ev.resolver) ?? [];
+    const last = list[list.length - 1];
+    if (last) last.to = ev.t;
+    list.push({ from: ev.t, to: f.endT, region: ev.region ?? null, seq: ev.seq });
+    byAuth.set(ev.resolver, list);
+  }
+  return byAuth;
+}
+
+function touches(fault: FaultSpan, ids: string[], region: RegionId | null): boolean {
+  if (region !== null && fault.target === region) return true;
+  const hit = (s: string) => ids.some((id) => s === id || s.split('->').includes(id));
+  return fault.links.some(hit) || fault.components.some(hit) || hit(fault.target);
+}
+
+function excused(f: Facts, ids: string[], region: RegionId | null, boundMs: number): Span[] {
+  return f.faults
+    .filter((x) => touches(x, ids, region))
+    .map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs }));
+}
+
+export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
+  const name = 'dns-follows-lease';
+  const boundMs = f.spec?.bounds.dnsConvergeMs;
+  const answers = answerSpans(f);
+  if (boundMs === undefined || answers.size === 0)
+    return outcome(name, 'liveness', [], 'no DNS observer in this history', false);
+  m.dnsConvergeBoundMs = boundMs;
+  const holders = holderSpans(f);
+  const violations: Violation[] = [];
+  const authority = new Map<RegionId, Span[]>();
+  for (const w of f.windows)
+    authority.set(w.region, [...(authority.get(w.region) ?? []), { from: w.start, to: w.end }]);
+  for (const [auth, spans] of answers) {
+    // (1) converge on the holder
+    for (const h of holders) {
+      const judged = subtract(
+        [{ from: h.from + boundMs, to: h.to }],
+        excused(f, [auth, `ctl-${h.holder}`, `app-${h.holder}`], h.holder, boundMs),
+      );
+      const wrong = spans.filter((s) => s.region !== h.holder);
+      const bad = intersect(judged, wrong)[0];
+      if (bad) {
+        const s = wrong.find((x) => x.from < bad.to && x.to > bad.from)!;
+        violations.push({
+          invariant: name,
+          at: bad.from,
+          detail: `${auth} answered ${s.region === null ? 'nothing' : `region ${s.region}`} at t=${fmtS(bad.from)} while ${h.holder} had held the lease (epoch ${h.epoch}) since t=${fmtS(h.from)} (bound ${fmtS(boundMs)})`,
+          events: [s.seq],
+        });
+      }
+    }
+    // (2) never point at a region without write authority while another region has it, for
+    // longer than the bound (a demoted controller's late publish), unless a fault on this
+    // authoritative explains it (publishes could not reach it)
+    const judged = subtract([{ from: boundMs, to: f.endT }], excused(f, [auth], null, boundMs));
+    for (const s of spans) {
+      if (s.region === null) continue;
+      const others = f.regions.filter((r) => r !== s.region).flatMap((r) => authority.get(r) ?? []);
+      const stale = intersect(subtract([s], authority.get(s.region) ?? []), others);
+      const long = intersect(stale, judged).find((x) => x.to - x.from > boundMs);
+      if (long) {
+        violations.push({
+          invariant: name,
+          at: long.from + boundMs,
+          detail: `${auth} pointed at region ${s.region} for ${fmtS(long.to - long.from)} from t=${fmtS(long.from)} while another region held write authority and app-${s.region} did not (bound ${fmtS(boundMs)})`,
+          events: [s.seq],
+        });
+        break;
+      }
+    }
+  }
+  violations.sort((a, b) => a.at - b.at);
+  return outcome(
+    name,
+    'liveness',
+    violations,
+    `${answers.size} authoritatives observed; each followed ${holders.length} lease holder(s) within ${fmtS(boundMs)}`,
+    holders.length > 0,
+  );
+}

@@ -1,0 +1,205 @@
+/**
+ * Safety invariants over write authority, acts, epochs and writes (docs/invariants.md, Safety).
+ * Each reads only the history through Facts.
+ */
+import { type Facts, fmtS, outcome, PRIMARY_ACTS } from '../facts.ts';
+import type { RegionId } from '../history.ts';
+import type { CheckOutcome, Violation } from '../verdict.ts';
+
+export function checkSinglePrimary(f: Facts): CheckOutcome {
+  const violations: Violation[] = [];
+  const ws = f.windows;
+  for (let i = 0; i < ws.length; i++) {
+    const a = ws[i]!;
+    for (let j = i + 1; j < ws.length; j++) {
+      const b = ws[j]!;
+      if (b.start >= a.end) break; // sorted by start: nothing later overlaps a
+      if (b.region === a.region) continue;
+      const from = Math.max(a.start, b.start);
+      const to = Math.min(a.end, b.end);
+      if (from < to) {
+        violations.push({
+          invariant: 'single-primary',
+          at: from,
+          detail: `app-${a.region} (epoch ${a.epoch}) and app-${b.region} (epoch ${b.epoch}) both accepted writes for ${fmtS(to - from)} from t=${fmtS(from)}`,
+          events: [...a.seqs, ...b.seqs],
+        });
+      }
+    }
+  }
+  violations.sort((x, y) => x.at - y.at);
+  return outcome(
+    'single-primary',
+    'safety',
+    violations,
+    `${ws.length} write-authority windows, none overlapping across regions`,
+    f.windows.length > 0,
+  );
+}
+
+export function checkActWithinSafeWindow(f: Facts): CheckOutcome {
+  const violations: Violation[] = [];
+  let acts = 0;
+  for (const ev of f.events) {
+    if (ev.kind !== 'act' || !PRIMARY_ACTS.has(ev.action)) continue;
+    acts++;
+    if (ev.safeUntilLocalMs === null) {
+      violations.push({
+        invariant: 'act-within-safe-window',
+        at: ev.t,
+        detail: `ctl-${ev.region} did ${ev.action} (epoch ${ev.epoch}) without holding a lease`,
+        events: [ev.seq],
+      });
+    } else if (ev.localMs >= ev.safeUntilLocalMs) {
+      violations.push({
+        invariant: 'act-within-safe-window',
+        at: ev.t,
+        detail: `ctl-${ev.region} did ${ev.action} (epoch ${ev.epoch}) ${ev.localMs - ev.safeUntilLocalMs} ms after its safe window ended (local ${ev.localMs} ≥ ${ev.safeUntilLocalMs})`,
+        events: [ev.seq],
+      });
+    } else if (ev.validityMs !== undefined && ev.localMs + ev.validityMs > ev.safeUntilLocalMs) {
+      // the window handed to the resource must end inside the actor's own safe window
+      violations.push({
+        invariant: 'act-within-safe-window',
+        at: ev.t,
+        detail: `ctl-${ev.region} handed ${ev.validityMs} ms of authority (epoch ${ev.epoch}), which outlives its safe window by ${ev.localMs + ev.validityMs - ev.safeUntilLocalMs} ms`,
+        events: [ev.seq],
+      });
+    }
+  }
+  return outcome(
+    'act-within-safe-window',
+    'safety',
+    violations,
+    `${acts} primary acts, all inside the actor's safe window`,
+    acts > 0,
+  );
+}
+
+export function checkEpochMonotonic(f: Facts): CheckOutcome {
+  const violations: Violation[] = [];
+  // (a) the lease store: every new grant carries an epoch above every earlier grant
+  let cur: { holder: string; epoch: number } | null = null;
+  let maxGranted = Number.NEGATIVE_INFINITY;
+  let maxGrantSeq = -1;
+  let grants = 0;
+  // (b) promotions: per region non-decreasing, across regions strictly increasing
+  const lastPromote = new Map<RegionId, number>();
+  let maxOther: { region: RegionId; epoch: number; seq: number } | null = null;
+  for (const ev of f.events) {
+    if (ev.kind === 'lease-store') {
+      if (ev.holder === null) {
+        cur = null;
+        continue;
+      }
+      if (cur && cur.holder === ev.holder && cur.epoch === ev.epoch) continue; // renewal
+      grants++;
+      if (ev.epoch <= maxGranted) {
+        violations.push({
+          invariant: 'epoch-monotonic',
+          at: ev.t,
+          detail: `lease store granted ${ev.holder} epoch ${ev.epoch}, not above earlier grant epoch ${maxGranted}`,
+          events: [maxGrantSeq, ev.seq],
+        });
+      } else {
+        maxGranted = ev.epoch;
+        maxGrantSeq = ev.seq;
+      }
+      cur = { holder: ev.holder, epoch: ev.epoch };
+    } else if (ev.kind === 'act' && ev.action === 'promote') {
+      const prev = lastPromote.get(ev.region);
+      if (prev !== undefined && ev.epoch < prev) {
+        violations.push({
+          invariant: 'epoch-monotonic',
+          at: ev.t,
+          detail: `ctl-${ev.region} promoted with epoch ${ev.epoch} after promoting with ${prev}`,
+          events: [ev.seq],
+        });
+      }
+      if (maxOther && maxOther.region !== ev.region && ev.epoch <= maxOther.epoch) {
+        violations.push({
+          invariant: 'epoch-monotonic',
+          at: ev.t,
+          detail: `ctl-${ev.region} promoted with epoch ${ev.epoch}, not above ctl-${maxOther.region}'s earlier promotion epoch ${maxOther.epoch}`,
+          events: [maxOther.seq, ev.seq],
+        });
+      }
+      lastPromote.set(ev.region, Math.max(prev ?? ev.epoch, ev.epoch));
+      if (!maxOther || ev.epoch >= maxOther.epoch)
+        maxOther = { region: ev.region, epoch: ev.epoch, seq: ev.seq };
+    }
+  }
+  return outcome(
+    'epoch-monotonic',
+    'safety',
+    violations,
+    `${grants} lease grants and ${lastPromote.size > 0 ? 'all promotions' : 'no promotions'} with increasing epochs`,
+    grants > 0 || lastPromote.size > 0,
+  );
+}
+
+export function checkNoStaleWrite(f: Facts): CheckOutcome {
+  const violations: Violation[] = [];
+  const appMax = new Map<RegionId, { epoch: number; seq: number }>();
+  let storeMax: { epoch: number; seq: number; holder: string } | null = null;
+  let accepted = 0;
+  for (const ev of f.events) {
+    if (ev.kind === 'app-authority') {
+      const m = appMax.get(ev.region);
+      if (!m || ev.epoch > m.epoch) appMax.set(ev.region, { epoch: ev.epoch, seq: ev.seq });
+    } else if (ev.kind === 'lease-store') {
+      if (ev.holder !== null && (!storeMax || ev.epoch > storeMax.epoch)) {
+        storeMax = { epoch: ev.epoch, seq: ev.seq, holder: ev.holder };
+      }
+    } else if (ev.kind === 'app-write' && ev.accepted) {
+      accepted++;
+      if (ev.epoch === null) {
+        violations.push({
+          invariant: 'no-stale-write',
+          at: ev.t,
+          detail: `app-${ev.region} accepted a write from ${ev.client} without any epoch`,
+          events: [ev.seq],
+        });
+        continue;
+      }
+      const m = appMax.get(ev.region);
+      if (m && ev.epoch < m.epoch) {
+        violations.push({
+          invariant: 'no-stale-write',
+          at: ev.t,
+          detail: `app-${ev.region} accepted a write under epoch ${ev.epoch} after seeing epoch ${m.epoch}`,
+          events: [m.seq, ev.seq],
+        });
+      } else if (storeMax && ev.epoch < storeMax.epoch) {
+        violations.push({
+          invariant: 'no-stale-write',
+          at: ev.t,
+          detail: `app-${ev.region} accepted a write under epoch ${ev.epoch} after the lease store granted epoch ${storeMax.epoch} to ${storeMax.holder}`,
+          events: [storeMax.seq, ev.seq],
+        });
+      }
+    }
+  }
+  return outcome(
+    'no-stale-write',
+    'safety',
+    violations,
+    `${accepted} accepted writes, none under a superseded epoch`,
+    accepted > 0,
+  );
+}
+
+export function checkNoInternalError(f: Facts): CheckOutcome {
+  const violations: Violation[] = [];
+  for (const ev of f.events) {
+    if (ev.kind === 'process' && ev.error !== undefined) {
+      violations.push({
+        invariant: 'no-internal-error',
+        at: ev.t,
+        detail: `${ev.component} failed with an unexpected error: ${ev.error}`,
+        events: [ev.seq],
+      });
+    }
+  }
+  return outcome('no-internal-error', 'safety', violations, 'no component failed by an unexpected error');
+}
