@@ -51,11 +51,7 @@ function storeViews(f: Facts): LeaseStoreEvent[] {
   );
 }
 
-function judgeGrant(
-  g: AppAuthorityEvent,
-  s: EpochState | undefined,
-  storeSeen: boolean,
-): Violation | null {
+function judgeGrant(g: AppAuthorityEvent, s: EpochState | undefined, storeSeen: boolean): Violation | null {
   const untilT = g.untilT ?? Number.POSITIVE_INFINITY;
   if (!s) {
     return storeSeen
@@ -93,7 +89,9 @@ export function checkLeaseHistory(f: Facts): CheckOutcome {
   const views = storeViews(f);
   const storeSeen = views.length > 0;
   const slackMs = pollSlackMs(f);
-  const grants = f.events.filter((e): e is AppAuthorityEvent => e.kind === 'app-authority' && e.op === 'grant');
+  const grants = f.events.filter(
+    (e): e is AppAuthorityEvent => e.kind === 'app-authority' && e.op === 'grant',
+  );
   const epochs = new Map<number, EpochState>();
   let current: number | null = null;
   let vi = 0;
