@@ -65,31 +65,41 @@ const roleOf = async (region: string): Promise<string> => {
 
 describe('svc record health checks through the auth->app proxies', () => {
   it('the agent publishes ifurlextup with each authoritative its own check URLs', async () => {
-    // ctl-a bootstraps to primary and publishes (publish-result ok in its events file)
-    await waitFor('ctl-a publish-result ok', async () => {
+    // ctl-a bootstraps to primary and publishes (an act "publish" in its events file)
+    await waitFor('ctl-a publish', async () => {
       const text = readFileSync(topo.controllers.a!.eventsFile, 'utf8');
-      return /"type":"publish-result"[^\n]*"ok":true/.test(text) ? true : null;
+      return /"kind":"act"[^\n]*"action":"publish"/.test(text) ? true : null;
     });
     for (const auth of topo.spec.regions) {
       const api = topo.auths[auth]!.api;
-      const res = await fetch(`http://${api.host}:${api.port}/api/v1/servers/localhost/zones/app.example.`, {
-        headers: { 'X-API-Key': topo.pdnsApiKey },
-      });
-      expect(res.status).toBe(200);
-      const zone = (await res.json()) as {
-        rrsets: Array<{ name: string; records: Array<{ content: string }> }>;
+      const svcContents = async () => {
+        const res = await fetch(
+          `http://${api.host}:${api.port}/api/v1/servers/localhost/zones/app.example.`,
+          {
+            headers: { 'X-API-Key': topo.pdnsApiKey },
+          },
+        );
+        expect(res.status).toBe(200);
+        const zone = (await res.json()) as {
+          rrsets: Array<{ name: string; records: Array<{ content: string }> }>;
+        };
+        return zone.rrsets.find((r) => r.name === topo.spec.serviceName)!.records.map((r) => r.content);
       };
-      const svc = zone.rrsets.find((r) => r.name === topo.spec.serviceName)!;
       const check = (app: string) => {
         const p = topo.proxies.get(`auth-${auth}->app-${app}`)!.listen;
         return `http://${p.host}:${p.port}/health`;
       };
-      expect(svc.records.map((r) => r.content)).toEqual([
+      const expected = [
         `A "${orderedExtupLua([
           { answer: topo.apps.a!.host, checkUrl: check('a') },
           { answer: topo.apps.b!.host, checkUrl: check('b') },
         ])}"`,
-      ]);
+      ];
+      // the PATCH may still be on its way when the act is logged
+      await waitFor(`auth-${auth} svc record`, async () =>
+        JSON.stringify(await svcContents()) === JSON.stringify(expected) ? true : null,
+      );
+      expect(await svcContents()).toEqual(expected);
     }
   });
 
