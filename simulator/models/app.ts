@@ -1,15 +1,14 @@
 /**
- * App/database stand-in of one region, mirroring src/topology/app/server.ts:
- * - promote/extend {epoch, validityMs}: refused if epoch < highest epoch seen; otherwise
- *   authority for validityMs from *receipt*, measured on this app's own clock;
- * - demote {epoch}: refused if older than the held epoch; otherwise authority ends now;
- * - write: accepted only while authority is valid;
- * - health: "OK" while the process runs.
- * State lives in process memory (lost on crash), like the real stand-in.
- * Every decision becomes an app-authority / app-write event; `untilT` is the global time
- * at which this app's clock reaches the end of the window.
+ * App/database stand-in of one region: a thin adapter around the real app's fence
+ * (src/topology/app/fence.ts, the module src/topology/app/server.ts runs) on this app's own
+ * clock. Its rules are there; here are only the simulated I/O and the history events:
+ * every decision becomes an app-authority / app-write event; `untilT` is the global time at
+ * which this app's clock reaches the end of the window.
+ * Like the real app (APP_STATE_FILE), the highest epoch seen is durable: it survives a
+ * simulated crash and restart; authority does not.
  */
 
+import * as fence from '../../src/topology/app/fence.ts';
 import type { NodeClock } from '../clock.ts';
 import type { SimContext } from '../context.ts';
 import { type Call, Proc, type Server } from '../net.ts';
@@ -28,10 +27,9 @@ export interface AppReply {
 
 export class AppModel implements Server {
   readonly proc: Proc;
-  private highestEpochSeen = -1;
-  private authorityEpoch: number | null = null;
-  /** app-local ms */
-  private validUntilLocal = 0;
+  private state: fence.FenceState = fence.INITIAL_FENCE;
+  /** what the real app keeps in APP_STATE_FILE: survives crashes */
+  private durableHighestEpochSeen = -1;
 
   constructor(
     private readonly sim: SimContext,
@@ -46,7 +44,7 @@ export class AppModel implements Server {
   }
 
   holding(): boolean {
-    return this.authorityEpoch !== null && this.localNow() < this.validUntilLocal;
+    return fence.holding(this.state, this.localNow());
   }
 
   serve(call: Call): void {
@@ -62,92 +60,80 @@ export class AppModel implements Server {
         return;
       case 'promote':
       case 'extend':
-        net.reply(call, this.grant(req.type, req.epoch, req.validityMs));
+        net.reply(
+          call,
+          this.decide(fence.grant(this.state, req.type, req.epoch, req.validityMs, this.localNow())),
+        );
         return;
       case 'demote':
-        net.reply(call, this.demote(req.epoch, req.reason));
+        net.reply(call, this.decide(fence.demote(this.state, req.epoch, req.reason)));
         return;
     }
   }
 
-  private grant(op: 'promote' | 'extend', epoch: number, validityMs: number): AppReply {
-    const { rec, engine } = this.sim;
-    if (epoch < this.highestEpochSeen) {
-      rec.emit({
-        kind: 'app-authority',
-        t: engine.now,
-        region: this.region,
-        op: 'reject',
-        epoch,
-        reason: `${op}: stale epoch ${epoch} < ${this.highestEpochSeen}`,
-      });
-      return { ok: false, error: 'stale epoch' };
+  private decide(step: fence.FenceStep): AppReply {
+    this.state = step.state;
+    if (step.persist) this.durableHighestEpochSeen = step.state.highestEpochSeen;
+    const d = step.decision;
+    const { rec, engine, monitor } = this.sim;
+    switch (d.op) {
+      case 'reject':
+        rec.emit({
+          kind: 'app-authority',
+          t: engine.now,
+          region: this.region,
+          op: 'reject',
+          epoch: d.epoch,
+          reason: d.reason,
+        });
+        return { ok: false, error: 'stale epoch' };
+      case 'grant':
+        this.emitGrant(d.reason);
+        return { ok: true };
+      case 'revoke':
+        rec.emit({
+          kind: 'app-authority',
+          t: engine.now,
+          region: this.region,
+          op: 'revoke',
+          epoch: d.epoch,
+          reason: d.reason,
+        });
+        monitor.revoke(this.region, engine.now);
+        return { ok: true };
     }
-    this.highestEpochSeen = epoch;
-    this.authorityEpoch = epoch;
-    this.validUntilLocal = this.localNow() + validityMs;
-    this.emitGrant(op);
-    return { ok: true };
   }
 
   private emitGrant(reason: string): void {
     const { rec, engine, monitor } = this.sim;
-    const untilT = this.proc.clock.globalAt(this.validUntilLocal, engine.now);
+    const untilT = this.proc.clock.globalAt(this.state.validUntilMs, engine.now);
     rec.emit({
       kind: 'app-authority',
       t: engine.now,
       region: this.region,
       op: 'grant',
-      epoch: this.authorityEpoch!,
+      epoch: this.state.authorityEpoch!,
       untilT,
       reason,
     });
     monitor.grant(this.region, engine.now, untilT);
   }
 
-  private demote(epoch: number, reason: string): AppReply {
-    const { rec, engine, monitor } = this.sim;
-    if (this.authorityEpoch !== null && epoch < this.authorityEpoch) {
-      rec.emit({
-        kind: 'app-authority',
-        t: engine.now,
-        region: this.region,
-        op: 'reject',
-        epoch,
-        reason: `demote: stale epoch ${epoch} < ${this.authorityEpoch}`,
-      });
-      return { ok: false, error: 'stale epoch' };
-    }
-    this.highestEpochSeen = Math.max(this.highestEpochSeen, epoch);
-    this.authorityEpoch = null;
-    this.validUntilLocal = 0;
-    rec.emit({
-      kind: 'app-authority',
-      t: engine.now,
-      region: this.region,
-      op: 'revoke',
-      epoch,
-      reason: `demote: ${reason}`,
-    });
-    monitor.revoke(this.region, engine.now);
-    return { ok: true };
-  }
-
   private write(client: string): void {
     const { rec, engine } = this.sim;
-    const holding = this.holding();
+    const d = fence.write(this.state, this.localNow());
     rec.emit({
       kind: 'app-write',
       t: engine.now,
       region: this.region,
       client,
-      epoch: this.authorityEpoch,
-      accepted: holding,
-      ...(holding ? {} : { reason: this.authorityEpoch === null ? 'no authority' : 'authority lapsed' }),
+      epoch: d.epoch,
+      accepted: d.accepted,
+      ...(d.accepted ? {} : { reason: d.reason }),
     });
   }
 
-  /** The process died: in-memory authority and fencing epoch are gone. */
+  /** The process died: authority is gone; the fencing epoch is on disk and survives. */
   onCrash(): void {
     const { rec, engine, monitor } = this.sim;
     if (this.holding()) {
@@ -156,31 +142,29 @@ export class AppModel implements Server {
         t: engine.now,
         region: this.region,
         op: 'revoke',
-        epoch: this.authorityEpoch!,
+        epoch: this.state.authorityEpoch!,
         reason: 'process crashed',
       });
       monitor.revoke(this.region, engine.now);
     }
-    this.highestEpochSeen = -1;
-    this.authorityEpoch = null;
-    this.validUntilLocal = 0;
+    this.state = fence.restart(this.durableHighestEpochSeen);
   }
 
   /** Our clock changed (drift/jump fault): the window's end in global time moved. */
   onClockChange(): void {
-    if (this.authorityEpoch === null) return;
+    if (this.state.authorityEpoch === null) return;
     const { rec, engine, monitor } = this.sim;
-    if (this.localNow() >= this.validUntilLocal) {
+    if (this.localNow() >= this.state.validUntilMs) {
       rec.emit({
         kind: 'app-authority',
         t: engine.now,
         region: this.region,
         op: 'revoke',
-        epoch: this.authorityEpoch,
+        epoch: this.state.authorityEpoch,
         reason: 'clock change ended the window',
       });
       monitor.revoke(this.region, engine.now);
-      this.authorityEpoch = null;
+      this.state = { ...this.state, authorityEpoch: null };
       return;
     }
     this.emitGrant('clock change moved the window end');

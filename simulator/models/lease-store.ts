@@ -1,24 +1,69 @@
 /**
- * The lease Worker behind `worker`, in both variants, judged by the Worker's own clock.
+ * The lease Worker behind `worker`, in both variants: a thin adapter that runs the
+ * production request handling on virtual time. Nothing of the Worker is restated here:
+ * - src/worker/request.ts: the request procedure (signature check on the raw bytes,
+ *   parse, backend, replay/stale answers), driven synchronously with a Node HMAC;
+ * - durable: src/worker/lease-object.ts (nonce cache, lease-state.ts transitions and the
+ *   store's observations) applied to this model's in-memory Durable Object storage, which
+ *   survives a Worker crash like DO storage does;
+ * - kv (legacy-kv, KNOWN UNSAFE): src/worker/legacy-kv-rules.ts against the simulated KV
+ *   (./kv.ts: 60 s minimum expiration, per-location read caches with cacheTtl), with the
+ *   nonce guard's rule from src/worker/nonces.ts. A `kv-staleness` fault raises cacheTtl.
+ * All times are the Worker's own (drifting) clock.
  *
- * durable: the real pure state machine of the Durable Object (src/worker/lease-state.ts),
- *   applied atomically per request — exactly what src/worker/durable.ts does inside its
- *   storage read-modify-write. State survives a Worker crash (it is in DO storage).
- * kv (legacy-kv, KNOWN UNSAFE): mirrors src/worker/legacy-kv.ts + kv-locations.ts line by
- *   line (those files use Date.now() and module-global caches, so they cannot run here):
- *   get-then-put without compare-and-set; value = bare region string; expiry raised to KV's
- *   60 s minimum; each region served by its own location `loc-<region>` whose reads —
- *   including negative lookups — are cached for cacheTtl (60 s); writes are visible at the
- *   writing location at once; epoch = the grant's server timestamp (not a fencing token),
- *   echoed unchanged by a granted renew.
- *   A `kv-staleness` fault raises cacheTtl.
+ * Requests come in two shapes: a signed HTTP request (`SignedLeaseRequest`, built with
+ * signLeaseRequest by the caller on its own clock, answered with status and body), or the
+ * plain `LeaseRequest`, which this adapter signs on arrival as the region's client would
+ * (counter nonces, the Worker's clock) and answers with the 200 body as a LeaseReply.
+ *
+ * What the store observes (grants, renewals, releases, refusals, expiries) becomes
+ * `lease-store` history events when it happens; expiries are timed on the Worker's clock.
+ * The legacy-kv variant reports no refusals (it has no epoch to report for them) and no
+ * expiries (KV expires values without the Worker noticing).
  */
-
+import { createHmac } from 'node:crypto';
+import type { LeaseStoreEvent } from '../../src/check/history.ts';
+import {
+  executeObjectCommand,
+  noteExpiry,
+  OBS_META_KEY,
+  type ObjectCommand,
+  type ObsMeta,
+  objectReadKeys,
+  STATE_KEY,
+} from '../../src/worker/lease-object.ts';
 import type { LeaseState } from '../../src/worker/lease-state.ts';
-import * as lease from '../../src/worker/lease-state.ts';
+import { decideLegacy, kvExpirationMs, legacyKey, locationOf } from '../../src/worker/legacy-kv-rules.ts';
+import {
+  expiredNonceListing,
+  keysToPrune,
+  nonceEntries,
+  nonceKey,
+  nonceVerdict,
+  PruneSchedule,
+} from '../../src/worker/nonces.ts';
+import type {
+  LeaseObservation,
+  LeaseResponse,
+  LeaseStatusResponse,
+  LeaseRequest as WireRequest,
+} from '../../src/worker/protocol.ts';
+import {
+  type AuthContext,
+  type BackendResult,
+  type CallReply,
+  leaseCallSteps,
+  routeCall,
+  runCallSync,
+} from '../../src/worker/request.ts';
+import { canonicalString, SIGNATURE_HEADERS } from '../../src/worker/signing.ts';
 import type { NodeClock } from '../clock.ts';
 import type { SimContext } from '../context.ts';
 import { type Call, Proc, type Server } from '../net.ts';
+import { SimKv } from './kv.ts';
+
+/** The lease every simulated controller asks for. */
+export const SIM_LEASE_NAME = 'svc';
 
 export interface LeaseRequest {
   op: 'acquire' | 'renew' | 'release' | 'status';
@@ -36,27 +81,86 @@ export interface LeaseReply {
   released?: boolean;
 }
 
+/** A signed HTTP request as the controller's lease client sends it. */
+export interface SignedLeaseRequest {
+  signed: {
+    method: 'GET' | 'POST';
+    pathname: string;
+    search: string;
+    headers: Record<string, string>;
+    body: string;
+  };
+}
+
 export type LeaseBackend = 'durable' | 'kv';
 
-interface CentralEntry {
-  value: string;
-  expiresAtMs: number;
+/** A lease-store event with what the store observed (the fields src/check/history.ts adds). */
+type StoreObservationEvent = Omit<LeaseStoreEvent, 'seq'> & {
+  op: LeaseObservation['op'];
+  region: string;
+  requested?: LeaseObservation['requested'];
+  storeNowMs?: number;
+};
+
+/** Each region's HMAC secret in the simulator (deterministic; the real ones are random). */
+export function simLeaseSecret(region: string): string {
+  return `sim-lease-secret-${region}`;
 }
-interface CacheEntry {
-  value: string | null;
-  valueExpiresAtMs: number | null;
-  cachedUntilMs: number;
+
+function hmacSync(secret: string, message: string): string {
+  return createHmac('sha256', secret).update(message).digest('hex');
+}
+
+/** Builds the signed request of `op` as src/agent/lease-client.ts would, on the caller's clock. */
+export function signLeaseRequest(
+  req: LeaseRequest,
+  timestampMs: number,
+  nonceSeq: number,
+  lease = SIM_LEASE_NAME,
+): SignedLeaseRequest {
+  const nonce = `${req.region.length.toString(16)}${Buffer.from(req.region).toString('hex')}`
+    .concat(nonceSeq.toString(16).padStart(16, '0'))
+    .slice(-128);
+  const post = req.op !== 'status';
+  const body = post
+    ? JSON.stringify(
+        req.epoch === undefined || req.op === 'acquire' ? { lease } : { lease, epoch: req.epoch },
+      )
+    : '';
+  const pathname = `/${req.op}`;
+  const search = post ? '' : `?lease=${lease}`;
+  const method = post ? 'POST' : 'GET';
+  const signature = hmacSync(
+    simLeaseSecret(req.region),
+    canonicalString(method, pathname + search, timestampMs, nonce, body),
+  );
+  return {
+    signed: {
+      method,
+      pathname,
+      search,
+      body,
+      headers: {
+        [SIGNATURE_HEADERS.region]: req.region,
+        [SIGNATURE_HEADERS.timestamp]: String(timestampMs),
+        [SIGNATURE_HEADERS.nonce]: nonce,
+        [SIGNATURE_HEADERS.signature]: signature,
+      },
+    },
+  };
 }
 
 export class LeaseStoreModel implements Server {
   readonly proc: Proc;
-  // durable
-  private state: LeaseState = lease.INITIAL_LEASE_STATE;
-  // kv
-  private central: CentralEntry | null = null;
-  private readonly caches = new Map<string, CacheEntry>();
+  /** the Durable Object's storage (durable) or the nonce guard's (kv): survives crashes */
+  private readonly storage = new Map<string, unknown>();
+  private readonly prune = new PruneSchedule();
+  private readonly kv: SimKv;
+  private readonly secrets: Record<string, string>;
+  private readonly nonceSeq = new Map<string, number>();
   /** extra cacheTtl from active kv-staleness faults (the largest wins) */
   private readonly staleOverrides: number[] = [];
+  private expiryArmedAtT: number | null = null;
 
   constructor(
     private readonly sim: SimContext,
@@ -65,6 +169,8 @@ export class LeaseStoreModel implements Server {
     clock: NodeClock,
   ) {
     this.proc = new Proc('worker', clock);
+    this.kv = new SimKv(sim.timings.kvMinExpirationMs);
+    this.secrets = Object.fromEntries(sim.spec.regions.map((r) => [r, simLeaseSecret(r)]));
   }
 
   private nowMs(): number {
@@ -72,41 +178,131 @@ export class LeaseStoreModel implements Server {
   }
 
   serve(call: Call): void {
-    const req = call.req as LeaseRequest;
-    const reply = this.backend === 'durable' ? this.durable(req) : this.legacyKv(req);
-    this.sim.net.reply(call, reply);
+    const req = call.req as LeaseRequest | SignedLeaseRequest;
+    if ('signed' in req) {
+      this.sim.net.reply(call, this.handle(req));
+      return;
+    }
+    const seq = (this.nonceSeq.get(req.region) ?? 0) + 1;
+    this.nonceSeq.set(req.region, seq);
+    const reply = this.handle(signLeaseRequest(req, this.nowMs(), seq));
+    if (reply.status !== 200)
+      throw new Error(`simulator: lease Worker refused its own client: ${JSON.stringify(reply)}`);
+    const body = reply.body as LeaseResponse | LeaseStatusResponse;
+    this.sim.net.reply(call, ('granted' in body ? body : { granted: false, ...body }) satisfies LeaseReply);
+  }
+
+  /** The production request procedure, with synchronous effects. */
+  private handle({ signed }: SignedLeaseRequest): CallReply {
+    const route = routeCall(signed.method, signed.pathname);
+    if (!route.ok) return route.reply;
+    const headers = new Map(Object.entries(signed.headers));
+    const steps = leaseCallSteps(
+      { ...signed, headers: { get: (n) => headers.get(n.toLowerCase()) ?? null } },
+      route.op,
+      { ok: true, table: this.secrets },
+      this.nowMs(),
+    );
+    return runCallSync(steps, {
+      mac: hmacSync,
+      backend: (r, a) => (this.backend === 'durable' ? this.durable(r, a) : this.legacyKv(r, a)),
+    });
   }
 
   // ------------------------------------------------------------------ durable
 
-  private durable(req: LeaseRequest): LeaseReply {
+  private durable(req: WireRequest, auth: AuthContext): BackendResult {
     const now = this.nowMs();
-    const ttl = this.leaseTtlMs;
-    let t: lease.Transition<LeaseReply>;
-    switch (req.op) {
-      case 'acquire':
-        t = lease.acquire(this.state, req.region, now, ttl);
-        break;
-      case 'renew':
-        t = lease.renew(this.state, req.region, req.epoch ?? -1, now, ttl);
-        break;
-      case 'release':
-        t = lease.release(this.state, req.region, req.epoch ?? -1, now, ttl);
-        break;
-      case 'status':
-        return { granted: false, ...lease.status(this.state, now, ttl) };
+    const cmd: ObjectCommand = {
+      op: req.op,
+      region: auth.region,
+      claim: { nonce: auth.nonce, timestampMs: auth.timestampMs },
+    };
+    if (req.epoch !== undefined) cmd.epoch = req.epoch;
+    if (req.since !== undefined) cmd.since = req.since;
+    const out = executeObjectCommand(this.read(objectReadKeys(cmd)), cmd, now, this.leaseTtlMs);
+    if (out.writes) this.write(out.writes);
+    for (const o of out.observations) this.record(o);
+    this.armExpiry();
+    this.pruneNonces(now);
+    return out.result;
+  }
+
+  private read(keys: string[]): Map<string, unknown> {
+    const stored = new Map<string, unknown>();
+    for (const k of keys) if (this.storage.has(k)) stored.set(k, this.storage.get(k));
+    return stored;
+  }
+
+  private write(entries: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(entries)) this.storage.set(k, v);
+  }
+
+  /** The Durable Object's amortised nonce pruning, over the in-memory storage. */
+  private pruneNonces(nowMs: number): void {
+    if (!this.prune.due(nowMs)) return;
+    const { prefix, end, limit } = expiredNonceListing(nowMs);
+    const listed: string[] = [];
+    for (const k of this.storage.keys()) if (k.startsWith(prefix) && k < end) listed.push(k);
+    listed.sort();
+    const batch = listed.slice(0, limit);
+    for (const k of keysToPrune(batch)) this.storage.delete(k);
+    this.prune.pruned(batch.length);
+  }
+
+  /** A timer at the grant's expiry on the Worker's clock, so the expiry is seen when it happens. */
+  private armExpiry(notBeforeT = this.sim.engine.now): void {
+    if (this.backend !== 'durable') return;
+    const s = this.storage.get(STATE_KEY) as LeaseState | undefined;
+    if (!s || s.holder === null || s.expiresAt === null) return;
+    const meta = this.storage.get(OBS_META_KEY) as ObsMeta | undefined;
+    if (meta && meta.expiredEpoch >= s.epoch) return; // this grant's expiry is already noted
+    const at = this.proc.clock.globalAt(s.expiresAt, notBeforeT);
+    if (this.expiryArmedAtT !== null && this.expiryArmedAtT <= at) return;
+    this.expiryArmedAtT = at;
+    const incarnation = this.proc.incarnation;
+    this.sim.engine.at(at, () => {
+      if (this.expiryArmedAtT === at) this.expiryArmedAtT = null;
+      this.proc.run(() => this.onExpiryTimer(), undefined, incarnation);
+    });
+  }
+
+  private onExpiryTimer(): void {
+    const noted = noteExpiry(this.read([STATE_KEY, OBS_META_KEY]), this.nowMs());
+    if (noted) {
+      this.write(noted.writes);
+      this.record(noted.observation);
+      return;
     }
-    if (t.changed) {
-      this.state = t.state;
-      this.sim.rec.emit({
-        kind: 'lease-store',
-        t: this.sim.engine.now,
-        holder: t.state.holder,
-        epoch: t.state.epoch,
-        expiresAt: t.state.expiresAt,
-      });
-    }
-    return t.response;
+    // Renewed meanwhile, or the clock moved (or rounding left it 1 ms short): wait again,
+    // never at the same instant, so a timer cannot spin.
+    this.armExpiry(this.sim.engine.now + 1);
+  }
+
+  onRestart(): void {
+    this.expiryArmedAtT = null;
+    this.armExpiry();
+  }
+
+  onClockChange(): void {
+    this.expiryArmedAtT = null;
+    this.armExpiry();
+  }
+
+  private record(o: LeaseObservation, location?: string): void {
+    const ev: StoreObservationEvent = {
+      kind: 'lease-store',
+      t: this.sim.engine.now,
+      holder: o.holder,
+      epoch: o.epoch,
+      expiresAt: o.expiresAt,
+      op: o.op,
+      region: o.region,
+      storeNowMs: o.storeMs,
+    };
+    if (o.requested) ev.requested = o.requested;
+    if (location !== undefined) ev.location = location;
+    this.sim.rec.emit(ev);
   }
 
   // ------------------------------------------------------------------ legacy-kv
@@ -117,100 +313,35 @@ export class LeaseStoreModel implements Server {
     return ttl;
   }
 
-  private expirationMs(): number {
-    return Math.max(this.sim.timings.kvDesignTtlMs, this.sim.timings.kvMinExpirationMs);
-  }
-
-  /** LocationKv.get */
-  private kvGet(location: string, now: number): string | null {
-    const hit = this.caches.get(location);
-    if (hit && now < hit.cachedUntilMs) return live(hit, now);
-    const c = this.central;
-    const entry: CacheEntry = {
-      value: c !== null && now < c.expiresAtMs ? c.value : null,
-      valueExpiresAtMs: c?.expiresAtMs ?? null,
-      cachedUntilMs: now + this.cacheTtlMs(),
-    };
-    this.caches.set(location, entry);
-    return live(entry, now);
-  }
-
-  /** LocationKv.put: central write (last write wins) + the writer's location sees it at once */
-  private kvPut(location: string, value: string, now: number, epoch: number): number {
-    const expiresAtMs = now + this.expirationMs();
-    this.central = { value, expiresAtMs };
-    this.caches.set(location, {
-      value,
-      valueExpiresAtMs: expiresAtMs,
-      cachedUntilMs: now + this.cacheTtlMs(),
-    });
-    this.sim.rec.emit({
-      kind: 'lease-store',
-      t: this.sim.engine.now,
-      holder: value,
-      epoch,
-      expiresAt: expiresAtMs,
-      location,
-    });
-    return expiresAtMs;
-  }
-
-  private kvDelete(location: string, now: number): void {
-    this.central = null;
-    this.caches.set(location, {
-      value: null,
-      valueExpiresAtMs: null,
-      cachedUntilMs: now + this.cacheTtlMs(),
-    });
-    this.sim.rec.emit({
-      kind: 'lease-store',
-      t: this.sim.engine.now,
-      holder: null,
-      epoch: 0,
-      expiresAt: null,
-      location,
-    });
-  }
-
-  private legacyKv(req: LeaseRequest): LeaseReply {
+  private legacyKv(req: WireRequest, auth: AuthContext): BackendResult {
     const now = this.nowMs();
-    const location = `loc-${req.region}`;
-    const ttlMs = this.expirationMs();
-    const answer = (
-      granted: boolean,
-      holder: string | null,
-      epoch: number,
-      expiresAt: number | null,
-    ): LeaseReply => ({
-      granted,
-      holder,
-      epoch,
-      ttlMs,
-      expiresAt,
-      serverTime: now,
-    });
-    const current = this.kvGet(location, now);
-    switch (req.op) {
-      case 'acquire':
-        if (!current) return answer(true, req.region, now, this.kvPut(location, req.region, now, now));
-        return answer(false, current, 0, null);
-      case 'renew':
-        // handbook: renew also when nobody holds it, ignoring the presented epoch
-        if (current === req.region || current === null) {
-          // no new token: the caller keeps the epoch it presented (src/worker/legacy-kv.ts)
-          const epoch = req.epoch ?? 0;
-          return answer(true, req.region, epoch, this.kvPut(location, req.region, now, epoch));
-        }
-        return answer(false, current, 0, null);
-      case 'release':
-        if (current === req.region) {
-          this.kvDelete(location, now);
-          return { ...answer(false, null, 0, null), released: true };
-        }
-        return { ...answer(false, current, 0, null), released: false };
-      case 'status':
-        return answer(false, current, 0, null);
+    // the per-lease NonceGuard object
+    const claim = { nonce: auth.nonce, timestampMs: auth.timestampMs };
+    const verdict = nonceVerdict(this.storage.has(nonceKey(claim.nonce)), claim, now);
+    if (verdict !== 'ok') return { kind: verdict };
+    this.write(nonceEntries(claim));
+    this.pruneNonces(now);
+
+    const { kvDesignTtlMs, kvMinExpirationMs } = this.sim.timings;
+    const expirationMs = kvExpirationMs(kvDesignTtlMs, kvMinExpirationMs);
+    const location = locationOf(auth.region);
+    const key = legacyKey(req.lease);
+    const ttl = this.cacheTtlMs();
+    // get-then-put, as the Worker does it (without its awaits nothing can interleave here;
+    // the race lives across locations' caches and the network)
+    const current = req.peek ? this.kv.peek(location, key, now) : this.kv.get(location, key, now, ttl);
+    const decision = decideLegacy(req.op, auth.region, req.epoch, current, expirationMs);
+    let expiresAt: number | null = null;
+    if (decision.write?.kind === 'put') {
+      expiresAt = this.kv.put(location, key, decision.write.value, expirationMs, now, ttl);
+    } else if (decision.write?.kind === 'delete') {
+      this.kv.delete(location, key, now, ttl);
     }
+    const out = decision.finish(expiresAt, now);
+    if (out.observation && out.observation.op !== 'refuse') {
+      this.record({ seq: 0, ...out.observation }, location);
+    }
+    return { kind: 'ok', body: out.body };
   }
 
   /** kv-staleness fault: location caches live `staleMs` instead of 60 s while active. */
@@ -222,9 +353,4 @@ export class LeaseStoreModel implements Server {
     const i = this.staleOverrides.indexOf(staleMs);
     if (i >= 0) this.staleOverrides.splice(i, 1);
   }
-}
-
-function live(entry: CacheEntry, nowMs: number): string | null {
-  if (entry.value !== null && entry.valueExpiresAtMs !== null && nowMs >= entry.valueExpiresAtMs) return null;
-  return entry.value;
 }

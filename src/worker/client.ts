@@ -3,7 +3,7 @@
  * benchmark and anyone who needs raw access. Runtime-neutral (global fetch + WebCrypto).
  * `prepare()` returns the exact request so tests can replay, tamper with or delay it.
  */
-import type { LeaseResponse, LeaseStatusResponse } from './protocol.ts';
+import type { LeaseResponse, LeaseStatusResponse, ObservationsResponse } from './protocol.ts';
 import { signRequest } from './signing.ts';
 
 export interface LeaseClientOptions {
@@ -86,5 +86,17 @@ export class LeaseClient {
   status(lease: string, opts: { peek?: boolean } = {}) {
     const peek = opts.peek ? '&peek=1' : '';
     return this.raw<LeaseStatusResponse>('GET', `/status?lease=${encodeURIComponent(lease)}${peek}`);
+  }
+
+  /**
+   * The lease store's own log (durable variant): grants, renewals, releases, refusals and
+   * expiries after `since` (see LeaseObservation), at most MAX_OBSERVATIONS_PER_PAGE; call
+   * again with `next` until it stops moving.
+   */
+  observations(lease: string, since = 0) {
+    return this.raw<ObservationsResponse>(
+      'GET',
+      `/observations?lease=${encodeURIComponent(lease)}&since=${since}`,
+    );
   }
 }

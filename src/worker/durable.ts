@@ -4,8 +4,9 @@
  *
  * One Durable Object per lease name (idFromName(lease)) holds {holder, epoch, expiresAt}
  * in its transactional storage. Each request is one read-modify-write inside the object:
- * a single storage.get of the state and the nonce, pure computation (lease-state.ts), a
- * single storage.put of the new state and the consumed nonce. There is no await on
+ * a single storage.get of the state and the nonce, pure computation (lease-object.ts over
+ * lease-state.ts, the same code the simulator runs), a single storage.put of the new state,
+ * the consumed nonce and the store's observations (GET /observations). There is no await on
  * anything but storage in between, so the input gate keeps other requests out (the RMW is
  * atomic), and the output gate holds the response until the write is durable, so a client
  * never sees a grant that could be lost. Expiry is judged by the Worker's clock only.
@@ -16,25 +17,21 @@
 import type { DurableObjectNamespace, DurableObjectState, ExecutionContext } from './cf-types.ts';
 import { DEFAULT_LEASE_TTL_MS } from './config.ts';
 import { type Backend, type BackendResult, handleLeaseRequest, internalError, jsonResponse } from './http.ts';
-import * as lease from './lease-state.ts';
-import { INITIAL_LEASE_STATE, type LeaseState } from './lease-state.ts';
-import { isStale, maybePrune, type NonceClaim, nonceEntries, nonceKey, PruneSchedule } from './nonces.ts';
-import { intVar, type LeaseOp } from './protocol.ts';
-
-const STATE_KEY = 'lease';
+import {
+  executeObjectCommand,
+  type ObjectCommand,
+  objectReadKeys,
+  observationListing,
+  observationsBody,
+  prunableObservations,
+} from './lease-object.ts';
+import { maybePrune, PruneSchedule } from './nonces.ts';
+import { intVar } from './protocol.ts';
 
 interface DurableEnv {
   LEASE: DurableObjectNamespace;
   LEASE_SECRETS: unknown;
   LEASE_TTL_MS?: string;
-}
-
-/** What the front Worker sends to the object (internal; never exposed to clients). */
-interface ObjectCommand {
-  op: LeaseOp;
-  region: string;
-  epoch?: number;
-  claim: NonceClaim;
 }
 
 export class LeaseObject {
@@ -58,53 +55,32 @@ export class LeaseObject {
 
   private async execute(cmd: ObjectCommand): Promise<BackendResult> {
     const storage = this.ctx.storage;
-    const key = nonceKey(cmd.claim.nonce);
-    const stored = await storage.get([STATE_KEY, key]);
+    const stored = await storage.get(objectReadKeys(cmd));
     // ---- no await on non-storage I/O from here to the put ----
     const nowMs = Date.now();
-    if (stored.has(key)) return { kind: 'replay' };
-    if (isStale(cmd.claim, nowMs)) return { kind: 'stale' };
-    const raw = stored.get(STATE_KEY);
-    const state: LeaseState = raw === undefined ? INITIAL_LEASE_STATE : this.checkState(raw);
-
-    let next = state;
-    let body: BackendResult & { kind: 'ok' };
-    switch (cmd.op) {
-      case 'acquire': {
-        const t = lease.acquire(state, cmd.region, nowMs, this.ttlMs);
-        next = t.state;
-        body = { kind: 'ok', body: t.response };
-        break;
-      }
-      case 'renew': {
-        const t = lease.renew(state, cmd.region, cmd.epoch ?? -1, nowMs, this.ttlMs);
-        next = t.state;
-        body = { kind: 'ok', body: t.response };
-        break;
-      }
-      case 'release': {
-        const t = lease.release(state, cmd.region, cmd.epoch ?? -1, nowMs, this.ttlMs);
-        next = t.state;
-        body = { kind: 'ok', body: t.response };
-        break;
-      }
-      case 'status':
-        body = { kind: 'ok', body: lease.status(state, nowMs, this.ttlMs) };
-        break;
-    }
-    // One put: the lease change (if any) and the consumed nonce commit together.
-    const entries = nonceEntries(cmd.claim);
-    if (next !== state) entries[STATE_KEY] = next;
-    await storage.put(entries);
+    const out = executeObjectCommand(stored, cmd, nowMs, this.ttlMs);
+    if (out.writes) await storage.put(out.writes);
     // ---- end of the read-modify-write ----
-    await maybePrune(storage, this.prune, nowMs);
-    return body;
+    if (out.writes) await this.pruneLater(nowMs, out.observations.at(-1)?.seq);
+    if (out.listSince !== undefined) {
+      const listed = await storage.list(observationListing(out.listSince));
+      return { kind: 'ok', body: observationsBody(listed.values(), out.listSince, nowMs) };
+    }
+    return out.result;
   }
 
-  private checkState(raw: unknown): LeaseState {
-    // Corrupt state must never be "repaired" to epoch 0: that would reuse epochs.
-    if (!lease.isLeaseState(raw)) throw new Error(`corrupt lease state in storage: ${JSON.stringify(raw)}`);
-    return raw;
+  /** Amortised clean-up of nonces and old observations; never throws. */
+  private async pruneLater(nowMs: number, lastSeq: number | undefined): Promise<void> {
+    const storage = this.ctx.storage;
+    await maybePrune(storage, this.prune, nowMs);
+    const old = lastSeq === undefined ? null : prunableObservations(lastSeq);
+    if (old === null || lastSeq === undefined || lastSeq % 64 !== 0) return;
+    try {
+      const keys = [...(await storage.list(old)).keys()];
+      if (keys.length > 0) await storage.delete(keys);
+    } catch (err) {
+      console.error(`observation prune failed: ${String(err)}`);
+    }
   }
 }
 
@@ -119,6 +95,7 @@ function durableBackend(env: DurableEnv): Backend {
         claim: { nonce: auth.nonce, timestampMs: auth.timestampMs },
       };
       if (request.epoch !== undefined) cmd.epoch = request.epoch;
+      if (request.since !== undefined) cmd.since = request.since;
       const res = await stub.fetch('https://lease-object/execute', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

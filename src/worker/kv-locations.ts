@@ -28,7 +28,8 @@ interface CentralMeta {
   expiresAtMs: number;
 }
 
-interface CacheEntry {
+/** One location's cached copy of a key (a negative lookup caches value null). */
+export interface CacheEntry {
   value: string | null;
   valueExpiresAtMs: number | null;
   cachedUntilMs: number;
@@ -45,9 +46,52 @@ function cacheOf(location: string): Map<string, CacheEntry> {
   return cache;
 }
 
-function live(entry: CacheEntry, nowMs: number): string | null {
+// ---- the caching rules, pure (also used by the simulator's KV, simulator/models/kv.ts) ----
+
+/** Expiration takes precedence over cacheTtl: a cached value past its expiry reads as absent. */
+export function liveValue(entry: CacheEntry, nowMs: number): string | null {
   if (entry.value !== null && entry.valueExpiresAtMs !== null && nowMs >= entry.valueExpiresAtMs) return null;
   return entry.value;
+}
+
+/** A read served by the location's cache, or undefined when the cache must be refilled. */
+export function cachedRead(hit: CacheEntry | undefined, nowMs: number): { value: string | null } | undefined {
+  if (hit && nowMs < hit.cachedUntilMs) return { value: liveValue(hit, nowMs) };
+  return undefined;
+}
+
+/** The central store's value as of `nowMs` (an expired value is absent). */
+export function centralValue(value: string | null, expiresAtMs: number | null, nowMs: number): string | null {
+  return value !== null && (expiresAtMs === null || nowMs < expiresAtMs) ? value : null;
+}
+
+/** What a cache miss stores: the central answer, absent or not, for cacheTtl. */
+export function filledEntry(
+  value: string | null,
+  expiresAtMs: number | null,
+  nowMs: number,
+  cacheTtlMs: number,
+): CacheEntry {
+  return {
+    value: centralValue(value, expiresAtMs, nowMs),
+    valueExpiresAtMs: expiresAtMs,
+    cachedUntilMs: nowMs + cacheTtlMs,
+  };
+}
+
+/** A write is visible at the writing location at once (a delete caches "absent"). */
+export function writtenEntry(
+  value: string | null,
+  expiresAtMs: number | null,
+  nowMs: number,
+  cacheTtlMs: number,
+) {
+  return { value, valueExpiresAtMs: expiresAtMs, cachedUntilMs: nowMs + cacheTtlMs } satisfies CacheEntry;
+}
+
+/** expirationTtl in whole seconds as KV takes it, never under its documented minimum. */
+export function expirationTtlSeconds(expirationMs: number): number {
+  return Math.max(KV_MIN_EXPIRATION_TTL_S, Math.ceil(expirationMs / 1000));
 }
 
 export interface LocationKvOptions {
@@ -65,18 +109,13 @@ export class LocationKv {
 
   async get(key: string): Promise<string | null> {
     const cache = cacheOf(this.opts.location);
-    const hit = cache.get(key);
-    if (hit && Date.now() < hit.cachedUntilMs) return live(hit, Date.now());
+    const hit = cachedRead(cache.get(key), Date.now());
+    if (hit) return hit.value;
     const { value, metadata } = await this.kv.getWithMetadata<CentralMeta>(key);
     const nowMs = Date.now();
-    const expiresAtMs = typeof metadata?.expiresAtMs === 'number' ? metadata.expiresAtMs : null;
-    const entry: CacheEntry = {
-      value: value !== null && (expiresAtMs === null || nowMs < expiresAtMs) ? value : null,
-      valueExpiresAtMs: expiresAtMs,
-      cachedUntilMs: nowMs + this.opts.cacheTtlMs,
-    };
+    const entry = filledEntry(value, expiresAtOf(metadata), nowMs, this.opts.cacheTtlMs);
     cache.set(key, entry);
-    return live(entry, nowMs);
+    return liveValue(entry, nowMs);
   }
 
   /**
@@ -85,32 +124,27 @@ export class LocationKv {
    * region served by this location sees.
    */
   async peek(key: string): Promise<string | null> {
-    const hit = cacheOf(this.opts.location).get(key);
-    if (hit && Date.now() < hit.cachedUntilMs) return live(hit, Date.now());
+    const hit = cachedRead(cacheOf(this.opts.location).get(key), Date.now());
+    if (hit) return hit.value;
     const { value, metadata } = await this.kv.getWithMetadata<CentralMeta>(key);
-    const expiresAtMs = typeof metadata?.expiresAtMs === 'number' ? metadata.expiresAtMs : null;
-    return value !== null && (expiresAtMs === null || Date.now() < expiresAtMs) ? value : null;
+    return centralValue(value, expiresAtOf(metadata), Date.now());
   }
 
   /** Returns the simulated expiry (Worker-clock ms) of the written value. */
   async put(key: string, value: string): Promise<number> {
     const expiresAtMs = Date.now() + this.opts.expirationMs;
-    const expirationTtl = Math.max(KV_MIN_EXPIRATION_TTL_S, Math.ceil(this.opts.expirationMs / 1000));
+    const expirationTtl = expirationTtlSeconds(this.opts.expirationMs);
     await this.kv.put(key, value, { expirationTtl, metadata: { expiresAtMs } satisfies CentralMeta });
-    cacheOf(this.opts.location).set(key, {
-      value,
-      valueExpiresAtMs: expiresAtMs,
-      cachedUntilMs: Date.now() + this.opts.cacheTtlMs,
-    });
+    cacheOf(this.opts.location).set(key, writtenEntry(value, expiresAtMs, Date.now(), this.opts.cacheTtlMs));
     return expiresAtMs;
   }
 
   async delete(key: string): Promise<void> {
     await this.kv.delete(key);
-    cacheOf(this.opts.location).set(key, {
-      value: null,
-      valueExpiresAtMs: null,
-      cachedUntilMs: Date.now() + this.opts.cacheTtlMs,
-    });
+    cacheOf(this.opts.location).set(key, writtenEntry(null, null, Date.now(), this.opts.cacheTtlMs));
   }
+}
+
+function expiresAtOf(metadata: CentralMeta | null): number | null {
+  return typeof metadata?.expiresAtMs === 'number' ? metadata.expiresAtMs : null;
 }

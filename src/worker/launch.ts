@@ -26,6 +26,7 @@ import { BadInputError, InfraError } from '../cli/errors.ts';
 import { bundleWorker } from './bundle.ts';
 import type { Variant } from './http.ts';
 import { isLiveWorkerdChild, listeningPortsOf, listWorkerdChildren } from './procfs.ts';
+import { MIN_SECRET_CHARS } from './signing.ts';
 
 /** Must not be newer than the bundled workerd (1.20260426); keep in step with wrangler.toml. */
 export const COMPATIBILITY_DATE = '2026-04-01';
@@ -108,6 +109,13 @@ export function validateStartOptions(opts: StartWorkerOptions, sources: OptionSo
     const secret = opts.secrets[region];
     if (typeof secret !== 'string' || secret.length === 0) {
       fail('secrets', `secret of region "${region}" must be a non-empty string`);
+      continue;
+    }
+    if (secret.length < MIN_SECRET_CHARS) {
+      fail(
+        'secrets',
+        `secret of region "${region}" must be at least ${MIN_SECRET_CHARS} characters, got ${secret.length}`,
+      );
     }
   }
   checkInt('leaseTtlMs', 1, 86_400_000);

@@ -43,8 +43,16 @@ import {
 } from './config.ts';
 import { type Backend, type BackendResult, handleLeaseRequest, internalError, jsonResponse } from './http.ts';
 import { LocationKv } from './kv-locations.ts';
-import { isStale, maybePrune, type NonceClaim, nonceEntries, nonceKey, PruneSchedule } from './nonces.ts';
-import { intVar, type LeaseResponse } from './protocol.ts';
+import { decideLegacy, kvExpirationMs, legacyKey, locationOf } from './legacy-kv-rules.ts';
+import {
+  maybePrune,
+  type NonceClaim,
+  nonceEntries,
+  nonceKey,
+  nonceVerdict,
+  PruneSchedule,
+} from './nonces.ts';
+import { intVar } from './protocol.ts';
 
 interface LegacyEnv {
   LEASE_KV: KVNamespace;
@@ -68,10 +76,8 @@ export class NonceGuard {
     const key = nonceKey(claim.nonce);
     const seen = await storage.get([key]);
     const nowMs = Date.now();
-    let verdict: 'ok' | 'replay' | 'stale' = 'ok';
-    if (seen.has(key)) verdict = 'replay';
-    else if (isStale(claim, nowMs)) verdict = 'stale';
-    else await storage.put(nonceEntries(claim));
+    const verdict = nonceVerdict(seen.has(key), claim, nowMs);
+    if (verdict === 'ok') await storage.put(nonceEntries(claim));
     await maybePrune(storage, this.prune, nowMs);
     return jsonResponse(200, { verdict });
   }
@@ -86,8 +92,7 @@ function legacyBackend(env: LegacyEnv): Backend {
     DEFAULT_KV_MIN_EXPIRATION_TTL_MS,
     'KV_MIN_EXPIRATION_TTL_MS',
   );
-  // The design asks for designTtlMs; KV refuses anything under its minimum, so raise it.
-  const expirationMs = Math.max(designTtlMs, minExpirationMs);
+  const expirationMs = kvExpirationMs(designTtlMs, minExpirationMs);
 
   return {
     variant: 'legacy-kv',
@@ -102,51 +107,19 @@ function legacyBackend(env: LegacyEnv): Backend {
       const { verdict } = (await res.json()) as { verdict: 'ok' | 'replay' | 'stale' };
       if (verdict !== 'ok') return { kind: verdict };
 
-      const kv = new LocationKv(env.LEASE_KV, { location: `loc-${auth.region}`, cacheTtlMs, expirationMs });
-      // The handbook's key layout: lease:${domain}:active-region
-      const key = `lease:${request.lease}:active-region`;
-      const region = auth.region;
-      const answer = (granted: boolean, holder: string | null, epoch: number, expiresAt: number | null) =>
-        ({
-          granted,
-          holder,
-          epoch,
-          ttlMs: expirationMs,
-          expiresAt,
-          serverTime: Date.now(),
-        }) satisfies LeaseResponse;
-
+      const kv = new LocationKv(env.LEASE_KV, {
+        location: locationOf(auth.region),
+        cacheTtlMs,
+        expirationMs,
+      });
+      const key = legacyKey(request.lease);
+      // get-then-put: nothing stops another request between these awaits (the design's flaw)
       const current = request.peek ? await kv.peek(key) : await kv.get(key);
-      switch (request.op) {
-        case 'acquire': {
-          if (!current) {
-            const expiresAt = await kv.put(key, region);
-            const body = answer(true, region, 0, expiresAt);
-            body.epoch = body.serverTime; // the grant's timestamp: not a fencing token
-            return { kind: 'ok', body };
-          }
-          return { kind: 'ok', body: answer(false, current, 0, null) };
-        }
-        case 'renew': {
-          // Handbook: renew also when nobody holds it, and ignore the presented epoch.
-          if (current === region || current === null) {
-            const expiresAt = await kv.put(key, region);
-            return { kind: 'ok', body: answer(true, region, request.epoch ?? 0, expiresAt) };
-          }
-          return { kind: 'ok', body: answer(false, current, 0, null) };
-        }
-        case 'release': {
-          if (current === region) {
-            await kv.delete(key);
-            return { kind: 'ok', body: { ...answer(false, null, 0, null), released: true } };
-          }
-          return { kind: 'ok', body: { ...answer(false, current, 0, null), released: false } };
-        }
-        case 'status': {
-          const { granted: _granted, ...status } = answer(false, current, 0, null);
-          return { kind: 'ok', body: status };
-        }
-      }
+      const decision = decideLegacy(request.op, auth.region, request.epoch, current, expirationMs);
+      let expiresAt: number | null = null;
+      if (decision.write?.kind === 'put') expiresAt = await kv.put(key, decision.write.value);
+      else if (decision.write?.kind === 'delete') await kv.delete(key);
+      return { kind: 'ok', body: decision.finish(expiresAt, Date.now()).body };
     },
   };
 }

@@ -59,25 +59,40 @@ export function isStale(claim: NonceClaim, nowMs: number): boolean {
   return Math.abs(nowMs - claim.timestampMs) > MAX_CLOCK_SKEW_MS;
 }
 
+/** The replay rule: a nonce seen before is a replay; else a stale timestamp is refused. */
+export function nonceVerdict(seen: boolean, claim: NonceClaim, nowMs: number): 'ok' | 'replay' | 'stale' {
+  if (seen) return 'replay';
+  if (isStale(claim, nowMs)) return 'stale';
+  return 'ok';
+}
+
 /** Entries to write (in the same put as the request's effect) to consume the nonce. */
 export function nonceEntries(claim: NonceClaim): Record<string, unknown> {
   const until = keepUntilMs(claim);
   return { [nonceKey(claim.nonce)]: until, [indexKey(until, claim.nonce)]: 1 };
 }
 
-/** Deletes nonces whose retention ended before `nowMs`. Returns how many were removed. */
-export async function pruneNonces(storage: DurableObjectStorage, nowMs: number): Promise<number> {
-  const expired = await storage.list({
+/** The storage listing that finds nonces whose retention ended before `nowMs` (one batch). */
+export function expiredNonceListing(nowMs: number): { prefix: string; end: string; limit: number } {
+  return {
     prefix: INDEX_PREFIX,
     end: `${INDEX_PREFIX}${String(nowMs).padStart(13, '0')}`,
     limit: NONCE_PRUNE_BATCH,
-  });
-  if (expired.size === 0) return 0;
+  };
+}
+
+/** Keys to delete for the listed index keys: each index key and the nonce it indexes. */
+export function keysToPrune(indexKeys: Iterable<string>): string[] {
   const keys: string[] = [];
-  for (const key of expired.keys()) {
-    keys.push(key, NONCE_PREFIX + key.slice(INDEX_PREFIX.length + 14));
-  }
-  await storage.delete(keys);
+  for (const key of indexKeys) keys.push(key, NONCE_PREFIX + key.slice(INDEX_PREFIX.length + 14));
+  return keys;
+}
+
+/** Deletes nonces whose retention ended before `nowMs`. Returns how many were removed. */
+export async function pruneNonces(storage: DurableObjectStorage, nowMs: number): Promise<number> {
+  const expired = await storage.list(expiredNonceListing(nowMs));
+  if (expired.size === 0) return 0;
+  await storage.delete(keysToPrune(expired.keys()));
   return expired.size;
 }
 

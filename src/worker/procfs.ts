@@ -94,3 +94,22 @@ export function listeningPortsOf(pid: number, host: string): number[] {
   }
   return ports;
 }
+
+/**
+ * Resident memory of `pid` in KiB from /proc/PID/status: now (VmRSS) and the peak since the
+ * process started (VmHWM), or null without /proc. The peak is what a memory test compares:
+ * a buffer filled and freed between two samples still shows there.
+ */
+export function readMemoryKiB(pid: number): { rssKiB: number; peakKiB: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const rssKiB = field('VmRSS');
+  const peakKiB = field('VmHWM');
+  return Number.isFinite(rssKiB) && Number.isFinite(peakKiB) ? { rssKiB, peakKiB } : null;
+}

@@ -4,7 +4,7 @@
  * client. Pure and runtime-neutral (runs in workerd and in Node): no Node imports.
  */
 
-export type LeaseOp = 'acquire' | 'renew' | 'release' | 'status';
+export type LeaseOp = 'acquire' | 'renew' | 'release' | 'status' | 'observations';
 
 /** Path → the one method it accepts. Anything else is 404 (unknown path) or 405. */
 export const ROUTES: Readonly<Record<string, { op: LeaseOp; method: 'GET' | 'POST' }>> = {
@@ -12,13 +12,21 @@ export const ROUTES: Readonly<Record<string, { op: LeaseOp; method: 'GET' | 'POS
   '/renew': { op: 'renew', method: 'POST' },
   '/release': { op: 'release', method: 'POST' },
   '/status': { op: 'status', method: 'GET' },
+  '/observations': { op: 'observations', method: 'GET' },
 };
 
 /** Lease names become Durable Object names and KV keys: keep them short and printable. */
 export const LEASE_NAME_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Signed bodies are tiny; refusing big ones bounds the HMAC and JSON work per request. */
+/**
+ * Signed bodies are tiny; refusing big ones bounds the HMAC and JSON work per request. The
+ * Worker stops reading at this many bytes and answers 413 (http.ts), so an unauthenticated
+ * sender cannot make it buffer more.
+ */
 export const MAX_BODY_BYTES = 4096;
+
+/** Most observations one GET /observations returns; the caller pages on with `since`. */
+export const MAX_OBSERVATIONS_PER_PAGE = 1000;
 
 export interface LeaseRequest {
   op: LeaseOp;
@@ -31,6 +39,8 @@ export interface LeaseRequest {
    * The durable variant has no cache and ignores it.
    */
   peek?: boolean;
+  /** observations only: return entries with seq > since */
+  since?: number;
 }
 
 /** 200 body of acquire/renew/release; release adds `released`. */
@@ -53,6 +63,37 @@ export interface LeaseStatusResponse {
   serverTime: number;
 }
 
+/**
+ * What the lease store itself saw happen, recorded by the store (the Worker), not by a
+ * controller: the checker's evidence of grants and expiries. `storeMs` is the store's clock
+ * (Date.now in workerd) at the moment it happened; for `expire` that is the grant's
+ * expiresAt, even when the store noticed it later (at the next request).
+ * - grant: a new holder under a new epoch (durable: epoch + 1; legacy-kv: a timestamp)
+ * - renew: the holder's expiry moved; release: the holder freed it
+ * - refuse: an acquire/renew/release that changed nothing (`requested` says which)
+ * - expire: the grant of `epoch` ran out with nobody renewing it
+ * holder/epoch/expiresAt describe the lease *after* the event.
+ */
+export interface LeaseObservation {
+  seq: number;
+  op: 'grant' | 'renew' | 'release' | 'refuse' | 'expire';
+  /** who asked (for expire: whose grant ran out) */
+  region: string;
+  requested?: 'acquire' | 'renew' | 'release';
+  holder: string | null;
+  epoch: number;
+  expiresAt: number | null;
+  storeMs: number;
+}
+
+/** 200 body of GET /observations?lease=L&since=N. */
+export interface ObservationsResponse {
+  observations: LeaseObservation[];
+  /** pass as `since` next time; equal to the request's `since` when nothing is new */
+  next: number;
+  serverTime: number;
+}
+
 export interface ErrorResponse {
   error: string;
 }
@@ -64,6 +105,7 @@ const ALLOWED_FIELDS: Record<LeaseOp, readonly string[]> = {
   renew: ['lease', 'epoch'],
   release: ['lease', 'epoch'],
   status: ['lease'],
+  observations: ['lease', 'since'],
 };
 
 function checkLease(value: unknown): string | null {
@@ -85,7 +127,7 @@ function checkEpoch(value: unknown): string | null {
  * Validates a POST body (already authenticated). Strict: unknown fields are rejected so a
  * client cannot believe it set something (e.g. "holder") that the Worker ignores.
  */
-export function parsePostBody(op: Exclude<LeaseOp, 'status'>, body: string): ParseResult {
+export function parsePostBody(op: Exclude<LeaseOp, 'status' | 'observations'>, body: string): ParseResult {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -131,6 +173,29 @@ export function parseStatusQuery(search: URLSearchParams, body: string): ParseRe
   const request: LeaseRequest = { op: 'status', lease: values[0] as string };
   if (peeks.length === 1) request.peek = true;
   return { ok: true, request };
+}
+
+/** Validates GET /observations: `lease`, optionally `since` (a non-negative integer), no body. */
+export function parseObservationsQuery(search: URLSearchParams, body: string): ParseResult {
+  if (body.length > 0) return { ok: false, error: 'GET /observations takes no body' };
+  for (const key of search.keys()) {
+    if (key !== 'lease' && key !== 'since') return { ok: false, error: `unknown query parameter "${key}"` };
+  }
+  const leases = search.getAll('lease');
+  if (leases.length > 1) return { ok: false, error: 'query parameter "lease" given more than once' };
+  const leaseError = checkLease(leases[0]);
+  if (leaseError) return { ok: false, error: leaseError };
+  const sinces = search.getAll('since');
+  if (sinces.length > 1 || (sinces.length === 1 && !/^\d{1,15}$/.test(sinces[0] as string))) {
+    return {
+      ok: false,
+      error: 'query parameter "since" must be given at most once, as a non-negative integer',
+    };
+  }
+  return {
+    ok: true,
+    request: { op: 'observations', lease: leases[0] as string, since: Number(sinces[0] ?? 0) },
+  };
 }
 
 /** Parses a non-negative integer Worker var (vars arrive as strings), or the default. */

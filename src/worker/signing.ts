@@ -20,6 +20,13 @@ export const SIGNATURE_HEADERS = {
 
 export const MAX_CLOCK_SKEW_MS = 30_000;
 
+/**
+ * Shortest HMAC secret the Worker and its launcher accept, in characters. A guessable key
+ * makes every other check moot; 16 is the floor (the topology generates 32 hex characters,
+ * `openssl rand -hex 32` gives 64). The controller's LEASE_SECRET has the same minimum.
+ */
+export const MIN_SECRET_CHARS = 16;
+
 const encoder = new TextEncoder();
 
 export function canonicalString(
@@ -32,7 +39,8 @@ export function canonicalString(
   return [method.toUpperCase(), pathWithQuery, String(timestampMs), nonce, body].join('\n');
 }
 
-async function hmacHex(secret: string, message: string): Promise<string> {
+/** WebCrypto HMAC-SHA256 as lowercase hex (exported for drivers of the request pipeline). */
+export async function hmacHex(secret: string, message: string): Promise<string> {
   const key = await crypto.subtle.importKey(
     'raw',
     encoder.encode(secret),
@@ -92,15 +100,31 @@ export interface VerifyInput {
   secrets: Record<string, string>;
 }
 
+export type VerifyResult =
+  | { ok: true; region: string; nonce: string; timestampMs: number }
+  | { ok: false; reason: VerifyFailure };
+
+/** What a request claims about itself, and the message whose MAC would prove it. */
+export interface SignatureClaim {
+  region: string;
+  timestampMs: number;
+  nonce: string;
+  /** the presented signature, lowercased */
+  signature: string;
+  /** the region's secret and the canonical string: the inputs of the expected MAC */
+  secret: string;
+  message: string;
+}
+
 /**
- * Checks presence, freshness and the HMAC. Replay detection needs memory of nonces and is
- * done by the caller (the Worker) after this returns ok, so this function stays pure.
+ * First half of verification, pure and synchronous: presence and shape of the headers, the
+ * region's secret, and the canonical string to MAC. The MAC itself is computed by the
+ * caller (WebCrypto in workerd, a synchronous HMAC in the simulator), then judged by
+ * judgeSignature: the rules stay here, only the crypto call differs per runtime.
  */
-export async function verifySignature(
-  input: VerifyInput,
-): Promise<
-  { ok: true; region: string; nonce: string; timestampMs: number } | { ok: false; reason: VerifyFailure }
-> {
+export function readSignatureClaim(
+  input: Omit<VerifyInput, 'serverTimeMs'>,
+): { ok: true; claim: SignatureClaim } | { ok: false; reason: VerifyFailure } {
   const region = input.headers.get(SIGNATURE_HEADERS.region);
   const ts = input.headers.get(SIGNATURE_HEADERS.timestamp);
   const nonce = input.headers.get(SIGNATURE_HEADERS.nonce);
@@ -111,13 +135,30 @@ export async function verifySignature(
   const secret = Object.hasOwn(input.secrets, region) ? input.secrets[region] : undefined;
   if (!secret) return { ok: false, reason: 'unknown-region' };
   const timestampMs = Number(ts);
-  const expected = await hmacHex(
-    secret,
-    canonicalString(input.method, input.pathWithQuery, timestampMs, nonce, input.body),
-  );
-  if (!constantTimeEqual(expected, sig.toLowerCase())) return { ok: false, reason: 'bad-signature' };
-  if (Math.abs(input.serverTimeMs - timestampMs) > MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'stale' };
-  return { ok: true, region, nonce, timestampMs };
+  const message = canonicalString(input.method, input.pathWithQuery, timestampMs, nonce, input.body);
+  return { ok: true, claim: { region, timestampMs, nonce, signature: sig.toLowerCase(), secret, message } };
+}
+
+/** Second half, pure: the presented signature against the expected MAC, then freshness. */
+export function judgeSignature(
+  claim: SignatureClaim,
+  expectedMacHex: string,
+  serverTimeMs: number,
+): VerifyResult {
+  if (!constantTimeEqual(expectedMacHex, claim.signature)) return { ok: false, reason: 'bad-signature' };
+  if (Math.abs(serverTimeMs - claim.timestampMs) > MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'stale' };
+  return { ok: true, region: claim.region, nonce: claim.nonce, timestampMs: claim.timestampMs };
+}
+
+/**
+ * Checks presence, freshness and the HMAC. Replay detection needs memory of nonces and is
+ * done by the caller (the Worker) after this returns ok, so this function stays pure.
+ */
+export async function verifySignature(input: VerifyInput): Promise<VerifyResult> {
+  const read = readSignatureClaim(input);
+  if (!read.ok) return read;
+  const expected = await hmacHex(read.claim.secret, read.claim.message);
+  return judgeSignature(read.claim, expected, input.serverTimeMs);
 }
 
 function constantTimeEqual(a: string, b: string): boolean {

@@ -194,8 +194,26 @@ describe('lease store: durable (the real lease-state.ts, atomic per request)', (
     const next = lease(w, other, { op: 'acquire' });
     w.engine.run(41_000);
     expect(next.out?.reply).toMatchObject({ granted: true, holder: other, epoch: 2 });
-    const stores = w.rec.events.filter((e) => e.kind === 'lease-store');
-    expect(stores.map((e) => (e as { epoch: number }).epoch)).toEqual([1, 2]);
+    // The store's own observations, when they happened: the loser's refusals, the expiry
+    // at the grant's end on the Worker's clock (no request needed), the next grant.
+    const stores = w.rec.events.filter((e) => e.kind === 'lease-store') as Array<{
+      op: string;
+      epoch: number;
+      region: string;
+      t: number;
+      storeNowMs: number;
+      expiresAt: number | null;
+    }>;
+    expect(stores.map((e) => `${e.op} ${e.region} ${e.epoch}`)).toEqual([
+      `grant ${holder} 1`,
+      `refuse ${other} 1`,
+      `refuse ${other} 1`,
+      `expire ${holder} 1`,
+      `grant ${other} 2`,
+    ]);
+    const [grant, , , expire] = stores;
+    expect(expire!.storeNowMs).toBe(grant!.expiresAt);
+    expect(w.clocks.get('worker')!.read(expire!.t)).toBe(grant!.expiresAt);
   });
 
   it('survives a Worker crash (state is in Durable Object storage)', () => {
@@ -294,6 +312,19 @@ describe('app stand-in', () => {
       [true, undefined],
       [false, 'authority lapsed'],
     ]);
+  });
+
+  it('keeps its fencing epoch across a crash and restart (it is on disk), not its authority', () => {
+    const w = world();
+    app(w, { type: 'promote', epoch: 5, validityMs: 20_000 });
+    w.engine.run(100);
+    crash(w, 'app-a');
+    w.proc('app-a').restart();
+    const stale = app(w, { type: 'promote', epoch: 4, validityMs: 20_000 });
+    write(w);
+    w.engine.run(200);
+    expect(rep<{ ok: boolean }>(stale).ok).toBe(false);
+    expect(writes(w).at(-1)).toMatchObject({ accepted: false, reason: 'no authority' });
   });
 
   it('fences: refuses an older epoch, and a stale demote cannot revoke a newer term', () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireRunOctet, freePort, type RunLease } from '../../src/topology/addresses.ts';
+import * as fence from '../../src/topology/app/fence.ts';
 import { bundleEntry } from '../../src/topology/bundle.ts';
 import { REPO_ROOT } from '../../src/topology/local.ts';
 
@@ -43,12 +44,12 @@ async function startApp(): Promise<void> {
   throw new Error('app did not start');
 }
 
-async function stopApp(): Promise<void> {
+async function stopApp(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   const c = child;
   child = null;
   if (!c || c.exitCode !== null) return;
   const exited = new Promise((r) => c.once('exit', r));
-  c.kill('SIGTERM');
+  c.kill(signal);
   await exited;
 }
 
@@ -73,6 +74,39 @@ afterAll(async () => {
   await stopApp();
   rmSync(dir, { recursive: true, force: true });
   lease.release();
+});
+
+describe('the fence (pure, shared with the simulator)', () => {
+  it('grants from receipt, refuses older epochs, lapses by itself', () => {
+    const g = fence.grant(fence.INITIAL_FENCE, 'promote', 3, 1000, 50);
+    expect(g).toMatchObject({ decision: { op: 'grant', epoch: 3, untilMs: 1050 }, persist: true });
+    expect(fence.write(g.state, 1049)).toEqual({ accepted: true, epoch: 3 });
+    expect(fence.write(g.state, 1050)).toEqual({ accepted: false, epoch: 3, reason: 'authority lapsed' });
+    const stale = fence.grant(g.state, 'extend', 2, 1000, 60);
+    expect(stale).toMatchObject({
+      state: g.state,
+      decision: { op: 'reject', highestEpochSeen: 3 },
+      persist: false,
+    });
+    expect(fence.grant(g.state, 'extend', 3, 1000, 60).persist).toBe(false); // same epoch: nothing new to persist
+  });
+
+  it('a stale demote cannot revoke a newer term; a demote raises the durable epoch', () => {
+    const held = fence.grant(fence.INITIAL_FENCE, 'promote', 5, 1000, 0).state;
+    expect(fence.demote(held, 4, 'late').decision).toMatchObject({
+      op: 'reject',
+      reason: 'demote: stale epoch 4 < 5',
+    });
+    const demoted = fence.demote(held, 6, 'peer');
+    expect(demoted).toMatchObject({ decision: { op: 'revoke', epoch: 6 }, persist: true });
+    expect(demoted.state).toEqual({ highestEpochSeen: 6, authorityEpoch: null, validUntilMs: 0 });
+  });
+
+  it('after a restart only the durable epoch survives', () => {
+    const s = fence.restart(7);
+    expect(fence.write(s, 0)).toMatchObject({ accepted: false, reason: 'no authority' });
+    expect(fence.grant(s, 'promote', 6, 1000, 0).decision.op).toBe('reject');
+  });
 });
 
 describe('app stand-in', () => {
@@ -128,6 +162,15 @@ describe('app stand-in', () => {
     expect((await write()).body.reason).toBe('no authority');
     expect((await post('/promote', { epoch: 6, validityMs: 5000 })).status).toBe(409);
     expect((await post('/promote', { epoch: 8, validityMs: 5000 })).status).toBe(200);
+  });
+
+  it('keeps its fencing epoch across a crash (SIGKILL right after the reply)', async () => {
+    expect((await post('/promote', { epoch: 9, validityMs: 5000 })).status).toBe(200);
+    await stopApp('SIGKILL');
+    await startApp();
+    expect((await write()).body.reason).toBe('no authority');
+    expect((await post('/extend', { epoch: 8, validityMs: 5000 })).status).toBe(409);
+    expect((await post('/extend', { epoch: 9, validityMs: 5000 })).status).toBe(200);
   });
 
   it('logs every decision with CLOCK_MONOTONIC stamps and the window end', () => {

@@ -63,7 +63,17 @@ describe('failover-lab worker: bad input exits 2 with one clear line', () => {
       env: '{"a":""}',
       where: /^failover-lab: env LEASE_SECRETS: secret of region "a" must be a non-empty string/,
     },
+    {
+      args: [],
+      env: '{"a":"short"}',
+      where:
+        /^failover-lab: env LEASE_SECRETS: secret of region "a" must be at least 16 characters, got 5\n$/,
+    },
     { args: [], env: '[]', where: /^failover-lab: env LEASE_SECRETS: must be a JSON object/ },
+    {
+      args: ['--persist', '/dev/null'],
+      where: /^failover-lab: --persist: cannot use \/dev\/null as the state directory: E[A-Z]+\n$/,
+    },
     {
       args: ['--secrets-file', '/nonexistent/secrets.json'],
       where: /^failover-lab: \/nonexistent\/secrets\.json: cannot read secrets file: ENOENT/,
@@ -118,10 +128,9 @@ describe('failover-lab worker: serve until SIGTERM', () => {
     if (child?.exitCode === null) child.kill('SIGKILL');
   });
 
-  it('prints its URL, serves signed requests, exits 0 on SIGTERM and takes workerd with it', async () => {
-    const childTmp = join(suiteTmp, 'child');
-    mkdirSync(childTmp);
-    child = spawn(
+  /** Starts `failover-lab worker` in a child; resolves once it printed its URL. */
+  async function serve(extra: string[], childTmp: string) {
+    const proc = spawn(
       process.execPath,
       [
         join(repoRoot, 'bin', 'failover-lab.mjs'),
@@ -132,31 +141,67 @@ describe('failover-lab worker: serve until SIGTERM', () => {
         '0',
         '--ttl-ms',
         '5000',
+        ...extra,
       ],
       { env: { ...process.env, LEASE_SECRETS: JSON.stringify(SECRETS), TMPDIR: childTmp }, stdio: 'pipe' },
     );
-    const exited = new Promise<number | null>((resolve) => child?.on('exit', (code) => resolve(code)));
+    child = proc;
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     const stderrLines: string[] = [];
-    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (l) => stderrLines.push(l));
+    createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on('line', (l) => stderrLines.push(l));
     const url = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child?.stdout as NodeJS.ReadableStream }).once('line', resolve);
-      child?.once('exit', (code) => reject(new Error(`exited ${code}: ${stderrLines.join('\n')}`)));
+      createInterface({ input: proc.stdout as NodeJS.ReadableStream }).once('line', resolve);
+      proc.once('exit', (code) => reject(new Error(`exited ${code}: ${stderrLines.join('\n')}`)));
     });
+    return { proc, url, exited, stderrLines };
+  }
+
+  it('prints its URL, serves signed requests, exits 0 on SIGTERM and takes workerd with it', async () => {
+    const childTmp = join(suiteTmp, 'child');
+    mkdirSync(childTmp);
+    const { proc, url, exited, stderrLines } = await serve([], childTmp);
     expect(url).toMatch(new RegExp(`^http://${HOST.replaceAll('.', '\\.')}:\\d+$`));
 
     const client = new LeaseClient({ url, region: 'a', secret: SECRETS.a });
     expect((await client.acquire('cli-lease')).body).toMatchObject({ granted: true, epoch: 1, ttlMs: 5000 });
 
-    const workerd = listWorkerdChildren(child.pid);
+    const workerd = listWorkerdChildren(proc.pid);
     expect(workerd).toHaveLength(1);
-    child.kill('SIGTERM');
+    proc.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(isLiveWorkerdChild(workerd[0] as number, child.pid)).toBe(false);
+    expect(isLiveWorkerdChild(workerd[0] as number, proc.pid)).toBe(false);
     expect(() => process.kill(workerd[0] as number, 0)).toThrow();
     expect(stderrLines.join('\n')).toMatch(/stopping \(SIGTERM\)/);
     // Only tsx's compile cache may remain in the child's TMPDIR: no fl-worker-*, no miniflare-*.
     expect(readdirSync(childTmp).filter((name) => !name.startsWith('tsx-'))).toEqual([]);
     rmSync(childTmp, { recursive: true, force: true });
+    await disposeAndAssertNoLeaks(undefined, suiteTmp);
+  });
+
+  it('--persist DIR keeps the epoch counter across restarts; without it a restart starts over', async () => {
+    const childTmp = join(suiteTmp, 'child-persist');
+    const stateDir = join(suiteTmp, 'state', 'worker'); // created by the command
+    mkdirSync(childTmp);
+    const epochAfterRestart = async (extra: string[]) => {
+      const first = await serve(extra, childTmp);
+      const a = new LeaseClient({ url: first.url, region: 'a', secret: SECRETS.a });
+      const granted = (await a.acquire('persisted')).body;
+      expect(granted).toMatchObject({ granted: true });
+      expect((await a.release('persisted', granted.epoch)).body).toMatchObject({ released: true });
+      first.proc.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      const second = await serve(extra, childTmp);
+      const b = new LeaseClient({ url: second.url, region: 'b', secret: SECRETS.b });
+      const next = (await b.acquire('persisted')).body;
+      second.proc.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+      return [granted.epoch, next.epoch];
+    };
+    expect(await epochAfterRestart(['--persist', stateDir])).toEqual([1, 2]);
+    expect(readdirSync(stateDir).length).toBeGreaterThan(0); // the caller's dir is kept
+    expect(await epochAfterRestart([])).toEqual([1, 1]);
+    rmSync(childTmp, { recursive: true, force: true });
+    rmSync(join(suiteTmp, 'state'), { recursive: true, force: true });
     await disposeAndAssertNoLeaks(undefined, suiteTmp);
   });
 });

@@ -98,6 +98,51 @@ describe('durable lease expiry (LEASE_TTL_MS=300)', () => {
     expect((await a.status(lease)).body.epoch).toBe(24);
   });
 
+  it("the store's own log: grant, renew, refusal, expiry (noted with its time) and the next grant", async () => {
+    const lease = freshLease('observed');
+    const first = await a.acquire(lease);
+    expect(first.body).toMatchObject({ granted: true, epoch: 1 });
+    const renewed = await a.renew(lease, 1);
+    const refused = await b.acquire(lease);
+    // On a slow machine the grant may lapse between requests: expect what the replies say.
+    const expected: string[] = ['grant a 1'];
+    if (renewed.body.granted) expected.push('renew a 1');
+    else expected.push('expire a 1', 'refuse a 1');
+    if (refused.body.granted) expected.push(...(renewed.body.granted ? ['expire a 1'] : []), 'grant b 2');
+    else expected.push('refuse b 1');
+    if (!refused.body.granted) {
+      await waitPastExpiry(renewed.body.granted ? renewed.body.expiresAt : first.body.expiresAt);
+      expect((await b.acquire(lease)).body).toMatchObject({ granted: true, epoch: 2 });
+      if (renewed.body.granted) expected.push('expire a 1');
+      expected.push('grant b 2');
+    }
+
+    const log = (await b.observations(lease)).body;
+    expect(log.observations.map((o) => `${o.op} ${o.region} ${o.epoch}`)).toEqual(expected);
+    expect(log.observations.map((o) => o.seq)).toEqual(expected.map((_, i) => i + 1));
+    expect(log.next).toBe(expected.length);
+    const expiry = log.observations.find((o) => o.op === 'expire');
+    const lastGrantOfA = log.observations.filter((o) => o.region === 'a' && o.op !== 'expire').at(-1);
+    expect(expiry).toMatchObject({ holder: null, storeMs: lastGrantOfA?.expiresAt });
+    const grant2 = log.observations.at(-1);
+    expect(grant2).toMatchObject({ op: 'grant', holder: 'b', epoch: 2 });
+    expect(grant2?.storeMs).toBeGreaterThanOrEqual(expiry?.storeMs as number);
+    // Paging: only what came after `since`; nothing new leaves `next` where it was.
+    const tail = (await a.observations(lease, expected.length - 1)).body;
+    expect(tail.observations.map((o) => o.seq)).toEqual([expected.length]);
+    expect((await a.observations(lease, expected.length)).body).toMatchObject({
+      observations: [],
+      next: expected.length,
+    });
+  });
+
+  it('GET /observations is signed like every route, and validates since', async () => {
+    const lease = freshLease('observed-auth');
+    const unsigned = await fetch(`${handle?.url}/observations?lease=${lease}`);
+    expect(unsigned.status).toBe(401);
+    const bad = await a.raw('GET', `/observations?lease=${lease}&since=-1`);
+    expect(bad).toMatchObject({ status: 400, body: { error: expect.stringMatching(/"since"/) } });
+  });
   it('leaves no workerd process and no temp dir behind after dispose', async () => {
     await disposeAndAssertNoLeaks(handle, suiteTmp);
   });

@@ -247,7 +247,7 @@ describe('durable lease Worker in workerd', () => {
     });
   });
 
-  describe('bad input (400/404/405, state unchanged)', () => {
+  describe('bad input (400/404/405/413, state unchanged)', () => {
     const cases: Array<{
       name: string;
       method: 'GET' | 'POST' | 'PUT';
@@ -365,7 +365,7 @@ describe('durable lease Worker in workerd', () => {
         method: 'POST',
         path: () => '/acquire',
         body: (l) => JSON.stringify({ lease: l, pad: 'x'.repeat(5000) }),
-        status: 400,
+        status: 413,
         error: /larger than/,
       },
       {

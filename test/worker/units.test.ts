@@ -216,14 +216,18 @@ describe('KV location model (legacy-kv)', () => {
 });
 
 describe('startWorker option validation', () => {
-  const ok = { host: '127.0.20.9', port: 0, variant: 'durable' as const, secrets: { a: 's' } };
+  const ok = { host: '127.0.20.9', port: 0, variant: 'durable' as const, secrets: { a: 's'.repeat(16) } };
   it.each([
     [{ host: '127.0.0.256' }, /^host: /],
     [{ host: '0.0.0.0' }, /^host: /],
     [{ host: 'localhost' }, /^host: /],
     [{ port: -1 }, /^port: /],
     [{ secrets: {} }, /^secrets: must name at least one region/],
-    [{ secrets: { 'a b': 's' } }, /^secrets: region name/],
+    [{ secrets: { 'a b': 's'.repeat(16) } }, /^secrets: region name/],
+    [
+      { secrets: { a: 's'.repeat(15) } },
+      /^secrets: secret of region "a" must be at least 16 characters, got 15$/,
+    ],
     [{ leaseTtlMs: 0 }, /^leaseTtlMs: /],
   ])('rejects %j', (patch, message) => {
     expect(() => validateStartOptions({ ...ok, ...patch })).toThrow(message);

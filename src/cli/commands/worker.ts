@@ -2,7 +2,8 @@
  * `failover-lab worker`: serve the lease Worker locally in workerd (miniflare) until SIGINT
  * or SIGTERM. Prints the URL as the only stdout line; logs go to stderr.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Variant } from '../../worker/http.ts';
 import {
@@ -13,6 +14,7 @@ import {
   validateStartOptions,
 } from '../../worker/launch.ts';
 import { isLiveWorkerdChild } from '../../worker/procfs.ts';
+import { MIN_SECRET_CHARS } from '../../worker/signing.ts';
 import { BadInputError, EXIT_OK, InfraError } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
@@ -26,6 +28,7 @@ interface WorkerFlags {
   kvCacheTtlMs?: string;
   kvMinExpirationTtlMs?: string;
   secretsFile?: string;
+  persist?: string;
 }
 
 function intFlag(value: string | undefined, flag: string): number | undefined {
@@ -159,6 +162,23 @@ function loadSecrets(file: string | undefined): { secrets: Record<string, string
   }
 }
 
+/**
+ * --persist DIR: Durable Object (and KV) state lives there and survives a restart, so the
+ * epoch counter never starts over. Created if missing; anything but a directory is refused.
+ */
+function persistDir(dir: string): string {
+  if (dir.trim() === '') throw new BadInputError('expected a directory path', '--persist');
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new BadInputError(`cannot use ${dir} as the state directory: ${code}`, '--persist');
+  }
+  return resolve(dir);
+}
+
 const FLAG_SOURCES: OptionSources = {
   host: '--host',
   port: '--port',
@@ -182,8 +202,9 @@ export function optionsFromFlags(flags: WorkerFlags, log: (line: string) => void
   if (cacheTtl !== undefined) opts.kvCacheTtlMs = cacheTtl;
   const minExpiration = intFlag(flags.kvMinExpirationTtlMs, '--kv-min-expiration-ttl-ms');
   if (minExpiration !== undefined) opts.kvMinExpirationTtlMs = minExpiration;
+  if (flags.persist !== undefined) opts.persistDir = persistDir(flags.persist);
   // Flags first (with stand-in secrets), so a bad flag is reported before missing secrets.
-  validateStartOptions({ ...opts, secrets: { check: 'flags-only' } }, FLAG_SOURCES);
+  validateStartOptions({ ...opts, secrets: { check: 'flags-only-stand-in' } }, FLAG_SOURCES);
   const { secrets, where } = loadSecrets(flags.secretsFile);
   opts.secrets = secrets;
   validateStartOptions(opts, { ...FLAG_SOURCES, secrets: where });
@@ -235,7 +256,14 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--ttl-ms <n>', 'lease TTL in ms (LEASE_TTL_MS, default 30000)')
     .option('--kv-cache-ttl-ms <n>', 'legacy-kv: per-location KV read cache TTL in ms (default 60000)')
     .option('--kv-min-expiration-ttl-ms <n>', "legacy-kv: KV's expirationTtl minimum in ms (default 60000)")
-    .option('--secrets-file <file>', 'JSON {"<region>":"<secret>"}; otherwise env LEASE_SECRETS')
+    .option(
+      '--secrets-file <file>',
+      `JSON {"<region>":"<secret>"} (each secret ≥ ${MIN_SECRET_CHARS} characters); otherwise env LEASE_SECRETS`,
+    )
+    .option(
+      '--persist <dir>',
+      'keep Durable Object state in DIR across restarts (default: a temp dir, gone on exit: epochs start over)',
+    )
     .action(async (flags: WorkerFlags) => {
       const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
       const opts = optionsFromFlags(flags, log);

@@ -1,7 +1,8 @@
 /**
  * App/database stand-in: a child process per region (and the always-up tombstone).
  *
- * Write authority is fenced and bounded, the way a real database would have to be:
+ * Write authority is fenced and bounded, the way a real database would have to be (rules in
+ * ./fence.ts):
  * - POST /promote and POST /extend {epoch, validityMs}: accepted only if epoch ≥ the
  *   highest epoch ever seen; authority lasts validityMs from *receipt*, on this process's
  *   own monotonic clock, so it lapses by itself if the controller goes silent.
@@ -19,10 +20,12 @@
  * the app accepts no writes until its controller promotes or extends it again.
  *
  * Env: APP_REGION, APP_HOST, APP_PORT, APP_EVENTS_FILE, APP_STATE_FILE, APP_MODE=app|tombstone.
- * Standalone (bundled by esbuild into the run dir): imports only node:*.
+ * The fence rules are ./fence.ts (pure; the simulator's app model runs the same module).
+ * Standalone (bundled by esbuild into the run dir): imports only node:* and ./fence.ts.
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import * as fence from './fence.ts';
 
 const region = process.env.APP_REGION ?? 'x';
 const host = process.env.APP_HOST ?? '127.0.0.1';
@@ -44,16 +47,15 @@ function loadHighestEpoch(): number {
   }
 }
 
-function raiseHighestEpoch(epoch: number): void {
-  if (epoch <= highestEpochSeen) return;
-  highestEpochSeen = epoch;
-  // synchronously, before answering: the fence must survive a crash right after the reply
-  if (stateFile) writeFileSync(stateFile, JSON.stringify({ highestEpochSeen }));
+/** Applies a fence step; the durable part is written synchronously, before answering, so the fence survives a crash right after the reply. */
+function apply(step: fence.FenceStep): fence.FenceDecision {
+  state = step.state;
+  if (step.persist && stateFile)
+    writeFileSync(stateFile, JSON.stringify({ highestEpochSeen: state.highestEpochSeen }));
+  return step.decision;
 }
 
-let highestEpochSeen = loadHighestEpoch();
-let authorityEpoch: number | null = null;
-let validUntilMs = 0; // monotonic ms
+let state: fence.FenceState = fence.restart(loadHighestEpoch());
 let acceptedWrites = 0;
 let rejectedWrites = 0;
 
@@ -81,10 +83,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   }
 }
 
-function holding(now: number): boolean {
-  return authorityEpoch !== null && now < validUntilMs;
-}
-
 function grant(op: 'promote' | 'extend', body: Record<string, unknown>, res: ServerResponse) {
   const epoch = body.epoch;
   const validityMs = body.validityMs;
@@ -97,59 +95,37 @@ function grant(op: 'promote' | 'extend', body: Record<string, unknown>, res: Ser
     return send(res, 400, { error: 'expected {"epoch": number, "validityMs": number ≥ 0}' });
   }
   const now = nowMs();
-  if (epoch < highestEpochSeen) {
-    log({
-      kind: 'app-authority',
-      op: 'reject',
-      epoch,
-      reason: `${op}: stale epoch ${epoch} < ${highestEpochSeen}`,
-    });
-    return send(res, 409, { ok: false, error: 'stale epoch', highestEpochSeen });
+  const d = apply(fence.grant(state, op, epoch, validityMs, now));
+  if (d.op === 'reject') {
+    log({ kind: 'app-authority', op: 'reject', epoch, reason: d.reason });
+    return send(res, 409, { ok: false, error: 'stale epoch', highestEpochSeen: d.highestEpochSeen });
   }
-  raiseHighestEpoch(epoch);
-  authorityEpoch = epoch;
-  validUntilMs = now + validityMs;
-  log({ kind: 'app-authority', op: 'grant', epoch, untilHrMs: validUntilMs, reason: op, validityMs }, now);
-  send(res, 200, { ok: true, epoch, validityMs, highestEpochSeen });
+  if (d.op !== 'grant') throw new Error(`fence answered ${d.op} to a ${op}`);
+  log({ kind: 'app-authority', op: 'grant', epoch, untilHrMs: d.untilMs, reason: op, validityMs }, now);
+  send(res, 200, { ok: true, epoch, validityMs, highestEpochSeen: state.highestEpochSeen });
 }
 
 function demote(body: Record<string, unknown>, res: ServerResponse) {
   const epoch = typeof body.epoch === 'number' ? body.epoch : null;
-  if (epoch !== null && authorityEpoch !== null && epoch < authorityEpoch) {
-    // A late demote of an older term must not revoke a newer one.
-    log({
-      kind: 'app-authority',
-      op: 'reject',
-      epoch,
-      reason: `demote: stale epoch ${epoch} < ${authorityEpoch}`,
-    });
-    return send(res, 409, { ok: false, error: 'stale epoch', authorityEpoch });
-  }
-  const had = authorityEpoch;
-  if (epoch !== null) raiseHighestEpoch(epoch);
-  authorityEpoch = null;
-  validUntilMs = 0;
-  log({
-    kind: 'app-authority',
-    op: 'revoke',
-    epoch: epoch ?? had ?? -1,
-    reason: typeof body.reason === 'string' ? `demote: ${body.reason}` : 'demote',
-  });
+  const held = state.authorityEpoch;
+  const d = apply(fence.demote(state, epoch, typeof body.reason === 'string' ? body.reason : ''));
+  log({ kind: 'app-authority', op: d.op, epoch: d.epoch, reason: d.reason });
+  if (d.op === 'reject') return send(res, 409, { ok: false, error: 'stale epoch', authorityEpoch: held });
   send(res, 200, { ok: true });
 }
 
 function write(body: Record<string, unknown>, res: ServerResponse) {
   const client = typeof body.client === 'string' ? body.client : 'anonymous';
   const now = nowMs();
-  if (holding(now)) {
+  const d = fence.write(state, now);
+  if (d.accepted) {
     acceptedWrites++;
-    log({ kind: 'app-write', client, epoch: authorityEpoch, accepted: true }, now);
-    return send(res, 200, { accepted: true, region, epoch: authorityEpoch });
+    log({ kind: 'app-write', client, epoch: d.epoch, accepted: true }, now);
+    return send(res, 200, { accepted: true, region, epoch: d.epoch });
   }
   rejectedWrites++;
-  const reason = authorityEpoch === null ? 'no authority' : 'authority lapsed';
-  log({ kind: 'app-write', client, epoch: authorityEpoch, accepted: false, reason }, now);
-  send(res, 503, { accepted: false, region, reason });
+  log({ kind: 'app-write', client, epoch: d.epoch, accepted: false, reason: d.reason }, now);
+  send(res, 503, { accepted: false, region, reason: d.reason });
 }
 
 const server = createServer((req, res) => {
@@ -159,12 +135,13 @@ const server = createServer((req, res) => {
   if (tombstone) return send(res, 404, { error: 'tombstone serves /health only' });
   if (req.method === 'GET' && path === '/state') {
     const now = nowMs();
+    const held = fence.holding(state, now);
     return send(res, 200, {
       region,
-      highestEpochSeen,
-      authorityEpoch,
-      holding: holding(now),
-      remainingMs: holding(now) ? validUntilMs - now : 0,
+      highestEpochSeen: state.highestEpochSeen,
+      authorityEpoch: state.authorityEpoch,
+      holding: held,
+      remainingMs: held ? state.validUntilMs - now : 0,
       acceptedWrites,
       rejectedWrites,
     });
