@@ -36,7 +36,9 @@ async function loadMain() {
   return import('../src/cli/main.ts');
 }
 
-// stack traces point into src/*.ts, not into the bundled chunks
-process.setSourceMapsEnabled?.(true);
+// Stack traces through the source maps (into src/*.ts) only on request: turning them on makes
+// Node parse every loaded chunk's map at start-up (tens of ms), and the CLI prints an internal
+// error's stack only with FAILOVER_LAB_DEBUG set anyway.
+if (process.env.FAILOVER_LAB_DEBUG) process.setSourceMapsEnabled(true);
 const { main } = await loadMain();
 process.exitCode = await main(process.argv);
