@@ -19,7 +19,9 @@ async function loadMain() {
   const inCheckout = existsSync(new URL('../scripts/build.mjs', import.meta.url));
   if (!inCheckout) {
     if (!existsSync(compiled)) {
-      process.stderr.write(`failover-lab: ${fileURLToPath(compiled)} is missing: this package was not built\n`);
+      process.stderr.write(
+        `failover-lab: ${fileURLToPath(compiled)} is missing: this package was not built\n`,
+      );
       process.exit(3);
     }
     return import(compiled.href);
@@ -30,7 +32,9 @@ async function loadMain() {
     const { register } = await import('tsx/esm/api');
     register();
   } catch {
-    process.stderr.write('failover-lab: dist/ is stale or missing and tsx is not installed: run `npm run build`\n');
+    process.stderr.write(
+      'failover-lab: dist/ is stale or missing and tsx is not installed: run `npm run build`\n',
+    );
     process.exit(3);
   }
   return import('../src/cli/main.ts');

@@ -136,7 +136,9 @@ function buildTypes(outDir) {
   // and a half-edited file elsewhere in a shared checkout must not block every build.
   if (r.status !== 0) {
     const count = (r.stdout.match(/error TS\d+/g) ?? []).length;
-    process.stderr.write(`build: tsc reported ${count} type error(s); declarations written anyway (see npm run typecheck)\n`);
+    process.stderr.write(
+      `build: tsc reported ${count} type error(s); declarations written anyway (see npm run typecheck)\n`,
+    );
   }
 }
 
