@@ -20,6 +20,7 @@ import {
   type ControllerPorts,
   type ControllerRecord,
   type LeaseOp,
+  type OperatorCommand,
   type Outcome,
   type LeaseReply as PortLeaseReply,
   type ResourceCall,
@@ -70,6 +71,11 @@ export class ControllerModel implements Server {
     });
     this.driver = driver;
     driver.start();
+  }
+
+  /** An operator command through the admin API (e.g. a manual demote in a schedule). */
+  operator(command: OperatorCommand): void {
+    this.proc.run(() => this.driver?.operator(command), null);
   }
 
   /** GET /healthz from the peer's probe */

@@ -97,6 +97,7 @@ export class Agent {
     this.fatal.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
   }
 
+  /** The controller's view after its last step (start() takes the first). */
   get view(): ControllerView {
     return this.driver.view!;
   }
@@ -141,7 +142,9 @@ export class Agent {
       const capMs = c.hooks.timeoutMs + c.lease.requestTimeoutMs + 1000;
       await Promise.race([
         new Promise<void>((resolve) => {
-          if (this.driver.view?.shutdownComplete) resolve();
+          // never started (or the core failed): there is nothing to demote or release
+          if (this.driver.view?.shutdownComplete || this.driver.stopped || this.driver.view === null)
+            resolve();
           else this.shutdownWaiters.push(resolve);
         }),
         sleep(capMs),

@@ -383,3 +383,31 @@ describe('network', () => {
     expect(w.rec.events.filter((e) => e.kind === 'app-write')).toHaveLength(1);
   });
 });
+
+describe('controller model (the production driver with simulated ports)', () => {
+  it('hook ordering as in production: a demote issued while an extend is in flight reaches the app after it', () => {
+    const w = world();
+    const a = w.controllers.find((c) => c.region === 'a')!;
+    w.start();
+    w.engine.run(5000);
+    expect(a.role).toBe('primary');
+    // slow app link: each hook takes ~3 s for the round trip (under the app request timeout)
+    w.link('ctl-a->app-a').addLatencyMs = 1500;
+    const renewResult = () =>
+      w.rec.events.find(
+        (e) => e.kind === 'lease' && e.region === 'a' && e.op === 'renew' && e.phase === 'result' && e.ok,
+      );
+    while (renewResult() === undefined) w.engine.run(w.engine.now + 10);
+    // the extend for that renewal is on its way to the app; the operator demotes now
+    a.operator('demote');
+    w.engine.run(w.engine.now + 10_000);
+    const app = w.rec.events.filter((e) => e.kind === 'app-authority' && e.region === 'a' && e.t > 5000);
+    const extendAt = app.find((e) => e.kind === 'app-authority' && e.op === 'grant')?.t;
+    const revokeAt = app.find((e) => e.kind === 'app-authority' && e.op === 'revoke')?.t;
+    expect(extendAt).toBeDefined();
+    expect(revokeAt).toBeDefined();
+    // the demote left only after the extend's reply came back (another 1.5 s), never beside it
+    expect(revokeAt! - extendAt!).toBeGreaterThanOrEqual(1500 + 1500);
+    expect(app.map((e) => (e.kind === 'app-authority' ? e.op : ''))).toEqual(['grant', 'revoke']);
+  });
+});
