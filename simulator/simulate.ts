@@ -58,7 +58,18 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
     ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
   });
   const ctl = world.configs.get(world.spec.regions[0]!)!;
-  const assessment = assessSchedule(scenario.steps, ctl, world.spec);
+  // The assumptions are the design's (ρ, p, d of the spec), not whatever the controller was given.
+  const design = world.designSpec();
+  const assessment = assessSchedule(
+    scenario.steps,
+    {
+      ...ctl,
+      maxClockDriftRate: design.maxClockDriftRate,
+      maxPauseMs: design.maxPauseMs,
+      maxDelayMs: design.maxDelayMs,
+    },
+    world.spec,
+  );
   const notes = [...assessment.notes];
   if (backend === 'kv') {
     notes.push('lease backend legacy-kv is not linearizable (KNOWN UNSAFE): safety is not expected to hold');
@@ -77,7 +88,7 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
     initialPrimary: scenario.topology.initialPrimary,
     witnesses: [...world.spec.witnesses],
     timing: world.timing(),
-    spec: world.designSpec(),
+    spec: design,
     configured: world.configured(),
     withinAssumptions: assessment.withinAssumptions,
     ...(notes.length > 0 ? { assumptionNotes: notes } : {}),

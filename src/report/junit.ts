@@ -13,7 +13,9 @@ const MAX_EVENTS_PER_VIOLATION = 12;
 export function renderJunit(model: ReportModel): string {
   const rows = model.checks;
   const failures = rows.filter((r) => r.outcome === 'fail').length;
-  const skipped = rows.filter((r) => r.outcome === 'not-evaluated').length + (model.verdict ? 0 : 1);
+  const skipped =
+    rows.filter((r) => r.outcome === 'not-evaluated' || r.outcome === 'not-exercised').length +
+    (model.verdict ? 0 : 1);
   const tests = rows.length + (model.verdict ? 0 : 1);
   const timeSeconds = model.wallSeconds ?? (model.facts.endT - model.facts.startT) / 1000;
   const suiteName = `failover-lab.${model.scenario}`;
@@ -66,10 +68,10 @@ function testcase(model: ReportModel, row: CheckRow, suiteName: string): string[
   if (row.outcome === 'pass') {
     return [`${open}`, `      <system-out>${escapeXml(row.detail)}</system-out>`, '    </testcase>'];
   }
-  if (row.outcome === 'not-evaluated') {
+  if (row.outcome === 'not-evaluated' || row.outcome === 'not-exercised') {
     return [
       open,
-      `      <skipped message="${escapeXmlAttr(`not evaluated: ${row.detail}`)}"/>`,
+      `      <skipped message="${escapeXmlAttr(row.outcome === 'not-exercised' ? row.detail : `not evaluated: ${row.detail}`)}"/>`,
       '    </testcase>',
     ];
   }

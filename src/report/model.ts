@@ -34,7 +34,8 @@ export interface ReportInput {
   logsDir?: string;
 }
 
-export type CheckOutcomeKind = 'pass' | 'fail' | 'not-evaluated' | 'expected-violation';
+/** not-exercised: the check's premise never happened (a fault without observable effect), so a pass would be vacuous */
+export type CheckOutcomeKind = 'pass' | 'fail' | 'not-evaluated' | 'not-exercised' | 'expected-violation';
 
 /** One invariant or expectation as every report shows it. */
 export interface CheckRow {
@@ -165,6 +166,7 @@ export function checkRows(verdict: Verdict): CheckRow[] {
 function outcomeOf(o: CheckOutcome, verdictOk: boolean): CheckOutcomeKind {
   if (o.expectedViolation === true && o.violations.length > 0) return 'expected-violation';
   if (!o.ok) return verdictOk ? 'expected-violation' : 'fail';
+  if (o.status === 'not-exercised') return 'not-exercised';
   return o.evaluated === false ? 'not-evaluated' : 'pass';
 }
 

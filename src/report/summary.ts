@@ -14,6 +14,7 @@ const OUTCOME_WORD = {
   pass: 'pass',
   fail: 'FAIL',
   'not-evaluated': 'not evaluated',
+  'not-exercised': 'NOT EXERCISED',
   'expected-violation': 'violated (expected)',
 } as const;
 
@@ -54,6 +55,11 @@ export function renderSummary(model: ReportModel, opts: { timelineHref?: string 
 
   out.push(`**Failover:** ${failoverLine(model)}`);
   out.push('');
+  const avail = availabilityLine(model);
+  if (avail) {
+    out.push(`**Availability:** ${avail}`);
+    out.push('');
+  }
   out.push(`**Faults:** ${faultsLine(model)}`);
   const faults = model.facts.faults;
   if (faults.length > 0) {
@@ -140,4 +146,20 @@ function faultsLine(model: ReportModel): string {
   if (notApplied > 0) parts.push(`${notApplied} NOT confirmed applied`);
   if (open > 0) parts.push(`${open} never ended`);
   return parts.join(', ');
+}
+
+/** Writes accepted / attempted and the longest stretch without a writable region, from the checker's verdict. */
+function availabilityLine(model: ReportModel): string | null {
+  const m = model.verdict?.measurements;
+  if (!m || m.availability === undefined) return null;
+  const parts = [
+    `${(m.availability * 100).toFixed(1)} % of writes accepted (${m.acceptedWrites ?? 0} of ${(m.acceptedWrites ?? 0) + (m.rejectedWrites ?? 0)})`,
+  ];
+  if (m.longestUnavailableMs !== undefined)
+    parts.push(`longest stretch without a writable region ${formatMs(m.longestUnavailableMs)}`);
+  if (m.longestUnexplainedUnavailableMs !== undefined && m.unavailabilityBoundMs !== undefined)
+    parts.push(
+      `${formatMs(m.longestUnexplainedUnavailableMs)} of it unexplained by faults (bound ${formatMs(m.unavailabilityBoundMs)})`,
+    );
+  return parts.join(' · ');
 }

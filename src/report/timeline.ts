@@ -991,6 +991,7 @@ th,td{border:1px solid #e5e5e5;padding:3px 6px;text-align:left;vertical-align:to
 th{background:#f3f4f6;font-weight:600}
 .checks .outcome-fail td.outcome{color:#b91c1c;font-weight:700}
 .checks .outcome-pass td.outcome{color:#15803d}
+.checks .outcome-not-exercised td.outcome{color:#b45309;font-weight:700}
 .event-controls{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin:0 0 6px}
 .events td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .events td.t-link{cursor:pointer;color:#1d4ed8;text-decoration:underline dotted}

@@ -12,6 +12,7 @@ import { checkHistory } from '../check/checker.ts';
 import type { HistoryEvent, MetaEvent } from '../check/history.ts';
 import { type RunJson, shownFailoverMs, type Verdict } from '../check/verdict.ts';
 import { InfraError } from '../cli/errors.ts';
+import { configuredNumbers } from '../check/spec.ts';
 import { historyTiming } from '../controller/core.ts';
 import {
   type AppliedFault,
@@ -27,6 +28,8 @@ import { queryDns } from '../topology/dns.ts';
 import { LEASE_NAME, startTopology, type Topology } from '../topology/local.ts';
 import { sleep } from '../topology/supervisor.ts';
 import { LeaseClient } from '../worker/client.ts';
+import { realDesignSpec } from './design-spec.ts';
+import { DnsObserver } from './dns-observer.ts';
 import { stepLocation } from './locate.ts';
 import { ProcessEventCollector } from './process-events.ts';
 import { Recorder } from './recorder.ts';
@@ -168,6 +171,7 @@ export async function runScenario(
   const active = new Map<string, AppliedFault>();
   const faultSummaries: FaultSummary[] = [];
   let collector: Collector | null = null;
+  let dnsObserver: DnsObserver | null = null;
   try {
     const ctl0 = topo.timing.controllers[topo.initialPrimary]!;
     const assumptions = assumptionsOf(scenario, topo);
@@ -183,6 +187,14 @@ export async function runScenario(
       initialPrimary: topo.initialPrimary,
       witnesses: topo.spec.witnesses,
       timing: historyTiming(ctl0),
+      spec: realDesignSpec({
+        scenario,
+        timeScale,
+        witnessCount: topo.spec.witnesses.length,
+        healthCheckIntervalS: topo.timing.pdnsHealthCheckIntervalS,
+        leaseStorePollMs: leasePollMsOf(topo),
+      }),
+      configured: configuredNumbers(ctl0),
       withinAssumptions: assumptions.within,
       ...(assumptions.notes.length ? { assumptionNotes: assumptions.notes } : {}),
       timeScale,
@@ -190,6 +202,7 @@ export async function runScenario(
     rec.setMeta(meta);
     collector = new Collector(topo, rec);
     collector.start();
+    dnsObserver = startDnsObserver(topo, rec);
 
     // ---- warm-up: the initial primary must be fully in charge before the clock starts
     progress(`${scenario.name}: waiting for ${topo.initialPrimary} to be primary`);
@@ -314,6 +327,7 @@ export async function runScenario(
     // verified) now, their end events stamped with the end time; what the reverts set off
     // afterwards (restarts, re-elections) is past the end and not part of the history.
     const endT = rec.now();
+    dnsObserver?.stop();
     rec.closeAt(endT);
     const open = [...active.values()];
     await Promise.all(open.map((a) => revert(a, faultSummaries.find((s) => s.id === a.id)!, endT)));
@@ -322,6 +336,7 @@ export async function runScenario(
     collector.pollOnce(); // lines written before the end but not read yet
     sup.throwIfFailed();
   } catch (err) {
+    dnsObserver?.stop();
     await workload.stop().catch(() => undefined);
     collector?.stop();
     await topo.stop();
@@ -391,6 +406,27 @@ async function sleepUntil(perfMs: number, signal: AbortSignal): Promise<void> {
   else if (signal.aborted) throw signal.reason;
 }
 
+/** How often the runner polls the lease store (the spec records it as the observation's precision). */
+function leasePollMsOf(topo: Pick<Topology, 'timing' | 'initialPrimary'>): number {
+  return Math.max(50, Math.round(topo.timing.controllers[topo.initialPrimary]!.heartbeatMs / 5));
+}
+
+/** Queries both authoritatives for the service name throughout the run (dns-follows-lease). */
+function startDnsObserver(topo: Topology, rec: Recorder): DnsObserver {
+  const byHost = new Map(topo.spec.regions.map((r) => [topo.apps[r]!.host, r] as const));
+  const obs = new DnsObserver({
+    targets: topo.spec.regions.map((r) => ({ id: `auth-${r}`, server: topo.auths[r]!.dns })),
+    name: topo.spec.serviceName,
+    regionOf: (address) => byHost.get(address) ?? null,
+    intervalMs: 100,
+    queryTimeoutMs: 500,
+    record: (ev) => rec.record(ev),
+    now: () => rec.now(),
+  });
+  obs.start();
+  return obs;
+}
+
 /**
  * Polls every log and the lease store on one timer: controller event files, app logs,
  * and GET /status on the Worker (directly, not through the link proxies), recording a
@@ -443,10 +479,7 @@ class Collector {
 
   pollOnce(): void {
     this.events.poll();
-    const leasePollMs = Math.max(
-      50,
-      Math.round(this.topo.timing.controllers[this.topo.initialPrimary]!.heartbeatMs / 5),
-    );
+    const leasePollMs = leasePollMsOf(this.topo);
     if (!this.leaseInFlight && performance.now() - this.lastLeaseAt >= leasePollMs) {
       this.lastLeaseAt = performance.now();
       this.leaseInFlight = true;
@@ -462,6 +495,7 @@ class Collector {
         try {
           // peek: the observer must not fill a KV location's cache, or its polls would move
           // the cache refreshes and change what that location's region reads.
+          const sentT = this.rec.now();
           const res = await client.status(LEASE_NAME, { peek: true });
           if (res.status !== 200) return;
           const b = res.body;
@@ -493,6 +527,9 @@ class Collector {
             holder,
             epoch: b.epoch,
             expiresAt: live ? b.expiresAt : null,
+            // what the lease-history check needs to place the expiry on global time
+            storeNowMs: b.serverTime,
+            observedSinceT: sentT,
           });
         } catch {
           /* the Worker may be paused by a fault: try again next tick */
