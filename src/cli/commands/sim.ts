@@ -378,6 +378,7 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
       counterexampleFile: file,
       reportDir,
       otherFindings: { count: r.otherFindings.count, examples: r.otherFindings.examples },
+      inAssumptionRuns: stats.runs - r.outsideAssumptions.runs,
       outsideAssumptions: r.outsideAssumptions,
       coverage: r.coverage,
     });
@@ -403,11 +404,10 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
     } else {
       process.stdout.write('all invariants held\n');
     }
-    if (r.outsideAssumptions.runs > 0) {
-      process.stdout.write(
-        `outside assumptions: ${r.outsideAssumptions.runs} schedule(s) (not held against the property), ${r.outsideAssumptions.withViolations} with violations\n`,
-      );
-    }
+    // beside the in-assumption result, always: a jump in the outside count must be visible
+    process.stdout.write(
+      `in assumptions: ${stats.runs - r.outsideAssumptions.runs} schedule(s)${f ? `, violation found` : ''} · outside assumptions: ${r.outsideAssumptions.runs} schedule(s) (not held against the property), ${r.outsideAssumptions.withViolations} with violations\n`,
+    );
   }
   process.stderr.write(`${coverageLine(r.coverage)}\n`);
   setExit(r.ok ? EXIT_OK : EXIT_VIOLATION);
