@@ -4,7 +4,8 @@
  * process group — and we count what is left 2 s later: live processes of the run (every
  * descendant the harness ever had, tracked by PID + kernel start time), sockets bound on the
  * run's 127.<octet> addresses, and the run's dirs (before and after the next start's reaper).
- * Writes bench/results/sigkill.json.
+ * Writes bench/results/sigkill.<phases>.json (one file per PHASES value, so phases can run
+ * under separate heavy-lock turns).
  *   flock /tmp/fl-heavy.lock npx tsx bench/sigkill.trials.ts [TRIALS=10] [PHASES=boot,mid,teardown]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -113,7 +114,8 @@ async function oneTrial(phase: Phase, target: Target, reportsDir: string): Promi
   let octet: number | null = null;
   let maxLive = 0;
   let startedAt: number | null = null;
-  const jitterMs = Math.random();
+  let lockedAt: number | null = null;
+  const jitter = Math.random(); // where in its window the kill lands (0..1)
   for (;;) {
     collectDescendants(pid, seen);
     octet ??= octetOf(pid);
@@ -121,9 +123,10 @@ async function oneTrial(phase: Phase, target: Target, reportsDir: string): Promi
     maxLive = Math.max(maxLive, live);
     const now = performance.now();
     if (startedAt === null && /scenario started/.test(stderr)) startedAt = now;
-    // boot: anywhere in the first 0.3–3.3 s after the run octet is locked
-    if (phase === 'boot' && octet !== null && now - started > 300 + jitterMs * 3000) break;
-    if (phase === 'mid' && startedAt !== null && now - startedAt > 1000 + jitterMs * 6000) break;
+    if (lockedAt === null && octet !== null) lockedAt = now;
+    // boot: anywhere in the 2.5 s after the run octet is locked (spawns, bundling, workerd start)
+    if (phase === 'boot' && lockedAt !== null && now - lockedAt > jitter * 2500) break;
+    if (phase === 'mid' && startedAt !== null && now - startedAt > 1000 + jitter * 6000) break;
     // teardown: the first stopped child after the scenario's end, plus up to 0.5 s
     if (
       phase === 'teardown' &&
@@ -131,7 +134,7 @@ async function oneTrial(phase: Phase, target: Target, reportsDir: string): Promi
       now - startedAt > SCENARIO_SECONDS * 1000 &&
       live < maxLive
     ) {
-      await sleep(jitterMs * 500);
+      await sleep(jitter * 500);
       break;
     }
     if (child.exitCode !== null) throw new Error(`harness exited before the kill (${phase}): ${stderr}`);
@@ -215,7 +218,7 @@ const summary = Object.fromEntries(
 );
 const out = join(root, 'bench/results');
 mkdirSync(out, { recursive: true });
-const file = join(out, 'sigkill.json');
+const file = join(out, `sigkill.${phases.join('-')}.json`);
 writeFileSync(
   file,
   `${JSON.stringify({ scenario: SCENARIO, trialsPer: trials, loadavg: loadavg(), summary, results }, null, 2)}\n`,

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { BadInputError } from '../cli/errors.ts';
 import { Duration } from '../scenario/schema.ts';
 import { describeTopology, selectLinks } from '../topology/description.ts';
+import { checkProbeStrings } from './plan-refs.ts';
 import { type LoadedYaml, loadYamlFile, parseWithSchema } from './yaml.ts';
 
 export const PROBE_MODES = ['SOT', 'EOT', 'Edge', 'Continuous', 'OnChaos'] as const;
@@ -316,12 +317,17 @@ export interface GameDayPlan {
   experiments: Array<Experiment & { resolvedProbes: ResolvedProbe[] }>;
 }
 
-export function loadPlanFile(file: string): GameDayPlan {
-  const loaded = loadYamlFile(file);
-  return planFromYaml(loaded);
+export interface PlanCheckOptions {
+  /** refuse probe URLs and resolvers outside 127.0.0.0/8 (the gameday command without --allow-remote) */
+  loopbackOnly?: boolean;
 }
 
-export function planFromYaml(loaded: LoadedYaml): GameDayPlan {
+export function loadPlanFile(file: string, opts: PlanCheckOptions = {}): GameDayPlan {
+  const loaded = loadYamlFile(file);
+  return planFromYaml(loaded, opts);
+}
+
+export function planFromYaml(loaded: LoadedYaml, opts: PlanCheckOptions = {}): GameDayPlan {
   const raw = parseWithSchema(loaded, Plan);
   const at = (path: Array<string | number>) => loaded.where(path);
 
@@ -420,6 +426,7 @@ export function planFromYaml(loaded: LoadedYaml): GameDayPlan {
 
   for (const [i, e] of experiments.entries())
     checkExperimentTarget(e, target, (p) => at(['experiments', i, ...p]));
+  checkProbeStrings(raw, target, at, opts);
 
   return {
     file: loaded.file,

@@ -1,17 +1,18 @@
 /** Small async helpers shared by the game-day runner; none of them ever rejects on abort. */
 import { performance } from 'node:perf_hooks';
+import { setClampedTimeout } from '../timers.ts';
 
 /** Waits `ms` or until `signal` aborts; resolves true if it was aborted. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(true);
   if (ms <= 0) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
+    const timer = setClampedTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve(false);
     }, ms);
     const onAbort = () => {
-      clearTimeout(timer);
+      timer.clear();
       resolve(true);
     };
     signal?.addEventListener('abort', onAbort, { once: true });

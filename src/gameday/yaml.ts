@@ -3,8 +3,8 @@
  * parsed value (e.g. a zod issue path) can be turned into "file:line:col". Bad input must
  * name the exact spot, so plan and export errors never say just "invalid file".
  */
-import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { BadInputError } from '../cli/errors.ts';
 
@@ -17,11 +17,21 @@ export interface LoadedYaml {
   where(path: YamlPath, opts?: { key?: boolean }): string;
 }
 
+/** Documented maxima (docs/gameday.md): a plan is a page of YAML, not a data set. */
+export const MAX_YAML_FILE_BYTES = 1_048_576;
+/** Alias expansions per document: enough for shared probe blocks, far below an alias bomb. */
+export const MAX_YAML_ALIAS_COUNT = 100;
+
 export function loadYamlFile(file: string): LoadedYaml {
   let text: string;
   try {
+    const bytes = statSync(file).size;
+    if (bytes > MAX_YAML_FILE_BYTES) {
+      throw new BadInputError(`file is ${bytes} bytes; the maximum is ${MAX_YAML_FILE_BYTES} (1 MiB)`, file);
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof BadInputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new BadInputError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? err})`, file);
   }
@@ -39,7 +49,7 @@ export function parseYamlText(text: string, file: string): LoadedYaml {
     const msg = first.message.split(/ at line \d+, column \d+/)[0]!.trim();
     throw new BadInputError(`YAML: ${msg}`, pos ? `${file}:${pos.line}:${pos.col}` : file);
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const data = toJsChecked(doc, lines, file);
   const where = (path: YamlPath, opts: { key?: boolean } = {}): string => {
     let node: unknown = doc.contents;
     let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
@@ -72,6 +82,49 @@ export function parseYamlText(text: string, file: string): LoadedYaml {
     return `${file}:${pos.line}:${pos.col}`;
   };
   return { file, data, where };
+}
+
+/**
+ * doc.toJS, with the yaml library's ReferenceErrors (an alias to an anchor not defined before
+ * it; an alias bomb) turned into bad input at the alias's file:line:col.
+ */
+function toJsChecked(doc: Document, lines: LineCounter, file: string): unknown {
+  const at = (offset: number | undefined) => {
+    const pos = lines.linePos(offset ?? 0);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+  let firstAlias: { offset: number | undefined; name: string } | null = null;
+  let unresolved: { offset: number | undefined; name: string } | null = null;
+  visit(doc, {
+    Alias(_key, node) {
+      firstAlias ??= { offset: node.range?.[0], name: node.source };
+      if (!unresolved && node.resolve(doc) === undefined) {
+        unresolved = { offset: node.range?.[0], name: node.source };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  const bad = unresolved as { offset: number | undefined; name: string } | null;
+  if (bad) {
+    throw new BadInputError(
+      `YAML: alias *${bad.name} has no anchor &${bad.name} defined before it`,
+      at(bad.offset),
+    );
+  }
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT }) as unknown;
+  } catch (err) {
+    const first = firstAlias as { offset: number | undefined; name: string } | null;
+    const where = first ? at(first.offset) : file;
+    if (/alias count|resource exhaustion/i.test((err as Error).message)) {
+      throw new BadInputError(
+        `YAML: aliases expand to more than ${MAX_YAML_ALIAS_COUNT} nodes (an alias bomb?); write the values out instead`,
+        where,
+      );
+    }
+    throw new BadInputError(`YAML: ${(err as Error).message.split('\n')[0]}`, where);
+  }
 }
 
 /** Parses `loaded.data` with `schema`; the first problem becomes a BadInputError at its file:line:col. */

@@ -21,12 +21,23 @@ export function parseDurationMs(v: string | number): number {
   return Math.round(n * factor);
 }
 
+/**
+ * Documented maxima (docs/scenarios.md). A duration beyond a day of production time is a typo,
+ * and no executor could honour it anyway (Node's timers stop at 2^31 ms; the simulator would
+ * step through it event by event).
+ */
+export const MAX_DURATION_MS = 86_400_000;
+export const MAX_SCENARIO_STEPS = 1000;
+
 export const Duration = z
   .union([
     z.number().nonnegative(),
     z.string().regex(DURATION_RE, 'expected a duration like 500ms, 30s or 2m'),
   ])
-  .transform((v) => parseDurationMs(v));
+  .transform((v) => parseDurationMs(v))
+  .refine((ms) => Number.isFinite(ms) && ms <= MAX_DURATION_MS, {
+    message: `must be at most 24h (${MAX_DURATION_MS} ms)`,
+  });
 
 /** Fault kinds. `sim-only` kinds make `run` exit 2 with a clear message. */
 export const FAULT_KINDS = [
@@ -60,14 +71,14 @@ export type FaultStep = z.infer<typeof FaultStep>;
 
 export const ControllerOverrides = z
   .object({
-    leaseTtlMs: z.number().int().positive(),
-    heartbeatMs: z.number().int().positive(),
+    leaseTtlMs: z.number().int().positive().max(MAX_DURATION_MS),
+    heartbeatMs: z.number().int().positive().max(MAX_DURATION_MS),
     maxClockDriftRate: z.number().nonnegative().max(0.5),
-    maxPauseMs: z.number().int().nonnegative(),
-    maxDelayMs: z.number().int().nonnegative(),
-    peerCheckIntervalMs: z.number().int().positive(),
-    peerFailureThreshold: z.number().int().positive(),
-    witnessQuorum: z.number().int().positive(),
+    maxPauseMs: z.number().int().nonnegative().max(MAX_DURATION_MS),
+    maxDelayMs: z.number().int().nonnegative().max(MAX_DURATION_MS),
+    peerCheckIntervalMs: z.number().int().positive().max(MAX_DURATION_MS),
+    peerFailureThreshold: z.number().int().positive().max(1000),
+    witnessQuorum: z.number().int().positive().max(1000),
     unknownWitnessPolicy: z.enum(['abstain', 'count-unreachable']),
     mode: z.enum(['automatic', 'semi-automatic', 'manual']),
   })
@@ -110,7 +121,7 @@ export const Scenario = z
       })
       .strict()
       .default({ clients: 1, writeInterval: 1000 }),
-    steps: z.array(FaultStep).default([]),
+    steps: z.array(FaultStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} steps`).default([]),
     expect: z.array(Expectation).default([]),
   })
   .strict();

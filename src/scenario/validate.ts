@@ -10,7 +10,7 @@
 import { INVARIANTS } from '../check/checker.ts';
 import { defaultControllerConfig, validateControllerConfig } from '../controller/config.ts';
 import { describeTopology, selectLinks, type TopologySpec } from '../topology/description.ts';
-import { type FaultKind, type FaultStep, parseDurationMs, type Scenario } from './schema.ts';
+import { type FaultKind, type FaultStep, MAX_DURATION_MS, parseDurationMs, type Scenario } from './schema.ts';
 
 export type PathSeg = string | number;
 export interface Problem {
@@ -70,14 +70,15 @@ function checkParam(kind: ParamKind, v: string | number | boolean): string | nul
       try {
         if (typeof v === 'boolean') throw new Error('');
         const ms = parseDurationMs(v);
+        if (ms > MAX_DURATION_MS) return `must be at most 24h (${MAX_DURATION_MS} ms)`;
         return ms >= 0 && Number.isFinite(ms) ? null : 'expected a non-negative duration';
       } catch {
         return `expected a duration like 500ms, 30s or 2m, got ${JSON.stringify(v)}`;
       }
     case 'signed-duration':
       try {
-        parseSignedDurationMs(v);
-        return null;
+        const ms = parseSignedDurationMs(v);
+        return Math.abs(ms) <= MAX_DURATION_MS ? null : `must be within ±24h (${MAX_DURATION_MS} ms)`;
       } catch (e) {
         return (e as Error).message;
       }

@@ -22,6 +22,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfraError } from '../cli/errors.ts';
+import { clampedSleep } from '../timers.ts';
 import { processState } from './addresses.ts';
 import { BINARIES } from './binaries.ts';
 import { harnessWatchdog } from './watchdog.ts';
@@ -65,19 +66,9 @@ export interface SupervisorOptions {
   installSignalHandlers?: boolean;
 }
 
+/** Waits `ms` (beyond setTimeout's 2^31 ms range too); rejects with the signal's reason on abort. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return clampedSleep(ms, signal);
 }
 
 export function tailLines(file: string, n: number): string {

@@ -33,7 +33,7 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--driver <d>', `${DRIVER_OPTION_HELP} (for local targets)`)
     .action(async (planFile: string, flags: GamedayFlags) => {
       // Bad plans fail here with file:line:col, before any signal handler or process exists.
-      const plan = loadPlanFile(planFile);
+      const plan = loadPlanFile(planFile, { loopbackOnly: flags.allowRemote !== true });
       await driverForScenarios(flags.driver, 'gameday');
       const progress = stderrProgress();
       const interrupt = new AbortController();

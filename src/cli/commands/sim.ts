@@ -27,7 +27,7 @@ import type { HistoryEvent } from '../../check/history.ts';
 import type { RunJson, Verdict } from '../../check/verdict.ts';
 import { writeRunReport } from '../../report/index.ts';
 import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
-import { parseDurationMs } from '../../scenario/schema.ts';
+import { MAX_DURATION_MS, parseDurationMs } from '../../scenario/schema.ts';
 import { BadInputError, EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
@@ -95,6 +95,9 @@ export function parseSimFlags(f: SimFlags): SimArgs {
     throw new BadInputError(`expected a duration like 90s or 10m, got "${f.duration}"`, '--duration');
   }
   if (durationMs < 1000) throw new BadInputError(`must be at least 1s, got "${f.duration}"`, '--duration');
+  if (durationMs > MAX_DURATION_MS) {
+    throw new BadInputError(`must be at most 24h, got "${f.duration}"`, '--duration');
+  }
   if (f.property !== 'safety' && f.property !== 'liveness' && f.property !== 'all') {
     throw new BadInputError(`expected safety, liveness or all, got "${f.property}"`, '--property');
   }
