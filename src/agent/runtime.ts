@@ -31,6 +31,7 @@ import type {
   ControllerInput,
   ControllerView,
 } from '../controller/types.ts';
+import { type ClampedTimer, setClampedTimeout } from '../timers.ts';
 import { probePeer, publishActive, runHooks } from './adapters.ts';
 import { startAdminServer } from './admin.ts';
 import { queryWitness } from './dns-witness.ts';
@@ -52,7 +53,7 @@ export class Agent {
   private readonly lease: LeaseClient;
   private readonly now: () => number;
   private readonly wall: () => number;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClampedTimer | null = null;
   private server: http.Server | null = null;
   private events: WriteStream | null = null;
   private readonly pending = new Set<Promise<unknown>>();
@@ -164,7 +165,7 @@ export class Agent {
   private halt(): void {
     this.stopped = true;
     this.driver.halt();
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timer = null;
   }
 
@@ -214,11 +215,12 @@ export class Agent {
   }
 
   private schedule(wakeAtMs: number): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timer = null;
     if (this.stopped || this.stopping) return;
     const delayMs = Math.max(0, Math.ceil(wakeAtMs - this.now()));
-    this.timer = setTimeout(() => {
+    // clamped: a wake-up beyond setTimeout's 2^31 ms range must not fire at once
+    this.timer = setClampedTimeout(() => {
       this.timer = null;
       this.driver.tick();
     }, delayMs);

@@ -428,8 +428,10 @@ export class Supervisor {
     this.fail(new InfraError(`interrupted by ${sig}; stopping everything`, 'harness'));
     // The run loop reacts to the abort and shuts down; if nothing is awaiting (e.g. `up --keep`
     // waiting for Ctrl-C), do it here. Either way, exit once it is done.
+    // Not unref'd: the run loop may return (exit code 3, "infrastructure failure") before this
+    // fires, and an interrupted run exits 128+signal, like a shell would report it.
     void this.shutdown().finally(() => {
-      setTimeout(() => process.exit(sig === 'SIGINT' ? 130 : 143), 50).unref();
+      setTimeout(() => process.exit(sig === 'SIGINT' ? 130 : 143), 50);
     });
     setTimeout(() => {
       this.killAllSync();
