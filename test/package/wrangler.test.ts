@@ -40,7 +40,9 @@ beforeAll(() => {
       CI: 'true',
       WRANGLER_SEND_METRICS: 'false',
       NO_COLOR: '1',
+      // wrangler's logs and user config go to the staged dir, removed after the suite
       WRANGLER_LOG_PATH: workDir,
+      XDG_CONFIG_HOME: workDir,
     },
   });
 }, 150_000);
@@ -83,6 +85,10 @@ describe('the dry-run bundle in workerd', () => {
   it('grants a signed acquire epoch 1 and refuses the second region', async () => {
     const { Miniflare } = await import('miniflare');
     const runtimeLog: string[] = [];
+    // miniflare takes its scratch dir from os.tmpdir() in the constructor and does not remove
+    // it on dispose: point TMPDIR into the staged dir for that call (as src/worker/launch.ts does)
+    const savedTmpDir = process.env.TMPDIR;
+    process.env.TMPDIR = workDir;
     const mf = new Miniflare({
       host: HOST,
       port: 0,
@@ -101,6 +107,8 @@ describe('the dry-run bundle in workerd', () => {
       durableObjects: { LEASE: { className: 'LeaseObject', useSQLite: true } },
       bindings: { LEASE_TTL_MS: '30000', LEASE_SECRETS: JSON.stringify(SECRETS) },
     });
+    if (savedTmpDir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpDir;
     try {
       const url = (
         await mf.ready.catch((err: Error) =>
