@@ -3,9 +3,14 @@
  * at their `at`, reverts them at `at + for` (never, without `for`), and records a fault
  * event for each edge. Overlapping faults compose: cuts and pauses are counted, latencies
  * add, loss probabilities combine, drift rates stack (the newest wins until reverted).
+ *
+ * Cuts (partition, isolate, flap's cut phases) mean what docs/scenarios.md "Fault
+ * vocabulary" says, on exactly the named links: `drop` silences the request direction
+ * (and, both ways, the reply direction); `refuse` fails new requests at once and, both
+ * ways, resets the calls still waiting for a reply on the link.
  */
 import type { FaultStep } from '../src/scenario/schema.ts';
-import { stepParams } from '../src/scenario/validate.ts';
+import { type CutMode, cutLabel, stepParams } from '../src/scenario/validate.ts';
 import { isolationLinks, selectLinks } from '../src/topology/description.ts';
 import { bump } from './coverage.ts';
 import type { LinkState } from './net.ts';
@@ -36,6 +41,19 @@ function componentsOf(world: World, step: FaultStep): string[] {
   return [...new Set(out)];
 }
 
+/** Adds (by = 1) or removes (by = -1) one cut of `link`. */
+export function cutLink(world: World, l: LinkState, by: number, mode: CutMode, oneway: boolean): void {
+  if (mode === 'drop') {
+    l.cutRequest += by;
+    if (!oneway) l.cutReply += by;
+    return;
+  }
+  l.refuseRequest += by;
+  if (oneway) return;
+  l.refuseReply += by;
+  if (by > 0 && l.refuseReply === 1) world.net.resetInflight(l);
+}
+
 function recomputeLoss(l: LinkState, active: Map<LinkState, number[]>): void {
   const ps = active.get(l) ?? [];
   let pass = 1;
@@ -58,10 +76,7 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
     let flapGen = 0;
     let flapCut = false;
 
-    const cut = (l: LinkState, by: number, oneway: boolean) => {
-      l.cutRequest += by;
-      if (!oneway) l.cutReply += by;
-    };
+    const cut = (l: LinkState, by: number) => cutLink(world, l, by, p.mode, p.oneway);
 
     const record = (phase: 'start' | 'end', detail?: string) => {
       world.rec.emit({
@@ -90,7 +105,7 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
     const flapToggle = (gen: unknown) => {
       if (gen !== flapGen) return;
       flapCut = !flapCut;
-      for (const l of links) cut(l, flapCut ? 1 : -1, false);
+      for (const l of links) cut(l, flapCut ? 1 : -1);
       world.engine.after(p.periodMs, flapToggle, gen);
     };
 
@@ -98,11 +113,11 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
       bump(world.coverage.faultKinds, step.fault);
       if (isLinkFault) links = linksOf(world, step);
       else comps = componentsOf(world, step);
-      record('start', describe(step));
+      record('start', describe(step, isCut(step) ? cutLabel(p) : null));
       switch (step.fault) {
         case 'isolate':
         case 'partition':
-          for (const l of links) cut(l, 1, step.fault === 'partition' && p.oneway);
+          for (const l of links) cut(l, 1);
           break;
         case 'latency':
           for (const l of links) {
@@ -121,7 +136,7 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
         case 'flap':
           flapGen++;
           flapCut = true;
-          for (const l of links) cut(l, 1, false);
+          for (const l of links) cut(l, 1);
           world.engine.after(p.periodMs, flapToggle, flapGen);
           break;
         case 'pause':
@@ -182,7 +197,7 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
       switch (step.fault) {
         case 'isolate':
         case 'partition':
-          for (const l of links) cut(l, -1, step.fault === 'partition' && p.oneway);
+          for (const l of links) cut(l, -1);
           break;
         case 'latency':
           for (const l of links) {
@@ -199,7 +214,7 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
           break;
         case 'flap':
           flapGen++;
-          if (flapCut) for (const l of links) cut(l, -1, false);
+          if (flapCut) for (const l of links) cut(l, -1);
           flapCut = false;
           break;
         case 'pause':
@@ -250,9 +265,13 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
   });
 }
 
-function describe(step: FaultStep): string {
+const isCut = (step: FaultStep): boolean =>
+  step.fault === 'partition' || step.fault === 'isolate' || step.fault === 'flap';
+
+function describe(step: FaultStep, cut: string | null): string {
   const params = Object.entries(step.params)
+    .filter(([k]) => cut === null || (k !== 'mode' && k !== 'oneway'))
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  return `${step.fault} ${targetsOf(step).join(',')}${params ? ` ${params}` : ''}${step.for !== undefined ? ` for ${step.for} ms` : ''}`;
+  return `${step.fault} ${targetsOf(step).join(',')}${cut ? ` (${cut})` : ''}${params ? ` ${params}` : ''}${step.for !== undefined ? ` for ${step.for} ms` : ''}`;
 }

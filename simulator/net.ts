@@ -7,9 +7,10 @@
  * replies and timers meant for the old process vanish).
  *
  * A request/response exchange (Call) travels over one topology link: the request on the
- * link's forward direction, the reply on its reverse. Each direction can be cut (message
- * dropped), delayed (latency + jitter) or lossy. The sender gives up after its timeout,
- * like the real adapters do (lease request, DNS query, HTTP probe timeouts).
+ * link's forward direction, the reply on its reverse. Each direction can be cut, delayed
+ * (latency + jitter) or lossy. A cut either drops (silence: the sender gives up after its
+ * timeout, like the real adapters do) or refuses (the sender's connection is refused or
+ * reset at once); docs/scenarios.md "Fault vocabulary" is the one definition of both.
  */
 import type { NodeClock } from './clock.ts';
 import type { Engine } from './engine.ts';
@@ -96,6 +97,12 @@ export interface LinkState {
   cutRequest: number;
   /** >0: the reply direction (to → from) drops everything */
   cutReply: number;
+  /** >0: new requests are refused at once (the responder never sees them) */
+  refuseRequest: number;
+  /** >0: replies are replaced by a reset at once (connections closed) */
+  refuseReply: number;
+  /** calls sent and not yet answered, so a refusing cut can reset them when it starts */
+  inflight: Set<Call>;
   addLatencyMs: number;
   addJitterMs: number;
   lossProbability: number;
@@ -118,6 +125,9 @@ export function newLink(
     baseJitterMs,
     cutRequest: 0,
     cutReply: 0,
+    refuseRequest: 0,
+    refuseReply: 0,
+    inflight: new Set(),
     addLatencyMs: 0,
     addJitterMs: 0,
     lossProbability: 0,
@@ -147,6 +157,8 @@ export interface Call {
   onDone: Done;
   reply: Reply;
   error: string | null;
+  /** the connection was reset by a refusing cut: a later reply never arrives */
+  reset: boolean;
 }
 
 export class Net {
@@ -183,9 +195,34 @@ export class Net {
       onDone,
       reply: null,
       error: null,
+      reset: false,
     };
     this.engine.after(timeoutMs, this.onTimeout, call);
-    if (this.passes(link, link.cutRequest)) this.engine.after(this.delay(link), this.onArrive, call);
+    if (!this.passes(link, link.cutRequest)) return;
+    if (link.refuseRequest > 0) {
+      // Refused before it reaches the responder; the refusal comes straight back.
+      link.dropped++;
+      call.error = 'connection refused';
+      this.engine.after(this.delay(link), this.onReplyArrive, call);
+      return;
+    }
+    link.inflight.add(call);
+    this.engine.after(this.delay(link), this.onArrive, call);
+  }
+
+  /**
+   * A refusing cut of the reply direction starts: every call on the link still waiting for
+   * its reply sees its connection reset now (a disabled proxy closes open connections).
+   */
+  resetInflight(link: LinkState): void {
+    for (const call of link.inflight) {
+      if (call.done || call.reset) continue;
+      call.reset = true;
+      call.reply = null;
+      call.error = 'connection reset';
+      this.engine.after(0, this.onReplyArrive, call);
+    }
+    link.inflight.clear();
   }
 
   /** A fire-and-forget message (no reply expected), e.g. a DNS answer to a harness-internal client. */
@@ -201,7 +238,15 @@ export class Net {
     const server = call.to.proc;
     // A server that crashed (or restarted) since it took the request never answers.
     if (server.state === 'crashed' || server.incarnation !== call.toIncarnation) return;
+    if (call.reset) return;
     if (!this.passes(call.link, call.link.cutReply)) return;
+    if (call.link.refuseReply > 0) {
+      call.link.dropped++;
+      call.reset = true;
+      call.error = 'connection reset';
+      this.engine.after(0, this.onReplyArrive, call);
+      return;
+    }
     call.reply = reply;
     call.error = error;
     this.engine.after(this.delay(call.link), this.onReplyArrive, call);
@@ -209,6 +254,7 @@ export class Net {
 
   private readonly onTimeout = (arg: unknown): void => {
     const call = arg as Call;
+    call.link.inflight.delete(call);
     if (call.done) return;
     call.from.run(this.timeoutInSender, call, call.fromIncarnation);
   };
@@ -225,6 +271,7 @@ export class Net {
     const server = call.to.proc;
     if (server.state === 'crashed') {
       // Connection refused: the host answers with a reset on the reverse path.
+      call.link.inflight.delete(call);
       if (this.passes(call.link, call.link.cutReply)) {
         call.error = 'connection refused';
         this.engine.after(this.delay(call.link), this.onReplyArrive, call);
@@ -243,6 +290,7 @@ export class Net {
 
   private readonly onReplyArrive = (arg: unknown): void => {
     const call = arg as Call;
+    call.link.inflight.delete(call);
     if (call.done) return;
     call.from.run(this.replyInSender, call, call.fromIncarnation);
   };

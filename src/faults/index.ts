@@ -5,14 +5,14 @@
  */
 import { BadInputError } from '../cli/errors.ts';
 import type { FaultStep, Scenario } from '../scenario/schema.ts';
-import { stepParams } from '../scenario/validate.ts';
+import { cutLabel, stepParams } from '../scenario/validate.ts';
 import { processState } from '../topology/addresses.ts';
 import { isolationLinks, selectLinks, type TopologySpec } from '../topology/description.ts';
 import { waitHealthy } from '../topology/health.ts';
 import type { FaketimeSetup, Topology } from '../topology/local.ts';
 import { sleep } from '../topology/supervisor.ts';
 import { FakeClock, faketimeLoaded } from './clock.ts';
-import { LinkFaults, type Verification } from './links.ts';
+import { type CutHow, LinkFaults, type Verification } from './links.ts';
 import { tcpConnect } from './probe.ts';
 
 export type { Verification };
@@ -62,31 +62,13 @@ function regionComponents(region: string): string[] {
   return [`auth-${region}`, `app-${region}`, `ctl-${region}`];
 }
 
-/** The reverse of a link (same endpoints, other initiator), if the topology has one. */
-function reverseLink(spec: TopologySpec, linkId: string): string | null {
-  const [from, to] = linkId.split('->');
-  if (!from || !to) return null;
-  if (to === 'peer' && from.startsWith('ctl-')) {
-    const self = from.slice(4);
-    const other = spec.regions.find((r) => r !== self);
-    return other ? `ctl-${other}->peer` : null;
-  }
-  const rev = `${to}->${from}`;
-  return spec.links.some((l) => l.id === rev) ? rev : null;
-}
-
+/** Exactly the links a link-fault step names (selectors expanded; no reverse link is added). */
 function linksOf(spec: TopologySpec, step: FaultStep): string[] {
   const ids = new Set<string>();
   if (step.fault === 'isolate') {
     for (const r of targetsOf(step)) for (const l of isolationLinks(spec, r)) ids.add(l.id);
   } else {
     for (const sel of targetsOf(step)) for (const l of selectLinks(spec, sel)) ids.add(l.id);
-    if (step.fault === 'partition' && !stepParams(step).oneway) {
-      for (const id of [...ids]) {
-        const rev = reverseLink(spec, id);
-        if (rev) ids.add(rev);
-      }
-    }
   }
   return [...ids].sort();
 }
@@ -164,6 +146,11 @@ async function pause(ctx: FaultContext, name: string): Promise<Verification> {
     ctx.hooks.pauseClient(true);
     return { verified: true, detail: 'client workload paused (in-harness)' };
   }
+  if (ctx.topo.containers) {
+    const v = await ctx.topo.containers.pause(name); // docker pause: the cgroup freezer
+    ctx.hooks.processEvent(name, 'pause', undefined, v.detail);
+    return v;
+  }
   const pid = pidOfComponent(ctx.topo, name);
   if (pid === null) return { verified: false, detail: `${name}: no PID to pause` };
   process.kill(pid, 'SIGSTOP');
@@ -176,6 +163,11 @@ async function resume(ctx: FaultContext, name: string): Promise<Verification> {
   if (name === 'client') {
     ctx.hooks.pauseClient(false);
     return { verified: true, detail: 'client workload resumed' };
+  }
+  if (ctx.topo.containers) {
+    const v = await ctx.topo.containers.resume(name);
+    ctx.hooks.processEvent(name, 'resume', undefined, v.detail);
+    return v;
   }
   const pid = pidOfComponent(ctx.topo, name);
   if (pid === null) return { verified: false, detail: `${name}: no PID to resume` };
@@ -201,6 +193,12 @@ async function crash(ctx: FaultContext, name: string): Promise<Verification> {
     ctx.hooks.pauseClient(true);
     return { verified: true, detail: 'client workload stopped' };
   }
+  if (ctx.topo.containers) {
+    ctx.hooks.processEvent(name, 'crash', undefined, 'SIGKILL (container)');
+    const v = await ctx.topo.containers.crash(name);
+    ctx.hooks.crashed(name);
+    return v;
+  }
   const sup = ctx.topo.supervisor;
   const m = sup.get(name);
   const pid = m.pid;
@@ -220,6 +218,10 @@ async function restart(ctx: FaultContext, name: string): Promise<Verification> {
   if (name === 'client') {
     ctx.hooks.pauseClient(false);
     return { verified: true, detail: 'client workload restarted' };
+  }
+  if (ctx.topo.containers) {
+    ctx.hooks.processEvent(name, 'restart');
+    return ctx.topo.containers.restart(name, ctx.signal);
   }
   const topo = ctx.topo;
   let pid: number;
@@ -241,6 +243,56 @@ const merge = (vs: Verification[]): Verification => ({
   verified: vs.some((v) => v.verified === false) ? false : vs.every((v) => v.verified === null) ? null : true,
   detail: vs.map((v) => v.detail).join('; '),
 });
+
+/** Cut and heal the named links alternately every period (scaled), each cut as the step says. */
+async function flap(
+  ctx: FaultContext,
+  step: FaultStep,
+  id: string,
+  base: { id: string; fault: FaultStep['fault']; target: string },
+  endAtMs: () => number,
+): Promise<AppliedFault> {
+  const lf = ctx.links;
+  const p = stepParams(step);
+  const how: CutHow = { mode: p.mode, oneway: p.oneway };
+  const ids = linksOf(ctx.topo.spec, step);
+  const periodMs = Math.max(50, Math.round(p.periodMs * ctx.topo.timing.timeScale));
+  await Promise.all(ids.map((l) => lf.cut(l, id, how)));
+  const start = merge(await Promise.all(ids.map((l) => lf.verifyCutAs(l, how))));
+  let cut = true;
+  let stopped = false;
+  let toggles = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const wait = Math.min(periodMs, endAtMs() - performance.now());
+      if (wait <= 0) break;
+      await sleep(wait).catch(() => undefined);
+      if (stopped || ctx.signal.aborted) break;
+      cut = !cut;
+      toggles++;
+      await Promise.all(ids.map((l) => (cut ? lf.cut(l, id, how) : lf.heal(l, id, how)))).catch(
+        () => undefined,
+      );
+      ctx.hooks.note(`flap ${id}: links ${cut ? 'cut' : 'healed'}`, { links: ids });
+    }
+  })();
+  return {
+    ...base,
+    links: ids,
+    components: [],
+    start: { ...start, detail: `${cutLabel(how)}: ${start.detail}; period ${periodMs} ms` },
+    revert: async () => {
+      if (!stopped) {
+        stopped = true;
+        await loop;
+        if (cut) await Promise.all(ids.map((l) => lf.heal(l, id, how)));
+        cut = false;
+      }
+      const v = merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
+      return { ...v, detail: `${toggles} toggles; ${v.detail}` };
+    },
+  };
+}
 
 export async function applyFault(
   ctx: FaultContext,
@@ -276,20 +328,16 @@ export async function applyFault(
     case 'isolate':
     case 'partition': {
       const ids = linksOf(spec, step);
-      if (step.fault === 'partition' && p.oneway) {
-        const toxic = `${id}-oneway`;
-        await Promise.all(ids.map((l) => lf.addToxic(l, toxic, 'timeout', { timeout: 0 })));
-        return toxicFault(ids, toxic, merge(await Promise.all(ids.map((l) => lf.verifyBlackhole(l)))));
-      }
-      await Promise.all(ids.map((l) => lf.setEnabled(l, false)));
-      const start = merge(await Promise.all(ids.map((l) => lf.verifyCut(l))));
+      const how: CutHow = { mode: p.mode, oneway: p.oneway };
+      await Promise.all(ids.map((l) => lf.cut(l, id, how)));
+      const start = merge(await Promise.all(ids.map((l) => lf.verifyCutAs(l, how))));
       return {
         ...base,
         links: ids,
         components: [],
-        start,
+        start: { ...start, detail: `${cutLabel(how)}: ${start.detail}` },
         revert: once(async () => {
-          await Promise.all(ids.map((l) => lf.setEnabled(l, true)));
+          await Promise.all(ids.map((l) => lf.heal(l, id, how)));
           return merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
         }),
       };
@@ -319,40 +367,8 @@ export async function applyFault(
         detail: `timeout toxic with toxicity ${p.probability} on ${ids.length} links (Toxiproxy rolls per connection)${present ? '' : ': toxic missing'}`,
       });
     }
-    case 'flap': {
-      const ids = linksOf(spec, step);
-      const periodMs = Math.max(50, Math.round(p.periodMs * scale));
-      await Promise.all(ids.map((l) => lf.setEnabled(l, false)));
-      const start = merge(await Promise.all(ids.map((l) => lf.verifyCut(l))));
-      let cut = true;
-      let stopped = false;
-      let toggles = 0;
-      const loop = (async () => {
-        while (!stopped) {
-          const wait = Math.min(periodMs, endAtMs() - performance.now());
-          if (wait <= 0) break;
-          await sleep(wait).catch(() => undefined);
-          if (stopped || ctx.signal.aborted) break;
-          cut = !cut;
-          toggles++;
-          await Promise.all(ids.map((l) => lf.setEnabled(l, !cut))).catch(() => undefined);
-          ctx.hooks.note(`flap ${id}: links ${cut ? 'cut' : 'healed'}`, { links: ids });
-        }
-      })();
-      return {
-        ...base,
-        links: ids,
-        components: [],
-        start: { ...start, detail: `${start.detail}; period ${periodMs} ms` },
-        revert: once(async () => {
-          stopped = true;
-          await loop;
-          await Promise.all(ids.map((l) => lf.setEnabled(l, true)));
-          const v = merge(await Promise.all(ids.map((l) => lf.verifyHealed(l))));
-          return { ...v, detail: `${toggles} toggles; ${v.detail}` };
-        }),
-      };
-    }
+    case 'flap':
+      return flap(ctx, step, id, base, endAtMs);
     case 'pause': {
       const start = merge(await Promise.all(targets.map((t) => pause(ctx, t))));
       return {

@@ -67,7 +67,11 @@ export async function linkRoundTrip(p: LinkProxy, timeoutMs = 600): Promise<Roun
   if (isDnsLink(p.link.id)) {
     const started = performance.now();
     try {
-      const r = await queryDns(p.listen, 'app.example.', { tcp: true, timeoutMs, type: 'SOA' });
+      const r = await queryDns(p.listen, 'app.example.', {
+        tcp: p.link.protocol !== 'udp',
+        timeoutMs,
+        type: 'SOA',
+      });
       return { ok: true, elapsedMs: r.elapsedMs, detail: `DNS ${r.rcode}` };
     } catch (err) {
       return { ok: false, elapsedMs: performance.now() - started, detail: (err as Error).message };

@@ -41,8 +41,10 @@ export const Duration = z
 
 /** Fault kinds. `sim-only` kinds make `run` exit 2 with a clear message. */
 export const FAULT_KINDS = [
+  // Cuts take params.mode (refuse | drop, default refuse) and params.oneway (default false);
+  // the one definition is docs/scenarios.md "Fault vocabulary".
   'isolate', // target: region id; cut every inter-region link of it
-  'partition', // target: link selector(s); params.oneway (default false: both directions)
+  'partition', // target: link selector(s): exactly the named links, never a reverse link
   'latency', // target: link selector; params.latency, params.jitter (durations)
   'loss', // target: link selector; params.probability 0..1 (real: per connection)
   'pause', // target: component; SIGSTOP/SIGCONT
@@ -53,7 +55,7 @@ export const FAULT_KINDS = [
   'witness-down', // target: witness id
   'witness-stale', // target: witness id; params.stale (duration) — sim only
   'kv-staleness', // target: "worker"; params.stale (duration) — KV backend only
-  'flap', // target: link selector; params.period (duration): cut/heal alternately
+  'flap', // target: link selector; params.period (duration): cut/heal alternately (a cut: mode, oneway)
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export const SIM_ONLY_FAULTS: FaultKind[] = ['witness-stale'];

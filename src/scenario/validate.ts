@@ -20,9 +20,24 @@ export interface Problem {
   atKey?: boolean;
 }
 
+/**
+ * How a cut link fails (docs/scenarios.md "Fault vocabulary"): `refuse` = the caller's
+ * connection is refused/reset at once; `drop` = silence, the caller waits for its own
+ * timeout. One default for every executor.
+ */
+export const CUT_MODES = ['refuse', 'drop'] as const;
+export type CutMode = (typeof CUT_MODES)[number];
+export const DEFAULT_CUT_MODE: CutMode = 'refuse';
+
+/** Fault kinds that cut links (their cut phases, for flap), and so take `mode` and `oneway`. */
+export const CUT_FAULTS: readonly FaultKind[] = ['partition', 'isolate', 'flap'];
+
 /** Typed parameters of a fault step (all durations in ms). */
 export interface StepParams {
+  /** cut faults: only the request direction (initiator → responder) fails */
   oneway: boolean;
+  /** cut faults: how the cut fails */
+  mode: CutMode;
   latencyMs: number;
   jitterMs: number;
   probability: number;
@@ -33,10 +48,10 @@ export interface StepParams {
   periodMs: number;
 }
 
-type ParamKind = 'boolean' | 'duration' | 'signed-duration' | 'probability' | 'rate';
+type ParamKind = 'boolean' | 'duration' | 'signed-duration' | 'probability' | 'rate' | 'cut-mode';
 const PARAMS: Record<FaultKind, Record<string, { kind: ParamKind; required: boolean }>> = {
-  isolate: {},
-  partition: { oneway: { kind: 'boolean', required: false } },
+  isolate: { mode: { kind: 'cut-mode', required: false }, oneway: { kind: 'boolean', required: false } },
+  partition: { mode: { kind: 'cut-mode', required: false }, oneway: { kind: 'boolean', required: false } },
   latency: { latency: { kind: 'duration', required: true }, jitter: { kind: 'duration', required: false } },
   loss: { probability: { kind: 'probability', required: true } },
   pause: {},
@@ -47,7 +62,11 @@ const PARAMS: Record<FaultKind, Record<string, { kind: ParamKind; required: bool
   'witness-down': {},
   'witness-stale': { stale: { kind: 'duration', required: true } },
   'kv-staleness': { stale: { kind: 'duration', required: true } },
-  flap: { period: { kind: 'duration', required: true } },
+  flap: {
+    period: { kind: 'duration', required: true },
+    mode: { kind: 'cut-mode', required: false },
+    oneway: { kind: 'boolean', required: false },
+  },
 };
 
 const SIGNED_DURATION_RE = /^-?(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -86,6 +105,10 @@ function checkParam(kind: ParamKind, v: string | number | boolean): string | nul
       return typeof v === 'number' && v >= 0 && v <= 1
         ? null
         : `expected a number in 0..1, got ${JSON.stringify(v)}`;
+    case 'cut-mode':
+      return (CUT_MODES as readonly unknown[]).includes(v)
+        ? null
+        : `expected ${CUT_MODES.join(' or ')} (default ${DEFAULT_CUT_MODE}), got ${JSON.stringify(v)}`;
     case 'rate':
       return typeof v === 'number' && v > -0.5 && v < 0.5
         ? null
@@ -99,6 +122,7 @@ export function stepParams(step: Pick<FaultStep, 'params'>): StepParams {
   const dur = (k: string): number => (p[k] === undefined ? 0 : parseSignedDurationMs(p[k]!));
   return {
     oneway: p['oneway'] === true,
+    mode: p['mode'] === 'drop' ? 'drop' : p['mode'] === 'refuse' ? 'refuse' : DEFAULT_CUT_MODE,
     latencyMs: dur('latency'),
     jitterMs: dur('jitter'),
     probability: typeof p['probability'] === 'number' ? p['probability'] : 0,
@@ -108,6 +132,11 @@ export function stepParams(step: Pick<FaultStep, 'params'>): StepParams {
     staleMs: dur('stale'),
     periodMs: dur('period'),
   };
+}
+
+/** "refuse both ways", "drop one-way": how a cut step fails, for details and reports. */
+export function cutLabel(p: Pick<StepParams, 'mode' | 'oneway'>): string {
+  return `${p.mode} ${p.oneway ? 'one-way' : 'both ways'}`;
 }
 
 function targetsOf(step: FaultStep): string[] {

@@ -115,6 +115,12 @@ const BROKEN: Array<[string, string, string, string[]]> = [
     ['probability: expected a number in 0..1'],
   ],
   [
+    'unknown cut mode',
+    'name: x\nduration: 5m\nsteps:\n  - at: 1s\n    fault: partition\n    target: ctl-a->worker\n    params: {mode: reject}\n',
+    'bad.yaml:7:20',
+    ['mode: expected refuse or drop (default refuse)', '"reject"'],
+  ],
+  [
     'step after the end',
     'name: x\nduration: 1m\nsteps:\n  - at: 2m\n    fault: isolate\n    target: a\n',
     'bad.yaml:4:9',

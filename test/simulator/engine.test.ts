@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { NodeClock } from '../../simulator/clock.ts';
 import { Engine } from '../../simulator/engine.ts';
+import { cutLink, scheduleFaults } from '../../simulator/faults.ts';
 import { Fnv1a, fnv1aHex } from '../../simulator/hash.ts';
-import { Proc } from '../../simulator/net.ts';
+import { type Call, type LinkState, Net, newLink, Proc } from '../../simulator/net.ts';
 import { Prng } from '../../simulator/prng.ts';
+import { World } from '../../simulator/world.ts';
+import { Scenario } from '../../src/scenario/schema.ts';
+import type { CutMode } from '../../src/scenario/validate.ts';
 
 describe('Engine', () => {
   it('runs events in time order, ties in insertion order', () => {
@@ -148,3 +152,84 @@ describe('Proc', () => {
     expect(seen).toEqual([1, 2, 3, 6]);
   });
 });
+
+describe('cuts: one vocabulary (docs/scenarios.md "Fault vocabulary")', () => {
+  /** One request over a fresh link to a server that answers after `serveDelayMs`. */
+  function exchange(
+    setup: (link: LinkState, net: Net, e: Engine) => void,
+    opts: { serveDelayMs?: number; cutAtMs?: number } = {},
+  ) {
+    const e = new Engine();
+    const net = new Net(e, new Prng(1));
+    const link = newLink('x->y', 10, 0);
+    const from = new Proc('x', new NodeClock(0, 0));
+    let served = 0;
+    const server = {
+      proc: new Proc('y', new NodeClock(0, 0)),
+      serve(call: Call) {
+        served++;
+        e.after(opts.serveDelayMs ?? 0, () => net.reply(call, 'pong'));
+      },
+    };
+    const out: { ok: boolean | null; error: string | null; at: number } = { ok: null, error: null, at: -1 };
+    if (opts.cutAtMs === undefined) setup(link, net, e);
+    else e.at(opts.cutAtMs, () => setup(link, net, e));
+    net.call(link, from, server, 'ping', 5000, (ok, _r, error) => {
+      out.ok = ok;
+      out.error = error;
+      out.at = e.now;
+    });
+    e.run(10_000);
+    return { ...out, served };
+  }
+
+  it('drop: silence until the caller times out; the responder never sees the request', () => {
+    const r = exchange((l) => cutLinkState(l, 'drop', false));
+    expect(r).toEqual({ ok: false, error: 'timeout', at: 5000, served: 0 });
+  });
+
+  it('refuse: the caller is refused at once (one link delay), the responder never sees it', () => {
+    const r = exchange((l) => cutLinkState(l, 'refuse', true));
+    expect(r).toEqual({ ok: false, error: 'connection refused', at: 10, served: 0 });
+  });
+
+  it('a both-ways refuse resets a call waiting for its reply; one-way leaves it alone', () => {
+    const both = exchange((l, net) => cutLinkState(l, 'refuse', false, net), {
+      serveDelayMs: 100,
+      cutAtMs: 50,
+    });
+    expect(both).toEqual({ ok: false, error: 'connection reset', at: 50, served: 1 });
+    const one = exchange((l, net) => cutLinkState(l, 'refuse', true, net), {
+      serveDelayMs: 100,
+      cutAtMs: 50,
+    });
+    expect(one).toEqual({ ok: true, error: null, at: 120, served: 1 });
+  });
+
+  it('a both-ways drop loses the reply of a request already served; one-way lets it through', () => {
+    const both = exchange((l) => cutLinkState(l, 'drop', false), { serveDelayMs: 100, cutAtMs: 50 });
+    expect(both).toEqual({ ok: false, error: 'timeout', at: 5000, served: 1 });
+    const one = exchange((l) => cutLinkState(l, 'drop', true), { serveDelayMs: 100, cutAtMs: 50 });
+    expect(one).toEqual({ ok: true, error: null, at: 120, served: 1 });
+  });
+
+  it('a partition acts on exactly the named links (never the reverse link) with the default mode refuse', () => {
+    const s = Scenario.parse({
+      name: 'x',
+      duration: 30_000,
+      steps: [{ at: 1000, for: 5000, fault: 'partition', target: 'ctl-a->peer' }],
+    });
+    const w = new World(s, 1, 'durable');
+    scheduleFaults(w, s.steps);
+    w.engine.run(2000);
+    expect(w.link('ctl-a->peer')).toMatchObject({ refuseRequest: 1, refuseReply: 1, cutRequest: 0 });
+    expect(w.link('ctl-b->peer')).toMatchObject({ refuseRequest: 0, refuseReply: 0, cutRequest: 0 });
+    w.engine.run(7000);
+    expect(w.link('ctl-a->peer')).toMatchObject({ refuseRequest: 0, refuseReply: 0 });
+  });
+});
+
+/** The simulator's own cut applier on a bare link (it needs only the world's network). */
+function cutLinkState(l: LinkState, mode: CutMode, oneway: boolean, net?: Net): void {
+  cutLink({ net } as unknown as World, l, 1, mode, oneway);
+}

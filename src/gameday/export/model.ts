@@ -141,6 +141,7 @@ export function stepLinks(step: ExportStep): string[] {
 
 const NO_PARAMS: ExportStep['params'] = {
   oneway: false,
+  mode: 'refuse', // game-day partitions disable the proxy (docs/scenarios.md "Fault vocabulary")
   latencyMs: 0,
   jitterMs: 0,
   probability: 0,
