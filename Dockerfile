@@ -30,6 +30,25 @@ COPY . .
 USER node
 CMD ["npx", "failover-lab", "--help"]
 
-FROM lab AS controller
-ENTRYPOINT ["npx", "failover-lab", "controller"]
-CMD ["--config", "/etc/failover-lab/controller.json"]
+# ---- the controller image: what a cluster runs (deploy/kubernetes). It holds the published
+# package, as `npm i failover-lab` gives it: compiled JavaScript (dist/), runtime dependencies
+# only, no tsx. Built by packing this checkout and installing the tarball.
+FROM deps AS package
+COPY . .
+RUN node scripts/build.mjs --clean --js-only --quiet \
+ && npm pack --ignore-scripts --silent --pack-destination /tmp \
+ && mkdir -p /opt/failover-lab \
+ && cd /opt/failover-lab \
+ && echo '{"name":"failover-controller-image","private":true}' > package.json \
+ && npm install --omit=dev --ignore-scripts --no-audit --no-fund /tmp/failover-lab-*.tgz \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS controller
+ENV NODE_ENV=production
+COPY --from=package /opt/failover-lab /opt/failover-lab
+# uid 1000 as in deploy/kubernetes (runAsNonRoot, read-only root filesystem): the controller
+# writes nothing but stdout; admin API on ADMIN_ADDR (the manifests set 0.0.0.0:9090)
+USER 1000:1000
+EXPOSE 9090
+ENTRYPOINT ["node", "/opt/failover-lab/node_modules/failover-lab/bin/failover-lab.mjs", "controller"]
+CMD []
