@@ -155,6 +155,8 @@ export interface UnboundConfInput {
   zone: string;
   /** upstream authoritatives as this witness reaches them (the witness→auth proxies) */
   stubAddrs: Endpoint[];
+  /** how unbound asks the authoritatives: the witness→auth proxies' protocol (default tcp) */
+  upstreamTransport?: 'udp' | 'tcp';
 }
 
 export function unboundConf(c: UnboundConfInput): string {
@@ -168,8 +170,15 @@ export function unboundConf(c: UnboundConfInput): string {
     '    do-ip6: no',
     '    do-udp: yes',
     '    do-tcp: yes',
-    '    # upstream over TCP only, so the TCP fault proxy sits on the witness→auth path',
-    '    tcp-upstream: yes',
+    ...(c.upstreamTransport === 'udp'
+      ? [
+          '    # upstream over UDP, as resolvers do; the witness→auth proxies are UDP proxies',
+          '    tcp-upstream: no',
+        ]
+      : [
+          '    # upstream over TCP only, so the TCP fault proxy sits on the witness→auth path',
+          '    tcp-upstream: yes',
+        ]),
     '    do-daemonize: no',
     '    chroot: ""',
     '    username: ""',

@@ -30,6 +30,8 @@ export interface ControllerEnvInput {
   leaseName: string;
   /** the witnesses as this controller reaches them (its ctl->wN proxies) */
   witnesses: Array<{ id: string; via: Endpoint }>;
+  /** how the controller asks its witnesses (the ctl->wN proxies' protocol); default tcp */
+  dnsTransport?: 'udp' | 'tcp';
   selfAppAddress: string;
   peerAppAddress: string;
   tombstoneAddress: string;
@@ -66,8 +68,8 @@ export function controllerEnv(i: ControllerEnvInput): Record<string, string | un
     LEASE_SECRET: i.secret,
     LEASE_NAME: i.leaseName,
     DNS_WITNESSES: i.witnesses.map((w) => `${w.via.host}:${w.via.port}`).join(','),
-    // witnesses are queried over TCP so the ctl->wN proxies (TCP) carry the traffic
-    DNS_TRANSPORT: 'tcp',
+    // the same transport as the ctl->wN proxies, so they carry the traffic
+    DNS_TRANSPORT: i.dnsTransport ?? 'tcp',
     QUORUM: String(c.witnessQuorum),
     UNKNOWN_WITNESS_POLICY: c.unknownWitnessPolicy,
     MODE: c.mode,

@@ -21,6 +21,9 @@ export interface ComponentSpec {
   region: string | null;
 }
 
+/** How a link's traffic travels, and so which kind of fault proxy carries it. */
+export type LinkProtocol = 'tcp' | 'udp';
+
 export interface LinkSpec {
   id: string;
   from: string;
@@ -29,6 +32,12 @@ export interface LinkSpec {
   purpose: string;
   /** true if both ends are in the same region (never cut by region isolation) */
   intraRegion: boolean;
+  /**
+   * The witness path (ctl->wN, wN->auth-X) is DNS and follows `dnsTransport`: UDP as in
+   * production (resolvers asked over UDP, resolvers asking authoritatives over UDP), or TCP
+   * where only a TCP fault proxy exists (a real Toxiproxy). Everything else is TCP.
+   */
+  protocol: LinkProtocol;
 }
 
 export interface TopologySpec {
@@ -45,6 +54,8 @@ export interface TopologySpec {
 export interface TopologyOptions {
   regions?: string[];
   witnessCount?: number;
+  /** Transport of the witness path (see LinkSpec.protocol). Default udp. */
+  dnsTransport?: LinkProtocol;
 }
 
 export function describeTopology(opts: TopologyOptions = {}): TopologySpec {
@@ -60,18 +71,27 @@ export function describeTopology(opts: TopologyOptions = {}): TopologySpec {
   components.push({ id: 'worker', kind: 'worker', region: null });
   components.push({ id: 'client', kind: 'client', region: null });
 
+  const dnsTransport = opts.dnsTransport ?? 'udp';
   const links: LinkSpec[] = [];
-  const add = (from: string, to: string, purpose: string, intraRegion = false) =>
-    links.push({ id: `${from}->${to}`, from, to, purpose, intraRegion });
+  const add = (
+    from: string,
+    to: string,
+    purpose: string,
+    intraRegion = false,
+    protocol: LinkProtocol = 'tcp',
+  ) => links.push({ id: `${from}->${to}`, from, to, purpose, intraRegion, protocol });
+  const dnsLabel = dnsTransport.toUpperCase();
   for (const r of regions) {
     add(`ctl-${r}`, 'worker', 'lease acquire/renew/release/status (HTTPS to the Worker)');
-    for (const w of witnesses) add(`ctl-${r}`, w, 'witness DNS queries about the peer region');
+    for (const w of witnesses)
+      add(`ctl-${r}`, w, `witness DNS queries about the peer region (over ${dnsLabel})`, false, dnsTransport);
     add(`ctl-${r}`, 'peer', 'peer region health probe');
     for (const r2 of regions) add(`ctl-${r}`, `auth-${r2}`, 'PowerDNS API publish', r === r2);
     add(`ctl-${r}`, `app-${r}`, 'promote/extend/demote of the local database', true);
   }
   for (const w of witnesses)
-    for (const r of regions) add(w, `auth-${r}`, 'witness → authoritative (DNS over TCP)');
+    for (const r of regions)
+      add(w, `auth-${r}`, `witness → authoritative (DNS over ${dnsLabel})`, false, dnsTransport);
   for (const a of regions)
     for (const r of regions) add(`auth-${a}`, `app-${r}`, 'ifurlup health checks', a === r);
   for (const r of regions) add('client', `app-${r}`, 'client writes');

@@ -32,13 +32,15 @@ import { BINARIES, requireTopologyBinaries } from './binaries.ts';
 import { bundleEntry } from './bundle.ts';
 import { type Endpoint, pdnsConf, unboundConf, zoneRecords, zoneSql } from './configs.ts';
 import { controllerEntry, controllerEnv } from './controller-launch.ts';
-import { describeTopology, type LinkSpec, type TopologySpec } from './description.ts';
+import { describeTopology, type LinkProtocol, type LinkSpec, type TopologySpec } from './description.ts';
 import {
+  chooseDnsTransport,
   createLinkProxies,
   type LinkProxy,
   linkProxyMap,
   proxyNameOf,
   removeLinkProxies,
+  UDP_SESSION_IDLE_MS,
 } from './proxies.ts';
 import { type Managed, Supervisor } from './supervisor.ts';
 import { type ControllerOverridesInput, type ScaledTiming, scaledTiming } from './timing.ts';
@@ -70,6 +72,8 @@ export interface TopologyOptions {
   logsDir?: string;
   /** TOXIPROXY_URL: use an external Toxiproxy server instead of the built-in one */
   toxiproxyUrl?: string;
+  /** witness-path transport (udp, or tcp); default: chooseDnsTransport (src/topology/proxies.ts) */
+  dnsTransport?: LinkProtocol;
   startControllers?: boolean;
   /** receives process start/exit (history) */
   onProcessEvent?: (ev: { component: string; op: 'start' | 'exit'; pid: number; detail?: string }) => void;
@@ -137,7 +141,11 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
   const bootStartedAtMs = performance.now();
   const timeScale = opts.timeScale ?? 0.1;
   const leaseBackend = opts.leaseBackend ?? 'durable';
-  const spec = describeTopology();
+  const externalToxiproxy =
+    opts.toxiproxyUrl ?? (usesExternalToxiproxy() ? toxiproxyUrlFromEnv('') : undefined);
+  const spec = describeTopology({
+    dnsTransport: chooseDnsTransport(opts.dnsTransport, externalToxiproxy !== undefined),
+  });
   const initialPrimary = opts.initialPrimary ?? spec.regions[0]!;
   const faketimeFor = opts.faketime ?? {};
   requireTopologyBinaries({ faketime: Object.keys(faketimeFor).length > 0 });
@@ -259,7 +267,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     });
     const listenOf = new Map<string, Endpoint>();
     for (const [i, l] of spec.links.entries()) {
-      probe(ip(octet, COMPONENT_OCTET.proxyListeners, i + 1), false, (e) => {
+      probe(ip(octet, COMPONENT_OCTET.proxyListeners, i + 1), l.protocol === 'udp', (e) => {
         listenOf.set(l.id, e);
       });
     }
@@ -318,7 +326,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         listen: proxyOf(link.id),
         upstream: upstreamOf(link),
       }));
-      const external = opts.toxiproxyUrl ?? (usesExternalToxiproxy() ? toxiproxyUrlFromEnv('') : undefined);
+      const external = externalToxiproxy;
       let url: string;
       let proxies: Map<string, LinkProxy>;
       if (external) {
@@ -335,7 +343,9 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
             name: proxyNameOf(i.link.id),
             listen: `${i.listen.host}:${i.listen.port}`,
             upstream: `${i.upstream.host}:${i.upstream.port}`,
+            protocol: i.link.protocol,
           })),
+          udpIdleMs: UDP_SESSION_IDLE_MS,
         });
         supervisor.addCleanup('toxiproxy', () => srv.close());
         url = srv.url;
@@ -417,6 +427,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
           listen: witnesses[w]!,
           zone: spec.zone,
           stubAddrs: spec.regions.map((r) => proxyOf(`${w}->auth-${r}`)),
+          upstreamTransport: spec.links.find((l) => l.id === `${w}->auth-${spec.regions[0]}`)!.protocol,
         }),
       );
       supervisor.spawn({ name: w, command: BINARIES.unbound.path, args: ['-d', '-c', conf] });
@@ -484,6 +495,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
               secret: secrets[r]!,
               leaseName: LEASE_NAME,
               witnesses: spec.witnesses.map((w) => ({ id: w, via: proxyOf(`ctl-${r}->${w}`) })),
+              dnsTransport: spec.links.find((l) => l.id === `ctl-${r}->${spec.witnesses[0]}`)!.protocol,
               selfAppAddress: apps[r]!.host,
               peerAppAddress: apps[peer]!.host,
               tombstoneAddress: tombstone.host,

@@ -5,9 +5,34 @@
  * the fault code works unchanged against the real Toxiproxy.
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { InfraError } from '../cli/errors.ts';
+import { BadInputError, InfraError } from '../cli/errors.ts';
 import { type Endpoint, hostPort } from './configs.ts';
-import type { LinkSpec } from './description.ts';
+import type { LinkProtocol, LinkSpec } from './description.ts';
+
+/**
+ * A UDP link proxy forgets a client's session after this long without a datagram. DNS
+ * transactions take milliseconds and every query comes from a fresh source port, so a short
+ * idle time keeps the number of open sockets small.
+ */
+export const UDP_SESSION_IDLE_MS = 5_000;
+
+/**
+ * The witness path's transport: `explicit` if given, else FAILOVER_LAB_DNS_TRANSPORT, else
+ * udp with the built-in proxy and tcp with an external Toxiproxy (a real one has no UDP).
+ */
+export function chooseDnsTransport(
+  explicit: LinkProtocol | undefined,
+  externalProxy: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): LinkProtocol {
+  if (explicit) return explicit;
+  const fromEnv = env['FAILOVER_LAB_DNS_TRANSPORT']?.trim().toLowerCase();
+  if (fromEnv === 'udp' || fromEnv === 'tcp') return fromEnv;
+  if (fromEnv) {
+    throw new BadInputError(`expected udp or tcp, got "${fromEnv}"`, 'env FAILOVER_LAB_DNS_TRANSPORT');
+  }
+  return externalProxy ? 'tcp' : 'udp';
+}
 
 export interface LinkProxy {
   link: LinkSpec;
@@ -31,6 +56,8 @@ export async function createLinkProxies(
     listen: hostPort(i.listen),
     upstream: hostPort(i.upstream),
     enabled: true,
+    // our extension (docs/toxiproxy.md); only the built-in server honours it
+    ...(i.link.protocol === 'udp' ? { protocol: 'udp' } : {}),
   }));
   try {
     // One request for all of them (populate), instead of one round trip per link.

@@ -43,6 +43,7 @@ describe('failover-lab up --check --json', () => {
         ok: boolean;
         detail: string;
       }>;
+      links: Array<{ id: string; protocol: string; listen: string; upstream: string }>;
     };
     expect(out.ok).toBe(true);
     expect(out.bootSeconds).toBeGreaterThan(0);
@@ -73,6 +74,12 @@ describe('failover-lab up --check --json', () => {
     }
     const auth = out.components.find((c) => c.name === 'auth-a')!;
     expect(auth.detail).toMatch(/DNS NOERROR, API HTTP 200/);
+    // the witness path (controller → resolver → authoritative) runs over UDP through UDP
+    // proxies; every other link is TCP. The witnesses answered above, through w*->auth-* (UDP).
+    const witnessPath = (id: string) => /^ctl-[ab]->w\d$/.test(id) || /^w\d->auth-[ab]$/.test(id);
+    expect(out.links.filter((l) => witnessPath(l.id))).toHaveLength(12);
+    for (const l of out.links) expect(l.protocol, l.id).toBe(witnessPath(l.id) ? 'udp' : 'tcp');
+    for (const l of out.links) expect(l.listen.startsWith(`127.${out.runOctet}.`), l.id).toBe(true);
     // torn down: nothing listens on the run's addresses, no process refers to its temp dir
     expect(boundSocketsOnOctet(out.runOctet)).toEqual([]);
     expect(processesWithArg(out.runDir)).toEqual([]);

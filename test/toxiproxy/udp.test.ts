@@ -9,6 +9,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningToxiproxyServer, startToxiproxyServer } from '../../src/toxiproxy/server.ts';
+import { lossToxic } from '../../src/toxiproxy/toxics/loss.ts';
+import { DatagramLink } from '../../src/toxiproxy/udp/datagram-link.ts';
 import { http, sleep, splitListen, type Target } from './helpers.ts';
 import {
   seededRandom,
@@ -430,28 +432,19 @@ describe('UDP proxies: data plane', () => {
     expect(c.errors).toEqual([]);
   });
 
-  it('U24 loss 0.3 drops about 30 % (seeded RNG; wide tolerance)', async () => {
-    const u = await sink();
-    const p = await udpProxy('u1', u.address);
-    await toxic('u1', { type: 'loss', stream: 'upstream', attributes: { probability: 0.3 } });
-    const c = await client(p.listen);
-    const total = 2000;
-    // Paced in small batches so the kernel's socket buffers never drop anything themselves.
-    for (let i = 0; i < total; i += 50) {
-      for (let j = i; j < i + 50; j++) c.send(`${j}`);
-      await sleep(2);
-    }
-    const delivered = await (async () => {
-      let last = -1;
-      while (u.received.length !== last) {
-        last = u.received.length;
-        await sleep(100);
-      }
-      return last;
-    })();
-    const lossRate = 1 - delivered / total;
-    expect(lossRate).toBeGreaterThan(0.22);
-    expect(lossRate).toBeLessThan(0.38);
+  it('U24 loss 0.3 drops about 30 % of 10,000 datagrams (seeded RNG, counted at the datagram link)', () => {
+    // Counted where the toxic decides, not on the wire: a loaded machine's socket buffers
+    // may drop datagrams too, and this must not flake. The wire figure is in the benchmark.
+    const random = seededRandom(7);
+    let delivered = 0;
+    const link = new DatagramLink(
+      'upstream',
+      [{ name: 'loss', kind: lossToxic, toxicity: 1, attributes: { probability: 0.3 } }],
+      { random, send: () => delivered++, closeSession: () => {} },
+    );
+    for (let i = 0; i < 10_000; i++) link.push(Buffer.from([i & 0xff]));
+    link.dispose();
+    expect(Math.abs(1 - delivered / 10_000 - 0.3)).toBeLessThan(0.02);
   });
 
   it('U25 toxicity 0 leaves sessions untouched; toxicity is rolled per session', async () => {

@@ -2,7 +2,8 @@
  * `failover-lab up`: boots the real two-region topology on loopback (src/topology/local.ts),
  * prints its endpoints and, with --keep, leaves it running until Ctrl-C. --check probes
  * every component once it is up (DNS from authoritatives and witnesses, HTTP from apps,
- * Worker, controllers, proxy API) and prints {ok, bootSeconds, components} with --json.
+ * Worker, controllers, proxy API) and prints {ok, bootSeconds, components, links} with --json
+ * (links: each link's proxy and its protocol, udp for the witness path by default).
  */
 import type { Command } from 'commander';
 import { componentHealth, type HealthResult } from '../../topology/health.ts';
@@ -38,6 +39,25 @@ export interface UpCheck {
     ok: boolean;
     detail: string;
   }>;
+  /** every link's fault proxy and the protocol it carries (udp: the witness path over UDP) */
+  links: LinkReport[];
+}
+
+export interface LinkReport {
+  id: string;
+  protocol: 'tcp' | 'udp';
+  /** the proxy's listen address, where the link's traffic enters */
+  listen: string;
+  upstream: string;
+}
+
+export function linkReports(topo: Pick<Topology, 'proxies'>): LinkReport[] {
+  return [...topo.proxies.values()].map((p) => ({
+    id: p.link.id,
+    protocol: p.link.protocol,
+    listen: `${p.listen.host}:${p.listen.port}`,
+    upstream: `${p.upstream.host}:${p.upstream.port}`,
+  }));
 }
 
 /** Waits until every component answered once (or the deadline); records when each did. */
@@ -78,6 +98,7 @@ export async function checkComponents(topo: Topology, deadlineMs: number): Promi
     runOctet: topo.octet,
     runDir: topo.runDir,
     components,
+    links: linkReports(topo),
   };
 }
 
@@ -99,7 +120,7 @@ export function endpointTable(topo: Topology): string {
   );
   for (const p of topo.proxies.values()) {
     lines.push(
-      `  ${p.link.id.padEnd(18)} ${p.listen.host}:${p.listen.port} -> ${p.upstream.host}:${p.upstream.port}`,
+      `  ${p.link.id.padEnd(18)} ${p.link.protocol} ${p.listen.host}:${p.listen.port} -> ${p.upstream.host}:${p.upstream.port}`,
     );
   }
   lines.push(
