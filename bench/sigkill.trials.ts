@@ -4,7 +4,8 @@
  * process group — and we count what is left 2 s later: live processes of the run (every
  * descendant the harness ever had, tracked by PID + kernel start time), sockets bound on the
  * run's 127.<octet> addresses, and the run's dirs (before and after the next start's reaper).
- * Writes bench/results/sigkill.<phases>.json (one file per PHASES value, so phases can run
+ * TARGETS=group-sigint sends a terminal's Ctrl-C instead (SIGINT to the group; exit code recorded).
+ * Writes bench/results/sigkill.<phases>.<targets>.json (one file per PHASES value, so phases can run
  * under separate heavy-lock turns).
  *   flock /tmp/fl-heavy.lock npx tsx bench/sigkill.trials.ts [TRIALS=10] [PHASES=boot,mid,teardown]
  */
@@ -32,11 +33,15 @@ const SCENARIO = 'scenarios/primary-region-crash.yaml';
 const SCENARIO_SECONDS = 100 * 0.1; // duration × the default time scale
 
 type Phase = 'boot' | 'mid' | 'teardown';
-type Target = 'process' | 'group';
+/** process/group: SIGKILL; group-sigint: a terminal's Ctrl-C (SIGINT to the whole foreground group) */
+type Target = 'process' | 'group' | 'group-sigint';
+const targets = (process.env.TARGETS ?? 'process,group').split(',') as Target[];
 
 interface Trial {
   phase: Phase;
   target: Target;
+  exitCode: number | null;
+  exitSignal: string | null;
   killedAtSeconds: number;
   octet: number | null;
   descendantsSeen: number;
@@ -143,8 +148,11 @@ async function oneTrial(phase: Phase, target: Target, reportsDir: string): Promi
   collectDescendants(pid, seen);
   const liveAtKill = [...seen.keys()].filter(aliveNotZombie).length;
   const killedAtSeconds = (performance.now() - started) / 1000;
-  process.kill(target === 'group' ? -pid : pid, 'SIGKILL');
+  if (target === 'group-sigint') process.kill(-pid, 'SIGINT');
+  else process.kill(target === 'group' ? -pid : pid, 'SIGKILL');
   await exited;
+  const exitCode = child.exitCode;
+  const exitSignal = child.signalCode;
   await sleep(2000);
   const survivorsAfter2s = [...seen.entries()]
     .filter(([p, st]) => processStartTime(p) === st && aliveNotZombie(p))
@@ -165,6 +173,8 @@ async function oneTrial(phase: Phase, target: Target, reportsDir: string): Promi
   return {
     phase,
     target,
+    exitCode,
+    exitSignal,
     killedAtSeconds,
     octet,
     descendantsSeen: seen.size,
@@ -181,7 +191,7 @@ const reportsDir = mkdtempSync(join(tmpdir(), 'fl-sigkill-reports-'));
 const results: Trial[] = [];
 try {
   for (const phase of phases) {
-    for (const target of ['process', 'group'] as const) {
+    for (const target of targets) {
       for (let i = 0; i < trials; i++) {
         const t = await oneTrial(phase, target, reportsDir);
         results.push(t);
@@ -198,12 +208,13 @@ try {
 
 const summary = Object.fromEntries(
   phases.flatMap((phase) =>
-    (['process', 'group'] as const).map((target) => {
+    targets.map((target) => {
       const ts = results.filter((t) => t.phase === phase && t.target === target);
       return [
         `${phase}/${target}`,
         {
           trials: ts.length,
+          exitCodes: [...new Set(ts.map((t) => t.exitCode ?? t.exitSignal))],
           meanLiveAtKill: ts.reduce((s, t) => s + t.liveAtKill, 0) / Math.max(1, ts.length),
           trialsWithSurvivors: ts.filter((t) => t.survivorsAfter2s.length > 0).length,
           survivors: ts.reduce((s, t) => s + t.survivorsAfter2s.length, 0),
@@ -218,7 +229,7 @@ const summary = Object.fromEntries(
 );
 const out = join(root, 'bench/results');
 mkdirSync(out, { recursive: true });
-const file = join(out, `sigkill.${phases.join('-')}.json`);
+const file = join(out, `sigkill.${phases.join('-')}.${targets.join('-')}.json`);
 writeFileSync(
   file,
   `${JSON.stringify({ scenario: SCENARIO, trialsPer: trials, loadavg: loadavg(), summary, results }, null, 2)}\n`,
