@@ -1,35 +1,54 @@
 /**
  * `--driver auto|local|docker` for up, run, demo and gameday. One topology description,
- * two drivers: the local process driver (default; no Docker needed) and the Docker driver
- * (src/topology/docker). The Docker driver can boot the topology (`up`); executing
- * scenarios and game days on containers (process and clock faults inside containers) is
- * not built yet, so for those commands `auto` stays local and `docker` is refused with
- * one clear line (exit 3) instead of half-running.
+ * two drivers: the local process driver (default; no containers needed) and the Docker
+ * driver (src/topology/docker/topology.ts: every component in a container of the project
+ * image, on the project's own bridge networks). `auto` is the local driver: the default path
+ * (`npm test`, `npm run demo`) never needs a container engine. `docker` needs an engine that
+ * answers (scripts/container-engine.sh sets one up), else one line and exit 3.
+ * Game days stay local: their probes and rollback are written against local processes.
  */
-import { type DriverName, detectContainerRuntime, selectDriverOrThrow } from '../topology/docker/driver.ts';
+
+import { parseDriverFlag } from '../topology/docker/driver.ts';
+import { connectEngine } from '../topology/docker/engine.ts';
 import { InfraError } from './errors.ts';
 
-export const DRIVER_OPTION_HELP = 'topology driver: auto (default), local or docker';
+export const DRIVER_OPTION_HELP = 'topology driver: auto (default = local), local or docker';
+
+export type ChosenDriver = 'local' | 'docker';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-/** For `up`: auto picks Docker only when a container runtime answers. */
-export async function driverForUp(flag: string | undefined): Promise<DriverName> {
-  return selectDriverOrThrow(flag, say);
-}
-
-/** For run/demo/gameday: validates the flag; docker is refused (not yet supported there). */
-export async function driverForScenarios(flag: string | undefined, command: string): Promise<'local'> {
-  if (flag === undefined || flag === 'auto') {
-    say('driver: local (auto: scenario execution runs on the local process driver)');
+/** Validates the flag (bad value → exit 2) and checks a container engine answers for docker (else exit 3). */
+export async function chooseDriver(
+  flag: string | undefined,
+  tell: (line: string) => void = say,
+): Promise<ChosenDriver> {
+  const requested = parseDriverFlag(flag);
+  if (requested !== 'docker') {
+    tell(
+      requested === 'auto'
+        ? 'driver: local (auto: the docker driver runs only with --driver docker)'
+        : 'driver: local (--driver local)',
+    );
     return 'local';
   }
-  const chosen = await selectDriverOrThrow(flag, say, detectContainerRuntime);
-  if (chosen === 'docker') {
+  const { socketPath } = await connectEngine();
+  tell(`driver: docker (engine at ${socketPath})`);
+  return 'docker';
+}
+
+/** For `up`. */
+export async function driverForUp(flag: string | undefined): Promise<ChosenDriver> {
+  return chooseDriver(flag);
+}
+
+/** For run/demo (both drivers) and gameday (local only: docker is refused with one line, exit 3). */
+export async function driverForScenarios(flag: string | undefined, command: string): Promise<ChosenDriver> {
+  if (command === 'gameday' && parseDriverFlag(flag) === 'docker') {
     throw new InfraError(
-      `${command} on the docker driver is not supported yet (only \`up --driver docker\` boots containers); use --driver local`,
+      'gameday on the docker driver is not supported (probes and rollback target local processes); use --driver local',
       'docker driver',
     );
   }
-  return 'local';
+  return chooseDriver(flag);
 }

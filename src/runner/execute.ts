@@ -42,6 +42,8 @@ export interface RunOptions {
   logsDir?: string;
   progress?: (line: string) => void;
   installSignalHandlers?: boolean;
+  /** which driver boots the topology (default local); docker: src/topology/docker/topology.ts */
+  driver?: 'local' | 'docker';
 }
 
 export interface FaultSummary {
@@ -136,7 +138,12 @@ export async function runScenario(
   const plan = planRealRun(scenario, (i, key) => stepLocation(file, i, key));
 
   const rec = new Recorder();
-  const topo = await startTopology({
+  // the docker driver is imported only when asked for (dockerode stays off the local path)
+  const start =
+    opts.driver === 'docker'
+      ? (await import('../topology/docker/topology.ts')).startDockerTopology
+      : startTopology;
+  const topo = await start({
     timeScale,
     leaseBackend: scenario.topology.leaseBackend,
     initialPrimary: scenario.topology.initialPrimary,
@@ -362,6 +369,7 @@ export async function runScenario(
       wallSeconds: round(wallSeconds),
     },
     executor: 'real',
+    driver: topo.driver ?? 'local',
     scenario: scenario.name,
     file: basename(file),
     timeScale,

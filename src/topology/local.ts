@@ -128,6 +128,18 @@ export interface Topology {
   /** start the Worker again on the same address and lease state after a crash fault */
   restartWorker(): Promise<Managed>;
   stop(): Promise<void>;
+  /** the driver that runs it; absent means the local process driver */
+  driver?: 'local' | 'docker';
+  /** Docker driver only: process faults done by the engine (src/topology/docker/container-faults.ts) */
+  containers?: ContainerFaultPort;
+}
+
+/** Pause/resume/crash/restart of a component by the container engine (the Docker driver). */
+export interface ContainerFaultPort {
+  pause(name: string): Promise<{ verified: boolean | null; detail: string }>;
+  resume(name: string): Promise<{ verified: boolean | null; detail: string }>;
+  crash(name: string): Promise<{ verified: boolean | null; detail: string }>;
+  restart(name: string, signal?: AbortSignal): Promise<{ verified: boolean | null; detail: string }>;
 }
 
 const ip = (octet: number, third: number, fourth: number) => `127.${octet}.${third}.${fourth}`;

@@ -16,6 +16,7 @@ import { describeTopology } from '../../src/topology/description.ts';
 import {
   type ComposeFile,
   DEFAULT_IMAGES,
+  LAB_IMAGE_TAG,
   NODE_IMAGE_TARGET,
   renderDockerBundle,
 } from '../../src/topology/docker/compose.ts';
@@ -141,34 +142,51 @@ describe('docker-compose.yml against describeTopology()', () => {
     expect(spec.components.some((c) => c.kind === 'client')).toBe(true);
   });
 
-  it('uses the pinned images: PowerDNS, unbound, Shopify Toxiproxy, and one Node image for the rest', () => {
-    for (const c of spec.components) {
-      const s = compose.services[c.id];
-      if (c.kind === 'client') continue;
-      const expected =
-        c.kind === 'authoritative'
-          ? DEFAULT_IMAGES.pdnsAuth
-          : c.kind === 'witness'
-            ? DEFAULT_IMAGES.unbound
-            : DEFAULT_IMAGES.node;
-      expect(s?.image, c.id).toBe(expected);
+  it('every service runs the locally built project image (no registry pull), built from the lab target', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.image, name).toBe(LAB_IMAGE_TAG);
+      expect(s.image, name).toMatch(/^localhost\//);
+      expect(s.build, name).toEqual({ context: '.', target: NODE_IMAGE_TARGET });
     }
-    expect(DEFAULT_IMAGES.pdnsAuth).toMatch(/^powerdns\/pdns-auth-47:4\.7\.\d+$/);
-    expect(DEFAULT_IMAGES.unbound).toMatch(/^mvance\/unbound:\d+\.\d+\.\d+$/);
-    expect(compose.services[TOXIPROXY_SERVICE]?.image).toBe('ghcr.io/shopify/toxiproxy:2.12.0');
+    expect(Object.values(DEFAULT_IMAGES)).toEqual([
+      LAB_IMAGE_TAG,
+      LAB_IMAGE_TAG,
+      LAB_IMAGE_TAG,
+      LAB_IMAGE_TAG,
+    ]);
   });
 
-  it('runs the Node services from one build: the CLI for Worker and controllers, the stand-in for apps', () => {
+  it('runs each role with its program from the image: CLI, stand-in, Debian pdns and unbound', () => {
     for (const c of spec.components) {
-      if (c.kind !== 'controller' && c.kind !== 'app' && c.kind !== 'worker') continue;
+      if (c.kind === 'client') continue;
       const s = compose.services[c.id]!;
-      expect(s.build, c.id).toEqual({ context: '.', target: NODE_IMAGE_TARGET });
-      expect(s.init, c.id).toBe(true);
       const expected =
-        c.kind === 'app' ? ['node', '--import', 'tsx', APP_ENTRY] : ['npx', 'failover-lab', c.kind];
+        c.kind === 'app'
+          ? ['node', '--import', 'tsx', APP_ENTRY]
+          : c.kind === 'authoritative'
+            ? ['/bin/sh', '/etc/failover-lab/start.sh']
+            : c.kind === 'witness'
+              ? ['unbound', '-d', '-c', '/etc/failover-lab/unbound.conf']
+              : ['node', 'bin/failover-lab.mjs', c.kind];
       expect(s.command?.slice(0, expected.length), c.id).toEqual(expected);
     }
+    expect(compose.services[TOXIPROXY_SERVICE]!.command!.slice(0, 5)).toEqual([
+      'node',
+      'bin/failover-lab.mjs',
+      'toxiproxy',
+      '--host',
+      '0.0.0.0',
+    ]);
     expect(() => read(APP_ENTRY), `${APP_ENTRY} moved? update APP_ENTRY`).not.toThrow();
+  });
+
+  it('pins every container resolver to its network gateway (lookups never leave the bridge)', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (s.network_mode) continue; // the Worker: Toxiproxy's namespace
+      const first = Object.keys(s.networks!)[0]!;
+      expect(s.dns, name).toEqual([compose.networks[first]!.ipam.config[0]!.gateway]);
+      expect(s.dns_opt, name).toEqual(['timeout:1', 'attempts:2']);
+    }
   });
 
   it("configures each controller so the production agent's own loader accepts it", () => {
@@ -187,7 +205,7 @@ describe('docker-compose.yml against describeTopology()', () => {
 
   it("starts the Worker with flags the Worker's own CLI parser accepts, loopback only", () => {
     const s = compose.services['worker']!;
-    const args = s.command!.slice(3);
+    const args = s.command!.slice(3); // node bin/failover-lab.mjs worker ...
     const saved = process.env['LEASE_SECRETS'];
     process.env['LEASE_SECRETS'] = withDefaults(s.environment)['LEASE_SECRETS'];
     try {
@@ -205,18 +223,19 @@ describe('docker-compose.yml against describeTopology()', () => {
     }
   });
 
-  it('gives every service a CMD health check, and waits on healthy dependencies only', () => {
+  it('gives every service a CMD health check, and orders starts by dependencies (health needs no systemd)', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       expect(s.healthcheck?.test?.[0], name).toBe('CMD');
       expect(s.healthcheck.test.length, name).toBeGreaterThan(1);
       for (const [dep, cond] of Object.entries(s.depends_on ?? {})) {
         expect(compose.services[dep], `${name} depends on ${dep}`).toBeDefined();
-        expect(cond.condition).toBe('service_healthy');
+        expect(cond.condition).toBe('service_started');
       }
     }
     // the Toxiproxy check names a proxy that the populate file really creates
     const toxiCheck = compose.services[TOXIPROXY_SERVICE]!.healthcheck.test;
-    expect(populate.map((p) => p.name)).toContain(toxiCheck[toxiCheck.length - 1]);
+    const checked = /\/proxies\/([^/]+)$/.exec(toxiCheck[toxiCheck.length - 2]!)?.[1];
+    expect(populate.map((p) => p.name)).toContain(checked);
   });
 
   it('publishes ports on 127.0.0.1 only, to ephemeral host ports', () => {
@@ -364,7 +383,7 @@ describe('Toxiproxy sits on every link (docker/toxiproxy.json)', () => {
     }
     // authoritatives: LUA health checks of each app go through that authoritative's own proxy
     for (const r of spec.regions) {
-      const zone = read(`docker/pdns/auth-${r}.zone`);
+      const zone = read(`docker/pdns/auth-${r}.sql`);
       for (const app of spec.regions) {
         const url = `http://${toxiproxyIp(regionNetwork(r))}:${proxyOf(`auth-${r}->app-${app}`).port}/health`;
         expect(zone, `auth-${r} checks app-${app}`).toContain(url);
@@ -377,19 +396,19 @@ describe('mounted configs', () => {
   const ip = (id: string) => networksOf(id)[networkOf(id)]!.ipv4_address;
 
   it('the zone lists the initial primary first and falls back to the tombstone per region', () => {
-    const zone = read('docker/pdns/auth-a.zone');
-    const svc = zone.split('\n').find((l) => l.startsWith(spec.serviceName))!;
+    const zone = read('docker/pdns/auth-a.sql').replace(/''/g, "'");
+    const rowOf = (name: string) =>
+      zone.split('\n').find((l) => l.includes(`(1, '${name.replace(/\.$/, '')}', 'LUA'`));
+    const svc = rowOf(spec.serviceName)!;
     expect(svc.indexOf(`'${ip('app-a')}'`)).toBeGreaterThan(0);
     expect(svc.indexOf(`'${ip('app-a')}'`)).toBeLessThan(svc.indexOf(`'${ip('app-b')}'`));
     for (const r of spec.regions) {
-      const line = zone.split('\n').find((l) => l.startsWith(spec.regionName(r)))!;
+      const line = rowOf(spec.regionName(r))!;
       expect(line).toContain(`{['${ip(`app-${r}`)}']=`);
       expect(line).toContain(`{['${TOMBSTONE_ADDRESS}']='${TOMBSTONE_CHECK_URL}'}`);
     }
     // the tombstone target is served inside the authoritative container by start.sh
-    expect(read('docker/pdns/start.sh')).toContain(
-      `http.server ${CONTAINER_PORT.tombstone} --bind 127.0.0.1`,
-    );
+    expect(read('docker/pdns/start.sh')).toContain(`.listen(${CONTAINER_PORT.tombstone}, "127.0.0.1")`);
   });
 
   it('witnesses keep the local driver tuning, answer the lab subnets and never query the Internet', () => {
@@ -412,15 +431,18 @@ describe('mounted configs', () => {
   });
 
   it('PowerDNS gets LUA records and the API (key from the environment, never from a file)', () => {
-    const include = read('docker/pdns/failover-lab.conf');
-    expect(include).toContain('enable-lua-records=yes');
-    expect(include).toContain(`webserver-port=${CONTAINER_PORT.pdnsApi}`);
-    // what the image owns (database, API switch, key, allow-from) is left to the image
-    expect(include).not.toMatch(/^(launch|gsqlite3-database|api|api-key|webserver-allow-from)=/m);
+    const conf = read('docker/pdns/pdns.conf');
+    expect(conf).toContain('enable-lua-records=yes');
+    expect(conf).toContain('launch=gsqlite3');
+    expect(conf).toContain(`webserver-port=${CONTAINER_PORT.pdnsApi}`);
+    // the controllers (through Toxiproxy) and the harness (from the gateway) are on the lab subnets
+    expect(conf).toContain(
+      `webserver-allow-from=127.0.0.0/8,${compose.networks[SHARED_NETWORK]!.ipam.config[0]!.subnet.replace(/\.0\.0\/24$/, '.0.0/16')}`,
+    );
+    expect(conf).not.toMatch(/^api-key=/m);
+    expect(read('docker/pdns/start.sh')).toContain(`printf 'api-key=%s\\n' "$PDNS_API_KEY"`);
     for (const r of spec.regions) {
-      expect(compose.services[`auth-${r}`]!.environment?.['PDNS_AUTH_API_KEY']).toMatch(
-        /^\$\{FL_PDNS_API_KEY:-/,
-      );
+      expect(compose.services[`auth-${r}`]!.environment?.['PDNS_API_KEY']).toMatch(/^\$\{FL_PDNS_API_KEY:-/);
     }
   });
 });
@@ -429,7 +451,7 @@ describe('the generator is driven by the description and the options', () => {
   it('follows witnessCount, images, time scale and lease backend', () => {
     const b = renderDockerBundle({
       witnessCount: 5,
-      images: { pdnsAuth: 'powerdns/pdns-auth-47:4.7.3', node: 'registry.example/fl:1' },
+      images: { pdnsAuth: 'registry.example/pdns:4.7.3', node: 'registry.example/fl:1' },
       timeScale: 0.5,
       leaseBackend: 'kv',
     });
@@ -437,7 +459,8 @@ describe('the generator is driven by the description and the options', () => {
     expect(Object.keys(b.compose.services)).toHaveLength(s5.components.length); // - client + toxiproxy
     expect(JSON.parse(b.files['docker/toxiproxy.json']!)).toHaveLength(s5.links.length);
     expect(b.files['docker/unbound/w5.conf']).toContain('stub-addr');
-    expect(b.compose.services['auth-b']!.image).toBe('powerdns/pdns-auth-47:4.7.3');
+    expect(b.compose.services['auth-b']!.image).toBe('registry.example/pdns:4.7.3');
+    expect(b.compose.services['auth-b']!.build).toBeUndefined();
     expect(b.compose.services['worker']!.image).toBe('registry.example/fl:1');
     const worker = b.compose.services['worker']!.command!.join(' ');
     expect(worker).toContain('--variant legacy-kv --ttl-ms 15000');
@@ -445,7 +468,7 @@ describe('the generator is driven by the description and the options', () => {
     expect(b.compose.services['ctl-b']!.environment!['LEASE_TTL_MS']).toBe('15000');
     expect(b.compose.services['ctl-b']!.environment!['DNS_WITNESSES']!.split(',')).toHaveLength(5);
     // lua-health-checks-interval: production 5 s × 0.5, whole seconds
-    expect(b.files['docker/pdns/failover-lab.conf']).toContain('lua-health-checks-interval=3');
+    expect(b.files['docker/pdns/pdns.conf']).toContain('lua-health-checks-interval=3');
     expect(b.secretVariables.sort()).toEqual(['FL_LEASE_SECRET_A', 'FL_LEASE_SECRET_B', 'FL_PDNS_API_KEY']);
   });
 
@@ -466,14 +489,21 @@ describe('the generator is driven by the description and the options', () => {
 
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
-  it('is node:20-bookworm-slim based, installs runtime deps from the lockfile and runs as non-root', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev\b/m);
-    expect(dockerfile).toMatch(/^USER node$/m);
+  it('builds FROM the local Debian base (no registry image), Node from the npm registry, deps from the lockfile', () => {
+    expect(dockerfile).toMatch(/^ARG BASE_IMAGE=localhost\/debian:bookworm$/m);
+    for (const from of dockerfile.matchAll(/^FROM (\S+)/gm)) {
+      // the ARG placeholder, or an earlier stage of this Dockerfile
+      expect(['$' + '{BASE_IMAGE}', 'node', 'deps', 'lab']).toContain(from[1]);
+    }
+    expect(dockerfile).toContain('https://registry.npmjs.org/node-linux-$' + '{arch}/');
+    expect(dockerfile).toMatch(/^RUN npm ci --ignore-scripts\b/m);
+    expect(dockerfile).toMatch(/pdns-server pdns-backend-sqlite3 sqlite3 unbound/);
   });
   it(`has the "${NODE_IMAGE_TARGET}" stage compose builds and a "controller" stage entering the controller`, () => {
     expect(dockerfile).toMatch(new RegExp(`^FROM \\S+ AS ${NODE_IMAGE_TARGET}$`, 'm'));
     expect(dockerfile).toMatch(/^FROM \S+ AS controller$/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["npx", "failover-lab", "controller"\]$/m);
+    // the controller stage (owned by packaging) enters the controller under tini
+    const controllerStage = dockerfile.slice(dockerfile.search(/^FROM \S+ AS controller$/m));
+    expect(controllerStage).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", .*"controller"\]$/m);
   });
 });

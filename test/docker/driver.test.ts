@@ -1,292 +1,137 @@
 /**
- * Driver selection everywhere; booting the compose topology only where a container runtime
- * answers. Docker-engine tests skip with the detected reason in their name.
+ * Driver choice and the no-engine paths; no container engine needed (FL_DOCKER_SOCKETS
+ * points the engine lookup at a socket that does not exist). The engine itself is exercised
+ * in test/docker/engine.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { chooseDriver, driverForScenarios } from '../../src/cli/driver-flag.ts';
 import { BadInputError, EXIT_BAD_INPUT, EXIT_INFRA, InfraError } from '../../src/cli/errors.ts';
-import { queryDns } from '../../src/topology/dns.ts';
-import {
-  bootDockerTopology,
-  type DockerTopology,
-  detectContainerRuntime,
-  NO_RUNTIME_REASON,
-  parseDriverFlag,
-  type RuntimeStatus,
-  resolveDriver,
-  selectDriverOrThrow,
-} from '../../src/topology/docker/driver.ts';
+import { parseDriverFlag } from '../../src/topology/docker/driver.ts';
+import { candidateSockets, NO_ENGINE_LINE, PODMAN_SOCKET } from '../../src/topology/docker/engine.ts';
 import { PROJECT_ROOT } from '../../src/topology/docker/generate.ts';
-import { TOMBSTONE_ADDRESS } from '../../src/topology/docker/plan.ts';
-import { proxyNameOf } from '../../src/topology/proxies.ts';
 
-const runtime = await detectContainerRuntime();
-/** Appended to the name of every test that depends on whether an engine answers. */
-const here = `here: ${runtime.reason}`;
-if (!runtime.available) {
-  console.info(`test/docker: Docker engine tests skipped: ${runtime.reason}`);
-}
+const NO_ENGINE_ENV = { ...process.env, FL_DOCKER_SOCKETS: '/nonexistent/fl-test.sock' };
 
-const up: RuntimeStatus = { available: true, reason: 'container runtime answered (fake 27.0 at localhost)' };
-const down: RuntimeStatus = { available: false, reason: NO_RUNTIME_REASON };
-const fake = (s: RuntimeStatus) => vi.fn(async () => s);
-
-describe('--driver flag and driver choice (fake runtime detector)', () => {
+describe('--driver flag and driver choice', () => {
   it('accepts auto, local, docker; undefined means auto', () => {
     expect(parseDriverFlag(undefined)).toBe('auto');
     for (const f of ['auto', 'local', 'docker'] as const) expect(parseDriverFlag(f)).toBe(f);
   });
 
-  it('rejects anything else as bad input (exit 2) without probing for a runtime', async () => {
-    const detect = fake(up);
+  it('rejects anything else as bad input (exit 2)', async () => {
     for (const bad of ['Docker', '', 'podman', 'local ']) {
-      const err = await selectDriverOrThrow(bad, undefined, detect).catch((e: unknown) => e);
+      const err = await chooseDriver(bad, () => {}).catch((e: unknown) => e);
       expect(err, bad).toBeInstanceOf(BadInputError);
       expect((err as BadInputError).exitCode).toBe(EXIT_BAD_INPUT);
       expect((err as Error).message).toBe(`--driver: expected one of auto, local, docker, got "${bad}"`);
     }
-    expect(detect).not.toHaveBeenCalled();
   });
 
-  it('local never probes; auto picks docker only when a runtime answers, and says so', async () => {
-    const detect = fake(up);
-    expect(await resolveDriver('local', detect)).toEqual({
-      driver: 'local',
-      message: 'driver: local (--driver local)',
-    });
-    expect(detect).not.toHaveBeenCalled();
-
-    const auto = await resolveDriver('auto', fake(up));
-    expect(auto.driver).toBe('docker');
-    expect(auto.message).toBe(`driver: docker (auto: ${up.reason})`);
-
-    const fallback = await resolveDriver('auto', fake(down));
-    expect(fallback.driver).toBe('local');
-    expect(fallback.message).toBe(`driver: local (auto: ${NO_RUNTIME_REASON})`);
-  });
-
-  it('docker without a runtime throws InfraError (exit 3) with one line naming what is missing', async () => {
-    const err = await resolveDriver('docker', fake(down)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InfraError);
-    expect((err as InfraError).exitCode).toBe(EXIT_INFRA);
-    const msg = (err as Error).message;
-    expect(msg).toBe(`docker driver: ${NO_RUNTIME_REASON}; install/start Docker or use --driver local`);
-    expect(msg).not.toContain('\n');
-    // a multi-line reason still becomes one line
-    const compose = { available: false, reason: 'a runtime answered\nbut the compose plugin did not' };
-    const err2 = await resolveDriver('docker', fake(compose)).catch((e: unknown) => e);
-    expect((err2 as Error).message).toBe(
-      'docker driver: a runtime answered but the compose plugin did not; install/start Docker or use --driver local',
-    );
-  });
-
-  it('selectDriverOrThrow reports the choice through onChoice', async () => {
+  it('auto and local are the local driver, and say so', async () => {
     const lines: string[] = [];
-    expect(await selectDriverOrThrow(undefined, (m) => lines.push(m), fake(down))).toBe('local');
-    expect(await selectDriverOrThrow('docker', (m) => lines.push(m), fake(up))).toBe('docker');
+    expect(await chooseDriver(undefined, (l) => lines.push(l))).toBe('local');
+    expect(await chooseDriver('local', (l) => lines.push(l))).toBe('local');
     expect(lines).toEqual([
-      `driver: local (auto: ${NO_RUNTIME_REASON})`,
-      `driver: docker (--driver docker; ${up.reason})`,
+      'driver: local (auto: the docker driver runs only with --driver docker)',
+      'driver: local (--driver local)',
     ]);
   });
 
-  it('bootDockerTopology refuses before writing anything when no runtime answers', async () => {
-    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('failover-lab-docker-'));
-    const err = await bootDockerTopology({ detect: fake(down) }).catch((e: unknown) => e);
+  it('engine sockets: DOCKER_HOST first, then the engine script socket, then Docker; FL_DOCKER_SOCKETS replaces them', () => {
+    expect(candidateSockets({ DOCKER_HOST: 'unix:///x/d.sock' })).toEqual([
+      '/x/d.sock',
+      PODMAN_SOCKET,
+      '/var/run/docker.sock',
+    ]);
+    expect(candidateSockets({ DOCKER_HOST: 'tcp://1.2.3.4:2375' })).toEqual([
+      PODMAN_SOCKET,
+      '/var/run/docker.sock',
+    ]);
+    expect(candidateSockets({ FL_DOCKER_SOCKETS: '/a.sock:/b.sock' })).toEqual(['/a.sock', '/b.sock']);
+  });
+
+  it('gameday refuses docker with one line (exit 3)', async () => {
+    const err = await driverForScenarios('docker', 'gameday').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InfraError);
-    expect((err as Error).message).toContain(NO_RUNTIME_REASON);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('failover-lab-docker-'))).toEqual(before);
+    expect((err as InfraError).exitCode).toBe(EXIT_INFRA);
+    expect((err as Error).message).not.toContain('\n');
   });
 });
 
-/** Runs the probe entry (selectDriverOrThrow + the CLI's error reporting) as a real process. */
-function probe(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/topology/docker/probe.ts', ...args], {
+function cli(args: string[], env: NodeJS.ProcessEnv = NO_ENGINE_ENV) {
+  const r = spawnSync(process.execPath, ['bin/failover-lab.mjs', ...args], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
     timeout: 60_000,
+    env,
   });
   const lines = (s: string) => s.split('\n').filter((l) => l.length > 0 && !l.includes('nodedir'));
   return { code: r.status, stdout: lines(r.stdout), stderr: lines(r.stderr) };
 }
 
-describe('probe entry as a process', () => {
-  it('exits 2 with one stderr line for a bad --driver value', () => {
-    const r = probe(['--driver', 'dockerr']);
+describe('no engine: the commands exit 3 with one line saying what to install', () => {
+  it('run --driver docker', () => {
+    const r = cli(['run', 'scenarios/primary-region-crash.yaml', '--driver', 'docker', '--no-report']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toEqual([]);
+    expect(r.stderr).toEqual([`failover-lab: docker driver: ${NO_ENGINE_LINE}`]);
+    expect(NO_ENGINE_LINE).toContain('scripts/container-engine.sh');
+  });
+
+  it('demo --driver docker and up --driver docker', () => {
+    for (const args of [
+      ['demo', '--driver', 'docker', '--only', 'primary-region-crash'],
+      ['up', '--driver', 'docker', '--check'],
+    ]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(3);
+      expect(r.stderr, args.join(' ')).toEqual([`failover-lab: docker driver: ${NO_ENGINE_LINE}`]);
+    }
+  });
+
+  it('a bad --driver value exits 2 before anything starts', () => {
+    const r = cli(['run', 'scenarios/primary-region-crash.yaml', '--driver', 'dockerr']);
     expect(r.code).toBe(2);
     expect(r.stderr).toEqual(['failover-lab: --driver: expected one of auto, local, docker, got "dockerr"']);
   });
+});
 
-  it('exits 0 and names the driver for --driver local', () => {
-    const r = probe(['--driver', 'local']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toEqual(['driver: local (--driver local)']);
+function engineScript(args: string[], asNobody: boolean) {
+  const cmd = asNobody
+    ? [
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', 'scripts/container-engine.sh', ...args],
+      ]
+    : ['bash', ['scripts/container-engine.sh', ...args]];
+  const r = spawnSync(cmd[0] as string, cmd[1] as string[], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DOCKER_HOST: 'unix:///nonexistent/fl-test.sock' },
+  });
+  return { code: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim().split('\n').filter(Boolean) };
+}
+
+describe('scripts/container-engine.sh', () => {
+  it('an unknown subcommand is bad input (exit 2, one line)', () => {
+    const r = engineScript(['bogus'], false);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toEqual([
+      'container-engine: unknown command "bogus" (expected start, stop, status, images or sweep)',
+    ]);
   });
 
-  // Real detection: meaningful only where no engine answers (this machine).
-  it.skipIf(runtime.available)(
-    `--driver docker exits 3 with one clear stderr line (runs only without a runtime; ${here})`,
+  it.skipIf(process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0)(
+    'without a Docker engine and without root: exit 3 with one line saying what to install',
     () => {
-      const r = probe(['--driver', 'docker']);
+      const r = engineScript(['start'], true);
       expect(r.code).toBe(3);
-      expect(r.stdout).toEqual([]);
-      expect(r.stderr).toEqual([
-        `failover-lab: docker driver: ${runtime.reason}; install/start Docker or use --driver local`,
-      ]);
-    },
-  );
-
-  it.skipIf(runtime.available)(
-    `auto falls back to local and says why (runs only without a runtime; ${here})`,
-    () => {
-      const r = probe([]);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toEqual([`driver: local (auto: ${runtime.reason})`]);
-    },
-  );
-
-  it.skipIf(runtime.available)(
-    `real resolveDriver('docker') throws InfraError (runs only without a runtime; ${here})`,
-    async () => {
-      const err = await resolveDriver('docker').catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(InfraError);
-      expect((err as Error).message).toMatch(
-        /^docker driver: .*; install\/start Docker or use --driver local$/,
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toHaveLength(1);
+      expect(r.stderr[0]).toMatch(
+        /^container-engine: no Docker engine answered .*needs root: install and start Docker/,
       );
     },
   );
 });
-
-// ---------------------------------------------------------------------------------------
-// Docker engine only: really boot the compose topology.
-
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | string = 'nothing yet';
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: last result ${JSON.stringify(last)}`);
-}
-
-async function setEnabled(topo: DockerTopology, linkId: string, enabled: boolean) {
-  const proxy = await topo.toxiproxy.get(topo.proxyNames[linkId]!);
-  await proxy.update({ enabled, listen: proxy.listen, upstream: proxy.upstream });
-}
-
-async function projectContainers(project: string): Promise<number> {
-  const { getContainerRuntimeClient } = await import('testcontainers');
-  const client = await getContainerRuntimeClient();
-  const all = await client.container.list();
-  return all.filter((c) => c.Labels['com.docker.compose.project'] === project).length;
-}
-
-describe.skipIf(!runtime.available)(
-  `Docker driver boots the compose topology (needs a container runtime; ${here})`,
-  () => {
-    it('DNS part (PowerDNS, unbound, Toxiproxy): answers, API, faults through toxiproxy-node-client', async () => {
-      const topo = await bootDockerTopology({
-        services: ['toxiproxy', 'auth-a', 'auth-b', 'w1', 'w2', 'w3'],
-      });
-      try {
-        // the Toxiproxy container holds one proxy per link, under the names the driver reports
-        const proxies = await topo.toxiproxy.getAll();
-        expect(Object.keys(proxies).sort()).toEqual(
-          topo.plan.spec.links.map((l) => proxyNameOf(l.id)).sort(),
-        );
-
-        // the PowerDNS API answers with the generated zone (HTTP through the published port)
-        const zone = await fetch(
-          `${topo.authoritatives['auth-a']!.apiUrl}/api/v1/servers/localhost/zones/app.example.`,
-          {
-            headers: { 'X-API-Key': topo.secrets.pdnsApiKey },
-          },
-        );
-        expect(zone.status).toBe(200);
-        expect(JSON.stringify(await zone.json())).toContain('ifurlextup');
-
-        // no app runs: each region name falls back to the tombstone, through every witness
-        for (const w of topo.plan.spec.witnesses) {
-          const ans = await eventually(
-            `${w} a.regions`,
-            () =>
-              queryDns(topo.witnesses[w]!.dnsTcp, 'a.regions.app.example', { tcp: true, timeoutMs: 3000 }),
-            (r) => r.rcode === 'NOERROR' && r.answers.join() === TOMBSTONE_ADDRESS,
-          );
-          expect(ans.answers).toEqual([TOMBSTONE_ADDRESS]);
-        }
-
-        // cut w1 off from both authoritatives in the Toxiproxy container: w1 SERVFAILs, w2 does not
-        await setEnabled(topo, 'w1->auth-a', false);
-        await setEnabled(topo, 'w1->auth-b', false);
-        await eventually(
-          'w1 SERVFAIL when cut off',
-          () => queryDns(topo.witnesses['w1']!.dnsTcp, 'svc.app.example', { tcp: true, timeoutMs: 5000 }),
-          (r) => r.rcode === 'SERVFAIL',
-        );
-        const w2 = await queryDns(topo.witnesses['w2']!.dnsUdp, 'svc.app.example', { timeoutMs: 5000 });
-        expect(w2.rcode).toBe('NOERROR');
-        await setEnabled(topo, 'w1->auth-a', true);
-        await setEnabled(topo, 'w1->auth-b', true);
-        await eventually(
-          'w1 answers again when healed',
-          () => queryDns(topo.witnesses['w1']!.dnsTcp, 'svc.app.example', { tcp: true, timeoutMs: 5000 }),
-          (r) => r.rcode === 'NOERROR',
-        );
-      } finally {
-        await topo.dispose();
-      }
-      expect(await projectContainers(topo.projectName)).toBe(0);
-      expect(existsSync(topo.bundleDir)).toBe(false);
-    }, 600_000);
-
-    it('whole topology (Node image: Worker, apps, controllers): health, client path, region failover in DNS', async () => {
-      const topo = await bootDockerTopology({});
-      try {
-        const ips = topo.plan.containers;
-        const appIp = (r: string) => Object.values(ips.find((c) => c.service === `app-${r}`)!.addresses)[0]!;
-        for (const [id, c] of Object.entries(topo.controllers)) {
-          expect((await fetch(`${c.url}/healthz`)).status, id).toBe(200);
-        }
-        // the client's path to each app goes through its client->app proxy
-        for (const [link, e] of Object.entries(topo.clientLinks)) {
-          const res = await fetch(`http://${e.host}:${e.port}/health`);
-          expect(res.status, link).toBe(200);
-          expect(await res.text()).toContain('OK');
-        }
-        const w1 = topo.witnesses['w1']!.dnsTcp;
-        await eventually(
-          'a.regions answers app-a',
-          () => queryDns(w1, 'a.regions.app.example', { tcp: true, timeoutMs: 3000 }),
-          (r) => r.answers.join() === appIp('a'),
-        );
-        // both authoritatives lose app-a: the region name turns to the tombstone, then back
-        await setEnabled(topo, 'auth-a->app-a', false);
-        await setEnabled(topo, 'auth-b->app-a', false);
-        await eventually(
-          'a.regions answers the tombstone',
-          () => queryDns(w1, 'a.regions.app.example', { tcp: true, timeoutMs: 3000 }),
-          (r) => r.answers.join() === TOMBSTONE_ADDRESS,
-        );
-        await setEnabled(topo, 'auth-a->app-a', true);
-        await setEnabled(topo, 'auth-b->app-a', true);
-        await eventually(
-          'a.regions answers app-a again',
-          () => queryDns(w1, 'a.regions.app.example', { tcp: true, timeoutMs: 3000 }),
-          (r) => r.answers.join() === appIp('a'),
-        );
-      } finally {
-        await topo.dispose();
-      }
-      expect(await projectContainers(topo.projectName)).toBe(0);
-    }, 900_000);
-  },
-);

@@ -58,7 +58,7 @@ export function register(program: Command, setExit: ExitSetter): void {
       const timeScale = opts.timeScale !== undefined ? parseTimeScale(opts.timeScale) : undefined;
       const catalog = demoCatalogFiles(opts.incidents !== false || opts.only !== undefined);
       const only = opts.only !== undefined ? onlyNames(opts.only, catalog) : null;
-      await driverForScenarios(opts.driver, 'demo');
+      const driver = await driverForScenarios(opts.driver, 'demo');
       const files = catalog.filter((f) => !only || only.has(scenarioName(f)));
       const rows: DemoRow[] = [];
       const err = (l: string) => process.stderr.write(`${l}\n`);
@@ -77,6 +77,7 @@ export function register(program: Command, setExit: ExitSetter): void {
             ...(timeScale !== undefined ? { timeScale } : {}),
             logsDir: scratchLogs,
             progress: (l) => err(`  ${l}`),
+            driver,
           });
           const dir = await writeRealRunReport(result, {
             reportsRoot: opts.out,

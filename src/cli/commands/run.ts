@@ -42,7 +42,7 @@ export function register(program: Command, setExit: ExitSetter): void {
     .action(async (file: string, opts: RunCliOptions) => {
       const timeScale = opts.timeScale !== undefined ? parseTimeScale(opts.timeScale) : undefined;
       const scenario = await loadScenarioFile(file);
-      await driverForScenarios(opts.driver, 'run');
+      const driver = await driverForScenarios(opts.driver, 'run');
       const progress = opts.json ? undefined : (l: string) => process.stderr.write(`${l}\n`);
       const startedAt = new Date();
       // Component logs go to --out, or to a scratch dir the report copies into its logs/.
@@ -64,6 +64,7 @@ export function register(program: Command, setExit: ExitSetter): void {
           ...(timeScale !== undefined ? { timeScale } : {}),
           ...(logsDir ? { logsDir } : {}),
           ...(progress ? { progress } : {}),
+          driver,
         });
         if (opts.out) await writeRunResults(opts.out, result);
         if (opts.report !== false) {

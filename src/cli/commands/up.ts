@@ -155,13 +155,14 @@ export function register(program: Command, setExit: ExitSetter): void {
       if (opts.leaseBackend !== 'durable' && opts.leaseBackend !== 'kv') {
         throw new BadInputError(`expected durable or kv, got "${opts.leaseBackend}"`, '--lease-backend');
       }
-      if ((await driverForUp(opts.driver)) === 'docker') {
-        await upDocker(timeScale, opts.leaseBackend, opts);
-        setExit(EXIT_OK);
-        return;
-      }
+      const driver = await driverForUp(opts.driver);
       const progress = opts.json ? () => {} : (l: string) => process.stderr.write(`${l}\n`);
-      const topo = await startTopology({ timeScale, leaseBackend: opts.leaseBackend, progress });
+      // one Topology shape for both drivers: the check, the table and --keep are the same
+      const start =
+        driver === 'docker'
+          ? (await import('../../topology/docker/topology.ts')).startDockerTopology
+          : startTopology;
+      const topo = await start({ timeScale, leaseBackend: opts.leaseBackend, progress });
       try {
         if (opts.check) {
           const result = await checkComponents(topo, performance.now() + 20_000);
@@ -196,32 +197,4 @@ export function register(program: Command, setExit: ExitSetter): void {
         await topo.stop();
       }
     });
-}
-
-/** `up --driver docker`: boots the compose topology through testcontainers and prints its endpoints. */
-async function upDocker(timeScale: number, leaseBackend: 'durable' | 'kv', opts: UpOptions): Promise<void> {
-  const { bootDockerTopology } = await import('../../topology/docker/driver.ts');
-  const topo = await bootDockerTopology({ timeScale, leaseBackend });
-  try {
-    const endpoints = {
-      driver: topo.driver,
-      project: topo.projectName,
-      toxiproxyUrl: topo.toxiproxyUrl,
-      authoritatives: topo.authoritatives,
-      witnesses: topo.witnesses,
-      apps: topo.apps,
-      controllers: topo.controllers,
-      clientLinks: topo.clientLinks,
-    };
-    process.stdout.write(`${JSON.stringify(endpoints, null, opts.json ? 0 : 2)}\n`);
-    if (opts.keep) {
-      process.stderr.write('up: running (docker); Ctrl-C stops everything\n');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
-    }
-  } finally {
-    await topo.dispose();
-  }
 }

@@ -17,12 +17,13 @@ import {
   LEASE_NAME,
   type LeaseBackend,
   MOUNT,
-  pdnsInclude,
+  PDNS_API_KEY_ENV,
+  pdnsSettings,
   pdnsStartScript,
   toxiproxyPopulate,
   witnessConf,
   workerArgs,
-  zoneFile,
+  zoneSqlFile,
 } from './configs.ts';
 import {
   CONTAINER_PORT,
@@ -33,23 +34,25 @@ import {
   TOXIPROXY_SERVICE,
 } from './plan.ts';
 
-/** Images, pinned. Names checked against the publishers' own registries/repos (docs/docker.md). */
+/**
+ * Images per role. By default all are the project image, built locally from the Dockerfile
+ * (target "lab": Debian's PowerDNS 4.7 and unbound, Node, the project): no registry pull.
+ * Each is an option, so a CI with registry access can pin other images (docs/docker.md).
+ */
 export interface DockerImages {
-  /** PowerDNS's official Authoritative 4.7 image (Docker Hub powerdns/pdns-auth-47) */
   pdnsAuth: string;
-  /** unbound by Matthew Vance (Docker Hub mvance/unbound), the most pulled unbound image */
   unbound: string;
-  /** Shopify's own Toxiproxy image (GHCR) */
   toxiproxy: string;
-  /** this project's Dockerfile, target "lab" */
   node: string;
 }
 
+export const LAB_IMAGE_TAG = 'localhost/failover-lab/lab:local';
+
 export const DEFAULT_IMAGES: DockerImages = {
-  pdnsAuth: 'powerdns/pdns-auth-47:4.7.4',
-  unbound: 'mvance/unbound:1.22.0',
-  toxiproxy: 'ghcr.io/shopify/toxiproxy:2.12.0',
-  node: 'failover-lab/lab:local',
+  pdnsAuth: LAB_IMAGE_TAG,
+  unbound: LAB_IMAGE_TAG,
+  toxiproxy: LAB_IMAGE_TAG,
+  node: LAB_IMAGE_TAG,
 };
 
 /** Dockerfile stage every Node service runs (`controller` is the stage for a controller-only image). */
@@ -85,15 +88,17 @@ export interface ComposeHealthcheck {
 export interface ComposeService {
   image: string;
   build?: { context: string; target: string };
-  init?: boolean;
   entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
+  dns?: string[];
+  dns_opt?: string[];
+  stop_grace_period?: string;
   network_mode?: string;
   networks?: Record<string, { ipv4_address: string }>;
   ports?: string[];
-  depends_on?: Record<string, { condition: 'service_healthy' }>;
+  depends_on?: Record<string, { condition: 'service_started' }>;
   healthcheck: ComposeHealthcheck;
   labels: Record<string, string>;
 }
@@ -105,7 +110,7 @@ export interface ComposeNetwork {
 }
 
 export interface ComposeFile {
-  name: string;
+  /** no top-level `name:`: Debian's docker-compose 1.29 rejects it; the project name is -p / COMPOSE_PROJECT_NAME */
   services: Record<string, ComposeService>;
   networks: Record<string, ComposeNetwork>;
 }
@@ -128,9 +133,9 @@ export const LABEL = {
 /** Bundle paths of the mounted files (relative to the compose file). */
 export const BUNDLE_PATH = {
   toxiproxy: 'docker/toxiproxy.json',
-  pdnsInclude: 'docker/pdns/failover-lab.conf',
+  pdnsConf: 'docker/pdns/pdns.conf',
   pdnsStart: 'docker/pdns/start.sh',
-  zone: (auth: string) => `docker/pdns/${auth}.zone`,
+  zone: (auth: string) => `docker/pdns/${auth}.sql`,
   witness: (w: string) => `docker/unbound/${w}.conf`,
 } as const;
 
@@ -144,11 +149,19 @@ const NODE_HTTP_PROBE =
   'fetch(process.argv[1],{signal:AbortSignal.timeout(2000)})' +
   '.then(r=>process.exit(r.status<=Number(process.argv[2])?0:1),()=>process.exit(1))';
 
-/** PowerDNS health probe (python3 is in the image for its startup script): API up and the zone loaded. */
+/** PowerDNS health probe: API up and the zone loaded (key from the container's environment). */
 const pdnsProbe = (zone: string): string =>
-  'import os,urllib.request as u;' +
-  `u.urlopen(u.Request('http://127.0.0.1:${CONTAINER_PORT.pdnsApi}/api/v1/servers/localhost/zones/${zone}',` +
-  "headers={'X-API-Key':os.environ['PDNS_AUTH_API_KEY']}),timeout=2)";
+  `fetch('http://127.0.0.1:${CONTAINER_PORT.pdnsApi}/api/v1/servers/localhost/zones/${zone}',` +
+  `{headers:{'X-API-Key':process.env.${PDNS_API_KEY_ENV}},signal:AbortSignal.timeout(2000)})` +
+  '.then(r=>process.exit(r.ok?0:1),()=>process.exit(1))';
+
+/** unbound health probe: any DNS answer (even SERVFAIL while the authoritatives are cut off) means up. */
+const WITNESS_PROBE =
+  "const r=new (require('node:dns').promises.Resolver)({timeout:2000,tries:1});r.setServers(['127.0.0.1']);" +
+  "r.resolveSoa(process.argv[1]).then(()=>process.exit(0),e=>process.exit(['ETIMEOUT','ECONNREFUSED'].includes(e.code)?1:0))";
+
+/** The project CLI inside the image (no npx: one process fewer between tini and the service). */
+const CLI = ['node', 'bin/failover-lab.mjs'];
 
 const devDefault = (name: string, fallback: string): string => `\${${name}:-${fallback}}`;
 const leaseSecretVar = (region: string): string => `FL_LEASE_SECRET_${region.toUpperCase()}`;
@@ -182,21 +195,37 @@ export function buildComposeModel(opts: DockerBundleOptions = {}): {
     leaseSecret: (r: string) => devDefault(leaseSecretVar(r), `dev-only-lease-secret-${r}`),
   };
 
+  const build = { context: buildContext, target: NODE_IMAGE_TARGET };
   const services: Record<string, ComposeService> = {};
   for (const c of plan.containers) services[c.service] = canonicalOrder(serviceFor(c));
 
-  function base(c: ContainerPlan): Pick<ComposeService, 'networks' | 'network_mode' | 'labels'> {
+  /** Networks, labels, and DNS pinned to the gateway: no lookup ever leaves the bridge. */
+  function base(
+    c: ContainerPlan,
+  ): Pick<ComposeService, 'networks' | 'network_mode' | 'labels' | 'dns' | 'dns_opt' | 'stop_grace_period'> {
     const labels: Record<string, string> = { [LABEL.component]: c.service, [LABEL.kind]: c.kind };
     if (c.region !== null) labels[LABEL.region] = c.region;
-    if (c.networkMode !== null) return { network_mode: c.networkMode, labels };
+    // tini forwards SIGTERM and every service exits on it: no stop needs the default 10 s
+    const stop_grace_period = '3s';
+    if (c.networkMode !== null) return { network_mode: c.networkMode, labels, stop_grace_period };
+    const first = Object.keys(c.addresses)[0]!;
     return {
+      dns: [plan.networks.find((n) => n.name === first)!.gateway],
+      dns_opt: ['timeout:1', 'attempts:2'],
+      stop_grace_period,
       networks: Object.fromEntries(Object.entries(c.addresses).map(([n, a]) => [n, { ipv4_address: a }])),
       labels,
     };
   }
 
-  function healthy(...names: string[]): Record<string, { condition: 'service_healthy' }> {
-    return Object.fromEntries(names.map((n) => [n, { condition: 'service_healthy' as const }]));
+  /**
+   * Start order only, not "healthy": podman runs health checks through systemd timers, so on an
+   * engine without systemd a service never turns healthy and a healthy-condition would block
+   * `up` forever. Every service retries its dependencies (controllers, unbound, PowerDNS's
+   * LUA checks); the health checks still tell `ps` and Docker's `up --wait` when all answer.
+   */
+  function healthy(...names: string[]): Record<string, { condition: 'service_started' }> {
+    return Object.fromEntries(names.map((n) => [n, { condition: 'service_started' as const }]));
   }
 
   /** One image, several services: only the command, environment and probe differ. */
@@ -208,9 +237,8 @@ export function buildComposeModel(opts: DockerBundleOptions = {}): {
   ): ComposeService {
     return {
       image: images.node,
-      build: { context: buildContext, target: NODE_IMAGE_TARGET },
-      // npx/node as PID 1 would ignore SIGTERM: let Docker's init forward signals and reap
-      init: true,
+      ...(images.node === LAB_IMAGE_TAG ? { build } : {}),
+      // the image's entrypoint is tini: it forwards SIGTERM and reaps
       command,
       environment,
       // a service sharing Toxiproxy's network namespace cannot publish ports of its own
@@ -237,64 +265,75 @@ export function buildComposeModel(opts: DockerBundleOptions = {}): {
         if (!last) throw new Error('the topology has no links');
         return {
           image: images.toxiproxy,
+          ...(images.toxiproxy === LAB_IMAGE_TAG ? { build } : {}),
+          // the built-in Toxiproxy-compatible server; 0.0.0.0 inside its own network namespace
           command: [
-            `-host=0.0.0.0`,
-            `-port=${CONTAINER_PORT.toxiproxyApi}`,
-            `-config=${MOUNT.toxiproxyConfig}`,
+            ...CLI,
+            'toxiproxy',
+            '--host',
+            '0.0.0.0',
+            // inside its own network namespace: the addresses the other containers reach it at
+            '--allow-non-loopback',
+            '--port',
+            String(CONTAINER_PORT.toxiproxyApi),
+            '--config',
+            MOUNT.toxiproxyConfig,
           ],
-          // toxiproxy-cli (the healthcheck) reads its server URL from here
-          environment: {
-            TOXIPROXY_URL: `http://127.0.0.1:${CONTAINER_PORT.toxiproxyApi}`,
-            LOG_LEVEL: 'info',
-          },
           volumes: [`./${BUNDLE_PATH.toxiproxy}:${MOUNT.toxiproxyConfig}:ro`],
           ports: [
             published(CONTAINER_PORT.toxiproxyApi),
             ...hostSideProxies(plan).map((p) => published(p.listenPort)),
           ],
-          // the image is FROM scratch: no shell, only its CLI. -config errors are only logged,
-          // so "healthy" means the last proxy of the populate file exists (they load in order).
-          healthcheck: { test: ['CMD', '/toxiproxy-cli', 'inspect', last.name], ...HEALTH },
+          // "healthy" means the last proxy of the config file exists (they load in order)
+          healthcheck: {
+            test: [
+              'CMD',
+              'node',
+              '-e',
+              NODE_HTTP_PROBE,
+              `http://127.0.0.1:${CONTAINER_PORT.toxiproxyApi}/proxies/${last.name}`,
+              '299',
+            ],
+            ...HEALTH,
+          },
           ...base(c),
         };
       }
       case 'authoritative':
         return {
           image: images.pdnsAuth,
-          // the image's tini, our start script, then the image's own startup script
-          entrypoint: ['/usr/bin/tini', '--', '/bin/sh', MOUNT.pdnsStart],
-          environment: { PDNS_AUTH_API_KEY: secrets.pdnsApiKey },
+          ...(images.pdnsAuth === LAB_IMAGE_TAG ? { build } : {}),
+          command: ['/bin/sh', MOUNT.pdnsStart],
+          environment: { [PDNS_API_KEY_ENV]: secrets.pdnsApiKey },
           volumes: [
-            `./${BUNDLE_PATH.pdnsInclude}:${MOUNT.pdnsInclude}:ro`,
+            `./${BUNDLE_PATH.pdnsConf}:${MOUNT.pdnsConf}:ro`,
             `./${BUNDLE_PATH.pdnsStart}:${MOUNT.pdnsStart}:ro`,
-            `./${BUNDLE_PATH.zone(c.service)}:${MOUNT.pdnsZone}:ro`,
+            `./${BUNDLE_PATH.zone(c.service)}:${MOUNT.pdnsZoneSql}:ro`,
           ],
           ports: [
             published(CONTAINER_PORT.dns, 'tcp'),
             published(CONTAINER_PORT.dns, 'udp'),
             published(CONTAINER_PORT.pdnsApi),
           ],
-          healthcheck: { test: ['CMD', 'python3', '-c', pdnsProbe(zone)], ...HEALTH },
+          healthcheck: { test: ['CMD', 'node', '-e', pdnsProbe(zone)], ...HEALTH },
           ...base(c),
         };
       case 'witness':
         return {
           image: images.unbound,
-          // straight to unbound: the image's /unbound.sh writes its own config and runs
-          // unbound-anchor, which would try to reach the Internet
-          command: ['/opt/unbound/sbin/unbound', '-d', '-c', MOUNT.unboundConf],
+          ...(images.unbound === LAB_IMAGE_TAG ? { build } : {}),
+          command: ['unbound', '-d', '-c', MOUNT.unboundConf],
           volumes: [`./${BUNDLE_PATH.witness(c.service)}:${MOUNT.unboundConf}:ro`],
           ports: [published(CONTAINER_PORT.dns, 'tcp'), published(CONTAINER_PORT.dns, 'udp')],
           depends_on: healthy(TOXIPROXY_SERVICE),
-          // any answer (even SERVFAIL while the authoritatives are cut off) means the witness is up
-          healthcheck: { test: ['CMD', 'drill', zone, '@127.0.0.1', 'SOA'], ...HEALTH },
+          healthcheck: { test: ['CMD', 'node', '-e', WITNESS_PROBE, zone], ...HEALTH },
           ...base(c),
         };
       case 'worker':
         return {
           ...nodeService(
             c,
-            ['npx', 'failover-lab', 'worker', ...workerArgs(timing, plan.initialPrimary, leaseBackend)],
+            [...CLI, 'worker', ...workerArgs(timing, plan.initialPrimary, leaseBackend)],
             {
               // Worker binding LEASE_SECRETS: {"<region>":"<secret>"}
               LEASE_SECRETS: `{${spec.regions.map((r) => `"${r}":"${secrets.leaseSecret(r)}"`).join(',')}}`,
@@ -312,12 +351,11 @@ export function buildComposeModel(opts: DockerBundleOptions = {}): {
         });
       case 'controller':
         return {
-          ...nodeService(
-            c,
-            ['npx', 'failover-lab', 'controller'],
-            controllerEnvironment(plan, c.region!, timing, secrets),
-            { port: CONTAINER_PORT.controllerAdmin, path: '/healthz', maxStatus: 299 },
-          ),
+          ...nodeService(c, [...CLI, 'controller'], controllerEnvironment(plan, c.region!, timing, secrets), {
+            port: CONTAINER_PORT.controllerAdmin,
+            path: '/healthz',
+            maxStatus: 299,
+          }),
           depends_on: healthy(
             TOXIPROXY_SERVICE,
             'worker',
@@ -341,13 +379,12 @@ export function buildComposeModel(opts: DockerBundleOptions = {}): {
     ]),
   );
 
-  return { plan, compose: { name: opts.projectName ?? DEFAULT_PROJECT_NAME, services, networks }, timing };
+  return { plan, compose: { services, networks }, timing };
 }
 
 const SERVICE_KEY_ORDER: Array<keyof ComposeService> = [
   'image',
   'build',
-  'init',
   'entrypoint',
   'command',
   'environment',
@@ -355,6 +392,9 @@ const SERVICE_KEY_ORDER: Array<keyof ComposeService> = [
   'ports',
   'depends_on',
   'healthcheck',
+  'dns',
+  'dns_opt',
+  'stop_grace_period',
   'network_mode',
   'networks',
   'labels',
@@ -374,10 +414,10 @@ export function renderDockerBundle(opts: DockerBundleOptions = {}): DockerBundle
   const files: Record<string, string> = {
     [COMPOSE_FILE]: composeYaml(compose),
     [BUNDLE_PATH.toxiproxy]: `${JSON.stringify(toxiproxyPopulate(plan), null, 2)}\n`,
-    [BUNDLE_PATH.pdnsInclude]: pdnsInclude(timing.pdnsHealthCheckIntervalS),
-    [BUNDLE_PATH.pdnsStart]: pdnsStartScript(plan),
+    [BUNDLE_PATH.pdnsConf]: pdnsSettings(timing.pdnsHealthCheckIntervalS, plan.subnetPrefix),
+    [BUNDLE_PATH.pdnsStart]: pdnsStartScript(),
   };
-  for (const r of spec.regions) files[BUNDLE_PATH.zone(`auth-${r}`)] = zoneFile(plan, `auth-${r}`);
+  for (const r of spec.regions) files[BUNDLE_PATH.zone(`auth-${r}`)] = zoneSqlFile(plan, `auth-${r}`);
   for (const w of spec.witnesses) files[BUNDLE_PATH.witness(w)] = witnessConf(plan, w);
   const secretVariables = [PDNS_KEY_VAR, ...spec.regions.map(leaseSecretVar)];
   return { plan, compose, files, secretVariables };
@@ -386,7 +426,7 @@ export function renderDockerBundle(opts: DockerBundleOptions = {}): DockerBundle
 export function composeYaml(compose: ComposeFile): string {
   const header = generatedHeader(
     '#',
-    'Docker mode of the two-region topology (docs/docker.md).\n# By hand: docker compose up -d --build --wait ; docker compose down',
+    'Docker mode of the two-region topology (docs/docker.md); every image is built locally.\n# By hand: bash scripts/container-engine.sh images; docker-compose up -d; docker-compose down',
   );
   // Every string value quoted: "127.0.0.1::53/udp" and friends never meet a YAML 1.1 parser's
   // sexagesimal or boolean guesses. Double quotes, except single where that avoids escaping

@@ -14,13 +14,14 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { BadInputError, InfraError } from '../../cli/errors.ts';
 import { COMPOSE_FILE, type DockerBundleOptions, renderDockerBundle } from './compose.ts';
 import { eventsFileOf, hostSideProxies } from './configs.ts';
+import { PODMAN_SOCKET } from './engine.ts';
 import { PROJECT_ROOT } from './generate.ts';
 import { CONTAINER_PORT, type DockerPlan, TOXIPROXY_SERVICE } from './plan.ts';
 
@@ -32,6 +33,22 @@ export interface RuntimeStatus {
   available: boolean;
   /** one line: what answered, or what is missing */
   reason: string;
+  /** compose is Debian's standalone docker-compose 1.x, not the `docker compose` v2 plugin */
+  composeStandalone?: boolean;
+  /** the engine is podman (health checks need systemd there: boot waits for ports instead) */
+  podman?: boolean;
+}
+
+/**
+ * testcontainers' settings for the engine scripts/container-engine.sh starts: its socket when
+ * DOCKER_HOST is unset; no Ryuk (its image would be a registry pull) and mapped ports on
+ * 127.0.0.1 (this VM has /.dockerenv, so testcontainers would otherwise take the bridge
+ * gateway for the host). What the user set is kept.
+ */
+export function prepareTestcontainersEnv(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.DOCKER_HOST === undefined && existsSync(PODMAN_SOCKET)) env.DOCKER_HOST = `unix://${PODMAN_SOCKET}`;
+  if (env.DOCKER_HOST === `unix://${PODMAN_SOCKET}`) env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  if (env.DOCKER_HOST?.startsWith('unix://')) env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 }
 
 /** The places testcontainers' runtime strategies look, in its order (see docs/docker.md). */
@@ -51,7 +68,21 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-function composeVersion(
+/** `docker compose` (v2 plugin), else Debian's standalone `docker-compose` 1.x. */
+async function composeVersion(
+  timeoutMs: number,
+): Promise<{ ok: true; version: string; standalone: boolean } | { ok: false; reason: string }> {
+  const v2 = await composePluginVersion(timeoutMs);
+  if (v2.ok) return { ...v2, standalone: false };
+  const v1 = await new Promise<string | null>((resolve) =>
+    execFile('docker-compose', ['version', '--short'], { timeout: timeoutMs }, (err, stdout) =>
+      resolve(err ? null : stdout.trim()),
+    ),
+  );
+  return v1 ? { ok: true, version: `${v1} (standalone docker-compose)`, standalone: true } : v2;
+}
+
+function composePluginVersion(
   timeoutMs: number,
 ): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
   return new Promise((resolve) => {
@@ -79,12 +110,17 @@ function composeVersion(
  */
 export async function detectContainerRuntime(opts: { timeoutMs?: number } = {}): Promise<RuntimeStatus> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
+  prepareTestcontainersEnv();
   let runtime: string;
+  let podman = false;
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
     const client = await withTimeout(getContainerRuntimeClient(), timeoutMs, 'the container runtime');
     const info = client.info.containerRuntime;
     runtime = `${info.operatingSystem || 'engine'} ${info.serverVersion} at ${info.host}`;
+    podman =
+      /podman/i.test(`${info.operatingSystem} ${JSON.stringify(info.labels ?? {})}`) ||
+      (process.env.DOCKER_HOST ?? '').includes(PODMAN_SOCKET);
   } catch (err) {
     const timedOut = err instanceof Error && err.message.includes('did not answer');
     return {
@@ -98,6 +134,8 @@ export async function detectContainerRuntime(opts: { timeoutMs?: number } = {}):
   return {
     available: true,
     reason: `container runtime answered (${runtime}), docker compose ${compose.version}`,
+    composeStandalone: compose.standalone,
+    podman,
   };
 }
 
@@ -225,8 +263,11 @@ export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<
   let env = new DockerComposeEnvironment(bundleDir, COMPOSE_FILE)
     .withProjectName(projectName)
     .withEnvironment(environment)
-    .withDefaultWaitStrategy(Wait.forHealthCheck())
     .withStartupTimeout(opts.startupTimeoutMs ?? 180_000);
+  // podman runs health checks through systemd timers: without systemd they never report, so
+  // there testcontainers' default (published ports listen) is the readiness signal
+  if (!status.podman) env = env.withDefaultWaitStrategy(Wait.forHealthCheck());
+  if (status.composeStandalone) env = env.withClientOptions({ executable: { standalone: true } });
   if (needsBuild) env = env.withBuild();
 
   let started: Awaited<ReturnType<typeof env.up>>;

@@ -16,6 +16,8 @@ import { renderDockerBundle } from './compose.ts';
 
 export const PROJECT_ROOT = PACKAGE_ROOT;
 const HAND_WRITTEN = new Set(['docker/README.md']);
+/** build-time CA certificates (docker/ca/README.md): not part of the generated bundle */
+const NOT_GENERATED_DIR = 'docker/ca/';
 
 export interface DriftReport {
   /** generated, but missing or different on disk */
@@ -40,7 +42,9 @@ export function checkCheckedInBundle(root = PROJECT_ROOT): DriftReport {
       return !existsSync(full) || readFileSync(full, 'utf8') !== content;
     })
     .map(([path]) => path);
-  const stale = listFiles(join(root, 'docker'), root).filter((p) => !(p in files) && !HAND_WRITTEN.has(p));
+  const stale = listFiles(join(root, 'docker'), root).filter(
+    (p) => !(p in files) && !HAND_WRITTEN.has(p) && !p.startsWith(NOT_GENERATED_DIR),
+  );
   return { changed, stale };
 }
 

@@ -1,20 +1,20 @@
 /**
  * Which driver would `--driver X` pick on this machine? Prints the one-line choice and
- * follows the CLI's exit-code contract (src/cli/errors.ts), exactly as a command that calls
- * selectDriverOrThrow() reports through src/cli/main.ts:
+ * follows the CLI's exit-code contract (src/cli/errors.ts), exactly as up/run/demo report
+ * through src/cli/main.ts:
  *
  *   npx tsx src/topology/docker/probe.ts [--driver auto|local|docker]
- *   → 0 with "driver: ..." on stdout; 2 for a bad value; 3 for "docker" without a runtime,
+ *   → 0 with "driver: ..." on stdout; 2 for a bad value; 3 for "docker" without an engine,
  *     with one line "failover-lab: docker driver: ..." on stderr.
  */
+import { chooseDriver } from '../../cli/driver-flag.ts';
 import { exitCodeOf } from '../../cli/errors.ts';
-import { selectDriverOrThrow } from './driver.ts';
 
 export async function probeMain(argv: string[]): Promise<number> {
   const i = argv.indexOf('--driver');
   const flag = i >= 0 ? (argv[i + 1] ?? '') : argv.find((a) => a.startsWith('--driver='))?.slice(9);
   try {
-    await selectDriverOrThrow(flag, (message) => process.stdout.write(`${message}\n`));
+    await chooseDriver(flag, (message) => process.stdout.write(`${message}\n`));
     return 0;
   } catch (err) {
     process.stderr.write(`failover-lab: ${err instanceof Error ? err.message : String(err)}\n`);

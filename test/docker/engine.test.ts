@@ -1,0 +1,176 @@
+/**
+ * Docker mode on a real engine: the topology in containers, container-native faults, no
+ * traffic off the project's bridges, and nothing left behind after stop or SIGINT.
+ * Runs when FL_DOCKER_TESTS=1 (scripts/ci-docker.sh sets it after scripts/container-engine.sh);
+ * then a missing engine is a failure, not a skip. Without it these tests skip: the default
+ * `npm test` never needs containers.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryDns } from '../../src/topology/dns.ts';
+import { connectEngine, LABEL, leftoversOf } from '../../src/topology/docker/engine.ts';
+import { PROJECT_ROOT } from '../../src/topology/docker/generate.ts';
+import { type DockerTopology, startDockerTopology } from '../../src/topology/docker/topology.ts';
+
+const wanted = process.env.FL_DOCKER_TESTS === '1';
+const why = wanted ? 'FL_DOCKER_TESTS=1' : 'set FL_DOCKER_TESTS=1 to run (scripts/ci-docker.sh does)';
+
+async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = 'nothing yet';
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      last = v;
+      if (ok(v)) return v;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what}: last result ${JSON.stringify(last)}`);
+}
+
+/** Counts packets the host forwards from the run's subnets to anywhere outside them. */
+function watchEgress(prefix: string): { packets(): number; remove(): void } {
+  const table = `fl_egress_${prefix.replace('.', '_')}`;
+  const nft = (...args: string[]) => execFileSync('nft', args, { encoding: 'utf8' });
+  nft('add', 'table', 'ip', table);
+  nft('add', 'chain', 'ip', table, 'fw', '{ type filter hook forward priority -10; policy accept; }');
+  nft(
+    'add',
+    'rule',
+    'ip',
+    table,
+    'fw',
+    'ip',
+    'saddr',
+    `${prefix}.0.0/16`,
+    'ip',
+    'daddr',
+    '!=',
+    `${prefix}.0.0/16`,
+    'counter',
+  );
+  return {
+    packets: () => Number(/packets (\d+)/.exec(nft('list', 'chain', 'ip', table, 'fw'))?.[1] ?? NaN),
+    remove: () => nft('delete', 'table', 'ip', table),
+  };
+}
+
+describe.skipIf(!wanted)(`Docker driver on a real engine (${why})`, () => {
+  let topo: DockerTopology | null = null;
+  let egress: ReturnType<typeof watchEgress> | null = null;
+
+  beforeAll(async () => {
+    await connectEngine(); // FL_DOCKER_TESTS=1 without an engine fails here, it does not skip
+    topo = await startDockerTopology({ timeScale: 0.1, installSignalHandlers: false });
+    const prefix = /^(\d+\.\d+)\./.exec(topo.apps.a!.host)![1]!;
+    egress = watchEgress(prefix);
+  }, 600_000);
+
+  afterAll(async () => {
+    egress?.remove();
+    await topo?.stop();
+  }, 120_000);
+
+  it('every container answers on the bridge; DNS goes through the proxies to the primary app', async () => {
+    const t = topo!;
+    for (const w of t.spec.witnesses) {
+      const ans = await eventually(
+        `${w} ${t.spec.serviceName}`,
+        () => queryDns(t.witnesses[w]!, t.spec.serviceName, { timeoutMs: 1000 }),
+        (r) => r.rcode === 'NOERROR' && r.answers.join() === t.apps.a!.host,
+      );
+      expect(ans.answers).toEqual([t.apps.a!.host]);
+    }
+    // the controllers publish; the lease Worker answers through the observer proxy
+    const status = await fetch(`${t.worker.url}/`);
+    expect(status.status).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('container DNS is pinned to the network gateway; no packet leaves the project bridges', async () => {
+    const { docker } = await connectEngine();
+    const t = topo!;
+    const list = await docker.listContainers({
+      filters: JSON.stringify({ label: [`${LABEL.run}=${t.runId}`] }),
+    });
+    expect(list.length).toBe(t.spec.regions.length * 3 + t.spec.witnesses.length + 2);
+    for (const c of list) {
+      const info = await docker.getContainer(c.Id).inspect();
+      if (info.HostConfig.NetworkMode?.startsWith('container:')) continue; // the Worker: Toxiproxy's namespace
+      const resolv = readFileSync(info.ResolvConfPath, 'utf8');
+      const servers = [...resolv.matchAll(/^nameserver\s+(\S+)/gm)].map((m) => m[1]);
+      const gateways = Object.values(info.NetworkSettings.Networks).map((n) => n.Gateway);
+      expect(servers.length, c.Names[0]).toBeGreaterThan(0);
+      for (const s of servers) expect(gateways, `${c.Names[0]} nameserver ${s}`).toContain(s);
+    }
+    expect(egress!.packets()).toBe(0);
+  }, 120_000);
+
+  it('pause/unpause and crash/restart are container-native and verified', async () => {
+    const t = topo!;
+    const paused = await t.containers.pause('w2');
+    expect(paused.verified).toBe(true);
+    await expect(queryDns(t.witnesses.w2!, t.spec.serviceName, { timeoutMs: 500 })).rejects.toThrow();
+    expect((await t.containers.resume('w2')).verified).toBe(true);
+    await eventually(
+      'w2 answers after unpause',
+      () => queryDns(t.witnesses.w2!, t.spec.serviceName, { timeoutMs: 1000 }),
+      (r) => r.rcode === 'NOERROR',
+    );
+    const crashed = await t.containers.crash('app-b');
+    expect(crashed.verified).toBe(true);
+    expect(await t.containers.state('app-b')).not.toBe('running');
+    expect((await t.containers.restart('app-b')).verified).toBe(true);
+  }, 120_000);
+
+  it('stop removes every container, network and volume of the run, and the run dir', async () => {
+    const t = topo!;
+    egress?.remove();
+    egress = null;
+    await t.stop();
+    topo = null;
+    const { docker } = await connectEngine();
+    expect(await leftoversOf(docker, t.runId)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    expect(existsSync(t.runDir)).toBe(false);
+  }, 120_000);
+});
+
+describe.skipIf(!wanted)(`SIGINT of a Docker-mode run (${why})`, () => {
+  it('leaves no container, network or volume with the run label', async () => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        'bin/failover-lab.mjs',
+        'run',
+        'scenarios/primary-region-crash.yaml',
+        '--driver',
+        'docker',
+        '--no-report',
+      ],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // SIGINT once the scenario runs (containers up, faults about to start)
+    await eventually(
+      'scenario start',
+      async () => stderr,
+      (s) => /scenario started/.test(s),
+      300_000,
+    );
+    const runId = /docker: run (d[0-9a-f]+)/.exec(stderr)?.[1];
+    expect(runId, stderr).toBeDefined();
+    const { docker } = await connectEngine();
+    expect((await leftoversOf(docker, runId!)).containers).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(code, stderr.slice(-2000)).not.toBe(0);
+    expect(await leftoversOf(docker, runId!)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  }, 600_000);
+});
