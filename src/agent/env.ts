@@ -56,6 +56,7 @@ export const MAX_COUNT = 1000;
 export const MAX_TTL_SECONDS = 86_400;
 /** HMAC-SHA256 key: 16 characters at the very least (the topology uses 32 hex characters). */
 export const MIN_LEASE_SECRET_CHARS = 16;
+const SECRET_VARIABLES = new Set(['LEASE_SECRET', 'PDNS_API_KEY']);
 
 const intMs = (what = 'an integer number of milliseconds', max = MAX_TIMING_MS) =>
   z
@@ -340,8 +341,12 @@ export function loadAgentConfig(env: Record<string, string | undefined>): AgentC
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = cleaned[name];
-    const message =
-      got === undefined ? 'required but not set' : `${issue.message} (got ${JSON.stringify(got)})`;
+    // a secret's value never reaches a log line, even a wrong one
+    const shown =
+      SECRET_VARIABLES.has(name) && got !== undefined
+        ? `a value of length ${got.length}`
+        : JSON.stringify(got);
+    const message = got === undefined ? 'required but not set' : `${issue.message} (got ${shown})`;
     throw new BadInputError(message, `env ${name}`);
   }
   const e = parsed.data;

@@ -100,7 +100,12 @@ export const ENV_CASES: EnvCase[] = [
   e('DNS_QUERY_TIMEOUT_MS words', { DNS_QUERY_TIMEOUT_MS: 'soon' }, 'DNS_QUERY_TIMEOUT_MS', /milliseconds/),
   e('SVC_TTL_SECONDS a year', { SVC_TTL_SECONDS: '31536000' }, 'SVC_TTL_SECONDS', /86400/),
   e('MAX_CLOCK_DRIFT_RATE 0.7', { MAX_CLOCK_DRIFT_RATE: '0.7' }, 'MAX_CLOCK_DRIFT_RATE', /0\.5/),
-  e('a one-character secret', { LEASE_SECRET: 'x' }, 'LEASE_SECRET', /at least 16/),
+  e(
+    'a one-character secret (its value is not echoed)',
+    { LEASE_SECRET: 'x' },
+    'LEASE_SECRET',
+    /at least 16 characters \(got a value of length 1\)$/
+  ),
   e('a 15-character secret', { LEASE_SECRET: '0123456789abcde' }, 'LEASE_SECRET', /at least 16/),
   e('no secret', { LEASE_SECRET: undefined }, 'LEASE_SECRET', /required/),
   e(
