@@ -185,6 +185,10 @@ export function specOf(meta: MetaEvent | null): DesignSpec | null {
         : {}),
     }),
     'derived from the meta (no spec recorded)',
+    // the simulator records the store at its transitions; other executors poll it (every H/5)
+    meta.executor === 'sim'
+      ? { precision: 'exact', intervalMs: 0 }
+      : { precision: 'polled', intervalMs: Math.max(50, Math.round(meta.timing.heartbeatMs / 5)) },
   );
 }
 

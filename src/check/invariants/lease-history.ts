@@ -89,6 +89,7 @@ export function checkLeaseHistory(f: Facts): CheckOutcome {
   const views = storeViews(f);
   const storeSeen = views.length > 0;
   const slackMs = pollSlackMs(f);
+  const lastObservedT = views.reduce((x, o) => Math.max(x, o.t), Number.NEGATIVE_INFINITY);
   const grants = f.events.filter(
     (e): e is AppAuthorityEvent => e.kind === 'app-authority' && e.op === 'grant',
   );
@@ -117,6 +118,8 @@ export function checkLeaseHistory(f: Facts): CheckOutcome {
       epochs.set(o.epoch, s);
       current = o.epoch;
     }
+    // a polled store not looked at again after the grant may have renewed unseen: not judged
+    if (slackMs > 0 && lastObservedT < g.t + slackMs) continue;
     const bad = judgeGrant(g, epochs.get(g.epoch), storeSeen);
     if (bad) violations.push(bad);
   }
