@@ -4,10 +4,11 @@
  * or over TCP only when asked. One query, one answer, one overall deadline shared by the UDP
  * attempt and its TCP retry.
  *
- * Over UDP a lost query or answer is silence (the deadline passes); an answer is taken only
- * from the server's address and port and only with the query's id, so a stray or spoofed
- * datagram is ignored rather than believed. The socket is not connected, so an ICMP "port
- * unreachable" is silence too, as it is behind most firewalls.
+ * Over UDP a lost query or answer is silence (the deadline passes). The socket is connected
+ * to the server, as glibc's and unbound's are: the kernel then delivers only the server's
+ * datagrams, and an ICMP "port unreachable" (nothing listens there) fails the query at once
+ * as `udp error: ECONNREFUSED` instead of waiting out the deadline: a refused server and a
+ * silent one stay different outcomes. An answer with another id is ignored, not believed.
  *
  * Used by the DNS witness client (dns-witness.ts), which decides what an answer means.
  */
@@ -38,10 +39,6 @@ export async function exchangeDns(
   return exchangeTcp(server, query, leftMs);
 }
 
-function sameAddress(a: string, b: string): boolean {
-  return a === b || a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '');
-}
-
 function exchangeUdp(
   server: DnsServer,
   query: dnsPacket.Packet,
@@ -59,9 +56,10 @@ function exchangeUdp(
       if (err) reject(err);
       else resolve(reply!);
     }
-    socket.on('error', (err) => finish(new Error(`udp error: ${err.message}`)));
-    socket.on('message', (msg, rinfo) => {
-      if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.host)) return;
+    socket.on('error', (err) =>
+      finish(new Error(`udp error: ${(err as NodeJS.ErrnoException).code ?? err.message}`)),
+    );
+    socket.on('message', (msg) => {
       let reply: dnsPacket.DecodedPacket;
       try {
         reply = dnsPacket.decode(msg);
@@ -72,8 +70,10 @@ function exchangeUdp(
       if (reply.id !== query.id) return; // a late answer to an earlier query: keep waiting
       finish(null, reply);
     });
-    socket.send(dnsPacket.encode(query), server.port, server.host, (err) => {
-      if (err) finish(new Error(`udp send: ${err.message}`));
+    socket.connect(server.port, server.host, () => {
+      socket.send(dnsPacket.encode(query), (err) => {
+        if (err) finish(new Error(`udp send: ${err.message}`));
+      });
     });
   });
 }

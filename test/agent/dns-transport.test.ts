@@ -128,6 +128,15 @@ describe('DNS witness transport', () => {
     expect(addressesOf(reply)).toEqual(['127.0.0.10']);
   });
 
+  it('nothing listening: refused at once (ICMP port unreachable), not a timeout', async () => {
+    const s = await startServer('answer');
+    const port = s.port;
+    await closers.pop()!();
+    await expect(
+      exchangeDns({ host: HOST, port, transport: 'udp', timeoutMs: 30_000 }, query()),
+    ).rejects.toThrow('udp error: ECONNREFUSED');
+  });
+
   it('a reply from another port than the server is ignored (timeout)', async () => {
     const s = await startServer('from-other-port');
     await expect(
