@@ -8,7 +8,7 @@
  *     authoritative answers h's region (not judged during, and B after, a fault touching that
  *     authoritative or h's controller/app). (2) No authoritative points at a region without
  *     write authority while another region has it for longer than B (not judged during, and B
- *     after, a fault touching that authoritative). B = spec.bounds.dnsConvergeMs.
+ *     after, a fault touching that authoritative or any controller/app). B = spec.bounds.dnsConvergeMs.
  */
 import { type Facts, type FaultSpan, fmtS, outcome } from '../facts.ts';
 import type { RegionId } from '../history.ts';
@@ -102,7 +102,14 @@ export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
     // (2) never point at a region without write authority while another region has it, for
     // longer than the bound (a demoted controller's late publish), unless a fault on this
     // authoritative explains it (publishes could not reach it)
-    const judged = subtract([{ from: boundMs, to: f.endT }], excused(f, [auth], null, boundMs));
+    // (a fault on any controller or app explains it: a paused or cut primary's app fails its
+    // health check and the authoritative rightly answers the other one; a late publish after
+    // such a fault is caught by (1), whose excuses are narrower)
+    const everyRegion = f.regions.flatMap((r) => [`ctl-${r}`, `app-${r}`]);
+    const judged = subtract(
+      [{ from: boundMs, to: f.endT }],
+      f.regions.flatMap((r) => excused(f, [auth, ...everyRegion], r, boundMs)),
+    );
     for (const s of spans) {
       if (s.region === null) continue;
       const others = f.regions.filter((r) => r !== s.region).flatMap((r) => authority.get(r) ?? []);
