@@ -2,8 +2,8 @@
  * `write-availability`: the longest stretch in which no region could accept a write (no app
  * holds write authority) and no fault explains it stays under B = spec.bounds.unavailabilityMs
  * (the failover bound: restoring a writable primary is what a failover does). A fault explains
- * a stretch from its start to B after its end; the run's start explains the time until the first
- * write authority, at most B (bootstrap).
+ * a stretch from its start to B after its end; the time until the first write authority is
+ * bootstrap (a run that never becomes writable gets B).
  * Also measures availability = accepted / attempted writes that reached an app.
  */
 import { type Facts, fmtS, outcome } from '../facts.ts';
@@ -36,10 +36,11 @@ export function checkWriteAvailability(f: Facts, m: Measurements): CheckOutcome 
     f.windows.map((w) => ({ from: w.start, to: w.end })),
   );
   m.longestUnavailableMs = down.reduce((x, s) => Math.max(x, s.to - s.from), 0);
-  // bootstrap: until the first write authority, at most the bound
+  // bootstrap: until the first write authority (boot time is not the controller's to answer
+  // for; a system that never became writable gets the bound)
   const firstStart = f.windows.reduce((x, w) => Math.min(x, w.start), Number.POSITIVE_INFINITY);
   const explained: Span[] = [
-    { from: 0, to: Math.min(firstStart, start + boundMs) },
+    { from: 0, to: Number.isFinite(firstStart) ? firstStart : start + boundMs },
     ...f.faults.map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs })),
   ];
   const unexplained = merge(subtract(down, explained));
