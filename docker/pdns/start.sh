@@ -4,9 +4,9 @@
 # Regenerate: npx tsx src/topology/docker/generate.ts   (test/docker/compose.test.ts fails on drift)
 set -eu
 conf=${FL_CONF_DIR:-/etc/failover-lab}
-data=/var/lib/failover-lab/pdns
+data=${FL_DATA_DIR:-/var/lib/failover-lab/pdns}
 mkdir -p "$data/run"
-{ cat "$conf/pdns.conf"; printf 'api-key=%s\n' "$PDNS_API_KEY"; } > "$data/pdns.conf"
+{ sed "s#/var/lib/failover-lab/pdns#$data#g" "$conf/pdns.conf"; printf 'api-key=%s\n' "$PDNS_API_KEY"; } > "$data/pdns.conf"
 if [ ! -f "$data/pdns.sqlite3" ]; then
   sqlite3 "$data/pdns.sqlite3" < /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql
   sqlite3 "$data/pdns.sqlite3" < "$conf/zone.sql"

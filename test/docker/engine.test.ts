@@ -9,6 +9,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryDns } from '../../src/topology/dns.ts';
+import { bootDockerTopology, detectContainerRuntime } from '../../src/topology/docker/driver.ts';
 import { connectEngine, LABEL, leftoversOf } from '../../src/topology/docker/engine.ts';
 import { PROJECT_ROOT } from '../../src/topology/docker/generate.ts';
 import { type DockerTopology, startDockerTopology } from '../../src/topology/docker/topology.ts';
@@ -172,5 +173,34 @@ describe.skipIf(!wanted)(`SIGINT of a Docker-mode run (${why})`, () => {
     const code = await exited;
     expect(code, stderr.slice(-2000)).not.toBe(0);
     expect(await leftoversOf(docker, runId!)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  }, 600_000);
+});
+
+describe.skipIf(!wanted)(`docker-compose.yml through testcontainers on the engine (${why})`, () => {
+  it('the generated compose bundle comes up (standalone docker-compose where the plugin is missing), answers DNS through its proxies, goes down leaving nothing', async () => {
+    const status = await detectContainerRuntime();
+    expect(status.available, status.reason).toBe(true);
+    const topo = await bootDockerTopology({
+      services: ['toxiproxy', 'auth-a', 'auth-b', 'w1', 'w2', 'w3'],
+      subnetPrefix: '10.241',
+    });
+    let projectLeft = -1;
+    try {
+      // no app runs: each region name falls back to the tombstone, through the witness's proxies
+      const ans = await eventually(
+        'w1 a.regions',
+        () => queryDns(topo.witnesses.w1!.dnsTcp, 'a.regions.app.example', { tcp: true, timeoutMs: 3000 }),
+        (r) => r.rcode === 'NOERROR' && r.answers.length === 1,
+      );
+      expect(ans.answers).toEqual([topo.plan.tombstoneAddress]);
+      const proxies = await topo.toxiproxy.getAll();
+      expect(Object.keys(proxies).length).toBe(topo.plan.spec.links.length);
+    } finally {
+      await topo.dispose();
+      const { docker } = await connectEngine();
+      const filters = JSON.stringify({ label: [`com.docker.compose.project=${topo.projectName}`] });
+      projectLeft = (await docker.listContainers({ all: true, filters })).length;
+    }
+    expect(projectLeft).toBe(0);
   }, 600_000);
 });

@@ -176,7 +176,13 @@ export function buildComposeModel(opts: DockerBundleOptions = {}): {
   compose: ComposeFile;
   timing: ScaledTiming;
 } {
-  const spec = describeTopology({ regions: opts.regions, witnessCount: opts.witnessCount });
+  // witness path over TCP proxies: what the Docker driver verified (the UDP path of the local
+  // driver is not wired into the containers yet)
+  const spec = describeTopology({
+    regions: opts.regions,
+    witnessCount: opts.witnessCount,
+    dnsTransport: 'tcp',
+  });
   const plan = planDockerTopology(spec, opts);
   const images = { ...DEFAULT_IMAGES, ...opts.images };
   const buildContext = opts.buildContext ?? '.';

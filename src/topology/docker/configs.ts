@@ -106,9 +106,9 @@ export function pdnsStartScript(): string {
     'set -eu',
     // shell default, not a template placeholder
     `conf=$${'{'}FL_CONF_DIR:-/etc/failover-lab}`,
-    `data=${PDNS_DATA_DIR}`,
+    `data=$${'{'}FL_DATA_DIR:-${PDNS_DATA_DIR}}`,
     'mkdir -p "$data/run"',
-    `{ cat "$conf/pdns.conf"; printf 'api-key=%s\\n' "$${PDNS_API_KEY_ENV}"; } > "$data/pdns.conf"`,
+    `{ sed "s#${PDNS_DATA_DIR}#$data#g" "$conf/pdns.conf"; printf 'api-key=%s\\n' "$${PDNS_API_KEY_ENV}"; } > "$data/pdns.conf"`,
     'if [ ! -f "$data/pdns.sqlite3" ]; then',
     '  sqlite3 "$data/pdns.sqlite3" < /usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql',
     '  sqlite3 "$data/pdns.sqlite3" < "$conf/zone.sql"',

@@ -21,7 +21,7 @@ import { Toxiproxy } from 'toxiproxy-node-client';
 import { BadInputError, InfraError } from '../../cli/errors.ts';
 import { COMPOSE_FILE, type DockerBundleOptions, renderDockerBundle } from './compose.ts';
 import { eventsFileOf, hostSideProxies } from './configs.ts';
-import { PODMAN_SOCKET } from './engine.ts';
+import { connectEngine, PODMAN_SOCKET } from './engine.ts';
 import { PROJECT_ROOT } from './generate.ts';
 import { CONTAINER_PORT, type DockerPlan, TOXIPROXY_SERVICE } from './plan.ts';
 
@@ -230,6 +230,16 @@ export interface DockerTopology {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
 
+async function imageMissing(image: string): Promise<boolean> {
+  try {
+    const { docker } = await connectEngine();
+    await docker.getImage(image).inspect();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<DockerTopology> {
   const status = await (opts.detect ?? detectContainerRuntime)();
   if (!status.available) throw new InfraError(`${oneLine(status.reason)}; ${REMEDY}`, COMPONENT);
@@ -258,7 +268,17 @@ export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<
   }
 
   const selected = opts.services ?? Object.keys(bundle.compose.services);
-  const needsBuild = selected.some((s) => bundle.compose.services[s]?.build !== undefined);
+  // build only when an image to build is missing (scripts/container-engine.sh images builds it
+  // once; compose would otherwise rebuild it for every service that names it)
+  const toBuild = [
+    ...new Set(
+      selected
+        .map((s) => bundle.compose.services[s])
+        .filter((x) => x?.build)
+        .map((x) => x!.image),
+    ),
+  ];
+  const needsBuild = (await Promise.all(toBuild.map(imageMissing))).some(Boolean);
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
   let env = new DockerComposeEnvironment(bundleDir, COMPOSE_FILE)
     .withProjectName(projectName)

@@ -101,7 +101,7 @@ async function bootContainers(b: BootContext): Promise<DockerTopology> {
       'docker driver',
     );
   }
-  const spec = describeTopology();
+  const spec = describeTopology({ dnsTransport: 'tcp' }); // as the compose bundle (compose.ts)
   const leaseBackend = opts.leaseBackend ?? 'durable';
   const initialPrimary = opts.initialPrimary ?? spec.regions[0]!;
   const timing = scaledTiming({
@@ -196,6 +196,8 @@ async function bootContainers(b: BootContext): Promise<DockerTopology> {
     jobs.push(
       start(`auth-${r}`, ['sh', `${RUN_MOUNT}/auth-${r}/start.sh`], {
         FL_CONF_DIR: `${RUN_MOUNT}/auth-${r}`,
+        // the database on the host's filesystem: a SIGKILLed pdns left it locked on overlayfs
+        FL_DATA_DIR: `${RUN_MOUNT}/auth-${r}/data`,
         [PDNS_API_KEY_ENV]: pdnsApiKey,
       }),
     );
