@@ -15,8 +15,18 @@ import fc from 'fast-check';
 import { INVARIANTS, LIVENESS_INVARIANTS, SAFETY_INVARIANTS } from '../src/check/checker.ts';
 import type { Violation } from '../src/check/verdict.ts';
 import { defaultControllerConfig } from '../src/controller/core.ts';
-import { type FaultKind, type FaultStep, Scenario, SIM_ONLY_FAULTS } from '../src/scenario/schema.ts';
+import {
+  ANCHOR_EVENTS,
+  type Anchor,
+  type AnchorEvent,
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultStep,
+  Scenario,
+  SIM_ONLY_FAULTS,
+} from '../src/scenario/schema.ts';
 import { describeTopology } from '../src/topology/description.ts';
+import { assessSchedule } from './assumptions.ts';
 import { type Coverage, mergeCoverage, newCoverage } from './coverage.ts';
 import type { LeaseBackend } from './models/lease-store.ts';
 import { type SimulationResult, simulateScenario } from './simulate.ts';
@@ -83,95 +93,183 @@ function linkTarget(): fc.Arbitrary<string | string[]> {
   );
 }
 
-/** Arbitrary fault steps over a run of `durationMs`; drift bounds relative to ρ. */
-export function faultStepArb(durationMs: number, maxClockDriftRate: number): fc.Arbitrary<FaultStep> {
+/**
+ * An anchor near the instants a lease's safety hangs on (renew send/reply, expiry) more
+ * often than the others; offsets at millisecond resolution, shrinking toward 0.
+ */
+const anchorArb: fc.Arbitrary<Anchor> = fc
+  .record({
+    on: fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom<AnchorEvent>('renew-send', 'renew-reply', 'lease-expiry') },
+      { weight: 1, arbitrary: fc.constantFrom<AnchorEvent>(...ANCHOR_EVENTS) },
+    ),
+    region: fc.option(fc.constantFrom(...SPEC.regions), { nil: undefined, freq: 3 }),
+    offset: fc.integer({ min: -3000, max: 3000 }),
+  })
+  .map((a) => (a.region === undefined ? { on: a.on, offset: a.offset } : a));
+
+/** Arbitrary fault steps over a run of `durationMs`; drift bounds relative to ρ; only `kinds`. */
+export function faultStepArb(
+  durationMs: number,
+  maxClockDriftRate: number,
+  kinds: readonly FaultKind[] = FAULT_KINDS,
+): fc.Arbitrary<FaultStep> {
   const lastAt = Math.max(0, Math.floor((durationMs - 1) / 100));
   // Most trouble starts early (and shrinks there); anywhere in the run is possible too.
   const at = fc.oneof(ms100(0, Math.min(lastAt, 600)), ms100(0, lastAt));
   const forMs = fc.option(ms100(10, 3000), { nil: undefined, freq: 6 });
+  // anchored steps are short and precise: windows around a renewal are ~1 s wide
+  const anchoredFor = fc.option(fc.integer({ min: 1, max: 15_000 }), { nil: undefined, freq: 8 });
   const ppm = Math.max(1, Math.floor(maxClockDriftRate * 1e6));
   const step = (
     fault: FaultKind,
     target: fc.Arbitrary<string | string[]>,
     params: fc.Arbitrary<FaultStep['params']>,
   ): fc.Arbitrary<FaultStep> =>
-    fc.record({ at, for: forMs, target, params }).map((r) => {
-      const s: FaultStep = { at: r.at, fault, target: r.target, params: r.params };
-      if (r.for !== undefined) s.for = r.for;
-      return s;
-    });
+    fc
+      .oneof(
+        {
+          weight: 1,
+          arbitrary: fc.record({ at, for: forMs, target, params, anchor: fc.constant(undefined) }),
+        },
+        { weight: 1, arbitrary: fc.record({ at, for: anchoredFor, target, params, anchor: anchorArb }) },
+      )
+      .map((r) => {
+        const s: FaultStep = { at: r.at, fault, target: r.target, params: r.params };
+        if (r.anchor !== undefined) s.anchor = r.anchor;
+        if (r.for !== undefined) s.for = r.for;
+        return s;
+      });
   const none = fc.constant({} as FaultStep['params']);
-  return fc.oneof(
-    step('isolate', fc.constantFrom(...SPEC.regions), none),
-    step(
+  const all: Array<[FaultKind, fc.Arbitrary<FaultStep>]> = [
+    ['isolate', step('isolate', fc.constantFrom(...SPEC.regions), none)],
+    [
       'partition',
-      linkTarget(),
-      fc.boolean().map((oneway): FaultStep['params'] => (oneway ? { oneway: true } : {})),
-    ),
-    step(
+      step(
+        'partition',
+        linkTarget(),
+        fc
+          .record({ oneway: fc.boolean(), drop: fc.boolean() })
+          .map(({ oneway, drop }): FaultStep['params'] => ({
+            ...(oneway ? { oneway: true } : {}),
+            ...(drop ? { mode: 'drop' } : {}),
+          })),
+      ),
+    ],
+    [
       'latency',
-      linkTarget(),
-      fc
-        .record({ latency: ms100(1, 30), jitter: ms100(0, 10) })
-        .map((p) => ({ latency: `${p.latency}ms`, jitter: `${p.jitter}ms` })),
-    ),
-    step(
+      step(
+        'latency',
+        linkTarget(),
+        fc
+          .record({ latency: ms100(1, 30), jitter: ms100(0, 10) })
+          .map((p) => ({ latency: `${p.latency}ms`, jitter: `${p.jitter}ms` })),
+      ),
+    ],
+    [
       'loss',
-      linkTarget(),
-      fc.integer({ min: 1, max: 10 }).map((n) => ({ probability: n / 10 })),
-    ),
-    step('pause', fc.constantFrom(...COMPONENTS), none),
-    step('crash', fc.constantFrom(...SPEC.regions, ...COMPONENTS), none),
-    step(
+      step(
+        'loss',
+        linkTarget(),
+        fc.integer({ min: 1, max: 10 }).map((n) => ({ probability: n / 10 })),
+      ),
+    ],
+    ['pause', step('pause', fc.constantFrom(...COMPONENTS), none)],
+    ['crash', step('crash', fc.constantFrom(...SPEC.regions, ...COMPONENTS), none)],
+    [
       'clock-offset',
-      fc.constantFrom('ctl-a', 'ctl-b'),
-      ms100(-100, 100).map((o) => ({ offset: `${o}ms` })),
-    ),
-    step(
+      step(
+        'clock-offset',
+        fc.constantFrom('ctl-a', 'ctl-b'),
+        ms100(-100, 100).map((o) => ({ offset: `${o}ms` })),
+      ),
+    ],
+    [
       'clock-drift',
-      fc.constantFrom(...CLOCK_TARGETS),
-      fc
-        .oneof(
-          { weight: 3, arbitrary: fc.integer({ min: -ppm, max: ppm }) },
-          { weight: 1, arbitrary: fc.integer({ min: -20 * ppm, max: 20 * ppm }) },
-        )
-        .map((p) => ({ rate: p / 1e6 })),
-    ),
-    step(
+      step(
+        'clock-drift',
+        fc.constantFrom(...CLOCK_TARGETS),
+        fc
+          .oneof(
+            { weight: 3, arbitrary: fc.integer({ min: -ppm, max: ppm }) },
+            { weight: 1, arbitrary: fc.integer({ min: -20 * ppm, max: 20 * ppm }) },
+          )
+          .map((p) => ({ rate: p / 1e6 })),
+      ),
+    ],
+    [
       'clock-jump',
-      fc.constantFrom(...CLOCK_TARGETS),
-      fc
-        .oneof({ weight: 4, arbitrary: ms100(0, 600) }, { weight: 1, arbitrary: ms100(-100, -1) })
-        .map((j) => ({ jump: `${j}ms` })),
-    ),
-    step('witness-down', fc.constantFrom(...SPEC.witnesses), none),
-    step(
+      step(
+        'clock-jump',
+        fc.constantFrom(...CLOCK_TARGETS),
+        fc
+          .oneof({ weight: 4, arbitrary: ms100(0, 600) }, { weight: 1, arbitrary: ms100(-100, -1) })
+          .map((j) => ({ jump: `${j}ms` })),
+      ),
+    ],
+    ['witness-down', step('witness-down', fc.constantFrom(...SPEC.witnesses), none)],
+    [
       'witness-stale',
-      fc.constantFrom(...SPEC.witnesses),
-      ms100(10, 1200).map((s) => ({ stale: `${s}ms` })),
-    ),
-    step(
+      step(
+        'witness-stale',
+        fc.constantFrom(...SPEC.witnesses),
+        ms100(10, 1200).map((s) => ({ stale: `${s}ms` })),
+      ),
+    ],
+    [
       'kv-staleness',
-      fc.constant('worker'),
-      ms100(600, 1800).map((s) => ({ stale: `${s}ms` })),
-    ),
-    step(
+      step(
+        'kv-staleness',
+        fc.constant('worker'),
+        ms100(600, 1800).map((s) => ({ stale: `${s}ms` })),
+      ),
+    ],
+    [
       'flap',
-      linkTarget(),
-      ms100(5, 300).map((p) => ({ period: `${p}ms` })),
-    ),
-  );
+      step(
+        'flap',
+        linkTarget(),
+        ms100(5, 300).map((p) => ({ period: `${p}ms` })),
+      ),
+    ],
+  ];
+  const enabled = all.filter(([k]) => kinds.includes(k)).map(([, a]) => a);
+  return fc.oneof(...(enabled.length > 0 ? enabled : all.map(([, a]) => a)));
 }
 
+/** Kinds a search draws from (kv-staleness only means something on the KV backend). */
+export function searchKinds(leaseBackend: LeaseBackend): FaultKind[] {
+  return FAULT_KINDS.filter((k) => leaseBackend === 'kv' || k !== 'kv-staleness');
+}
+
+/**
+ * Swarm testing (FoundationDB, TigerBeetle): each case first draws which fault kinds it may
+ * use, then up to `maxSteps` steps of those kinds only — so some schedules hammer one
+ * mechanism and others mix. With `withinAssumptions`, steps outside the documented
+ * assumptions (simulator/assumptions.ts) are left out of the case.
+ */
 export function caseArb(
   durationMs: number,
   maxClockDriftRate: number,
-  maxSteps = 4,
+  maxSteps = 8,
+  opts: { kinds?: readonly FaultKind[]; withinAssumptions?: boolean } = {},
 ): fc.Arbitrary<ExploreCase> {
-  return fc.record({
-    seed: fc.integer({ min: 0, max: 0x7fffffff }),
-    steps: fc.array(faultStepArb(durationMs, maxClockDriftRate), { maxLength: maxSteps }),
-  });
+  const kinds = opts.kinds ?? FAULT_KINDS;
+  const config = defaultControllerConfig({ region: 'a', peerRegion: 'b', witnesses: SPEC.witnesses });
+  return fc
+    .record({
+      seed: fc.integer({ min: 0, max: 0x7fffffff }),
+      steps: fc
+        .subarray([...kinds], { minLength: 1 })
+        .chain((enabled) =>
+          fc.array(faultStepArb(durationMs, maxClockDriftRate, enabled), { maxLength: maxSteps }),
+        ),
+    })
+    .map((c) =>
+      opts.withinAssumptions
+        ? { seed: c.seed, steps: c.steps.filter((s) => assessSchedule([s], config, SPEC).withinAssumptions) }
+        : c,
+    );
 }
 
 export function caseToScenario(
@@ -196,6 +294,10 @@ export interface ExploreOptions {
   leaseBackend: LeaseBackend;
   durationMs: number;
   property: PropertyKind;
+  /** also draw steps outside the documented assumptions (run and counted, never held against the property) */
+  outsideAssumptions?: boolean;
+  /** most fault steps per schedule (default 8) */
+  maxSteps?: number;
   /** wall clock for statistics, injected (the simulator itself never reads time) */
   wallClockMs?: () => number;
   onProgress?: (done: number, total: number) => void;
@@ -286,7 +388,11 @@ export function runExploration(opts: ExploreOptions): ExploreResult {
   let firstFail: { runs: number; wallMs: number; steps: number } | null = null;
   let lastFailing: { c: ExploreCase; r: SimulationResult } | null = null;
 
-  const property = fc.property(caseArb(opts.durationMs, rho), (c) => {
+  const arb = caseArb(opts.durationMs, rho, opts.maxSteps ?? 8, {
+    kinds: searchKinds(opts.leaseBackend),
+    withinAssumptions: !(opts.outsideAssumptions ?? false),
+  });
+  const property = fc.property(arb, (c) => {
     const shrinking = locked !== null;
     const r = simulateScenario(caseToScenario(c, opts), {
       seed: c.seed,

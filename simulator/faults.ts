@@ -12,7 +12,7 @@
 import type { FaultStep } from '../src/scenario/schema.ts';
 import { type CutMode, cutLabel, stepParams } from '../src/scenario/validate.ts';
 import { isolationLinks, selectLinks } from '../src/topology/description.ts';
-import { bump } from './coverage.ts';
+import { bump, coverageCell } from './coverage.ts';
 import type { LinkState } from './net.ts';
 import type { Component, World } from './world.ts';
 
@@ -111,6 +111,7 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
 
     const apply = () => {
       bump(world.coverage.faultKinds, step.fault);
+      bump(world.coverage.cells, coverageCell(step, world.spec, world.rec.phase()));
       if (isLinkFault) links = linksOf(world, step);
       else comps = componentsOf(world, step);
       record('start', describe(step, isCut(step) ? cutLabel(p) : null));
@@ -260,8 +261,32 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
       record('end');
     };
 
-    world.engine.at(step.at, apply);
-    if (step.for !== undefined) world.engine.at(step.at + step.for, revert);
+    const start = () => {
+      apply();
+      if (step.for !== undefined) world.engine.after(step.for, revert);
+    };
+    if (step.anchor === undefined) world.engine.at(step.at, start);
+    else world.engine.at(step.at, () => armAnchor(world, step, start));
+  });
+}
+
+/**
+ * Arms an anchored step at its `at`: it starts `offset` ms after the first matching protocol
+ * instant (simulator/anchors.ts). A lease expiry is predicted, and re-predicted by renewals:
+ * only the newest prediction's start may fire.
+ */
+function armAnchor(world: World, step: FaultStep, start: () => void): void {
+  const anchor = step.anchor!;
+  let gen = 0;
+  let fired = false;
+  const watch = world.rec.watch(anchor.on, anchor.region, (instantMs) => {
+    const mine = ++gen;
+    world.engine.at(instantMs + anchor.offset, () => {
+      if (mine !== gen || fired) return;
+      fired = true;
+      watch.done = true;
+      start();
+    });
   });
 }
 
@@ -273,5 +298,9 @@ function describe(step: FaultStep, cut: string | null): string {
     .filter(([k]) => cut === null || (k !== 'mode' && k !== 'oneway'))
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  return `${step.fault} ${targetsOf(step).join(',')}${cut ? ` (${cut})` : ''}${params ? ` ${params}` : ''}${step.for !== undefined ? ` for ${step.for} ms` : ''}`;
+  const a = step.anchor;
+  const anchored = a
+    ? ` at ${a.on}${a.region ? `(${a.region})` : ''}${a.offset >= 0 ? '+' : ''}${a.offset} ms`
+    : '';
+  return `${step.fault} ${targetsOf(step).join(',')}${cut ? ` (${cut})` : ''}${params ? ` ${params}` : ''}${anchored}${step.for !== undefined ? ` for ${step.for} ms` : ''}`;
 }

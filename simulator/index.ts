@@ -8,7 +8,8 @@
  */
 export { counterexampleScenario, type ReplayArgs, replayCommand } from './counterexample.ts';
 export type { Coverage } from './coverage.ts';
-export { mergeCoverage, newCoverage } from './coverage.ts';
+export { coverageSummary, mergeCoverage, newCoverage } from './coverage.ts';
+export { runSeeds, type SeedsResult, type Spread } from './distribution.ts';
 export {
   caseArb,
   caseToScenario,

@@ -15,6 +15,8 @@ import { defaultControllerConfig, historyTiming } from '../src/controller/core.t
 import type { ControllerConfig } from '../src/controller/types.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
 import { describeTopology, type LinkSpec, type TopologySpec } from '../src/topology/description.ts';
+import { ObservedRecorder } from './anchors.ts';
+import { type BootPlan, drawBootPlan } from './boot.ts';
 import { NodeClock } from './clock.ts';
 import type { SimContext, SimTimings } from './context.ts';
 import { type Coverage, newCoverage } from './coverage.ts';
@@ -28,7 +30,6 @@ import { WitnessModel } from './models/witness.ts';
 import { SafetyMonitor } from './monitor.ts';
 import { type LinkState, Net, newLink, type Proc, type Server } from './net.ts';
 import { Prng } from './prng.ts';
-import { Recorder } from './recorder.ts';
 
 /** A simulated component with its lifecycle hooks. */
 export interface Component extends Server {
@@ -132,13 +133,16 @@ export class World implements SimContext {
   readonly engine: Engine;
   readonly prng: Prng;
   readonly net: Net;
-  readonly rec = new Recorder();
+  /** the history, watched for anchored steps' protocol instants and the coverage phase */
+  readonly rec: ObservedRecorder = new ObservedRecorder(() => this.engine.now);
   readonly spec: TopologySpec;
   readonly monitor: SafetyMonitor;
   readonly coverage: Coverage = newCoverage();
   readonly timings: SimTimings;
   readonly configs: Map<string, ControllerConfig>;
   readonly links = new Map<string, LinkState>();
+  /** per-seed boot times, phases and link latencies (simulator/boot.ts) */
+  readonly boot: BootPlan;
   readonly components = new Map<string, Component>();
   readonly clocks = new Map<string, NodeClock>();
   readonly controllers: ControllerModel[] = [];
@@ -166,9 +170,13 @@ export class World implements SimContext {
     const first = this.configs.get(this.spec.regions[0]!)!;
     this.timings = simTimings(first);
 
+    this.boot = drawBootPlan(seed, first.heartbeatMs, this.timings.healthCheckIntervalMs, {
+      controllers: this.spec.regions.map((r) => `ctl-${r}`),
+      auths: this.spec.regions.map((r) => `auth-${r}`),
+    });
     for (const l of this.spec.links) {
       const [lat, jit] = baselineLatency(l);
-      this.links.set(l.id, newLink(l.id, lat, jit));
+      this.links.set(l.id, newLink(l.id, Math.max(1, Math.round(lat * this.boot.latencyFactor(l.id))), jit));
     }
     // Every clock starts with its own small drift inside ±ρ/2: real clocks are never exact,
     // and the safety argument must hold for any rates within ±ρ.
@@ -235,11 +243,19 @@ export class World implements SimContext {
     return this.server(id).proc;
   }
 
-  /** Starts every process at t=0 (after faults scheduled for t=0 took effect). */
+  /**
+   * Starts every process at its boot time (simulator/boot.ts: the heartbeat and health-check
+   * phases vary per seed); called at t=0 after faults scheduled for t=0 took effect. A
+   * process paused at its boot time starts on resume; a crashed one starts on its restart.
+   */
   start(): void {
-    for (const a of this.auths) a.warmUp();
-    for (const c of this.controllers) c.start();
-    this.client.start();
+    const at = (id: string, fn: () => void) => {
+      const proc = this.proc(id);
+      this.engine.at(this.boot.startAtMs.get(id) ?? 0, () => proc.run(fn, null, proc.incarnation));
+    };
+    for (const a of this.auths) at(a.proc.id, () => a.warmUp());
+    for (const c of this.controllers) at(c.proc.id, () => c.start());
+    at('client', () => this.client.start());
   }
 
   timing(): MetaEvent['timing'] {

@@ -259,6 +259,15 @@ export function scenarioToYaml(s: Scenario, opts: { header?: string } = {}): str
     workload: { clients: s.workload.clients, writeInterval: formatDuration(s.workload.writeInterval) },
     steps: s.steps.map((st) => ({
       at: formatDuration(st.at),
+      ...(st.anchor
+        ? {
+            anchor: {
+              on: st.anchor.on,
+              ...(st.anchor.region !== undefined ? { region: st.anchor.region } : {}),
+              offset: `${st.anchor.offset}ms`,
+            },
+          }
+        : {}),
       ...(st.for !== undefined ? { for: formatDuration(st.for) } : {}),
       fault: st.fault,
       target: st.target,

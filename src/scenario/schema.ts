@@ -60,9 +60,46 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export const SIM_ONLY_FAULTS: FaultKind[] = ['witness-stale'];
 
+/** Protocol instants a step can be anchored to (docs/scenarios.md "Anchored steps"). */
+export const ANCHOR_EVENTS = [
+  'renew-send', // a region's renewal request leaves its controller
+  'renew-reply', // a renewal's reply (granted or not) reaches the controller
+  'lease-expiry', // the lease store's current lease runs out (known ahead: negative offsets work)
+  'witness-round', // the first witness answer of a region's round
+  'promotion', // a controller becomes primary
+  'publish', // a primary publishes its region to the authoritatives
+] as const;
+export type AnchorEvent = (typeof ANCHOR_EVENTS)[number];
+
+const SIGNED_DURATION_RE = /^-?(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+/** "-250ms" | "1.5s" | number(ms), negative allowed. */
+export const SignedDuration = z
+  .union([z.number(), z.string().regex(SIGNED_DURATION_RE, 'expected a duration like 250ms or -1.5s')])
+  .transform((v) =>
+    typeof v === 'number'
+      ? v
+      : v.trim().startsWith('-')
+        ? -parseDurationMs(v.trim().slice(1))
+        : parseDurationMs(v),
+  );
+
+/**
+ * A step placed relative to a protocol instant: armed at the step's `at`, it starts `offset`
+ * ms after the first `on` instant (of `region`, if given) at or after `at`.
+ */
+export const Anchor = z
+  .object({
+    on: z.enum(ANCHOR_EVENTS),
+    region: z.string().optional(),
+    offset: SignedDuration.default(0),
+  })
+  .strict();
+export type Anchor = z.infer<typeof Anchor>;
+
 export const FaultStep = z
   .object({
     at: Duration,
+    anchor: Anchor.optional(),
     for: Duration.optional(),
     fault: z.enum(FAULT_KINDS),
     target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),

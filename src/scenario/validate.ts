@@ -206,6 +206,12 @@ export function validateScenario(s: Scenario, spec: TopologySpec = describeTopol
         message: '"for" must be greater than 0 (omit it for "until the end")',
       });
     }
+    if (step.anchor?.region !== undefined && !spec.regions.includes(step.anchor.region)) {
+      problems.push({
+        path: [...base, 'anchor', 'region'],
+        message: `unknown region "${step.anchor.region}" (regions: ${spec.regions.join(', ')})`,
+      });
+    }
     const allowed = allowedComponents(step.fault, spec);
     const targets = targetsOf(step);
     targets.forEach((t, j) => {

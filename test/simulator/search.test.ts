@@ -8,7 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { assessSchedule } from '../../simulator/assumptions.ts';
+import { runSeeds } from '../../simulator/distribution.ts';
+import { caseArb } from '../../simulator/explore.ts';
 import {
   caseToScenario,
   checkDeterminism,
@@ -17,7 +21,9 @@ import {
   runSimulation,
   simulateScenario,
 } from '../../simulator/index.ts';
+import { defaultControllerConfig } from '../../src/controller/config.ts';
 import { parseScenario, scenarioToYaml } from '../../src/scenario/loader.ts';
+import { describeTopology } from '../../src/topology/description.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -154,5 +160,76 @@ describe('sim CLI', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       'failover-lab: --runs: expected an integer in 1..10000000, got "many"',
     ]);
+  });
+});
+
+describe('anchored steps, swarm, seeds (issues #13, #14)', () => {
+  const startOf = (r: ReturnType<typeof simulateScenario>, id: string) =>
+    r.history.find((e) => e.kind === 'fault' && e.phase === 'start' && e.id === id)!;
+
+  it('an anchored step starts offset ms after the first matching instant at or after its `at`', () => {
+    const s = parseScenario(
+      'name: anch\nduration: 60s\nsteps:\n  - {at: 20s, for: 500ms, fault: pause, target: ctl-a, anchor: {on: renew-send, region: a, offset: 150ms}}\n',
+      'anch.yaml',
+    );
+    const r = simulateScenario(s, { seed: 3 });
+    const send = r.history.find(
+      (e) =>
+        e.kind === 'lease' && e.region === 'a' && e.op === 'renew' && e.phase === 'sent' && e.t >= 20_000,
+    )!;
+    expect(startOf(r, 'f0').t).toBe(send.t + 150);
+  });
+
+  it('a lease-expiry anchor is known ahead: a negative offset lands before the expiry', () => {
+    const s = parseScenario(
+      'name: exp\nduration: 90s\nsteps:\n  - {at: 20s, fault: partition, target: ctl-a->worker}\n  - {at: 21s, for: 1s, fault: pause, target: ctl-b, anchor: {on: lease-expiry, offset: -500ms}}\n',
+      'exp.yaml',
+    );
+    const r = simulateScenario(s, { seed: 2 });
+    const expire = r.history.find((e) => e.kind === 'lease-store' && e.op === 'expire')!;
+    const started = startOf(r, 'f1').t;
+    expect(Math.abs(started - (expire.t - 500))).toBeLessThanOrEqual(100); // the store's own clock drifts
+  });
+
+  it('counterexample YAML keeps the anchor and replays byte-identically', () => {
+    const s = parseScenario(
+      'name: rt\nduration: 60s\nsteps:\n  - {at: 10s, for: 2s, fault: isolate, target: a, anchor: {on: renew-reply, offset: -20ms}}\n',
+      'rt.yaml',
+    );
+    const again = parseScenario(scenarioToYaml(s), 'rt2.yaml');
+    expect(again.steps[0]!.anchor).toEqual({ on: 'renew-reply', offset: -20 });
+    const a = simulateScenario(again, { seed: 5, trace: true });
+    const b = simulateScenario(s, { seed: 5, trace: true });
+    expect(a.stats.traceHash).toBe(b.stats.traceHash);
+  });
+
+  it('swarm cases stay within the assumptions by default, use up to 8 steps, and mix anchored steps', () => {
+    const cases = fc.sample(caseArb(600_000, 0.001, 8, { withinAssumptions: true }), {
+      seed: 4,
+      numRuns: 300,
+    });
+    const config = defaultControllerConfig({ region: 'a', peerRegion: 'b', witnesses: ['w1', 'w2', 'w3'] });
+    expect(cases.every((c) => c.steps.length <= 8)).toBe(true);
+    expect(cases.every((c) => assessSchedule(c.steps, config, describeTopology()).withinAssumptions)).toBe(
+      true,
+    );
+    const steps = cases.flatMap((c) => c.steps);
+    expect(steps.some((st) => st.anchor !== undefined)).toBe(true);
+    expect(steps.some((st) => st.fault === 'pause' && String(st.target).startsWith('app-'))).toBe(true);
+    // swarm: some cases use a single kind only
+    expect(cases.some((c) => c.steps.length >= 3 && new Set(c.steps.map((x) => x.fault)).size === 1)).toBe(
+      true,
+    );
+  });
+
+  it('a scenario over seeds gives a spread of failover times, not one point', () => {
+    const s = parseScenario(
+      'name: crash\nduration: 90s\nsteps:\n  - {at: 20s, fault: crash, target: a}\n',
+      'crash.yaml',
+    );
+    const r = runSeeds(s, { firstSeed: 1, count: 12 });
+    expect(r.passed).toBe(12);
+    expect(r.failover!.n).toBe(12);
+    expect(r.failover!.maxMs - r.failover!.minMs).toBeGreaterThan(2000);
   });
 });

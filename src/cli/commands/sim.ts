@@ -4,6 +4,9 @@
  *   sim [--runs N] [--seed S] [--path P] [--lease-backend durable|kv] [--duration 10m]
  *       [--property safety|liveness|all] [--json] [--out DIR]      property-based search
  *   sim --scenario FILE [--seed S] [--lease-backend B] [--out DIR] one scenario, seeded
+ *   sim --scenario FILE --seeds N [--seed S] [--json]             one scenario over N seeds:
+ *       min/median/max failover and demotion times and the verdict count
+ *   sim [--outside-assumptions]                                   search also outside them
  *   sim --check-determinism [--runs N] [--seed S]                 every case run twice
  *
  * Exit 0: all invariants held; 1: a violation (or nondeterminism); 2: bad input.
@@ -16,11 +19,14 @@ import {
   type Coverage,
   checkDeterminism,
   counterexampleScenario,
+  coverageSummary,
   type ExploreResult,
   type LeaseBackend,
   type PropertyKind,
   replayCommand,
+  runSeeds,
   runSimulation,
+  type SeedsResult,
   simulateScenario,
 } from '../../../simulator/index.ts';
 import type { HistoryEvent } from '../../check/history.ts';
@@ -28,6 +34,7 @@ import type { RunJson, Verdict } from '../../check/verdict.ts';
 import { writeRunReport } from '../../report/index.ts';
 import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
 import { MAX_DURATION_MS, parseDurationMs } from '../../scenario/schema.ts';
+import { describeTopology } from '../../topology/description.ts';
 import { BadInputError, EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
@@ -48,6 +55,8 @@ interface SimFlags {
   checkDeterminism?: boolean;
   report?: boolean;
   reportsDir?: string;
+  seeds?: string;
+  outsideAssumptions?: boolean;
 }
 
 export interface SimArgs {
@@ -63,6 +72,9 @@ export interface SimArgs {
   checkDeterminism: boolean;
   /** null = write no report directory (--no-report) */
   reportsDir: string | null;
+  /** --scenario over this many seeds (from --seed, default 1) */
+  seeds: number | null;
+  outsideAssumptions: boolean;
 }
 
 /** Flags → typed arguments; every problem is one BadInputError naming the flag. */
@@ -75,6 +87,9 @@ export function parseSimFlags(f: SimFlags): SimArgs {
     return Number(v);
   };
   const runs = int(f.runs, '--runs', 1, 10_000_000);
+  const seeds = int(f.seeds, '--seeds', 1, 1_000_000);
+  if (seeds !== null && f.scenario === undefined)
+    throw new BadInputError('--seeds runs one --scenario over many seeds; give --scenario FILE', '--seeds');
   const seed = int(f.seed, '--seed', -0x80000000, 0x7fffffff);
   if (f.path !== undefined && !/^\d+(:\d+)*$/.test(f.path)) {
     throw new BadInputError(`expected a fast-check path like "12:0:3", got "${f.path}"`, '--path');
@@ -119,6 +134,8 @@ export function parseSimFlags(f: SimFlags): SimArgs {
     out: f.out ?? null,
     checkDeterminism: f.checkDeterminism ?? false,
     reportsDir: f.report === false ? null : (f.reportsDir ?? 'reports'),
+    seeds,
+    outsideAssumptions: f.outsideAssumptions ?? false,
   };
 }
 
@@ -142,6 +159,54 @@ async function writeSimReport(
 }
 
 const wallMs = (): number => performance.now();
+
+function coverageSummaryLine(c: Coverage): string {
+  const s = coverageSummary(c, describeTopology());
+  const phases = Object.entries(s.perPhase)
+    .map(([p, x]) => `${p} ${x.visited}/${x.total}`)
+    .join(', ');
+  return `coverage cells (fault kind × target × protocol phase): ${s.visited}/${s.total} visited (${phases}); premises reached: ${s.premises.join(' ') || 'none'}`;
+}
+
+const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+async function runSeedsMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
+  const scenario = await loadScenarioFile(a.scenario!);
+  const firstSeed = a.seed ?? 1;
+  const started = wallMs();
+  const r: SeedsResult = runSeeds(scenario, {
+    firstSeed,
+    count: a.seeds!,
+    ...(a.leaseBackend ? { leaseBackend: a.leaseBackend } : {}),
+  });
+  const wallSeconds = (wallMs() - started) / 1000;
+  const ok = r.failed === 0;
+  if (a.json) {
+    printJson({
+      ok,
+      violations: [],
+      counterexample: null,
+      replay: `npx failover-lab sim --scenario ${a.scenario} --seeds ${a.seeds} --seed ${firstSeed}`,
+      stats: { runs: r.seeds.length, events: r.events, simSeconds: r.simSeconds, wallSeconds },
+      scenario: r.scenario,
+      seeds: { first: firstSeed, count: r.seeds.length },
+      verdicts: { passed: r.passed, failed: r.failed, failedSeeds: r.failedSeeds },
+      failoverMs: r.failover,
+      demotionMs: r.demotion,
+    });
+  } else {
+    const line = (name: string, s: SeedsResult['failover']) =>
+      s === null
+        ? `  ${name}: none in ${r.seeds.length} runs\n`
+        : `  ${name}: min ${sec(s.minMs)} / median ${sec(s.medianMs)} / max ${sec(s.maxMs)} (${s.n} of ${r.seeds.length} runs)\n`;
+    process.stdout.write(
+      `scenario ${r.scenario}, seeds ${firstSeed}..${firstSeed + r.seeds.length - 1}: ${r.passed} passed, ${r.failed} failed${r.failed > 0 ? ` (seeds ${r.failedSeeds.slice(0, 10).join(', ')}${r.failed > 10 ? ', ...' : ''})` : ''}\n`,
+    );
+    process.stdout.write(line('failover (from the region loss, else the first fault)', r.failover));
+    process.stdout.write(line('demotion (from the first fault)', r.demotion));
+  }
+  setExit(ok ? EXIT_OK : EXIT_VIOLATION);
+}
 
 function coverageLine(c: Coverage): string {
   const kinds = Object.entries(c.faultKinds)
@@ -321,6 +386,7 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
     leaseBackend: backend,
     durationMs: a.durationMs,
     property: a.property,
+    outsideAssumptions: a.outsideAssumptions,
     wallClockMs: wallMs,
     onProgress: (done, total) => progress.update(done, total),
   });
@@ -383,7 +449,7 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
       otherFindings: { count: r.otherFindings.count, examples: r.otherFindings.examples },
       inAssumptionRuns: stats.runs - r.outsideAssumptions.runs,
       outsideAssumptions: r.outsideAssumptions,
-      coverage: r.coverage,
+      coverage: { ...r.coverage, summary: coverageSummary(r.coverage, describeTopology()) },
     });
   } else {
     const speed = stats.wallSeconds > 0 ? Math.round(stats.simSeconds / stats.wallSeconds) : 0;
@@ -413,6 +479,7 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
     );
   }
   process.stderr.write(`${coverageLine(r.coverage)}\n`);
+  if (!a.json) process.stdout.write(`${coverageSummaryLine(r.coverage)}\n`);
   setExit(r.ok ? EXIT_OK : EXIT_VIOLATION);
 }
 
@@ -438,10 +505,19 @@ export function register(program: Command, setExit: ExitSetter): void {
       `where to write counterexamples (default ${DEFAULT_COUNTEREXAMPLE_DIR}) or, with --scenario, history.jsonl + verdict.json`,
     )
     .option('--check-determinism', 'run each case twice and compare trace hashes')
+    .option(
+      '--seeds <n>',
+      'with --scenario: run it over N seeds (from --seed) and print the spread of its times',
+    )
+    .option(
+      '--outside-assumptions',
+      'search also draws steps outside the documented assumptions (run and counted, not held against the property)',
+    )
     .option('--reports-dir <dir>', 'root of the report store (reports/<scenario>/<timestamp>/)', 'reports')
     .option('--no-report', 'write no report directory')
     .action(async (flags: SimFlags) => {
       const a = parseSimFlags(flags);
+      if (a.scenario !== null && a.seeds !== null) return runSeedsMode(a, setExit);
       if (a.scenario !== null) return runScenarioMode(a, setExit);
       if (a.checkDeterminism) return runDeterminismMode(a, setExit);
       return runSearchMode(a, setExit);

@@ -1,0 +1,46 @@
+/**
+ * What the real world randomises and a seed must too (issue #13 item 4): when each component
+ * boots, so the heartbeat phase relative to the scenario's faults is anywhere in [0, H); when
+ * each PowerDNS health-check loop starts (its phase in [0, interval)); and each link's base
+ * latency within ±50 % of its nominal value (its jitter bound stays as is).
+ *
+ * Drawn from its own PRNG stream (derived from the seed), so the plan is a pure function of
+ * the seed and the main stream's draws are not shifted by it.
+ */
+import { Prng } from './prng.ts';
+
+/** Components of one region boot within this spread of each other (process start-up). */
+export const BOOT_SPREAD_MS = 1000;
+
+export interface BootPlan {
+  /** common phase: the controllers' heartbeats start here (plus their own spread) */
+  phaseMs: number;
+  /** global ms at which each component starts (controllers, auths, client) */
+  startAtMs: Map<string, number>;
+  /** factor on each link's nominal base latency */
+  latencyFactor: (linkId: string) => number;
+}
+
+export function drawBootPlan(
+  seed: number,
+  heartbeatMs: number,
+  healthCheckIntervalMs: number,
+  ids: { controllers: string[]; auths: string[] },
+): BootPlan {
+  const prng = new Prng((seed ^ 0x5bd1e995) >>> 0);
+  const phaseMs = prng.int(Math.max(1, heartbeatMs));
+  const startAtMs = new Map<string, number>();
+  for (const c of ids.controllers) startAtMs.set(c, phaseMs + prng.int(BOOT_SPREAD_MS));
+  for (const a of ids.auths) startAtMs.set(a, prng.int(Math.max(1, healthCheckIntervalMs)));
+  startAtMs.set('client', phaseMs + prng.int(BOOT_SPREAD_MS));
+  const factors = new Map<string, number>();
+  const latencyFactor = (linkId: string): number => {
+    let f = factors.get(linkId);
+    if (f === undefined) {
+      f = 0.5 + prng.float();
+      factors.set(linkId, f);
+    }
+    return f;
+  };
+  return { phaseMs, startAtMs, latencyFactor };
+}
