@@ -28,7 +28,7 @@ while IFS=' ' read -r kind a b; do
 done
 for p in "\${!pids[@]}"; do
   [ "$p" = "$$" ] && continue
-  stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+  { read -r stat < "/proc/$p/stat"; } 2>/dev/null || continue
   rest=\${stat##*) }
   set -- $rest
   [ "\${20}" = "\${pids[$p]}" ] || continue
