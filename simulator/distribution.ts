@@ -37,12 +37,24 @@ export function spread(values: number[]): Spread | null {
   return { n: v.length, minMs: v[0]!, medianMs: median, maxMs: v[v.length - 1]! };
 }
 
-/** ms from the first fault to the first time a primary stood down after it, if it did. */
+/**
+ * ms from the first fault to the first time a primary stood down after it, if it did. A
+ * crash is no demotion (the process just lost its state), so the crashed process's role
+ * event is left out.
+ */
 export function demotionMs(history: HistoryEvent[]): number | null {
   const fault = history.find((e) => e.kind === 'fault' && e.phase === 'start');
   if (!fault) return null;
+  const crashedAt = new Set(
+    history.flatMap((e) => (e.kind === 'process' && e.op === 'crash' ? [`${e.component}@${e.t}`] : [])),
+  );
   const d = history.find(
-    (e) => e.kind === 'role' && e.from === 'primary' && e.to !== 'primary' && e.t >= fault.t,
+    (e) =>
+      e.kind === 'role' &&
+      e.from === 'primary' &&
+      e.to !== 'primary' &&
+      e.t >= fault.t &&
+      !crashedAt.has(`ctl-${e.region}@${e.t}`),
   );
   return d ? d.t - fault.t : null;
 }
