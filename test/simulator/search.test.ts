@@ -233,3 +233,21 @@ describe('anchored steps, swarm, seeds (issues #13, #14)', () => {
     expect(r.failover!.maxMs - r.failover!.minMs).toBeGreaterThan(2000);
   });
 });
+
+describe('a controller whose safe window L is computed wrongly (issue #14 acceptance)', () => {
+  it('sim --runs 300 --seed 1 finds it within the assumptions: L = TTL through the config seam', () => {
+    // The seam sets the controller's own assumptions to zero (no pause, delay or drift), so
+    // its L equals the lease TTL; the design it is judged by keeps the documented numbers.
+    const r = runSimulation({
+      runs: 300,
+      seed: 1,
+      leaseBackend: 'durable',
+      durationMs: 600_000,
+      property: 'safety',
+      controllerOverrides: { maxPauseMs: 0, maxDelayMs: 0, maxClockDriftRate: 0 },
+    });
+    expect(r.failure).not.toBeNull();
+    expect(['lease-history', 'single-primary']).toContain(r.failure!.invariant);
+    expect(r.failure!.result.withinAssumptions).toBe(true);
+  });
+});
