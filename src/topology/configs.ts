@@ -1,8 +1,9 @@
 /**
  * Config files of the local topology, following the verified recipe
  * (/work/shared/reference/powerdns-unbound-local-recipe.md §2, §3, §6a): PowerDNS 4.7
- * authoritative on gsqlite3 with LUA records and the API, unbound witnesses with a
- * TCP-only stub zone and fast failure settings. Pure string builders; no I/O here.
+ * authoritative on gsqlite3 with LUA records and the API, unbound witnesses with a stub
+ * zone asked over UDP (or TCP only, when the witness path runs over TCP) and fast failure
+ * settings. Pure string builders; no I/O here.
  */
 import { orderedExtupLua, orderedUrlupLua } from '../agent/lua.ts';
 
