@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockDir } from '../../src/topology/addresses.ts';
+import { describeTopology } from '../../src/topology/description.ts';
 import { REPO_ROOT } from '../../src/topology/local.ts';
+import { chooseDnsTransport } from '../../src/topology/proxies.ts';
 import { boundSocketsOnOctet, processesWithArg } from './leaks.ts';
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -91,5 +93,29 @@ describe('failover-lab up --check --json', () => {
     const res = await runCli(['up', '--check', '--lease-backend', 'etcd']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/--lease-backend: expected durable or kv/);
+  });
+});
+
+describe('witness-path transport (no boot)', () => {
+  it('the witness path is UDP by default and TCP when asked; nothing else changes', () => {
+    const udp = describeTopology();
+    const tcp = describeTopology({ dnsTransport: 'tcp' });
+    const ids = (spec: typeof udp, protocol: string) =>
+      spec.links.filter((l) => l.protocol === protocol).map((l) => l.id);
+    expect(ids(udp, 'udp')).toHaveLength(12);
+    expect(ids(udp, 'udp').every((id) => /^(ctl-[ab]->w\d|w\d->auth-[ab])$/.test(id))).toBe(true);
+    expect(ids(tcp, 'udp')).toEqual([]);
+    expect(tcp.links.map((l) => l.id)).toEqual(udp.links.map((l) => l.id));
+  });
+
+  it('explicit choice, then FAILOVER_LAB_DNS_TRANSPORT, then tcp with an external Toxiproxy, else udp', () => {
+    expect(chooseDnsTransport('tcp', false, {})).toBe('tcp');
+    expect(chooseDnsTransport(undefined, false, { FAILOVER_LAB_DNS_TRANSPORT: 'TCP' })).toBe('tcp');
+    expect(chooseDnsTransport(undefined, true, { FAILOVER_LAB_DNS_TRANSPORT: 'udp' })).toBe('udp');
+    expect(chooseDnsTransport(undefined, true, {})).toBe('tcp');
+    expect(chooseDnsTransport(undefined, false, {})).toBe('udp');
+    expect(() => chooseDnsTransport(undefined, false, { FAILOVER_LAB_DNS_TRANSPORT: 'quic' })).toThrow(
+      /expected udp or tcp, got "quic"/,
+    );
   });
 });
