@@ -27,7 +27,7 @@ import {
 } from '../src/scenario/schema.ts';
 import { describeTopology } from '../src/topology/description.ts';
 import { assessSchedule } from './assumptions.ts';
-import { type Coverage, mergeCoverage, newCoverage } from './coverage.ts';
+import { allCells, type Coverage, mergeCoverage, newCoverage } from './coverage.ts';
 import type { LeaseBackend } from './models/lease-store.ts';
 import { type SimulationResult, simulateScenario } from './simulate.ts';
 import type { ControllerConfigOverrides } from './world.ts';
@@ -298,6 +298,8 @@ export interface ExploreOptions {
   outsideAssumptions?: boolean;
   /** most fault steps per schedule (default 8) */
   maxSteps?: number;
+  /** fault kinds to draw from (default: every kind of the backend) */
+  kinds?: FaultKind[];
   /** wall clock for statistics, injected (the simulator itself never reads time) */
   wallClockMs?: () => number;
   onProgress?: (done: number, total: number) => void;
@@ -389,7 +391,7 @@ export function runExploration(opts: ExploreOptions): ExploreResult {
   let lastFailing: { c: ExploreCase; r: SimulationResult } | null = null;
 
   const arb = caseArb(opts.durationMs, rho, opts.maxSteps ?? 8, {
-    kinds: searchKinds(opts.leaseBackend),
+    kinds: opts.kinds ?? searchKinds(opts.leaseBackend),
     withinAssumptions: !(opts.outsideAssumptions ?? false),
   });
   const property = fc.property(arb, (c) => {
@@ -488,6 +490,59 @@ export function runExploration(opts: ExploreOptions): ExploreResult {
     outsideAssumptions: outside,
     stats,
     coverage,
+  };
+}
+
+/**
+ * `--target-coverage`: the search in rounds of `roundRuns` schedules; each round draws only
+ * from the fault kinds that still have unvisited coverage cells (simulator/coverage.ts), with
+ * its own fast-check seed (seed + round). A finding stops it like a plain search; its replay
+ * is the counterexample file (`sim --scenario FILE --seed S`), since a round's kind subset
+ * depends on what the earlier rounds visited.
+ */
+export function runCoverageGuided(opts: ExploreOptions & { roundRuns?: number }): ExploreResult & {
+  rounds: number;
+} {
+  const cells = allCells(SPEC);
+  const roundRuns = opts.roundRuns ?? 50;
+  const coverage = newCoverage();
+  const stats = { runs: 0, shrinkRuns: 0, events: 0, simSeconds: 0, wallSeconds: 0 };
+  const other = { count: 0, examples: [] as Finding[] };
+  const outside = { runs: 0, withViolations: 0, examples: [] as Finding[] };
+  let last: ExploreResult | null = null;
+  let round = 0;
+  while (stats.runs < opts.runs) {
+    const seen = new Set(Object.keys(coverage.cells));
+    const open = searchKinds(opts.leaseBackend).filter((k) =>
+      cells.some((c) => c.startsWith(`${k}|`) && !seen.has(c)),
+    );
+    const r = runExploration({
+      ...opts,
+      runs: Math.min(roundRuns, opts.runs - stats.runs),
+      seed: (opts.seed + round) | 0,
+      ...(open.length > 0 ? { kinds: open } : {}),
+    });
+    round++;
+    mergeCoverage(coverage, r.coverage);
+    for (const k of ['runs', 'shrinkRuns', 'events', 'simSeconds', 'wallSeconds'] as const)
+      stats[k] += r.stats[k];
+    other.count += r.otherFindings.count;
+    other.examples.push(...r.otherFindings.examples.slice(0, 3 - other.examples.length));
+    outside.runs += r.outsideAssumptions.runs;
+    outside.withViolations += r.outsideAssumptions.withViolations;
+    last = r;
+    if (r.failure || r.error || r.stats.runs === 0) break;
+  }
+  return {
+    ok: (last?.ok ?? true) && other.count === 0,
+    property: opts.property,
+    failure: last?.failure ?? null,
+    error: last?.error ?? null,
+    otherFindings: other,
+    outsideAssumptions: outside,
+    stats,
+    coverage,
+    rounds: round,
   };
 }
 

@@ -21,6 +21,7 @@ export {
   type Finding,
   faultStepArb,
   type PropertyKind,
+  runCoverageGuided,
   runExploration as runSimulation,
   SIM_ONLY_KINDS,
   simOnlyParts,

@@ -20,10 +20,12 @@ import {
   checkDeterminism,
   counterexampleScenario,
   coverageSummary,
+  type ExploreOptions,
   type ExploreResult,
   type LeaseBackend,
   type PropertyKind,
   replayCommand,
+  runCoverageGuided,
   runSeeds,
   runSimulation,
   type SeedsResult,
@@ -57,6 +59,7 @@ interface SimFlags {
   reportsDir?: string;
   seeds?: string;
   outsideAssumptions?: boolean;
+  targetCoverage?: boolean;
 }
 
 export interface SimArgs {
@@ -75,6 +78,8 @@ export interface SimArgs {
   /** --scenario over this many seeds (from --seed, default 1) */
   seeds: number | null;
   outsideAssumptions: boolean;
+  /** search in rounds that draw only kinds with unvisited coverage cells */
+  targetCoverage: boolean;
 }
 
 /** Flags → typed arguments; every problem is one BadInputError naming the flag. */
@@ -136,6 +141,7 @@ export function parseSimFlags(f: SimFlags): SimArgs {
     reportsDir: f.report === false ? null : (f.reportsDir ?? 'reports'),
     seeds,
     outsideAssumptions: f.outsideAssumptions ?? false,
+    targetCoverage: f.targetCoverage ?? false,
   };
 }
 
@@ -379,7 +385,7 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
   const runs = a.runs ?? DEFAULT_RUNS;
   const backend = a.leaseBackend ?? 'durable';
   const progress = new Progress();
-  const r = runSimulation({
+  const search: ExploreOptions = {
     runs,
     seed,
     ...(a.path !== null ? { path: a.path } : {}),
@@ -388,20 +394,24 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
     property: a.property,
     outsideAssumptions: a.outsideAssumptions,
     wallClockMs: wallMs,
-    onProgress: (done, total) => progress.update(done, total),
-  });
+    onProgress: (done: number, total: number) => progress.update(done, total),
+  };
+
+  const r = a.targetCoverage ? runCoverageGuided(search) : runSimulation(search);
   progress.done();
   if (r.error) throw new Error(`simulator failed: ${r.error}`);
   const f = r.failure;
   const replay = f
-    ? replayCommand({
-        seed: f.seed,
-        path: f.path,
-        leaseBackend: backend,
-        durationMs: a.durationMs,
-        property: a.property,
-        runs,
-      })
+    ? a.targetCoverage
+      ? `npx failover-lab sim --scenario <counterexample file> --seed ${f.case.seed} (coverage-guided rounds: replay the file)`
+      : replayCommand({
+          seed: f.seed,
+          path: f.path,
+          leaseBackend: backend,
+          durationMs: a.durationMs,
+          property: a.property,
+          runs,
+        })
     : null;
   const file = f ? writeCounterexample(r, a, backend, replay!) : null;
   const reportDir = f
@@ -505,6 +515,10 @@ export function register(program: Command, setExit: ExitSetter): void {
       `where to write counterexamples (default ${DEFAULT_COUNTEREXAMPLE_DIR}) or, with --scenario, history.jsonl + verdict.json`,
     )
     .option('--check-determinism', 'run each case twice and compare trace hashes')
+    .option(
+      '--target-coverage',
+      'search in rounds of 50 schedules, each drawing only fault kinds with unvisited coverage cells',
+    )
     .option(
       '--seeds <n>',
       'with --scenario: run it over N seeds (from --seed) and print the spread of its times',
