@@ -62,6 +62,16 @@ import type { SimContext } from '../context.ts';
 import { type Call, Proc, type Server } from '../net.ts';
 import { SimKv } from './kv.ts';
 
+/**
+ * The Worker reads a wall clock (Date.now), and its signature check takes timestamps as
+ * unsigned wall-clock ms: a simulated clock starting at 0 would go negative under a
+ * backwards clock fault and be refused as malformed. So the Worker's simulated clock is
+ * presented on a wall-clock scale, starting at 2026-01-01T00:00:00Z; everything that reads
+ * its times (core, checker) uses differences only. A caller that signs its own requests
+ * (signLeaseRequest) adds this to its clock too.
+ */
+export const SIM_WALL_EPOCH_MS = 1_767_225_600_000;
+
 /** The lease every simulated controller asks for. */
 export const SIM_LEASE_NAME = 'svc';
 
@@ -173,8 +183,9 @@ export class LeaseStoreModel implements Server {
     this.secrets = Object.fromEntries(sim.spec.regions.map((r) => [r, simLeaseSecret(r)]));
   }
 
+  /** The Worker's Date.now(): its simulated clock on a wall-clock scale (see SIM_WALL_EPOCH_MS). */
   private nowMs(): number {
-    return this.proc.clock.read(this.sim.engine.now);
+    return SIM_WALL_EPOCH_MS + this.proc.clock.read(this.sim.engine.now);
   }
 
   serve(call: Call): void {
@@ -257,7 +268,7 @@ export class LeaseStoreModel implements Server {
     if (!s || s.holder === null || s.expiresAt === null) return;
     const meta = this.storage.get(OBS_META_KEY) as ObsMeta | undefined;
     if (meta && meta.expiredEpoch >= s.epoch) return; // this grant's expiry is already noted
-    const at = this.proc.clock.globalAt(s.expiresAt, notBeforeT);
+    const at = this.proc.clock.globalAt(s.expiresAt - SIM_WALL_EPOCH_MS, notBeforeT);
     if (this.expiryArmedAtT !== null && this.expiryArmedAtT <= at) return;
     this.expiryArmedAtT = at;
     const incarnation = this.proc.incarnation;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { NodeClock } from '../../simulator/clock.ts';
 import type { AuthoritativeModel, DnsReply } from '../../simulator/models/authoritative.ts';
-import type { LeaseReply, LeaseRequest } from '../../simulator/models/lease-store.ts';
+import { type LeaseReply, type LeaseRequest, SIM_WALL_EPOCH_MS } from '../../simulator/models/lease-store.ts';
 import { Proc, type Reply } from '../../simulator/net.ts';
 import { World } from '../../simulator/world.ts';
 import { Scenario } from '../../src/scenario/schema.ts';
@@ -213,7 +213,15 @@ describe('lease store: durable (the real lease-state.ts, atomic per request)', (
     ]);
     const [grant, , , expire] = stores;
     expect(expire!.storeNowMs).toBe(grant!.expiresAt);
-    expect(w.clocks.get('worker')!.read(expire!.t)).toBe(grant!.expiresAt);
+    expect(SIM_WALL_EPOCH_MS + w.clocks.get('worker')!.read(expire!.t)).toBe(grant!.expiresAt);
+  });
+
+  it('a Worker clock jumped far backwards still serves (its Date.now stays a valid timestamp)', () => {
+    const w = world();
+    w.clocks.get('worker')!.jump(0, -3_600_000);
+    const a = lease(w, 'a', { op: 'acquire' });
+    w.engine.run(1000);
+    expect(rep<LeaseReply>(a)).toMatchObject({ granted: true, epoch: 1 });
   });
 
   it('survives a Worker crash (state is in Durable Object storage)', () => {
