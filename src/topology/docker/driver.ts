@@ -317,9 +317,14 @@ export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<
   try {
     const container = (service: string) => {
       try {
+        // compose v2 names containers <project>-<service>-1, Debian's 1.29 <project>_<service>_1
         return started.getContainer(`${service}-1`);
       } catch {
-        return null; // not among the started services
+        try {
+          return started.getContainer(`${projectName}_${service}_1`);
+        } catch {
+          return null; // not among the started services
+        }
       }
     };
     const hostOf = (c: NonNullable<ReturnType<typeof container>>): string => {
