@@ -59,7 +59,9 @@ export async function writeRealRunReport(
         bootSeconds: result.bootSeconds,
         faults: result.faults,
         failoverProductionSeconds: result.failoverProductionSeconds,
-        replay: `npx failover-lab run ${result.file}`,
+        // the driver that booted the topology (local processes or docker containers)
+        driver: result.runJson.driver ?? 'local',
+        replay: `npx failover-lab run ${result.file}${result.runJson.driver === 'docker' ? ' --driver docker' : ''}`,
       },
       ...(opts.logsDir ? { logsDir: opts.logsDir } : {}),
     },
