@@ -69,7 +69,13 @@ beforeAll(() => {
 }, 900_000);
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  // SIGTERM first: a SIGKILLed `worker` could not stop its workerd child, which would outlive
+  // the test; SIGKILL only what is still running after a grace period
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const c of running) c.kill('SIGTERM');
+  const graceMs = 10_000;
+  await Promise.race([Promise.all(running.map(exitOf)), new Promise((r) => setTimeout(r, graceMs))]);
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await Promise.all(children.map(exitOf));
   pkg?.cleanup();
 });
