@@ -5,9 +5,11 @@
  * via the driver:
  *   an answer is the region's app address            → reachable (any matching answer counts)
  *   every answer is the tombstone address            → unreachable
- *   SERVFAIL / REFUSED                               → unreachable (the witness could not reach
- *                                                       the region's authoritatives)
- *   timeout, transport error, NXDOMAIN, no answer, a foreign address → unknown
+ *   timeout, transport error, SERVFAIL, REFUSED, NXDOMAIN, no answer, a foreign address → unknown
+ * SERVFAIL is not evidence against the peer: it says the witness could not get an answer from
+ * any authoritative (it may be the witness that is cut off, e.g. every witness→authoritative
+ * path down), so counting it as "unreachable" let a failover rest on witnesses that saw
+ * nothing — the checker's promotion-evidence (issue #12) rejects exactly that.
  * Unknown is never unreachable here; the core's policy decides how to count it.
  */
 import type { WitnessVerdict } from './types.ts';
@@ -29,7 +31,6 @@ export interface WitnessJudgement {
 
 export function witnessVerdict(o: WitnessObservation, addresses: WitnessAddresses): WitnessJudgement {
   if ('error' in o) return { verdict: 'unknown', detail: o.error };
-  if (o.rcode === 'SERVFAIL' || o.rcode === 'REFUSED') return { verdict: 'unreachable', detail: o.rcode };
   if (o.rcode !== 'NOERROR') return { verdict: 'unknown', detail: o.rcode };
   const addrs = o.addresses;
   const detail = `NOERROR ${addrs.join(',') || '(no A)'}`;

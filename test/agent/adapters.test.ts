@@ -117,8 +117,8 @@ describe('DNS witness client (UDP and TCP)', () => {
   it.each(['udp', 'tcp'] as const)('maps answers to verdicts over %s', async (transport) => {
     expect(await ask('up', transport)).toEqual({ verdict: 'reachable', detail: 'NOERROR 127.0.1.10' });
     expect(await ask('down', transport)).toEqual({ verdict: 'unreachable', detail: 'NOERROR 127.0.9.9' });
-    expect(await ask('servfail', transport)).toEqual({ verdict: 'unreachable', detail: 'SERVFAIL' });
-    expect(await ask('refused', transport)).toEqual({ verdict: 'unreachable', detail: 'REFUSED' });
+    expect(await ask('servfail', transport)).toEqual({ verdict: 'unknown', detail: 'SERVFAIL' });
+    expect(await ask('refused', transport)).toEqual({ verdict: 'unknown', detail: 'REFUSED' });
     expect(await ask('nx', transport)).toEqual({ verdict: 'unknown', detail: 'NXDOMAIN' });
     expect((await ask('other', transport)).verdict).toBe('unknown');
   });

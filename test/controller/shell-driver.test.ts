@@ -151,8 +151,9 @@ describe('witness verdict (one rule)', () => {
     expect(v([ADDR.tombstone, ADDR.tombstone])).toBe('unreachable');
     expect(v([ADDR.tombstone, '127.0.0.99'])).toBe('unknown');
     expect(v([])).toBe('unknown');
-    expect(v([], 'SERVFAIL')).toBe('unreachable');
-    expect(v([], 'REFUSED')).toBe('unreachable');
+    // the witness got no answer at all: no evidence against the peer (issue #12)
+    expect(v([], 'SERVFAIL')).toBe('unknown');
+    expect(v([], 'REFUSED')).toBe('unknown');
     expect(v([], 'NXDOMAIN')).toBe('unknown');
     expect(witnessVerdict({ error: 'timeout' }, ADDR)).toEqual({ verdict: 'unknown', detail: 'timeout' });
     expect(witnessVerdict({ rcode: 'NOERROR', addresses: [] }, ADDR).detail).toBe('NOERROR (no A)');
@@ -174,7 +175,7 @@ describe('witness verdict (one rule)', () => {
     const votes = h.records.flatMap((r) => (r.kind === 'witness' ? [[r.witness, r.verdict, r.target]] : []));
     expect(votes).toEqual([
       ['w1', 'reachable', 'a'],
-      ['w2', 'unreachable', 'a'],
+      ['w2', 'unknown', 'a'],
     ]);
   });
 });

@@ -137,14 +137,22 @@ describe('simulated scenarios (durable lease)', () => {
   });
 
   it('the legacy-kv lease is caught splitting the brain (violation-detected passes)', () => {
-    const r = sim('name: kv\nduration: 2m\nexpect:\n  - violation-detected: single-primary\n', 1, 'kv');
+    // Each seed draws boot offsets and heartbeat phases, so the fault-free KV race splits the
+    // brain at some seeds only (13 of 20 measured; 7 of 9 on the real topology): take the
+    // first seed of 1..20 where it does — there must be one.
+    const yaml = 'name: kv\nduration: 2m\nexpect:\n  - violation-detected: single-primary\n';
+    const seed = [...Array(20).keys()]
+      .map((i) => i + 1)
+      .find((s) => !outcome(sim(yaml, s, 'kv'), 'single-primary').ok);
+    expect(seed).toBeDefined();
+    const r = sim(yaml, seed!, 'kv');
     expect(outcome(r, 'single-primary')).toMatchObject({ ok: false, expectedViolation: true });
     // the consequence (the store hands the lease back and forth between two "epochs") is
     // reported, not failed, once the config is declared unsafe
     expect(outcome(r, 'epoch-monotonic')).toMatchObject({ ok: false, expectedViolation: true });
     expect(r.verdict.ok).toBe(true);
     // without the declaration the same run fails
-    expect(sim('name: kv\nduration: 2m\n', 1, 'kv').verdict.ok).toBe(false);
+    expect(sim('name: kv\nduration: 2m\n', seed!, 'kv').verdict.ok).toBe(false);
   });
 
   it('fault events carry the resolved links and components', () => {

@@ -109,7 +109,8 @@ describe('durable lease property', () => {
     // the search did exercise failovers and most fault kinds
     expect(r.coverage.promotionBases['failover'] ?? 0).toBeGreaterThan(0);
     expect(Object.keys(r.coverage.faultKinds).length).toBeGreaterThanOrEqual(10);
-    expect(r.outsideAssumptions.runs).toBeGreaterThan(0);
+    // the swarm generator keeps to the documented assumptions unless --outside-assumptions
+    expect(r.outsideAssumptions.runs).toBe(0);
   });
 });
 
