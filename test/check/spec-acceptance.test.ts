@@ -92,7 +92,7 @@ describe('lease-history catches a safe window computed wrongly, without a second
       controllerOverrides: { maxPauseMs: 0, maxDelayMs: 0, maxClockDriftRate: 0 },
     });
     expect(r.failure?.invariant).toBe('lease-history');
-    expect(r.failure?.result.verdict.violations[0]!.detail).toContain(
+    expect(r.failure?.result.verdict.violations[0]?.detail).toContain(
       'after the lease store could grant the next epoch',
     );
   });

@@ -104,7 +104,7 @@ export const ENV_CASES: EnvCase[] = [
     'a one-character secret (its value is not echoed)',
     { LEASE_SECRET: 'x' },
     'LEASE_SECRET',
-    /at least 16 characters \(got a value of length 1\)$/
+    /at least 16 characters \(got a value of length 1\)$/,
   ),
   e('a 15-character secret', { LEASE_SECRET: '0123456789abcde' }, 'LEASE_SECRET', /at least 16/),
   e('no secret', { LEASE_SECRET: undefined }, 'LEASE_SECRET', /required/),
