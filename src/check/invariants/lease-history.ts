@@ -83,13 +83,19 @@ function judgeGrant(g: AppAuthorityEvent, s: EpochState | undefined, storeSeen: 
   return null;
 }
 
+/** Was the store polled in the grant's epoch, held by the grant's region, within the slack after it? */
+function seenAfter(views: LeaseStoreEvent[], g: AppAuthorityEvent, slackMs: number): boolean {
+  return views.some(
+    (o) => tLow(o) >= g.t && tLow(o) <= g.t + slackMs && o.epoch === g.epoch && o.holder === g.region,
+  );
+}
+
 export function checkLeaseHistory(f: Facts): CheckOutcome {
   const rho = f.spec?.maxClockDriftRate ?? 0;
   const ttlMs = f.spec?.leaseTtlMs ?? 0;
   const views = storeViews(f);
   const storeSeen = views.length > 0;
   const slackMs = pollSlackMs(f);
-  const lastObservedT = views.reduce((x, o) => Math.max(x, o.t), Number.NEGATIVE_INFINITY);
   const grants = f.events.filter(
     (e): e is AppAuthorityEvent => e.kind === 'app-authority' && e.op === 'grant',
   );
@@ -118,8 +124,10 @@ export function checkLeaseHistory(f: Facts): CheckOutcome {
       epochs.set(o.epoch, s);
       current = o.epoch;
     }
-    // a polled store not looked at again after the grant may have renewed unseen: not judged
-    if (slackMs > 0 && lastObservedT < g.t + slackMs) continue;
+    // A polled store must be seen holding the grant's epoch after the grant, or the renewal
+    // backing it may be unseen (e.g. the Worker was SIGKILLed right after granting it, before
+    // the next poll): such a grant is not judged rather than judged against an older view.
+    if (slackMs > 0 && !seenAfter(views, g, slackMs)) continue;
     const bad = judgeGrant(g, epochs.get(g.epoch), storeSeen);
     if (bad) violations.push(bad);
   }
