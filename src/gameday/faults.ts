@@ -7,6 +7,7 @@
 
 import { BadInputError } from '../cli/errors.ts';
 import { describeTopology, isolationLinks } from '../topology/description.ts';
+import { queryDns } from '../topology/dns.ts';
 import { type Experiment, type LinkBinding, matchLinkIds } from './plan.ts';
 import {
   type ConnectOutcome,
@@ -139,9 +140,25 @@ export function resolveFault(exp: Experiment, target: FaultTarget): ResolvedFaul
   }
 }
 
+/**
+ * Reaches the proxy in its own protocol: a TCP connect, or for a UDP proxy (the witness path)
+ * one DNS query — a disabled UDP proxy has no socket, so a connected UDP socket is refused.
+ */
+async function udpDnsCheck(host: string, port: number): Promise<ConnectOutcome> {
+  try {
+    await queryDns({ host, port }, 'app.example.', { tcp: false, timeoutMs: 600, type: 'SOA' });
+    return 'connected';
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/ECONNREFUSED/.test(msg)) return 'refused';
+    return /timeout|timed out/i.test(msg) ? 'timeout' : `error:${msg}`;
+  }
+}
+
 async function connectCheck(
   b: LinkBinding,
   listen: string,
+  protocol: 'tcp' | 'udp' = 'tcp',
 ): Promise<{ where: string; outcome: ConnectOutcome } | null> {
   if (!b.connectCheck) return null;
   const addr = b.connect
@@ -151,7 +168,9 @@ async function connectCheck(
       })()
     : connectAddress(listen, b.toxiproxyUrl);
   if (!addr) return { where: listen, outcome: 'error:unparsable listen address' };
-  return { where: `${addr.host}:${addr.port}`, outcome: await tcpConnect(addr.host, addr.port) };
+  const outcome =
+    protocol === 'udp' ? await udpDnsCheck(addr.host, addr.port) : await tcpConnect(addr.host, addr.port);
+  return { where: `${protocol} ${addr.host}:${addr.port}`, outcome };
 }
 
 /** The revert state every link unit checks: proxy enabled, none of our toxics, and a TCP connect gets through. */
@@ -159,7 +178,7 @@ async function verifyLinkClean(b: LinkBinding, api: ToxiproxyApi): Promise<Check
   const p = await api.proxy(b.proxy);
   const ours = p.toxics.filter((t) => t.name.startsWith(TOXIC_PREFIX)).map((t) => t.name);
   const others = p.toxics.filter((t) => !t.name.startsWith(TOXIC_PREFIX)).map((t) => t.name);
-  const conn = await connectCheck(b, p.listen);
+  const conn = await connectCheck(b, p.listen, p.protocol);
   const connOk = conn === null || conn.outcome === 'connected';
   const parts = [
     `enabled=${p.enabled}`,
@@ -178,7 +197,7 @@ function disableProxyUnit(b: LinkBinding, api: ToxiproxyApi): FaultUnit {
     },
     verifyApplied: async () => {
       const p = await api.proxy(b.proxy);
-      const conn = await connectCheck(b, p.listen);
+      const conn = await connectCheck(b, p.listen, p.protocol);
       // A disabled Toxiproxy proxy closes its listener, so connects must be refused.
       const connOk = conn === null || conn.outcome === 'refused';
       return {

@@ -23,6 +23,8 @@ export interface ProxyState {
   upstream: string;
   enabled: boolean;
   toxics: ToxicState[];
+  /** our extension (docs/toxiproxy.md): "udp" for a datagram proxy; absent means TCP */
+  protocol?: 'tcp' | 'udp';
 }
 
 /** Per API call; Toxiproxy answers in milliseconds unless something is badly wrong. */
