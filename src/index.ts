@@ -46,7 +46,7 @@ export {
   EXIT_OK,
   EXIT_VIOLATION,
   InfraError,
-} from './cli/errors.ts';
+} from './errors.ts';
 export { PACKAGE_ROOT } from './package-root.ts';
 export { parseHistory, serializeHistory } from './report/history-io.ts';
 export type { ReportInput, ResultJson } from './report/model.ts';

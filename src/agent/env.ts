@@ -4,9 +4,9 @@
  * CLI prints as a single line and exits 2.
  */
 import { z } from 'zod';
-import { BadInputError } from '../cli/errors.ts';
 import { defaultControllerConfig, validateControllerConfig } from '../controller/core.ts';
 import type { ControllerConfig } from '../controller/types.ts';
+import { BadInputError } from '../errors.ts';
 
 export interface HostPort {
   host: string;

@@ -8,9 +8,9 @@
  * Game days stay local: their probes and rollback are written against local processes.
  */
 
+import { InfraError } from '../errors.ts';
 import { parseDriverFlag } from '../topology/docker/driver.ts';
 import { connectEngine } from '../topology/docker/engine.ts';
-import { InfraError } from './errors.ts';
 
 export const DRIVER_OPTION_HELP = 'topology driver: auto (default = local), local or docker';
 

@@ -1,10 +1,10 @@
 /**
  * The one CLI. Thin: parses arguments and calls the modules. Each subcommand lives in
  * src/cli/commands/<name>.ts and exports `register(program)`; the command's action returns
- * an exit code (see src/cli/errors.ts) instead of calling process.exit, so cleanup runs.
+ * an exit code (see src/errors.ts) instead of calling process.exit, so cleanup runs.
  */
 import { Command, CommanderError } from 'commander';
-import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, exitCodeOf, InfraError } from './errors.ts';
+import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, exitCodeOf, InfraError } from '../errors.ts';
 import { loadCommandModules } from './registry.ts';
 
 export type ExitSetter = (code: number) => void;

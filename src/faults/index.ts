@@ -3,7 +3,7 @@
  * fault event in the history says whether the executor confirmed the effect (verified
  * true/false, null when it cannot be checked). See src/faults/README.md for the semantics.
  */
-import { BadInputError } from '../cli/errors.ts';
+import { BadInputError } from '../errors.ts';
 import type { FaultStep, Scenario } from '../scenario/schema.ts';
 import { cutLabel, stepParams } from '../scenario/validate.ts';
 import { processState } from '../topology/addresses.ts';

@@ -5,7 +5,7 @@
  * file:line:col. The same references are checked once more against the running target
  * (target.ts), which stays the authority for what a target really provides.
  */
-import { BadInputError } from '../cli/errors.ts';
+import { BadInputError } from '../errors.ts';
 import { describeTopology } from '../topology/description.ts';
 import type { GameDayPlan, PlanInput, Probe } from './plan.ts';
 import { isLoopbackHost } from './util.ts';

@@ -8,7 +8,7 @@
  * plan exits 2 before anything starts.
  */
 import { z } from 'zod';
-import { BadInputError } from '../cli/errors.ts';
+import { BadInputError } from '../errors.ts';
 import { Duration } from '../scenario/schema.ts';
 import { describeTopology, selectLinks } from '../topology/description.ts';
 import { checkProbeStrings } from './plan-refs.ts';

@@ -8,8 +8,8 @@
  * - local: boots the real topology (src/topology/local.ts) and adapts its handle.
  */
 import type { MetaEvent } from '../check/history.ts';
-import { BadInputError, InfraError } from '../cli/errors.ts';
 import { historyTiming } from '../controller/core.ts';
+import { BadInputError, InfraError } from '../errors.ts';
 import { ProcessEventCollector } from '../runner/process-events.ts';
 import type { Recorder } from '../runner/recorder.ts';
 import { describeTopology } from '../topology/description.ts';

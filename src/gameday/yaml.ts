@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
-import { BadInputError } from '../cli/errors.ts';
+import { BadInputError } from '../errors.ts';
 
 export type YamlPath = ReadonlyArray<string | number | symbol>;
 

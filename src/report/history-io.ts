@@ -5,7 +5,7 @@
  * facts.ts), so a history written by a newer executor still renders.
  */
 import type { HistoryEvent } from '../check/history.ts';
-import { BadInputError } from '../cli/errors.ts';
+import { BadInputError } from '../errors.ts';
 
 /** One event per line, trailing newline, no blank lines: the format every executor writes. */
 export function serializeHistory(history: readonly HistoryEvent[]): string {

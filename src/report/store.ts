@@ -22,7 +22,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ExecutorKind } from '../check/history.ts';
 import type { Verdict } from '../check/verdict.ts';
-import { BadInputError } from '../cli/errors.ts';
+import { BadInputError } from '../errors.ts';
 import { describeJsonError, jsonErrorLineCol, parseHistory, serializeHistory } from './history-io.ts';
 import { renderIndexPage } from './index-page.ts';
 import { renderJunit } from './junit.ts';

@@ -12,8 +12,8 @@ import { checkHistory } from '../check/checker.ts';
 import type { HistoryEvent, MetaEvent } from '../check/history.ts';
 import { configuredNumbers } from '../check/spec.ts';
 import { type RunJson, shownFailoverMs, type Verdict } from '../check/verdict.ts';
-import { InfraError } from '../cli/errors.ts';
 import { historyTiming } from '../controller/core.ts';
+import { InfraError } from '../errors.ts';
 import {
   type AppliedFault,
   applyFault,

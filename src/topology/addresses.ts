@@ -23,7 +23,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { InfraError } from '../cli/errors.ts';
+import { InfraError } from '../errors.ts';
 
 export const RUN_OCTET_MIN = 40;
 export const RUN_OCTET_MAX = 99;

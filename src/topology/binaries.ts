@@ -4,7 +4,7 @@
  * shim) so the PID we track is the PID of the daemon itself.
  */
 import { accessSync, constants } from 'node:fs';
-import { InfraError } from '../cli/errors.ts';
+import { InfraError } from '../errors.ts';
 
 export interface BinarySpec {
   path: string;

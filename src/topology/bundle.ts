@@ -4,7 +4,7 @@
  * through tsx costs 300+ ms of transpiling per process on a 2-core machine.
  */
 import { build } from 'esbuild';
-import { InfraError } from '../cli/errors.ts';
+import { InfraError } from '../errors.ts';
 
 export async function bundleEntry(entryFile: string, outFile: string): Promise<string> {
   try {

@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { InfraError } from '../cli/errors.ts';
 import type { ControllerConfig } from '../controller/types.ts';
+import { InfraError } from '../errors.ts';
 import { BINARIES } from './binaries.ts';
 import type { Endpoint } from './configs.ts';
 

@@ -12,8 +12,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } f
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InfraError } from '../cli/errors.ts';
 import type { ControllerConfig } from '../controller/types.ts';
+import { InfraError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { toxiproxyUrl as toxiproxyUrlFromEnv, usesExternalToxiproxy } from '../toxiproxy/client.ts';
 import { startToxiproxyServer } from '../toxiproxy/server.ts';

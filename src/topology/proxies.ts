@@ -5,7 +5,7 @@
  * the fault code works unchanged against the real Toxiproxy.
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { BadInputError, InfraError } from '../cli/errors.ts';
+import { BadInputError, InfraError } from '../errors.ts';
 import { type Endpoint, hostPort } from './configs.ts';
 import type { LinkProtocol, LinkSpec } from './description.ts';
 

@@ -21,7 +21,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InfraError } from '../cli/errors.ts';
+import { InfraError } from '../errors.ts';
 import { clampedSleep } from '../timers.ts';
 import { processState } from './addresses.ts';
 import { BINARIES } from './binaries.ts';

@@ -5,7 +5,7 @@
  * branch on which one it is.
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { BadInputError } from '../cli/errors.ts';
+import { BadInputError } from '../errors.ts';
 
 /** The API base URL to use: TOXIPROXY_URL if set and non-empty, else `builtInUrl`. */
 export function toxiproxyUrl(builtInUrl: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -5,7 +5,7 @@
  * strictly up front: Go only logs config errors, we refuse to start with one clear line.
  */
 import { readFile } from 'node:fs/promises';
-import { BadInputError } from '../cli/errors.ts';
+import { BadInputError } from '../errors.ts';
 import { splitHostPort } from './address.ts';
 import { decodeProxyFields, type ProxyConfig } from './collection.ts';
 import { decodeDocument, GoJsonError, lineColumn } from './gojson.ts';

@@ -10,7 +10,7 @@
 import type { Socket as DgramSocket } from 'node:dgram';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { isIP, type Server, type Socket } from 'node:net';
-import { InfraError } from '../cli/errors.ts';
+import { InfraError } from '../errors.ts';
 import { createApiHandler } from './api.ts';
 import { ProxyCollection, type ProxyConfig } from './collection.ts';
 import { validateProxyConfigs } from './config.ts';

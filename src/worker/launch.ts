@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Log, LogLevel, Miniflare } from 'miniflare';
-import { BadInputError, InfraError } from '../cli/errors.ts';
+import { BadInputError, InfraError } from '../errors.ts';
 import { bundleWorker } from './bundle.ts';
 import type { Variant } from './http.ts';
 import { isLiveWorkerdChild, listeningPortsOf, listWorkerdChildren } from './procfs.ts';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../src/agent/env.ts';
-import { BadInputError } from '../../src/cli/errors.ts';
+import { BadInputError } from '../../src/errors.ts';
 
 const BASE_ENV = {
   REGION: 'b',

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { chooseDriver, driverForScenarios } from '../../src/cli/driver-flag.ts';
-import { BadInputError, EXIT_BAD_INPUT, EXIT_INFRA, InfraError } from '../../src/cli/errors.ts';
+import { BadInputError, EXIT_BAD_INPUT, EXIT_INFRA, InfraError } from '../../src/errors.ts';
 import { parseDriverFlag } from '../../src/topology/docker/driver.ts';
 import { candidateSockets, NO_ENGINE_LINE, PODMAN_SOCKET } from '../../src/topology/docker/engine.ts';
 import { PROJECT_ROOT } from '../../src/topology/docker/generate.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InfraError } from '../../src/cli/errors.ts';
+import { InfraError } from '../../src/errors.ts';
 import { loadPlanFile } from '../../src/gameday/plan.ts';
 import { memoryProgress } from '../../src/gameday/progress.ts';
 import { runGameDay } from '../../src/gameday/runner.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BadInputError } from '../../src/cli/errors.ts';
+import { BadInputError } from '../../src/errors.ts';
 import { jsonErrorLineCol, parseHistory, serializeHistory } from '../../src/report/history-io.ts';
 import { buildModel, checkRows } from '../../src/report/model.ts';
 import { renderSummary } from '../../src/report/summary.ts';

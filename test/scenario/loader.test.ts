@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BadInputError } from '../../src/cli/errors.ts';
+import { BadInputError } from '../../src/errors.ts';
 import {
   formatDuration,
   loadScenarioFile,

@@ -1,6 +1,6 @@
 /** Pure pieces of the built-in server: Go-style JSON decoding, addresses, slicer splits, client choice. */
 import { describe, expect, it } from 'vitest';
-import { BadInputError } from '../../src/cli/errors.ts';
+import { BadInputError } from '../../src/errors.ts';
 import { resolveListen, splitHostPort } from '../../src/toxiproxy/address.ts';
 import { toxiproxyClient, toxiproxyUrl, usesExternalToxiproxy } from '../../src/toxiproxy/client.ts';
 import {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadInputError, InfraError } from '../../src/cli/errors.ts';
+import { BadInputError, InfraError } from '../../src/errors.ts';
 import { startWorker, type WorkerHandle } from '../../src/worker/launch.ts';
 import { isLiveWorkerdChild, listWorkerdChildren } from '../../src/worker/procfs.ts';
 import { disposeAndAssertNoLeaks, isolateTmpdir, removeSuiteTmp, SECRETS, waitUntilGone } from './helpers.ts';

@@ -10,13 +10,20 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { shownFailoverMs } from '../../check/verdict.ts';
+import {
+  BadInputError,
+  EXIT_BAD_INPUT,
+  EXIT_INFRA,
+  EXIT_OK,
+  EXIT_VIOLATION,
+  exitCodeOf,
+} from '../../errors.ts';
 import { writeReportIndex } from '../../report/index.ts';
 import { demoCatalogFiles } from '../../runner/catalog.ts';
 import { type RunResult, runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
 import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
-import { BadInputError, EXIT_BAD_INPUT, EXIT_INFRA, EXIT_OK, EXIT_VIOLATION, exitCodeOf } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 import { parseTimeScale } from './up.ts';
 

@@ -7,8 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { BadInputError, EXIT_OK } from '../../errors.ts';
 import { exportFile } from '../../gameday/export/index.ts';
-import { BadInputError, EXIT_OK } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
 interface ExportFlags {

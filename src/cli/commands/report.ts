@@ -4,8 +4,8 @@
  * Bad input (missing directory, unreadable history line) exits 2 with one line naming file:line.
  */
 import type { Command } from 'commander';
+import { BadInputError, EXIT_OK } from '../../errors.ts';
 import { FILES, rerenderReport, writeReportIndex } from '../../report/index.ts';
-import { BadInputError, EXIT_OK } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
 interface ReportOptions {

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { shownFailoverMs } from '../../check/verdict.ts';
+import { EXIT_OK, EXIT_VIOLATION } from '../../errors.ts';
 import { runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport, writeRunResults } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
 import { harnessWatchdog } from '../../topology/watchdog.ts';
 import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
-import { EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 import { parseTimeScale } from './up.ts';
 

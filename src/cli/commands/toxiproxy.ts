@@ -6,9 +6,9 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
+import { BadInputError, EXIT_OK } from '../../errors.ts';
 import { loadProxyConfigFile } from '../../toxiproxy/config.ts';
 import { startToxiproxyServer, TOXIPROXY_VERSION } from '../../toxiproxy/server.ts';
-import { BadInputError, EXIT_OK } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
 interface ToxiproxyFlags {

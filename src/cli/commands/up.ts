@@ -6,10 +6,10 @@
  * (links: each link's proxy and its protocol, udp for the witness path by default).
  */
 import type { Command } from 'commander';
+import { BadInputError, EXIT_INFRA, EXIT_OK, InfraError } from '../../errors.ts';
 import { componentHealth, type HealthResult } from '../../topology/health.ts';
 import { startTopology, type Topology } from '../../topology/local.ts';
 import { DRIVER_OPTION_HELP, driverForUp } from '../driver-flag.ts';
-import { BadInputError, EXIT_INFRA, EXIT_OK, InfraError } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
 interface UpOptions {

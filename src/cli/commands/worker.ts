@@ -5,6 +5,7 @@
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { BadInputError, EXIT_OK, InfraError } from '../../errors.ts';
 import type { Variant } from '../../worker/http.ts';
 import {
   type OptionSources,
@@ -15,7 +16,6 @@ import {
 } from '../../worker/launch.ts';
 import { isLiveWorkerdChild } from '../../worker/procfs.ts';
 import { MIN_SECRET_CHARS } from '../../worker/signing.ts';
-import { BadInputError, EXIT_OK, InfraError } from '../errors.ts';
 import type { ExitSetter } from '../main.ts';
 
 const WORKERD_WATCH_INTERVAL_MS = 500;

@@ -4,7 +4,7 @@
  * also returned for stderr. Output is self-checked with validateManifest.
  */
 import { stringify } from 'yaml';
-import { InfraError } from '../../cli/errors.ts';
+import { InfraError } from '../../errors.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
 import { planFromYaml } from '../plan.ts';
 import { loadYamlFile } from '../yaml.ts';

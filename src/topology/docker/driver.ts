@@ -18,7 +18,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { BadInputError, InfraError } from '../../cli/errors.ts';
+import { BadInputError, InfraError } from '../../errors.ts';
 import { COMPOSE_FILE, type DockerBundleOptions, renderDockerBundle } from './compose.ts';
 import { eventsFileOf, hostSideProxies } from './configs.ts';
 import { connectEngine, PODMAN_SOCKET } from './engine.ts';

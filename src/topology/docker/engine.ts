@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { InfraError } from '../../cli/errors.ts';
+import { InfraError } from '../../errors.ts';
 
 export const ENGINE_SCRIPT = 'scripts/container-engine.sh';
 /** where scripts/container-engine.sh serves podman's Docker-compatible API */

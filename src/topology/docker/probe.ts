@@ -1,6 +1,6 @@
 /**
  * Which driver would `--driver X` pick on this machine? Prints the one-line choice and
- * follows the CLI's exit-code contract (src/cli/errors.ts), exactly as up/run/demo report
+ * follows the CLI's exit-code contract (src/errors.ts), exactly as up/run/demo report
  * through src/cli/main.ts:
  *
  *   npx tsx src/topology/docker/probe.ts [--driver auto|local|docker]
@@ -8,7 +8,7 @@
  *     with one line "failover-lab: docker driver: ..." on stderr.
  */
 import { chooseDriver } from '../../cli/driver-flag.ts';
-import { exitCodeOf } from '../../cli/errors.ts';
+import { exitCodeOf } from '../../errors.ts';
 
 export async function probeMain(argv: string[]): Promise<number> {
   const i = argv.indexOf('--driver');

@@ -17,7 +17,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { InfraError } from '../../cli/errors.ts';
+import { InfraError } from '../../errors.ts';
 import { describeTopology } from '../description.ts';
 import { waitHealthy } from '../health.ts';
 import type { ComponentInfo, ControllerHandle, Topology, TopologyOptions } from '../local.ts';
