@@ -1,7 +1,7 @@
 /**
  * Asks one DNS witness (a recursive resolver) for `<peer>.regions.<zone>` A and reports what
  * came back: the rcode and the A addresses, or why nothing usable did. The message exchange is
- * dns-transport.ts; what an answer means (reachable / unreachable / unknown) is decided once
+ * src/dns/exchange.ts; what an answer means (reachable / unreachable / unknown) is decided once
  * for every executor by src/controller/witness-verdict.ts, which the driver applies to this
  * observation.
  */
@@ -12,7 +12,7 @@ import {
   type WitnessObservation,
   witnessVerdict,
 } from '../controller/witness-verdict.ts';
-import { exchangeDns } from './dns-transport.ts';
+import { exchangeDns } from '../dns/exchange.ts';
 
 export interface WitnessQuery {
   host: string;
@@ -34,7 +34,7 @@ export async function queryWitness(q: WitnessQuery): Promise<WitnessObservation>
     questions: [{ type: 'A', name: q.name }],
   };
   try {
-    // UDP with the stub resolver's TCP retry on truncation, or TCP only (dns-transport.ts).
+    // UDP with the stub resolver's TCP retry on truncation, or TCP only (src/dns/exchange.ts).
     return observation(await exchangeDns(q, query));
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };

@@ -144,7 +144,12 @@ export function resolveFault(exp: Experiment, target: FaultTarget): ResolvedFaul
  * Reaches the proxy in its own protocol: a TCP connect, or for a UDP proxy (the witness path)
  * one DNS query — a disabled UDP proxy has no socket, so a connected UDP socket is refused.
  */
-async function udpDnsCheck(host: string, port: number): Promise<ConnectOutcome> {
+export async function reachProxy(
+  host: string,
+  port: number,
+  protocol: 'tcp' | 'udp',
+): Promise<ConnectOutcome> {
+  if (protocol === 'tcp') return tcpConnect(host, port);
   try {
     await queryDns({ host, port }, 'app.example.', { tcp: false, timeoutMs: 600, type: 'SOA' });
     return 'connected';
@@ -168,12 +173,11 @@ async function connectCheck(
       })()
     : connectAddress(listen, b.toxiproxyUrl);
   if (!addr) return { where: listen, outcome: 'error:unparsable listen address' };
-  const outcome =
-    protocol === 'udp' ? await udpDnsCheck(addr.host, addr.port) : await tcpConnect(addr.host, addr.port);
+  const outcome = await reachProxy(addr.host, addr.port, protocol);
   return { where: `${protocol} ${addr.host}:${addr.port}`, outcome };
 }
 
-/** The revert state every link unit checks: proxy enabled, none of our toxics, and a TCP connect gets through. */
+/** The revert state every link unit checks: proxy enabled, none of our toxics, and the proxy is reachable in its protocol. */
 async function verifyLinkClean(b: LinkBinding, api: ToxiproxyApi): Promise<Check> {
   const p = await api.proxy(b.proxy);
   const ours = p.toxics.filter((t) => t.name.startsWith(TOXIC_PREFIX)).map((t) => t.name);

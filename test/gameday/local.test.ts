@@ -9,10 +9,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reachProxy } from '../../src/gameday/faults.ts';
 import { loadPlanFile } from '../../src/gameday/plan.ts';
 import { memoryProgress } from '../../src/gameday/progress.ts';
 import { runGameDay } from '../../src/gameday/runner.ts';
-import { ToxiproxyApi, tcpConnect } from '../../src/gameday/toxiproxy-api.ts';
+import { ToxiproxyApi } from '../../src/gameday/toxiproxy-api.ts';
 
 let dir = '';
 beforeAll(() => {
@@ -91,7 +92,7 @@ experiments:
               id: b.link,
               enabled: p.enabled,
               toxics: p.toxics.length,
-              connect: await tcpConnect(host!, Number(port)),
+              connect: await reachProxy(host!, Number(port), p.protocol ?? 'tcp'),
             };
           }),
         );
@@ -192,8 +193,9 @@ experiments:
       .map((l) => JSON.parse(l) as { kind: string; phase?: string; verified?: boolean; detail?: string });
     const end = history.find((e) => e.kind === 'fault' && e.phase === 'end');
     expect(end?.verified).toBe(true);
-    // Each revert was checked with a TCP connect through the proxy.
-    expect(end?.detail).toMatch(/connect 127\.\d+\.\d+\.\d+:\d+ connected/);
+    // Each revert was checked by reaching the proxy in its own protocol (TCP connect, DNS over UDP).
+    expect(end?.detail).toMatch(/connect tcp 127\.\d+\.\d+\.\d+:\d+ connected/);
+    expect(end?.detail).toMatch(/connect udp 127\.\d+\.\d+\.\d+:\d+ connected/);
     expect(end?.detail).not.toMatch(/NOT REVERTED/);
 
     const octet = /local topology 127\.(\d+)\.x\.x/.exec(out.target)![1]!;

@@ -1,11 +1,13 @@
 /**
- * One DNS question to one resolver at host:port, over UDP or TCP, with dns-packet.
- * node:dns Resolver cannot force TCP and hides the rcode behind error codes; a game-day
- * dns probe needs both the rcode and the exact answer set.
+ * One DNS question to one resolver at host:port, over UDP or TCP, through the project's one
+ * DNS client (src/dns/exchange.ts). node:dns Resolver cannot force TCP and hides the rcode
+ * behind error codes; a game-day dns probe needs both the rcode and the exact answer set.
  */
-import dgram from 'node:dgram';
-import net from 'node:net';
 import packet from 'dns-packet';
+import { exchangeDns } from '../../dns/exchange.ts';
+
+/** A backstop only: the probe's own deadline arrives through the AbortSignal. */
+const EXCHANGE_BACKSTOP_MS = 60_000;
 
 export interface DnsResult {
   rcode: string;
@@ -33,91 +35,16 @@ export async function dnsQuery(opts: {
     flags: packet.RECURSION_DESIRED,
     questions: [{ type: opts.type as packet.RecordType, name: opts.name.replace(/\.$/, '') }],
   };
-  const reply =
-    opts.transport === 'tcp'
-      ? await viaTcp(host, port, query, opts.signal)
-      : await viaUdp(host, port, query, id, opts.signal);
+  const reply = await exchangeDns(
+    { host, port, transport: opts.transport, timeoutMs: EXCHANGE_BACKSTOP_MS, signal: opts.signal },
+    query,
+  );
   // dns-packet decodes the rcode; its type definitions do not declare it.
   const rcode = (reply as packet.Packet & { rcode?: string }).rcode ?? 'NOERROR';
   return {
     rcode: rcode.toUpperCase(),
     answers: (reply.answers ?? []).filter((a) => a.type === opts.type).map(formatAnswer),
   };
-}
-
-function viaUdp(
-  host: string,
-  port: number,
-  query: packet.Packet,
-  id: number,
-  signal: AbortSignal,
-): Promise<packet.Packet> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    const done = (err: Error | null, p?: packet.Packet) => {
-      signal.removeEventListener('abort', onAbort);
-      sock.close();
-      if (err) reject(err);
-      else resolve(p!);
-    };
-    const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    if (signal.aborted) {
-      sock.close();
-      reject(new Error('aborted'));
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (e) => done(e));
-    sock.on('message', (msg) => {
-      try {
-        const p = packet.decode(msg);
-        if (p.id === id) done(null, p);
-      } catch {
-        // Not a DNS reply for us: keep waiting until the probe timeout.
-      }
-    });
-    sock.send(packet.encode(query), port, host, (err) => {
-      if (err) done(err);
-    });
-  });
-}
-
-function viaTcp(
-  host: string,
-  port: number,
-  query: packet.Packet,
-  signal: AbortSignal,
-): Promise<packet.Packet> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
-    let buf = Buffer.alloc(0);
-    const done = (err: Error | null, p?: packet.Packet) => {
-      signal.removeEventListener('abort', onAbort);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(p!);
-    };
-    const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    if (signal.aborted) {
-      sock.destroy();
-      reject(new Error('aborted'));
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('connect', () => sock.write(packet.streamEncode(query)));
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        try {
-          done(null, packet.streamDecode(buf));
-        } catch (e) {
-          done(e as Error);
-        }
-      }
-    });
-    sock.on('error', (e) => done(e));
-    sock.on('end', () => done(new Error('connection closed before a full reply')));
-  });
 }
 
 function formatAnswer(a: packet.Answer): string {

@@ -10,7 +10,10 @@
  * as `udp error: ECONNREFUSED` instead of waiting out the deadline: a refused server and a
  * silent one stay different outcomes. An answer with another id is ignored, not believed.
  *
- * Used by the DNS witness client (dns-witness.ts), which decides what an answer means.
+ * The one DNS client of the project: the controller's witness client (src/agent/dns-witness.ts),
+ * which decides what an answer means, the lab's probes (src/topology/dns.ts) and the game-day
+ * dns probe all exchange messages through here. An optional AbortSignal ends the exchange early
+ * (a game-day probe's own deadline).
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -23,6 +26,8 @@ export interface DnsServer {
   port: number;
   transport: DnsTransport;
   timeoutMs: number;
+  /** Ends the exchange at once with the signal's reason (or "aborted"). */
+  signal?: AbortSignal;
 }
 
 /** Send `query` and return the decoded answer; throws an Error saying what went wrong. */
@@ -31,12 +36,25 @@ export async function exchangeDns(
   query: dnsPacket.Packet,
 ): Promise<dnsPacket.DecodedPacket> {
   const deadlineMs = performance.now() + server.timeoutMs;
+  if (server.signal?.aborted) throw abortReason(server.signal);
   if (server.transport === 'tcp') return exchangeTcp(server, query, server.timeoutMs);
   const reply = await exchangeUdp(server, query, server.timeoutMs);
   if (!reply.flag_tc) return reply;
   // Truncated: the full answer only fits a stream; retry over TCP within what is left.
   const leftMs = Math.max(1, deadlineMs - performance.now());
   return exchangeTcp(server, query, leftMs);
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
+
+/** Calls `finish` with the abort reason when `signal` fires; returns the unsubscribe. */
+function onAbort(signal: AbortSignal | undefined, finish: (err: Error) => void): () => void {
+  if (!signal) return () => {};
+  const listener = () => finish(abortReason(signal));
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
 }
 
 function exchangeUdp(
@@ -47,11 +65,13 @@ function exchangeUdp(
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
     const timer = setTimeout(() => finish(new Error('timeout')), timeoutMs);
+    const unsubscribe = onAbort(server.signal, (err) => finish(err));
     let done = false;
     function finish(err: Error | null, reply?: dnsPacket.DecodedPacket) {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      unsubscribe();
       socket.close();
       if (err) reject(err);
       else resolve(reply!);
@@ -86,12 +106,14 @@ function exchangeTcp(
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: server.host, port: server.port });
     const timer = setTimeout(() => finish(new Error('timeout')), timeoutMs);
+    const unsubscribe = onAbort(server.signal, (err) => finish(err));
     let buf = Buffer.alloc(0);
     let done = false;
     function finish(err: Error | null, reply?: dnsPacket.DecodedPacket) {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      unsubscribe();
       socket.destroy();
       if (err) reject(err);
       else resolve(reply!);

@@ -1,5 +1,5 @@
 /**
- * The witness client's transport (src/agent/dns-transport.ts) against real DNS servers on
+ * The witness client's transport (src/dns/exchange.ts) against real DNS servers on
  * loopback, built here with dns-packet: UDP answers, the TCP retry when the UDP answer is
  * truncated, silence as a timeout, and datagrams from the wrong source or with the wrong id
  * ignored. Timeouts are asserted as outcomes ("timeout"), never as durations.
@@ -8,7 +8,7 @@ import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exchangeDns } from '../../src/agent/dns-transport.ts';
+import { exchangeDns } from '../../src/dns/exchange.ts';
 
 const HOST = '127.0.34.1';
 
