@@ -31,31 +31,14 @@ import {
 } from './invariants/safety.ts';
 import type { CheckOutcome, Measurements, Verdict } from './verdict.ts';
 
+export {
+  CONFIG_INVARIANTS,
+  INVARIANTS,
+  type InvariantName,
+  LIVENESS_INVARIANTS,
+  SAFETY_INVARIANTS,
+} from '../scenario/invariant-names.ts';
 export { type AuthorityWindow, authorityWindows, isInterRegionLink } from './facts.ts';
-
-export const SAFETY_INVARIANTS = [
-  'single-primary',
-  'lease-history',
-  'act-within-safe-window',
-  'epoch-monotonic',
-  'no-stale-write',
-  'promotion-evidence',
-  'no-internal-error',
-] as const;
-export const LIVENESS_INVARIANTS = [
-  'failover-liveness',
-  'no-spurious-failover',
-  'bounded-flapping',
-  'dns-follows-lease',
-  'write-availability',
-] as const;
-/**
- * Findings about the configuration rather than the schedule (safety-category outcomes): every
- * schedule shows them alike, so a search reports them but does not shrink on them.
- */
-export const CONFIG_INVARIANTS = ['config-meets-spec'] as const;
-export const INVARIANTS = [...SAFETY_INVARIANTS, ...LIVENESS_INVARIANTS, ...CONFIG_INVARIANTS] as const;
-export type InvariantName = (typeof INVARIANTS)[number];
 
 export interface CheckOptions {
   /** scenario expectations to evaluate besides the invariants */

@@ -7,9 +7,9 @@
  * Also the one place that turns a step's raw `params` into typed numbers
  * (`stepParams`), so the simulator and the real executor read them identically.
  */
-import { INVARIANTS } from '../check/checker.ts';
 import { defaultControllerConfig, validateControllerConfig } from '../controller/config.ts';
 import { describeTopology, selectLinks, type TopologySpec } from '../topology/description.ts';
+import { INVARIANTS } from './invariant-names.ts';
 import { type FaultKind, type FaultStep, MAX_DURATION_MS, parseDurationMs, type Scenario } from './schema.ts';
 
 export type PathSeg = string | number;
