@@ -117,6 +117,75 @@ describe('lease-history', () => {
   });
 });
 
+/** Real runs poll the Worker: each view carries the send time of its status request. */
+const POLLED = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000 }), 'test', {
+  precision: 'polled',
+  intervalMs: 500,
+});
+
+/** a's lease as polled at `sentT` (the reply recorded 10 ms later), granted or renewed at `storeNowMs`. */
+function poll(
+  h: (e: NewEvent) => void,
+  sentT: number,
+  view: { holder: 'a' | 'b' | null; epoch: number; storeNowMs: number },
+): void {
+  h({
+    kind: 'lease-store',
+    t: sentT + 10,
+    observedSinceT: sentT,
+    holder: view.holder,
+    epoch: view.epoch,
+    expiresAt: view.holder === null ? null : view.storeNowMs + 30_000,
+    storeNowMs: sentT,
+  });
+}
+
+describe('lease-history on a polled store (real runs)', () => {
+  it('does not judge an extend whose backing renewal no poll saw (the Worker died right after granting it)', () => {
+    // Polls at 100 and 5 000 show the grant; the renewal at 10 150 backs a's extend at 10 200,
+    // then the Worker is SIGKILLed: no poll answers until it is back at 80 000 (a new term).
+    const v = checkHistory(
+      history(
+        (h) => {
+          poll(h, 100, { holder: 'a', epoch: 1, storeNowMs: 90 });
+          h({ kind: 'app-authority', t: 130, region: 'a', op: 'grant', epoch: 1, untilT: 130 + 27_000 });
+          poll(h, 5_000, { holder: 'a', epoch: 1, storeNowMs: 90 });
+          h({
+            kind: 'app-authority',
+            t: 10_200,
+            region: 'a',
+            op: 'grant',
+            epoch: 1,
+            untilT: 10_200 + 27_000,
+          });
+          poll(h, 80_000, { holder: 'a', epoch: 2, storeNowMs: 79_000 });
+        },
+        { spec: POLLED },
+      ),
+    );
+    expect(outcome(v, 'lease-history')).toMatchObject({ ok: true, evaluated: true });
+  });
+
+  it('judges a grant that a poll sent after it shows backed by nothing: the store had moved to b', () => {
+    // a extends under epoch 1 at 30 950 until 40 000; a poll sent at 31 000 already shows
+    // epoch 2 held by b. This grant must be judged even though no poll saw epoch 1 after it.
+    const v = checkHistory(
+      history(
+        (h) => {
+          poll(h, 100, { holder: 'a', epoch: 1, storeNowMs: 90 });
+          h({ kind: 'app-authority', t: 130, region: 'a', op: 'grant', epoch: 1, untilT: 130 + 27_000 });
+          h({ kind: 'app-authority', t: 30_950, region: 'a', op: 'grant', epoch: 1, untilT: 40_000 });
+          poll(h, 31_000, { holder: 'b', epoch: 2, storeNowMs: 30_500 });
+        },
+        { spec: POLLED },
+      ),
+    );
+    const o = outcome(v, 'lease-history');
+    expect(o.ok).toBe(false);
+    expect(o.violations.map((x) => x.detail).join('\n')).toMatch(/epoch 1 until t=40\.0/);
+  });
+});
+
 describe('dns-follows-lease', () => {
   const dns = (h: (e: NewEvent) => void, t: number, auth: string, region: string) =>
     h({

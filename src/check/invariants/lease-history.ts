@@ -83,11 +83,13 @@ function judgeGrant(g: AppAuthorityEvent, s: EpochState | undefined, storeSeen: 
   return null;
 }
 
-/** Was the store polled in the grant's epoch, held by the grant's region, within the slack after it? */
-function seenAfter(views: LeaseStoreEvent[], g: AppAuthorityEvent, slackMs: number): boolean {
-  return views.some(
-    (o) => tLow(o) >= g.t && tLow(o) <= g.t + slackMs && o.epoch === g.epoch && o.holder === g.region,
-  );
+/**
+ * Was the store polled, in any state, by a request sent after the grant and within the slack?
+ * Such a poll shows the store after the renewal that backs the grant (the controller heard the
+ * renewal's reply before granting), or shows the lease gone — either way the grant can be judged.
+ */
+function polledAfter(views: LeaseStoreEvent[], g: AppAuthorityEvent, slackMs: number): boolean {
+  return views.some((o) => tLow(o) >= g.t && tLow(o) <= g.t + slackMs);
 }
 
 export function checkLeaseHistory(f: Facts): CheckOutcome {
@@ -124,10 +126,11 @@ export function checkLeaseHistory(f: Facts): CheckOutcome {
       epochs.set(o.epoch, s);
       current = o.epoch;
     }
-    // A polled store must be seen holding the grant's epoch after the grant, or the renewal
-    // backing it may be unseen (e.g. the Worker was SIGKILLed right after granting it, before
-    // the next poll): such a grant is not judged rather than judged against an older view.
-    if (slackMs > 0 && !seenAfter(views, g, slackMs)) continue;
+    // A polled store not polled between the grant and the slack may have renewed unseen (e.g.
+    // the Worker was SIGKILLed right after granting the renewal, before the next poll): such a
+    // grant is not judged, rather than judged against an older view. A poll in that window
+    // that shows another epoch or no holder still judges it (authority past the lease's end).
+    if (slackMs > 0 && !polledAfter(views, g, slackMs)) continue;
     const bad = judgeGrant(g, epochs.get(g.epoch), storeSeen);
     if (bad) violations.push(bad);
   }
