@@ -414,6 +414,9 @@ async function sleepUntil(perfMs: number, signal: AbortSignal): Promise<void> {
   else if (signal.aborted) throw signal.reason;
 }
 
+/** An unchanged lease view is recorded again after this fraction of the poll slack. */
+const REPEAT_VIEW_FRACTION = 0.4;
+
 /** How often the runner polls the lease store (the spec records it as the observation's precision). */
 function leasePollMsOf(topo: Pick<Topology, 'timing' | 'initialPrimary'>): number {
   return Math.max(50, Math.round(topo.timing.controllers[topo.initialPrimary]!.heartbeatMs / 5));
@@ -438,7 +441,9 @@ function startDnsObserver(topo: Topology, rec: Recorder): DnsObserver {
 /**
  * Polls every log and the lease store on one timer: controller event files, app logs,
  * and GET /status on the Worker (directly, not through the link proxies), recording a
- * lease-store event whenever the holder/epoch/expiry it reports changes.
+ * lease-store event whenever the holder/epoch/expiry it reports changes, and an unchanged view
+ * again at least every REPEAT_VIEW_FRACTION of the checker's poll slack: lease-history judges a
+ * grant only when a poll answered within that slack after it, so answered polls must show.
  */
 class Collector {
   private timer: NodeJS.Timeout | null = null;
@@ -446,6 +451,8 @@ class Collector {
   private leaseInFlight = false;
   private lastLeaseAt = 0;
   private readonly lastLease = new Map<string, string>();
+  /** rec.now() of the last lease-store event recorded per location */
+  private readonly lastLeaseRecordedT = new Map<string, number>();
   private readonly events: ProcessEventCollector;
   readonly state: ProcessEventCollector['state'] & { leaseHolder: string | null };
 
@@ -497,6 +504,11 @@ class Collector {
     }
   }
 
+  /** The lease-history poll slack (src/check/invariants/lease-history.ts): one poll + H/2. */
+  private repeatSlackMs(): number {
+    return leasePollMsOf(this.topo) + this.topo.timing.controllers[this.topo.initialPrimary]!.heartbeatMs / 2;
+  }
+
   private async pollLease(): Promise<void> {
     await Promise.all(
       this.leaseClients.map(async ({ location, client }) => {
@@ -527,8 +539,11 @@ class Collector {
           const live = b.holder !== null && b.expiresAt !== null && b.expiresAt > b.serverTime;
           const holder = live ? b.holder : null;
           const key = `${holder}|${b.epoch}|${live ? b.expiresAt : null}`;
-          if (this.lastLease.get(location) === key) return;
+          const repeatAfterMs = REPEAT_VIEW_FRACTION * this.repeatSlackMs();
+          const sinceRecordedMs = sentT - (this.lastLeaseRecordedT.get(location) ?? Number.NEGATIVE_INFINITY);
+          if (this.lastLease.get(location) === key && sinceRecordedMs < repeatAfterMs) return;
           this.lastLease.set(location, key);
+          this.lastLeaseRecordedT.set(location, sentT);
           this.state.leaseHolder = holder;
           this.rec.recordNow({
             kind: 'lease-store',
