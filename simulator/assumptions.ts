@@ -15,8 +15,8 @@
  */
 import type { ControllerConfig } from '../src/controller/types.ts';
 import type { FaultStep } from '../src/scenario/schema.ts';
+import { selectLinks, type TopologySpec } from '../src/scenario/topology-description.ts';
 import { stepParams } from '../src/scenario/validate.ts';
-import { selectLinks, type TopologySpec } from '../src/topology/description.ts';
 
 export interface Assessment {
   withinAssumptions: boolean;

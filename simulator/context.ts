@@ -1,9 +1,9 @@
 /**
  * What every model shares: the engine, the one PRNG, the network, the recorder and the
  * topology. Models find each other through `server(id)` and links through `link(id)`,
- * using the ids of src/topology/description.ts.
+ * using the ids of src/scenario/topology-description.ts.
  */
-import type { TopologySpec } from '../src/topology/description.ts';
+import type { TopologySpec } from '../src/scenario/topology-description.ts';
 import type { Coverage } from './coverage.ts';
 import type { Engine } from './engine.ts';
 import type { SafetyMonitor } from './monitor.ts';

@@ -4,7 +4,7 @@
  * runs so a search can show it explored more than the happy path.
  */
 import { FAULT_KINDS, type FaultKind, type FaultStep } from '../src/scenario/schema.ts';
-import type { TopologySpec } from '../src/topology/description.ts';
+import type { TopologySpec } from '../src/scenario/topology-description.ts';
 import { PHASES, type Phase } from './anchors.ts';
 
 export interface Coverage {

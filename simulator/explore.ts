@@ -25,7 +25,7 @@ import {
   Scenario,
   SIM_ONLY_FAULTS,
 } from '../src/scenario/schema.ts';
-import { describeTopology } from '../src/topology/description.ts';
+import { describeTopology } from '../src/scenario/topology-description.ts';
 import { assessSchedule } from './assumptions.ts';
 import { allCells, type Coverage, mergeCoverage, newCoverage } from './coverage.ts';
 import type { LeaseBackend } from './models/lease-store.ts';

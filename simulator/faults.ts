@@ -10,8 +10,8 @@
  * ways, resets the calls still waiting for a reply on the link.
  */
 import type { FaultStep } from '../src/scenario/schema.ts';
+import { isolationLinks, selectLinks } from '../src/scenario/topology-description.ts';
 import { type CutMode, cutLabel, stepParams } from '../src/scenario/validate.ts';
-import { isolationLinks, selectLinks } from '../src/topology/description.ts';
 import { bump, coverageCell } from './coverage.ts';
 import type { LinkState } from './net.ts';
 import type { Component, World } from './world.ts';

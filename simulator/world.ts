@@ -14,7 +14,7 @@ import {
 import { defaultControllerConfig, historyTiming } from '../src/controller/core.ts';
 import type { ControllerConfig } from '../src/controller/types.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
-import { describeTopology, type LinkSpec, type TopologySpec } from '../src/topology/description.ts';
+import { describeTopology, type LinkSpec, type TopologySpec } from '../src/scenario/topology-description.ts';
 import { ObservedRecorder } from './anchors.ts';
 import { type BootPlan, drawBootPlan } from './boot.ts';
 import { NodeClock } from './clock.ts';

@@ -5,9 +5,9 @@
  */
 import { BadInputError } from '../errors.ts';
 import type { FaultStep, Scenario } from '../scenario/schema.ts';
+import { isolationLinks, selectLinks, type TopologySpec } from '../scenario/topology-description.ts';
 import { cutLabel, stepParams } from '../scenario/validate.ts';
 import { processState } from '../topology/addresses.ts';
-import { isolationLinks, selectLinks, type TopologySpec } from '../topology/description.ts';
 import { waitHealthy } from '../topology/health.ts';
 import type { FaketimeSetup, Topology } from '../topology/local.ts';
 import { sleep } from '../topology/supervisor.ts';

@@ -6,7 +6,7 @@
  * (target.ts), which stays the authority for what a target really provides.
  */
 import { BadInputError } from '../errors.ts';
-import { describeTopology } from '../topology/description.ts';
+import { describeTopology } from '../scenario/topology-description.ts';
 import type { GameDayPlan, PlanInput, Probe } from './plan.ts';
 import { isLoopbackHost } from './util.ts';
 

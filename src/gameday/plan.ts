@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.ts';
 import { Duration } from '../scenario/schema.ts';
-import { describeTopology, selectLinks } from '../topology/description.ts';
+import { describeTopology, selectLinks } from '../scenario/topology-description.ts';
 import { checkProbeStrings } from './plan-refs.ts';
 import { type LoadedYaml, loadYamlFile, parseWithSchema } from './yaml.ts';
 
@@ -211,7 +211,7 @@ const ExternalTarget = z
   .object({
     /** Toxiproxy API URL, or name → URL when the links sit behind several servers */
     toxiproxy: z.union([z.string().url(), z.record(z.string(), z.string().url())]),
-    /** link id (src/topology/description.ts) → proxy */
+    /** link id (src/scenario/topology-description.ts) → proxy */
     links: z.record(z.string(), LinkBindingSpec),
     metrics: z.record(z.string(), z.string().url()).default({}),
     resolvers: z.record(z.string(), z.string()).default({}),
@@ -385,7 +385,10 @@ export function planFromYaml(loaded: LoadedYaml, opts: PlanCheckOptions = {}): G
     for (const [link, spec] of Object.entries(ext.links)) {
       const path = ['target', 'external', 'links', link];
       if (!known.has(link))
-        throw new BadInputError(`unknown link "${link}" (ids as in src/topology/description.ts)`, at(path));
+        throw new BadInputError(
+          `unknown link "${link}" (ids as in src/scenario/topology-description.ts)`,
+          at(path),
+        );
       let server: string | undefined;
       let proxy: string;
       let connect: string | undefined;

@@ -12,7 +12,7 @@ import { historyTiming } from '../controller/core.ts';
 import { BadInputError, InfraError } from '../errors.ts';
 import { ProcessEventCollector } from '../runner/process-events.ts';
 import type { Recorder } from '../runner/recorder.ts';
-import { describeTopology } from '../topology/description.ts';
+import { describeTopology } from '../scenario/topology-description.ts';
 import type { FaultTarget, ProcessControl } from './faults.ts';
 import { TOXIC_PREFIX } from './faults.ts';
 import type { GameDayPlan, LinkBinding } from './plan.ts';

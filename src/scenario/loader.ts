@@ -11,8 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
 import type { z } from 'zod';
 import { BadInputError } from '../errors.ts';
-import { describeTopology } from '../topology/description.ts';
 import { Scenario } from './schema.ts';
+import { describeTopology } from './topology-description.ts';
 import { type PathSeg, type Problem, validateScenario } from './validate.ts';
 
 export type { Scenario };

@@ -4,7 +4,7 @@
  *
  * Times in a scenario are *production* times ("30s", "500ms", "2m", or a number of ms);
  * the real executor scales them by topology.timeScale, the simulator runs them as is.
- * Targets name components or links of src/topology/description.ts.
+ * Targets name components or links of src/scenario/topology-description.ts.
  */
 import { z } from 'zod';
 

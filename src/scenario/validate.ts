@@ -8,9 +8,9 @@
  * (`stepParams`), so the simulator and the real executor read them identically.
  */
 import { defaultControllerConfig, validateControllerConfig } from '../controller/config.ts';
-import { describeTopology, selectLinks, type TopologySpec } from '../topology/description.ts';
 import { INVARIANTS } from './invariant-names.ts';
 import { type FaultKind, type FaultStep, MAX_DURATION_MS, parseDurationMs, type Scenario } from './schema.ts';
+import { describeTopology, selectLinks, type TopologySpec } from './topology-description.ts';
 
 export type PathSeg = string | number;
 export interface Problem {

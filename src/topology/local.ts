@@ -15,6 +15,12 @@ import { join } from 'node:path';
 import type { ControllerConfig } from '../controller/types.ts';
 import { InfraError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
+import {
+  describeTopology,
+  type LinkProtocol,
+  type LinkSpec,
+  type TopologySpec,
+} from '../scenario/topology-description.ts';
 import { toxiproxyUrl as toxiproxyUrlFromEnv, usesExternalToxiproxy } from '../toxiproxy/client.ts';
 import { startToxiproxyServer } from '../toxiproxy/server.ts';
 // Static on purpose: miniflare takes ~1 s to import; paying it while the CLI loads keeps it
@@ -32,7 +38,6 @@ import { BINARIES, requireTopologyBinaries } from './binaries.ts';
 import { bundleEntry } from './bundle.ts';
 import { type Endpoint, pdnsConf, unboundConf, zoneRecords, zoneSql } from './configs.ts';
 import { controllerEntry, controllerEnv } from './controller-launch.ts';
-import { describeTopology, type LinkProtocol, type LinkSpec, type TopologySpec } from './description.ts';
 import {
   chooseDnsTransport,
   createLinkProxies,

@@ -6,8 +6,8 @@
  */
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { BadInputError, InfraError } from '../errors.ts';
+import type { LinkProtocol, LinkSpec } from '../scenario/topology-description.ts';
 import { type Endpoint, hostPort } from './configs.ts';
-import type { LinkProtocol, LinkSpec } from './description.ts';
 
 /**
  * A UDP link proxy forgets a client's session after this long without a datagram. DNS

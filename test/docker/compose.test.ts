@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { loadAgentConfig } from '../../src/agent/env.ts';
 import { optionsFromFlags } from '../../src/cli/commands/worker.ts';
-import { describeTopology } from '../../src/topology/description.ts';
+import { describeTopology } from '../../src/scenario/topology-description.ts';
 import {
   type ComposeFile,
   DEFAULT_IMAGES,

@@ -23,7 +23,7 @@ import {
 } from '../../simulator/index.ts';
 import { defaultControllerConfig } from '../../src/controller/config.ts';
 import { parseScenario, scenarioToYaml } from '../../src/scenario/loader.ts';
-import { describeTopology } from '../../src/topology/description.ts';
+import { describeTopology } from '../../src/scenario/topology-description.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');

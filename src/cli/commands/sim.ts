@@ -37,7 +37,7 @@ import { BadInputError, EXIT_OK, EXIT_VIOLATION } from '../../errors.ts';
 import { writeRunReport } from '../../report/index.ts';
 import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
 import { MAX_DURATION_MS, parseDurationMs } from '../../scenario/schema.ts';
-import { describeTopology } from '../../topology/description.ts';
+import { describeTopology } from '../../scenario/topology-description.ts';
 import type { ExitSetter } from '../main.ts';
 
 export const DEFAULT_COUNTEREXAMPLE_DIR = 'reports/sim-counterexamples';

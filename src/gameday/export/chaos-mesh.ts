@@ -4,7 +4,7 @@
  * Parallel branches when steps overlap; deadline = the step's duration) with StatusCheck
  * nodes for http probes. Field-by-field mapping and the limits: docs/gameday.md.
  */
-import { describeTopology } from '../../topology/description.ts';
+import { describeTopology } from '../../scenario/topology-description.ts';
 import type { Probe } from '../plan.ts';
 import type { ManifestDoc } from './litmus.ts';
 import {

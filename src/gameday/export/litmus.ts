@@ -3,7 +3,7 @@
  * and one ChaosEngine per step and source workload, with env tunables and Litmus probes.
  * Field-by-field mapping and the limits: docs/gameday.md.
  */
-import { describeTopology } from '../../topology/description.ts';
+import { describeTopology } from '../../scenario/topology-description.ts';
 import type { Probe } from '../plan.ts';
 import {
   clusterUrl,

@@ -7,8 +7,8 @@
  * reported through `Warnings` (stderr) and as a comment/annotation in the manifests.
  */
 import type { Scenario } from '../../scenario/schema.ts';
+import { describeTopology, selectLinks } from '../../scenario/topology-description.ts';
 import { type StepParams, stepParams } from '../../scenario/validate.ts';
-import { describeTopology, selectLinks } from '../../topology/description.ts';
 import type { GameDayPlan, KubernetesMapping, Probe, ProbeMode } from '../plan.ts';
 
 export interface ExportProbe {

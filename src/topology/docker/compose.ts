@@ -6,7 +6,7 @@
  * bootDockerTopology() run (driver.ts), so the two can never disagree.
  */
 import { Document, Scalar, visit } from 'yaml';
-import { describeTopology, type TopologyOptions } from '../description.ts';
+import { describeTopology, type TopologyOptions } from '../../scenario/topology-description.ts';
 import { type ControllerOverridesInput, type ScaledTiming, scaledTiming } from '../timing.ts';
 import {
   APP_ENTRY,

@@ -17,7 +17,7 @@
  * Static addresses are needed where a peer cannot resolve names: unbound stub-addr and the
  * PowerDNS LUA answers (app addresses) take IP literals only.
  */
-import type { ComponentSpec, LinkSpec, TopologySpec } from '../description.ts';
+import type { ComponentSpec, LinkSpec, TopologySpec } from '../../scenario/topology-description.ts';
 import { proxyNameOf } from '../proxies.ts';
 
 /** Ports *inside* containers. Each container has its own network namespace, so these are fixed. */

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { InfraError } from '../../errors.ts';
-import { describeTopology } from '../description.ts';
+import { describeTopology } from '../../scenario/topology-description.ts';
 import { waitHealthy } from '../health.ts';
 import type { ComponentInfo, ControllerHandle, Topology, TopologyOptions } from '../local.ts';
 import { type LinkProxy, linkProxyMap } from '../proxies.ts';
