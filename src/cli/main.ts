@@ -5,9 +5,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { BadInputError, EXIT_BAD_INPUT, EXIT_OK, exitCodeOf, InfraError } from '../errors.ts';
+import type { ExitSetter } from './command-module.ts';
 import { loadCommandModules } from './registry.ts';
-
-export type ExitSetter = (code: number) => void;
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = EXIT_OK;

@@ -1,9 +1,4 @@
-import type { Command } from 'commander';
-import type { ExitSetter } from './main.ts';
-
-export interface CommandModule {
-  register(program: Command, setExit: ExitSetter): void;
-}
+import type { CommandModule } from './command-module.ts';
 
 /**
  * Subcommands, loaded lazily: a process runs one command, and importing all of them

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { loadAgentConfig } from '../../agent/env.ts';
 import { Agent } from '../../agent/runtime.ts';
 import { EXIT_OK, InfraError } from '../../errors.ts';
-import type { ExitSetter } from '../main.ts';
+import type { ExitSetter } from '../command-module.ts';
 
 export function register(program: Command, setExit: ExitSetter): void {
   program

@@ -23,8 +23,8 @@ import { demoCatalogFiles } from '../../runner/catalog.ts';
 import { type RunResult, runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
+import type { ExitSetter } from '../command-module.ts';
 import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
-import type { ExitSetter } from '../main.ts';
 import { parseTimeScale } from './up.ts';
 
 interface DemoOptions {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BadInputError, EXIT_OK } from '../../errors.ts';
 import { exportFile } from '../../gameday/export/index.ts';
-import type { ExitSetter } from '../main.ts';
+import type { ExitSetter } from '../command-module.ts';
 
 interface ExportFlags {
   to: string;

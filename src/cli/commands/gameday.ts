@@ -10,8 +10,8 @@ import { loadPlanFile } from '../../gameday/plan.ts';
 import { stderrProgress } from '../../gameday/progress.ts';
 import { runGameDay } from '../../gameday/runner.ts';
 import { errorText } from '../../gameday/util.ts';
+import type { ExitSetter } from '../command-module.ts';
 import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
-import type { ExitSetter } from '../main.ts';
 
 interface GamedayFlags {
   json?: boolean;

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { BadInputError, EXIT_OK } from '../../errors.ts';
 import { FILES, rerenderReport, writeReportIndex } from '../../report/index.ts';
-import type { ExitSetter } from '../main.ts';
+import type { ExitSetter } from '../command-module.ts';
 
 interface ReportOptions {
   index?: boolean;

@@ -15,8 +15,8 @@ import { runScenario } from '../../runner/execute.ts';
 import { writeRealRunReport, writeRunResults } from '../../runner/results.ts';
 import { loadScenarioFile } from '../../scenario/loader.ts';
 import { harnessWatchdog } from '../../topology/watchdog.ts';
+import type { ExitSetter } from '../command-module.ts';
 import { DRIVER_OPTION_HELP, driverForScenarios } from '../driver-flag.ts';
-import type { ExitSetter } from '../main.ts';
 import { parseTimeScale } from './up.ts';
 
 interface RunCliOptions {

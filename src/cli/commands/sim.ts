@@ -38,7 +38,7 @@ import { writeRunReport } from '../../report/index.ts';
 import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
 import { MAX_DURATION_MS, parseDurationMs } from '../../scenario/schema.ts';
 import { describeTopology } from '../../scenario/topology-description.ts';
-import type { ExitSetter } from '../main.ts';
+import type { ExitSetter } from '../command-module.ts';
 
 export const DEFAULT_COUNTEREXAMPLE_DIR = 'reports/sim-counterexamples';
 const DEFAULT_RUNS = 100;

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { BadInputError, EXIT_OK } from '../../errors.ts';
 import { loadProxyConfigFile } from '../../toxiproxy/config.ts';
 import { startToxiproxyServer, TOXIPROXY_VERSION } from '../../toxiproxy/server.ts';
-import type { ExitSetter } from '../main.ts';
+import type { ExitSetter } from '../command-module.ts';
 
 interface ToxiproxyFlags {
   host: string;

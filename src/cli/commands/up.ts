@@ -9,8 +9,8 @@ import type { Command } from 'commander';
 import { BadInputError, EXIT_INFRA, EXIT_OK, InfraError } from '../../errors.ts';
 import { componentHealth, type HealthResult } from '../../topology/health.ts';
 import { startTopology, type Topology } from '../../topology/local.ts';
+import type { ExitSetter } from '../command-module.ts';
 import { DRIVER_OPTION_HELP, driverForUp } from '../driver-flag.ts';
-import type { ExitSetter } from '../main.ts';
 
 interface UpOptions {
   keep?: boolean;

@@ -16,7 +16,7 @@ import {
 } from '../../worker/launch.ts';
 import { isLiveWorkerdChild } from '../../worker/procfs.ts';
 import { MIN_SECRET_CHARS } from '../../worker/signing.ts';
-import type { ExitSetter } from '../main.ts';
+import type { ExitSetter } from '../command-module.ts';
 
 const WORKERD_WATCH_INTERVAL_MS = 500;
 
