@@ -1,6 +1,23 @@
 /** reports/index.html: every run in one table (scenario, time, executor, verdict, failover, link). */
 import { escapeHtml, formatMs } from './format.ts';
-import type { IndexRow } from './store.ts';
+
+/** One run as the index lists it (read from its result.json by store.ts collectIndexRows). */
+export interface IndexRow {
+  scenario: string;
+  runDir: string;
+  /** path of the run directory relative to the reports root */
+  relDir: string;
+  startedAt: string | null;
+  executor: string | null;
+  status: string;
+  failoverMs: number | null;
+  failoverBoundMs: number | null;
+  /** result.json's judgement (null: the bound does not apply, e.g. a history-derived time) */
+  failoverWithinBound: boolean | null;
+  failedChecks: string[];
+  hasTimeline: boolean;
+  problem: string | null;
+}
 
 export function renderIndexPage(rows: IndexRow[], generatedAt: Date): string {
   const body = rows

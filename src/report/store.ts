@@ -24,7 +24,7 @@ import type { ExecutorKind } from '../check/history.ts';
 import type { Verdict } from '../check/verdict.ts';
 import { BadInputError } from '../errors.ts';
 import { describeJsonError, jsonErrorLineCol, parseHistory, serializeHistory } from './history-io.ts';
-import { renderIndexPage } from './index-page.ts';
+import { type IndexRow, renderIndexPage } from './index-page.ts';
 import { renderJunit } from './junit.ts';
 import {
   type BuildModelInput,
@@ -286,23 +286,6 @@ export function dateFromRunDir(name: string): Date | null {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z/.exec(name);
   if (!m) return null;
   return parseDate(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`);
-}
-
-export interface IndexRow {
-  scenario: string;
-  runDir: string;
-  /** path of the run directory relative to the reports root */
-  relDir: string;
-  startedAt: string | null;
-  executor: string | null;
-  status: string;
-  failoverMs: number | null;
-  failoverBoundMs: number | null;
-  /** result.json's judgement (null: the bound does not apply, e.g. a history-derived time) */
-  failoverWithinBound: boolean | null;
-  failedChecks: string[];
-  hasTimeline: boolean;
-  problem: string | null;
 }
 
 /** Writes <reportsRoot>/index.html over every run found; returns its path. */
