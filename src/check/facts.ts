@@ -12,7 +12,7 @@ import type {
   Role,
   RoleEvent,
 } from './history.ts';
-import { type DesignSpec, specOf } from './spec.ts';
+import { type DesignSpec, designInput, designSpec } from './spec.ts';
 import type { CheckOutcome, Violation } from './verdict.ts';
 
 export const PRIMARY_ACTS: ReadonlySet<ActEvent['action']> = new Set([
@@ -25,6 +25,33 @@ export const PRIMARY_ACTS: ReadonlySet<ActEvent['action']> = new Set([
 export const CUT_FAULTS: ReadonlySet<string> = new Set(['partition', 'flap']);
 /** Fault kinds that take a whole region away. */
 export const REGION_LOSS_FAULTS: ReadonlySet<string> = new Set(['isolate', 'crash']);
+
+/**
+ * The spec a history is judged by: the meta's own, or — for histories written before the
+ * spec existed — the design derived from the witness count and the lease TTL/heartbeat the
+ * meta records (never its quorum, bounds or margins).
+ */
+export function specOf(meta: MetaEvent | null): DesignSpec | null {
+  if (!meta) return null;
+  if (meta.spec) return meta.spec;
+  return designSpec(
+    designInput({
+      witnessCount: meta.witnesses.length,
+      leaseTtlMs: meta.timing.leaseTtlMs,
+      heartbeatMs: meta.timing.heartbeatMs,
+      peerCheckIntervalMs: meta.timing.peerCheckIntervalMs,
+      peerFailureThreshold: meta.timing.peerFailureThreshold,
+      ...(meta.timing.promotionHoldDownMs !== undefined
+        ? { promotionHoldDownMs: meta.timing.promotionHoldDownMs }
+        : {}),
+    }),
+    'derived from the meta (no spec recorded)',
+    // the simulator records the store at its transitions; other executors poll it (every H/5)
+    meta.executor === 'sim'
+      ? { precision: 'exact', intervalMs: 0 }
+      : { precision: 'polled', intervalMs: Math.max(50, Math.round(meta.timing.heartbeatMs / 5)) },
+  );
+}
 
 export interface AuthorityWindow {
   region: RegionId;

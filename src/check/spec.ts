@@ -11,7 +11,6 @@
  *
  * Imports allowed here: types only. Pure arithmetic.
  */
-import type { MetaEvent } from './history.ts';
 
 /** The design's inputs (all ms unless named otherwise). */
 export interface SpecInput {
@@ -163,33 +162,6 @@ export function configuredNumbers(c: {
     safeWindowMs: specSafeWindowMs(c),
     ...(c.unknownWitnessPolicy !== undefined ? { unknownWitnessPolicy: c.unknownWitnessPolicy } : {}),
   };
-}
-
-/**
- * The spec a history is judged by: the meta's own, or — for histories written before the
- * spec existed — the design derived from the witness count and the lease TTL/heartbeat the
- * meta records (never its quorum, bounds or margins).
- */
-export function specOf(meta: MetaEvent | null): DesignSpec | null {
-  if (!meta) return null;
-  if (meta.spec) return meta.spec;
-  return designSpec(
-    designInput({
-      witnessCount: meta.witnesses.length,
-      leaseTtlMs: meta.timing.leaseTtlMs,
-      heartbeatMs: meta.timing.heartbeatMs,
-      peerCheckIntervalMs: meta.timing.peerCheckIntervalMs,
-      peerFailureThreshold: meta.timing.peerFailureThreshold,
-      ...(meta.timing.promotionHoldDownMs !== undefined
-        ? { promotionHoldDownMs: meta.timing.promotionHoldDownMs }
-        : {}),
-    }),
-    'derived from the meta (no spec recorded)',
-    // the simulator records the store at its transitions; other executors poll it (every H/5)
-    meta.executor === 'sim'
-      ? { precision: 'exact', intervalMs: 0 }
-      : { precision: 'polled', intervalMs: Math.max(50, Math.round(meta.timing.heartbeatMs / 5)) },
-  );
 }
 
 /** Ways the configured controller is weaker than the spec; [] when it meets it. */
