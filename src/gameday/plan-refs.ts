@@ -7,7 +7,7 @@
  */
 import { BadInputError } from '../errors.ts';
 import { describeTopology } from '../scenario/topology-description.ts';
-import type { GameDayPlan, PlanInput, Probe } from './plan.ts';
+import type { GameDayPlan, PlanInput, Probe } from './plan-schema.ts';
 import { isLoopbackHost } from './util.ts';
 
 type Path = Array<string | number>;
