@@ -9,33 +9,12 @@
  */
 
 import { InfraError } from '../errors.ts';
+import { type ChosenDriver, chooseDriver } from '../topology/docker/choose-driver.ts';
 import { parseDriverFlag } from '../topology/docker/driver.ts';
-import { connectEngine } from '../topology/docker/engine.ts';
+
+export { type ChosenDriver, chooseDriver };
 
 export const DRIVER_OPTION_HELP = 'topology driver: auto (default = local), local or docker';
-
-export type ChosenDriver = 'local' | 'docker';
-
-const say = (line: string) => process.stderr.write(`${line}\n`);
-
-/** Validates the flag (bad value → exit 2) and checks a container engine answers for docker (else exit 3). */
-export async function chooseDriver(
-  flag: string | undefined,
-  tell: (line: string) => void = say,
-): Promise<ChosenDriver> {
-  const requested = parseDriverFlag(flag);
-  if (requested !== 'docker') {
-    tell(
-      requested === 'auto'
-        ? 'driver: local (auto: the docker driver runs only with --driver docker)'
-        : 'driver: local (--driver local)',
-    );
-    return 'local';
-  }
-  const { socketPath } = await connectEngine();
-  tell(`driver: docker (engine at ${socketPath})`);
-  return 'docker';
-}
 
 /** For `up`. */
 export async function driverForUp(flag: string | undefined): Promise<ChosenDriver> {

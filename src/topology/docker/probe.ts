@@ -7,8 +7,8 @@
  *   → 0 with "driver: ..." on stdout; 2 for a bad value; 3 for "docker" without an engine,
  *     with one line "failover-lab: docker driver: ..." on stderr.
  */
-import { chooseDriver } from '../../cli/driver-flag.ts';
 import { exitCodeOf } from '../../errors.ts';
+import { chooseDriver } from './choose-driver.ts';
 
 export async function probeMain(argv: string[]): Promise<number> {
   const i = argv.indexOf('--driver');
