@@ -14,6 +14,7 @@ export const commandLoaders: Record<string, () => Promise<CommandModule>> = {
   up: () => import('./commands/up.ts'),
   run: () => import('./commands/run.ts'),
   demo: () => import('./commands/demo.ts'),
+  fidelity: () => import('./commands/fidelity.ts'),
   report: () => import('./commands/report.ts'),
   gameday: () => import('./commands/gameday.ts'),
   export: () => import('./commands/export.ts'),
@@ -50,6 +51,10 @@ export const commandSummaries: Record<string, { description: string; args?: stri
   },
   demo: {
     description: 'run the scenario catalog on the real topology and summarise verdicts and failover times',
+  },
+  fidelity: {
+    description:
+      'measure sim↔real fidelity: each catalog scenario over N simulator seeds and on the real topology',
   },
   report: {
     description:
