@@ -9,7 +9,7 @@
  * moves the step with it. Other instants are seen when they happen: a negative offset there
  * is clamped to "now" (documented in docs/scenarios.md).
  */
-import type { HistoryEvent, NewEvent } from '../src/check/history.ts';
+import type { HistoryEvent, NewEvent } from '../src/contracts/history.ts';
 import type { AnchorEvent } from '../src/scenario/schema.ts';
 import { Recorder } from './recorder.ts';
 

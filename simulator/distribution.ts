@@ -3,7 +3,7 @@
  * world differently (simulator/boot.ts), so the times a scenario measures form a spread.
  * `sim --scenario FILE --seeds N` prints min/median/max and the verdict count.
  */
-import type { HistoryEvent } from '../src/check/history.ts';
+import type { HistoryEvent } from '../src/contracts/history.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
 import type { LeaseBackend } from './models/lease-store.ts';
 import { simulateScenario } from './simulate.ts';

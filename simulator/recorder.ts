@@ -1,8 +1,8 @@
 /**
- * Collects the history (src/check/history.ts) in event order and assigns `seq`. Events are
+ * Collects the history (src/contracts/history.ts) in event order and assigns `seq`. Events are
  * stored as given (no copy): callers build a fresh object per event.
  */
-import type { HistoryEvent, NewEvent } from '../src/check/history.ts';
+import type { HistoryEvent, NewEvent } from '../src/contracts/history.ts';
 
 export class Recorder {
   readonly events: HistoryEvent[] = [];

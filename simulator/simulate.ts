@@ -3,8 +3,8 @@
  * always give the same history (see --check-determinism).
  */
 import { checkHistory } from '../src/check/checker.ts';
-import type { HistoryEvent, MetaEvent } from '../src/check/history.ts';
 import type { Verdict } from '../src/check/verdict.ts';
+import type { HistoryEvent, MetaEvent } from '../src/contracts/history.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
 import { assessSchedule } from './assumptions.ts';
 import type { Coverage } from './coverage.ts';

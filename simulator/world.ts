@@ -3,14 +3,14 @@
  * and link ids as the real topology — and wires the models to one engine, one PRNG, one
  * network and one recorder.
  */
-import type { MetaEvent } from '../src/check/history.ts';
+import type { MetaEvent } from '../src/contracts/history.ts';
 import {
   type ConfiguredNumbers,
   configuredNumbers,
   type DesignSpec,
   designInput,
   designSpec,
-} from '../src/check/spec.ts';
+} from '../src/contracts/spec.ts';
 import { defaultControllerConfig, historyTiming } from '../src/controller/core.ts';
 import type { ControllerConfig } from '../src/controller/types.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
@@ -105,7 +105,7 @@ export type ControllerConfigOverrides = Partial<
 >;
 
 /**
- * The design a simulated run is judged by (src/check/spec.ts): the scenario's timing numbers
+ * The design a simulated run is judged by (src/contracts/spec.ts): the scenario's timing numbers
  * with the design's defaults, the topology's witnesses (quorum = majority), the modelled
  * PowerDNS health-check timing; the store is observed exactly, at its own transitions.
  */

@@ -37,8 +37,8 @@ export {
   LIVENESS_INVARIANTS,
   SAFETY_INVARIANTS,
 } from './check/checker.ts';
-export type { HistoryEvent } from './check/history.ts';
 export type { CheckOutcome, Measurements, RunJson, Verdict, Violation } from './check/verdict.ts';
+export type { HistoryEvent } from './contracts/history.ts';
 export {
   BadInputError,
   EXIT_BAD_INPUT,

@@ -14,7 +14,7 @@
  * An exception from the core is a finding (no-internal-error): the process "crashes" and a
  * supervisor restarts it a second later.
  */
-import type { NewEvent } from '../../src/check/history.ts';
+import type { NewEvent } from '../../src/contracts/history.ts';
 import {
   ControllerDriver,
   type ControllerPorts,

@@ -22,7 +22,7 @@
  * expiries (KV expires values without the Worker noticing).
  */
 import { createHmac } from 'node:crypto';
-import type { LeaseStoreEvent } from '../../src/check/history.ts';
+import type { LeaseStoreEvent } from '../../src/contracts/history.ts';
 import {
   executeObjectCommand,
   noteExpiry,
@@ -104,7 +104,7 @@ export interface SignedLeaseRequest {
 
 export type LeaseBackend = 'durable' | 'kv';
 
-/** A lease-store event with what the store observed (the fields src/check/history.ts adds). */
+/** A lease-store event with what the store observed (the fields src/contracts/history.ts adds). */
 type StoreObservationEvent = Omit<LeaseStoreEvent, 'seq'> & {
   op: LeaseObservation['op'];
   region: string;

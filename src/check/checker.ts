@@ -1,17 +1,18 @@
 /**
  * The one checker for every executor (simulator, real topology, game days): reads a history
- * (src/check/history.ts) and nothing else, and returns a Verdict (src/check/verdict.ts).
+ * (src/contracts/history.ts) and nothing else, and returns a Verdict (src/check/verdict.ts).
  * Pure and deterministic: no clock, no I/O. docs/invariants.md states each invariant, the
  * observation it reads and who produced it.
  *
- * Yardsticks (quorum, bounds, ρ) come from the design spec in the meta (src/check/spec.ts),
+ * Yardsticks (quorum, bounds, ρ) come from the design spec in the meta (src/contracts/spec.ts),
  * never from the controller's configured numbers. Time: every comparison across regions uses
  * the global `t`; `localMs` is only compared with the same controller's own `safeUntilLocalMs`.
  */
+
+import type { HistoryEvent } from '../contracts/history.ts';
 import type { Expectation } from '../scenario/schema.ts';
 import { checkExpectation } from './expectations.ts';
 import { collectFacts, type Facts, isOrdered } from './facts.ts';
-import type { HistoryEvent } from './history.ts';
 import { checkWriteAvailability } from './invariants/availability.ts';
 import { checkConfigMeetsSpec } from './invariants/config.ts';
 import { checkDnsFollowsLease } from './invariants/dns.ts';

@@ -11,8 +11,8 @@ import type {
   RegionId,
   Role,
   RoleEvent,
-} from './history.ts';
-import { type DesignSpec, designInput, designSpec } from './spec.ts';
+} from '../contracts/history.ts';
+import { type DesignSpec, designInput, designSpec } from '../contracts/spec.ts';
 import type { CheckOutcome, Violation } from './verdict.ts';
 
 export const PRIMARY_ACTS: ReadonlySet<ActEvent['action']> = new Set([
@@ -79,7 +79,7 @@ export interface FaultSpan {
 /** Everything the individual checks need, computed in one pass. */
 export interface Facts {
   meta: MetaEvent | null;
-  /** the design the history is judged by (src/check/spec.ts); null without a meta */
+  /** the design the history is judged by (src/contracts/spec.ts); null without a meta */
   spec: DesignSpec | null;
   events: HistoryEvent[];
   regions: RegionId[];

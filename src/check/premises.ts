@@ -8,8 +8,9 @@
  * authoritative's answer changing, a process crash/pause or a clock change recorded by the
  * executor. Each link maps to the observations that travel over it.
  */
+
+import type { HistoryEvent } from '../contracts/history.ts';
 import { type Facts, type FaultSpan, type Premise, regionOfEndpoint } from './facts.ts';
-import type { HistoryEvent } from './history.ts';
 
 const LINK_FAULTS: ReadonlySet<string> = new Set(['partition', 'flap', 'isolate', 'loss', 'latency']);
 
@@ -88,6 +89,9 @@ function showsComponent(fault: FaultSpan, ev: HistoryEvent, f: Facts): boolean {
     case 'kv-staleness':
       // stale location views show as lease-store events from more than one location
       return ev.kind === 'lease-store' && ev.location !== undefined;
+    case 'stale-instance':
+      // a request that reached the old instance after the takeover fails (its write threw)
+      return ev.kind === 'lease' && ev.phase === 'result' && ev.ok === false;
     default:
       return false;
   }

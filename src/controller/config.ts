@@ -3,7 +3,7 @@
  * executor and report quotes — the safe window L (lease safety condition) and the failover
  * bound (liveness). Pure arithmetic; see docs/controller.md for the derivations.
  */
-import type { MetaEvent } from '../check/history.ts';
+import type { MetaEvent } from '../contracts/history.ts';
 import type { ControllerConfig } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The one translation of what the core was fed and what it emitted into history events
- * (src/check/history.ts). Every executor records a controller through this: the simulator
+ * (src/contracts/history.ts). Every executor records a controller through this: the simulator
  * stamps the records with virtual time, the agent writes them to its EVENTS_FILE and the
  * real runner stamps them with the time it read them. Owned by the driver (driver.ts).
  *
@@ -15,7 +15,7 @@ import type {
   PromotionEvidenceEvent,
   RoleEvent,
   WitnessEvent,
-} from '../check/history.ts';
+} from '../contracts/history.ts';
 import type { ControllerAction, ControllerInput, ControllerView, RegionId } from './types.ts';
 
 /** A history event about one controller, before the executor stamps `t` and `seq`. */

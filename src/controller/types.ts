@@ -14,7 +14,7 @@
  * src/controller: only each other (no node:*, no packages) — enforced by review and lint.
  */
 
-import type { RegionId, Role, WitnessVerdict } from '../check/history.ts';
+import type { RegionId, Role, WitnessVerdict } from '../contracts/history.ts';
 
 export type { RegionId, Role, WitnessVerdict };
 

@@ -12,8 +12,8 @@
  * value of every timed measurement lies inside the simulated seeds' [min, max].
  */
 import { collectFacts, primaryOf } from '../check/facts.ts';
-import type { HistoryEvent } from '../check/history.ts';
 import type { Verdict } from '../check/verdict.ts';
+import type { HistoryEvent } from '../contracts/history.ts';
 import type { Expectation } from '../scenario/schema.ts';
 
 export type TimedName = 'failover' | 'demotion';
@@ -61,6 +61,11 @@ export interface TimedComparison {
   status: TimedStatus;
   /** median real / median sim (null when either is missing) */
   ratio: number | null;
+  /**
+   * signed distance of the farthest real value from the sim's range: 0 inside, > 0 above
+   * the max, < 0 below the min (null without both)
+   */
+  outsideByMs: number | null;
 }
 
 export type VerdictSummary = 'pass' | 'fail' | 'mixed' | 'none';
@@ -161,7 +166,13 @@ export function compareTimed(name: TimedName, sim: RunSample[], real: RunSample[
     range && realRange && range.medianMs > 0
       ? Math.round((realRange.medianMs / range.medianMs) * 1000) / 1000
       : null;
-  return { name, sim: range, real: realValues, status, ratio };
+  let outsideByMs: number | null = null;
+  if (range && realRange) {
+    const above = realRange.maxMs - range.maxMs;
+    const below = range.minMs - realRange.minMs;
+    outsideByMs = above > 0 && above >= below ? above : below > 0 ? -below : 0;
+  }
+  return { name, sim: range, real: realValues, status, ratio, outsideByMs };
 }
 
 export function compareScenario(
@@ -215,7 +226,7 @@ export function compareScenario(
   };
 }
 
-const fmtS = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const fmtS = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /** The table `failover-lab fidelity` prints (and docs/simulator.md "Fidelity" shows). */
 export function fidelityTable(rows: ScenarioFidelity[]): string {
@@ -236,7 +247,11 @@ export function fidelityTable(rows: ScenarioFidelity[]): string {
               ? `${fmtS(c.sim.minMs)} / ${fmtS(c.sim.medianMs)} / ${fmtS(c.sim.maxMs)}`
               : 'none';
             const real = c.real.length > 0 ? c.real.map(fmtS).join(', ') : 'none';
-            const mark = c.status === 'inside' ? '' : ` ${c.status.toUpperCase()}`;
+            const by =
+              c.status === 'outside' && c.outsideByMs !== null
+                ? ` by ${c.outsideByMs > 0 ? '+' : '−'}${fmtS(Math.abs(c.outsideByMs))}`
+                : '';
+            const mark = c.status === 'inside' ? '' : ` ${c.status.toUpperCase()}${by}`;
             return `${c.name} ${sim} → ${real}${c.ratio !== null ? ` (×${c.ratio.toFixed(2)})` : ''}${mark}`;
           })
           .join('; ');

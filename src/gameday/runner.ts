@@ -11,8 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { checkHistory } from '../check/checker.ts';
-import type { HistoryEvent } from '../check/history.ts';
 import type { CheckOutcome, Verdict } from '../check/verdict.ts';
+import type { HistoryEvent } from '../contracts/history.ts';
 import { EXIT_INFRA, EXIT_OK, EXIT_VIOLATION } from '../errors.ts';
 import { Recorder } from '../runner/recorder.ts';
 import { notRunResult, runExperiment } from './experiment.ts';

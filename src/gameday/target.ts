@@ -7,7 +7,7 @@
  *   staging by changing only this block.
  * - local: boots the real topology (src/topology/local.ts) and adapts its handle.
  */
-import type { MetaEvent } from '../check/history.ts';
+import type { MetaEvent } from '../contracts/history.ts';
 import { historyTiming } from '../controller/core.ts';
 import { BadInputError, InfraError } from '../errors.ts';
 import { ProcessEventCollector } from '../runner/process-events.ts';

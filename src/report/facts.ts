@@ -14,7 +14,7 @@ import type {
   RegionId,
   Role,
   WitnessVerdict,
-} from '../check/history.ts';
+} from '../contracts/history.ts';
 
 /** A half-open stretch of global time [startT, endT) with the seq of the event that opened it. */
 export interface Span {

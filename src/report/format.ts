@@ -1,5 +1,5 @@
 /** Small text helpers shared by the renderers (units in the output, escaping for each format). */
-import type { HistoryEvent } from '../check/history.ts';
+import type { HistoryEvent } from '../contracts/history.ts';
 
 /** "850 ms", "3.15 s", "42.0 s": milliseconds for humans, always with the unit. */
 export function formatMs(ms: number | null | undefined): string {

@@ -4,7 +4,7 @@
  * about meaning (unknown kinds and ordering problems are kept and surfaced as warnings by
  * facts.ts), so a history written by a newer executor still renders.
  */
-import type { HistoryEvent } from '../check/history.ts';
+import type { HistoryEvent } from '../contracts/history.ts';
 import { BadInputError } from '../errors.ts';
 
 /** One event per line, trailing newline, no blank lines: the format every executor writes. */

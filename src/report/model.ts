@@ -3,8 +3,9 @@
  * every renderer (result.json, junit.xml, summary.md, timeline.html) reads, so the four files
  * can never disagree about what a check's outcome was or how long the failover took.
  */
-import type { ExecutorKind, HistoryEvent, MetaEvent } from '../check/history.ts';
+
 import type { CheckOutcome, Measurements, Verdict, Violation } from '../check/verdict.ts';
+import type { ExecutorKind, HistoryEvent, MetaEvent } from '../contracts/history.ts';
 import {
   deriveFacts,
   type FailoverTiming,

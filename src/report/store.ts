@@ -20,8 +20,8 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ExecutorKind } from '../check/history.ts';
 import type { Verdict } from '../check/verdict.ts';
+import type { ExecutorKind } from '../contracts/history.ts';
 import { BadInputError } from '../errors.ts';
 import { describeJsonError, jsonErrorLineCol, parseHistory, serializeHistory } from './history-io.ts';
 import { type IndexRow, renderIndexPage } from './index-page.ts';

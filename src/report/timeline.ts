@@ -13,7 +13,7 @@
  * writes and pages the table. Stable hooks for tests and tooling: data-testid="lane-<kind>-<id>",
  * class/data-testid "fault-window", "violation-marker", "event-row".
  */
-import type { HistoryEvent, WitnessVerdict } from '../check/history.ts';
+import type { HistoryEvent, WitnessVerdict } from '../contracts/history.ts';
 import { binWrites, type ObservationRun } from './facts.ts';
 import { compactJson, escapeHtml, formatMs, formatT, jsonForScript, startedText } from './format.ts';
 import { firstViolation, type ReportModel, verificationOf } from './model.ts';

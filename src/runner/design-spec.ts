@@ -1,11 +1,11 @@
 /**
- * The design a real run is judged by (src/check/spec.ts), from the scenario and the real
+ * The design a real run is judged by (src/contracts/spec.ts), from the scenario and the real
  * topology's documented timing (src/topology/timing.ts): production numbers scaled by the
  * time scale, the real topology's floors on p and d, PowerDNS's whole-second health-check
  * interval, the witnesses of the topology (quorum = majority). Never from the controller's
  * config: a controller started with other numbers (e.g. QUORUM=1) is judged by this.
  */
-import { type DesignSpec, designInput, designSpec } from '../check/spec.ts';
+import { type DesignSpec, designInput, designSpec } from '../contracts/spec.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { PRODUCTION, REAL_MIN_DELAY_MS, REAL_MIN_PAUSE_MS, scaleMs } from '../topology/timing.ts';
 

@@ -7,7 +7,7 @@
  * Precision: one query per authoritative every `intervalMs`; a change is stamped with the
  * global time the answer arrived, so it is seen at most one interval (+ the query) late.
  */
-import type { NewEvent, RegionId } from '../check/history.ts';
+import type { NewEvent, RegionId } from '../contracts/history.ts';
 import { queryDns } from '../topology/dns.ts';
 
 export interface DnsObserverTarget {

@@ -5,7 +5,7 @@
  *   driver, stamped here with the global t the collector computed (process-events.ts);
  *   their localMs fields are kept as the controller wrote them.
  */
-import type { NewEvent } from '../check/history.ts';
+import type { NewEvent } from '../contracts/history.ts';
 import { CONTROLLER_RECORD_KINDS, type ControllerRecord } from '../controller/history-translation.ts';
 
 export function appEvent(raw: Record<string, unknown>, tOfHr: (hrMs: number) => number): NewEvent | null {

@@ -9,9 +9,9 @@
  */
 import { basename } from 'node:path';
 import { checkHistory } from '../check/checker.ts';
-import type { HistoryEvent, MetaEvent } from '../check/history.ts';
-import { configuredNumbers } from '../check/spec.ts';
 import { type RunJson, shownFailoverMs, type Verdict } from '../check/verdict.ts';
+import type { HistoryEvent, MetaEvent } from '../contracts/history.ts';
+import { configuredNumbers } from '../contracts/spec.ts';
 import { historyTiming } from '../controller/core.ts';
 import { InfraError } from '../errors.ts';
 import {

@@ -5,7 +5,7 @@
  * authority, so that a crash — after which the process reports nothing — can be written into
  * the history as what it means: the role is gone, the authority is gone.
  */
-import type { NewEvent, Role } from '../check/history.ts';
+import type { NewEvent, Role } from '../contracts/history.ts';
 import type { Topology } from '../topology/local.ts';
 import { appEvent, controllerEvent } from './events.ts';
 import { hrNowMs } from './recorder.ts';

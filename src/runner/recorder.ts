@@ -3,9 +3,9 @@
  * CLOCK_MONOTONIC in ms since the run started (process.hrtime, which every process on the
  * machine shares, so app events stamped by the apps themselves convert exactly). Events
  * arrive out of order (tailed files, pollers); `finish()` sorts them by t (stable for equal
- * t), puts meta first and assigns seq, in the src/check/history.ts format.
+ * t), puts meta first and assigns seq, in the src/contracts/history.ts format.
  */
-import type { DistributiveOmit, HistoryEvent, MetaEvent, NewEvent } from '../check/history.ts';
+import type { DistributiveOmit, HistoryEvent, MetaEvent, NewEvent } from '../contracts/history.ts';
 
 /** CLOCK_MONOTONIC in ms, the same clock in every process of this machine. */
 export const hrNowMs = (): number => Number(process.hrtime.bigint()) / 1e6;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkHistory, isInterRegionLink } from '../../src/check/checker.ts';
-import type { HistoryEvent, MetaEvent, NewEvent } from '../../src/check/history.ts';
 import type { Verdict } from '../../src/check/verdict.ts';
+import type { HistoryEvent, MetaEvent, NewEvent } from '../../src/contracts/history.ts';
 
 /** Builds a history in order; `seq` follows insertion. */
 function history(

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../src/check/checker.ts';
-import type { HistoryEvent, MetaEvent, NewEvent } from '../../src/check/history.ts';
-import { configuredNumbers, designInput, designSpec, weakerThanSpec } from '../../src/check/spec.ts';
 import type { Verdict } from '../../src/check/verdict.ts';
+import type { HistoryEvent, MetaEvent, NewEvent } from '../../src/contracts/history.ts';
+import { configuredNumbers, designInput, designSpec, weakerThanSpec } from '../../src/contracts/spec.ts';
 
 const SPEC = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000 }), 'test', {
   precision: 'exact',

@@ -4,7 +4,7 @@
  * seeds and real runs agree.
  */
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../src/check/history.ts';
+import type { HistoryEvent } from '../../src/contracts/history.ts';
 import {
   compareScenario,
   compareTimed,
@@ -129,6 +129,7 @@ describe('compareTimed', () => {
     expect(c.status).toBe('inside');
     expect(c.sim).toEqual({ n: 2, minMs: 21_000, medianMs: 25_500, maxMs: 30_000 });
     expect(c.ratio).toBeCloseTo(30_000 / 25_500, 3);
+    expect(c.outsideByMs).toBe(0);
   });
 
   it('outside when one real value is not', () => {
@@ -137,6 +138,8 @@ describe('compareTimed', () => {
       sample(2, true, { failover: 30_001 }),
     ]);
     expect(c.status).toBe('outside');
+    expect(c.outsideByMs).toBe(1);
+    expect(compareTimed('failover', sim, [sample(1, true, { failover: 20_000 })]).outsideByMs).toBe(-1000);
   });
 
   it('missing-real, missing-sim and absent', () => {
@@ -171,7 +174,7 @@ describe('compareScenario', () => {
     const slow = compareScenario('s', timed, sims, [sample(1, true, { failover: 35_000 })]);
     expect(slow.verdictAgree).toBe(true);
     expect(slow.agree).toBe(false);
-    expect(slow.flags).toEqual(['failover: real 35.0 s outside sim [20.0 s, 30.0 s]']);
+    expect(slow.flags).toEqual(['failover: real 35.00 s outside sim [20.00 s, 30.00 s]']);
   });
 
   it('no real run (infrastructure failed) never agrees', () => {
@@ -192,7 +195,7 @@ describe('fidelityTable', () => {
     ];
     const t = fidelityTable(rows);
     expect(t).toMatch(
-      /crash\s+1\/1\s+1\/1\s+agree\s+failover 20\.0 s \/ 20\.0 s \/ 20\.0 s → 20\.0 s \(×1\.00\)\s+yes/,
+      /crash\s+1\/1\s+1\/1\s+agree\s+failover 20\.00 s \/ 20\.00 s \/ 20\.00 s → 20\.00 s \(×1\.00\)\s+yes/,
     );
     expect(t).toMatch(/cut\s+1\/2\s+1\/1\s+DISAGREE\s+—\s+NO/);
     expect(t).toContain(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent, NewEvent } from '../../src/check/history.ts';
+import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
 import { binWrites, deriveFacts, failoverTiming, faultTouchesRegion } from '../../src/report/facts.ts';
 import { syntheticRun } from './helpers/synthetic.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../src/check/history.ts';
+import type { HistoryEvent } from '../../src/contracts/history.ts';
 import type { ObservationRun } from '../../src/report/facts.ts';
 import { buildModel } from '../../src/report/model.ts';
 import { boundRuns, niceStep, renderTimeline } from '../../src/report/timeline.ts';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { simulateScenario } from '../../simulator/index.ts';
-import type { HistoryEvent } from '../../src/check/history.ts';
+import type { HistoryEvent } from '../../src/contracts/history.ts';
 import { parseScenario } from '../../src/scenario/loader.ts';
 
 const scenario = (workerTtl: string) =>

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { simOnlyParts, simulateScenario } from '../../simulator/index.ts';
-import type { HistoryEvent, RoleEvent } from '../../src/check/history.ts';
+import type { HistoryEvent, RoleEvent } from '../../src/contracts/history.ts';
 import { parseScenario } from '../../src/scenario/loader.ts';
 
 const sim = (yaml: string, seed = 1, backend?: 'durable' | 'kv') =>

@@ -4,8 +4,9 @@
  * finding of its own, even when this run happened not to exploit it. A scenario that tests a
  * weaker configuration on purpose says so with `violation-detected: config-meets-spec`.
  */
+
+import { weakerThanSpec } from '../../contracts/spec.ts';
 import { type Facts, outcome } from '../facts.ts';
-import { weakerThanSpec } from '../spec.ts';
 import type { CheckOutcome } from '../verdict.ts';
 
 export function checkConfigMeetsSpec(f: Facts): CheckOutcome {

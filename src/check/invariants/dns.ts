@@ -10,8 +10,9 @@
  *     write authority while another region has it for longer than B (not judged during, and B
  *     after, a fault touching that authoritative or any controller/app). B = spec.bounds.dnsConvergeMs.
  */
+
+import type { RegionId } from '../../contracts/history.ts';
 import { type Facts, type FaultSpan, fmtS, outcome } from '../facts.ts';
-import type { RegionId } from '../history.ts';
 import { intersect, type Span, subtract } from '../intervals.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
 

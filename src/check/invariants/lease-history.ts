@@ -17,8 +17,9 @@
  * outlives the lease it holds, and is caught at the first extend that a delay or pause (within
  * the assumptions) stretches, with no second primary needed.
  */
+
+import type { AppAuthorityEvent, LeaseStoreEvent, RegionId } from '../../contracts/history.ts';
 import { type Facts, fmtS, outcome } from '../facts.ts';
-import type { AppAuthorityEvent, LeaseStoreEvent, RegionId } from '../history.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 const tLow = (o: LeaseStoreEvent): number => o.observedSinceT ?? o.t;

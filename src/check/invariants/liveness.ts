@@ -1,7 +1,9 @@
 /**
  * Liveness invariants (docs/invariants.md, Liveness): failover happens within the spec's bound,
- * not spuriously, and not back and forth. Bounds come from the spec (src/check/spec.ts).
+ * not spuriously, and not back and forth. Bounds come from the spec (src/contracts/spec.ts).
  */
+
+import type { RegionId, RoleEvent } from '../../contracts/history.ts';
 import {
   CUT_FAULTS,
   type Facts,
@@ -15,7 +17,6 @@ import {
   REGION_LOSS_FAULTS,
   regionOfEndpoint,
 } from '../facts.ts';
-import type { RegionId, RoleEvent } from '../history.ts';
 import { faultEffect } from '../premises.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
 

@@ -5,14 +5,15 @@
  * "unreachable". The core's own promotion-evidence event only says which gate it claims
  * (basis) and which epoch; its vote tally and `leaseGranted` are not trusted.
  */
-import { type Facts, fmtS, outcome } from '../facts.ts';
+
 import type {
   LeaseStoreEvent,
   PromotionEvidenceEvent,
   RegionId,
   RoleEvent,
   WitnessEvent,
-} from '../history.ts';
+} from '../../contracts/history.ts';
+import { type Facts, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 /** A witness answer counts as "unreachable" only when the witness saw the region down (tombstone). */

@@ -2,8 +2,9 @@
  * Safety invariants over write authority, acts, epochs and writes (docs/invariants.md, Safety).
  * Each reads only the history through Facts.
  */
+
+import type { RegionId } from '../../contracts/history.ts';
 import { type Facts, fmtS, outcome, PRIMARY_ACTS } from '../facts.ts';
-import type { RegionId } from '../history.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 export function checkSinglePrimary(f: Facts): CheckOutcome {

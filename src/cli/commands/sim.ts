@@ -31,8 +31,8 @@ import {
   type SeedsResult,
   simulateScenario,
 } from '../../../simulator/index.ts';
-import type { HistoryEvent } from '../../check/history.ts';
 import type { RunJson, Verdict } from '../../check/verdict.ts';
+import type { HistoryEvent } from '../../contracts/history.ts';
 import { BadInputError, EXIT_OK, EXIT_VIOLATION } from '../../errors.ts';
 import { writeRunReport } from '../../report/index.ts';
 import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';

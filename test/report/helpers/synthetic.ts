@@ -19,8 +19,9 @@
  * Two writers: `c1` follows the service's DNS answer (its writes to an isolated region are
  * lost, not recorded by any app), `local-a` writes to app-a from inside region a.
  */
-import type { HistoryEvent, NewEvent } from '../../../src/check/history.ts';
+
 import type { CheckOutcome, Verdict, Violation } from '../../../src/check/verdict.ts';
+import type { HistoryEvent, NewEvent } from '../../../src/contracts/history.ts';
 
 export interface SyntheticOptions {
   scenario?: string;
