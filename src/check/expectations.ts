@@ -4,6 +4,7 @@
  * `not-exercised`, not ok.
  */
 import type { Expectation } from '../scenario/schema.ts';
+import { authoritativeDisagreements, disagreementMs } from './disagreement.ts';
 import { type Facts, type FaultSpan, firstPromotion, fmtS, primaryOf } from './facts.ts';
 import { anyFaultEffect } from './premises.ts';
 import type { CheckOutcome, Measurements } from './verdict.ts';
@@ -118,6 +119,31 @@ export function checkExpectation(
         ? `region ${want} is primary at the end`
         : `expected ${want} primary at the end, found ${primaries.length > 0 ? primaries.join(', ') : 'no primary'}`,
       f.endT,
+    );
+  }
+  if ('authoritatives-disagree' in e) {
+    // from the first fault on: before it, a booting authoritative's first answers are random
+    const fromT = firstFault(f)?.start ?? f.endT;
+    const spans = authoritativeDisagreements(f)
+      .filter((x) => x.to > fromT)
+      .map((x) => ({ ...x, from: Math.max(x.from, fromT) }));
+    const first = spans[0];
+    if (!first) {
+      if (!effect.observed) return notExercised('the authoritatives never answered differently');
+      return result(
+        false,
+        'after the first fault the DNS observer never saw two authoritatives answer different regions',
+        f.endT,
+      );
+    }
+    const who = Object.entries(first.answers)
+      .map(([auth, region]) => `${auth} → ${region}`)
+      .join(', ');
+    return result(
+      true,
+      `the authoritatives disagreed ${spans.length} time(s), ${fmtS(disagreementMs(spans))} in all; first at t=${fmtS(first.from)} (${who})`,
+      first.from,
+      first.seqs,
     );
   }
   const wanted = e['violation-detected'];

@@ -136,6 +136,7 @@ const EXPECTATION_KINDS = [
   'no-failover',
   'demoted-within',
   'primary-at-end',
+  'authoritatives-disagree',
   'violation-detected',
 ];
 

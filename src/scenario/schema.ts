@@ -129,6 +129,11 @@ export const Expectation = z.union([
   z.object({ 'no-failover': z.literal(true) }).strict(),
   z.object({ 'demoted-within': z.object({ region: z.string(), within: Duration }).strict() }).strict(),
   z.object({ 'primary-at-end': z.string() }).strict(),
+  /**
+   * the DNS observer saw two authoritatives answer the service name with different regions at
+   * the same time (each PowerDNS runs its own health checks; src/check/disagreement.ts)
+   */
+  z.object({ 'authoritatives-disagree': z.literal(true) }).strict(),
   /** the run must find this invariant violated (for known-unsafe configurations) */
   z.object({ 'violation-detected': z.string() }).strict(),
 ]);

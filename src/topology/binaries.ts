@@ -4,7 +4,8 @@
  * shim) so the PID we track is the PID of the daemon itself.
  */
 import { accessSync, constants } from 'node:fs';
-import { InfraError } from '../errors.ts';
+import { isAbsolute } from 'node:path';
+import { BadInputError, InfraError } from '../errors.ts';
 
 export interface BinarySpec {
   path: string;
@@ -47,10 +48,63 @@ export function requireBinary(name: BinaryName): string {
   return spec.path;
 }
 
+/**
+ * Another PowerDNS Authoritative to run instead of Debian's (docs/topology.md "PowerDNS
+ * versions"): an absolute path to a pdns_server binary. Its own build decides where its
+ * backend modules are (set `module-dir` through PDNS_CONF_ENV when it is not the Debian one).
+ */
+export const PDNS_SERVER_ENV = 'FAILOVER_LAB_PDNS_SERVER';
+/**
+ * Extra pdns.conf settings, `key=value` separated by `;` or newlines, appended after the
+ * generated ones (e.g. `enable-lua-record-updates=yes` for 5.1+).
+ */
+export const PDNS_CONF_ENV = 'FAILOVER_LAB_PDNS_CONF';
+
+/** The pdns_server the local topology runs; a bad override is exit 2 naming the variable. */
+export function pdnsServerPath(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env[PDNS_SERVER_ENV];
+  if (override === undefined || override === '') return BINARIES.pdnsServer.path;
+  if (!isAbsolute(override)) {
+    throw new BadInputError(
+      `must be an absolute path to pdns_server, got "${override}"`,
+      `env ${PDNS_SERVER_ENV}`,
+    );
+  }
+  try {
+    accessSync(override, constants.X_OK);
+  } catch {
+    throw new BadInputError(`${override} is not an executable file`, `env ${PDNS_SERVER_ENV}`);
+  }
+  return override;
+}
+
+/** The extra pdns.conf lines of PDNS_CONF_ENV, each checked to be one `key=value` setting. */
+export function pdnsExtraConf(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = env[PDNS_CONF_ENV] ?? '';
+  const lines = raw
+    .split(/[;\n]/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  for (const l of lines) {
+    if (!/^[a-z0-9-]+=[^\n]*$/.test(l)) {
+      throw new BadInputError(
+        `"${l}" is not a pdns.conf setting (expected key=value)`,
+        `env ${PDNS_CONF_ENV}`,
+      );
+    }
+  }
+  return lines;
+}
+
 /** Checks everything the local topology needs before anything is started. */
 export function requireTopologyBinaries(opts: { faketime: boolean }): void {
-  for (const name of ['pdnsServer', 'gsqlite3Backend', 'pdnsSqliteSchema', 'unbound', 'sqlite3'] as const) {
-    requireBinary(name);
-  }
+  // an overridden pdns_server brings its own modules; the schema file is still Debian's
+  const pdnsOverridden = (process.env[PDNS_SERVER_ENV] ?? '') !== '';
+  if (pdnsOverridden) pdnsServerPath();
+  const names = pdnsOverridden
+    ? (['pdnsSqliteSchema', 'unbound', 'sqlite3'] as const)
+    : (['pdnsServer', 'gsqlite3Backend', 'pdnsSqliteSchema', 'unbound', 'sqlite3'] as const);
+  for (const name of names) requireBinary(name);
+  pdnsExtraConf();
   if (opts.faketime) requireBinary('libfaketime');
 }

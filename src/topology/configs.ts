@@ -21,6 +21,8 @@ export interface PdnsConfInput {
   apiKey: string;
   /** whole seconds, min 1 (PowerDNS 4.7 has no sub-second interval) */
   luaHealthChecksIntervalS: number;
+  /** appended settings (FAILOVER_LAB_PDNS_CONF), e.g. enable-lua-record-updates=yes on 5.1+ */
+  extraLines?: string[];
 }
 
 export function pdnsConf(c: PdnsConfInput): string {
@@ -55,6 +57,9 @@ export function pdnsConf(c: PdnsConfInput): string {
     'webserver-loglevel=none',
     'api=yes',
     `api-key=${c.apiKey}`,
+    ...(c.extraLines && c.extraLines.length > 0
+      ? ['# added by FAILOVER_LAB_PDNS_CONF (docs/topology.md "PowerDNS versions")', ...c.extraLines]
+      : []),
     '',
   ].join('\n');
 }

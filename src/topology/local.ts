@@ -34,7 +34,7 @@ import {
   type RunLease,
   sameFreePort,
 } from './addresses.ts';
-import { BINARIES, requireTopologyBinaries } from './binaries.ts';
+import { BINARIES, pdnsExtraConf, pdnsServerPath, requireTopologyBinaries } from './binaries.ts';
 import { bundleEntry } from './bundle.ts';
 import { type Endpoint, pdnsConf, unboundConf, zoneRecords, zoneSql } from './configs.ts';
 import { controllerEntry, controllerEnv } from './controller-launch.ts';
@@ -400,6 +400,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
           api: authApi[r]!,
           apiKey: pdnsApiKey,
           luaHealthChecksIntervalS: timing.pdnsHealthCheckIntervalS,
+          extraLines: pdnsExtraConf(),
         }),
       );
       const checkUrl = (app: string) => appCheckUrlOf(r, app);
@@ -427,7 +428,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       );
       supervisor.spawn({
         name: `auth-${r}`,
-        command: BINARIES.pdnsServer.path,
+        command: pdnsServerPath(),
         args: [`--config-dir=${dir}`],
       });
     });
