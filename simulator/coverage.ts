@@ -71,6 +71,7 @@ export function allCells(spec: TopologySpec): string[] {
     'witness-down': ['w*'],
     'witness-stale': ['w*'],
     'kv-staleness': ['worker'],
+    'stale-instance': ['worker'],
   };
   return FAULT_KINDS.flatMap((k) => byKind[k].flatMap((t) => PHASES.map((p) => `${k}|${t}|${p}`)));
 }

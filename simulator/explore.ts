@@ -239,7 +239,8 @@ export function faultStepArb(
 
 /** Kinds a search draws from (kv-staleness only means something on the KV backend). */
 export function searchKinds(leaseBackend: LeaseBackend): FaultKind[] {
-  return FAULT_KINDS.filter((k) => leaseBackend === 'kv' || k !== 'kv-staleness');
+  // stale-instance is a scenario fault (issue #15 item 5), not drawn by the search yet
+  return FAULT_KINDS.filter((k) => k !== 'stale-instance' && (leaseBackend === 'kv' || k !== 'kv-staleness'));
 }
 
 /**

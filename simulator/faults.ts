@@ -74,6 +74,7 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
     let links: LinkState[] = [];
     let comps: string[] = [];
     let flapGen = 0;
+    let endDetail: string | undefined;
     let flapCut = false;
 
     const cut = (l: LinkState, by: number) => cutLink(world, l, by, p.mode, p.oneway);
@@ -191,6 +192,9 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
         case 'kv-staleness':
           world.store.addStaleness(p.staleMs);
           break;
+        case 'stale-instance':
+          world.store.startStaleInstance(p.region ?? '');
+          break;
       }
     };
 
@@ -257,8 +261,13 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
         case 'kv-staleness':
           world.store.removeStaleness(p.staleMs);
           break;
+        case 'stale-instance': {
+          const r = world.store.stopStaleInstance();
+          endDetail = `old instance served ${r.served}, ${r.broken ? 'broken by a storage write' : 'never broken'}; suppressed: ${r.suppressed.map((x) => `${x.op} of ${x.region}`).join(', ') || 'none'}`;
+          break;
+        }
       }
-      record('end');
+      record('end', endDetail);
     };
 
     const start = () => {

@@ -57,6 +57,16 @@ import {
   runCallSync,
 } from '../../src/worker/request.ts';
 import { canonicalString, SIGNATURE_HEADERS } from '../../src/worker/signing.ts';
+import {
+  executeOnStale,
+  forkStaleInstance,
+  newInstanceTouchesStorage,
+  reachesStale,
+  type StaleInstance,
+  StaleInstanceError,
+  type StaleInstanceReport,
+  staleReport,
+} from '../../src/worker/stale-instance.ts';
 import type { NodeClock } from '../clock.ts';
 import type { SimContext } from '../context.ts';
 import { type Call, Proc, type Server } from '../net.ts';
@@ -171,6 +181,8 @@ export class LeaseStoreModel implements Server {
   /** extra cacheTtl from active kv-staleness faults (the largest wins) */
   private readonly staleOverrides: number[] = [];
   private expiryArmedAtT: number | null = null;
+  /** the stale-instance fault: an old instance of the lease object still serving (durable only) */
+  private stale: StaleInstance | null = null;
 
   constructor(
     private readonly sim: SimContext,
@@ -197,6 +209,11 @@ export class LeaseStoreModel implements Server {
     const seq = (this.nonceSeq.get(req.region) ?? 0) + 1;
     this.nonceSeq.set(req.region, seq);
     const reply = this.handle(signLeaseRequest(req, this.nowMs(), seq));
+    if (reply.status === 500) {
+      // an old instance's storage write threw (stale-instance): the client sees a failed call
+      this.sim.net.fail(call, `HTTP 500 ${JSON.stringify(reply.body)}`);
+      return;
+    }
     if (reply.status !== 200)
       throw new Error(`simulator: lease Worker refused its own client: ${JSON.stringify(reply)}`);
     const body = reply.body as LeaseResponse | LeaseStatusResponse;
@@ -214,10 +231,16 @@ export class LeaseStoreModel implements Server {
       { ok: true, table: this.secrets },
       this.nowMs(),
     );
-    return runCallSync(steps, {
-      mac: hmacSync,
-      backend: (r, a) => (this.backend === 'durable' ? this.durable(r, a) : this.legacyKv(r, a)),
-    });
+    try {
+      return runCallSync(steps, {
+        mac: hmacSync,
+        backend: (r, a) => (this.backend === 'durable' ? this.durable(r, a) : this.legacyKv(r, a)),
+      });
+    } catch (err) {
+      // the old instance's storage write threw: the front Worker answers 500, as in workerd
+      if (err instanceof StaleInstanceError) return { status: 500, body: { error: 'internal error' } };
+      throw err;
+    }
   }
 
   // ------------------------------------------------------------------ durable
@@ -231,12 +254,36 @@ export class LeaseStoreModel implements Server {
     };
     if (req.epoch !== undefined) cmd.epoch = req.epoch;
     if (req.since !== undefined) cmd.since = req.since;
+    if (reachesStale(this.stale, auth.region)) return this.durableOnStale(this.stale, cmd, now);
+    newInstanceTouchesStorage(this.stale);
     const out = executeObjectCommand(this.read(objectReadKeys(cmd)), cmd, now, this.leaseTtlMs);
     if (out.writes) this.write(out.writes);
     for (const o of out.observations) this.record(o);
     this.armExpiry();
     this.pruneNonces(now);
     return out.result;
+  }
+
+  /** A request on the old instance (src/worker/stale-instance.ts), as the lease object runs it. */
+  private durableOnStale(stale: StaleInstance, cmd: ObjectCommand, now: number): BackendResult {
+    const { outcome, commit } = executeOnStale(stale, cmd, now, this.leaseTtlMs);
+    if (commit) this.write(commit);
+    for (const o of outcome.observations) this.record(o);
+    this.armExpiry();
+    return outcome.result;
+  }
+
+  /** stale-instance fault: fork the old instance from storage as it is now. */
+  startStaleInstance(region: string): StaleInstanceReport {
+    this.stale = forkStaleInstance(region, this.storage);
+    return staleReport(this.stale);
+  }
+
+  /** stale-instance fault ends: what the old instance did. */
+  stopStaleInstance(): StaleInstanceReport {
+    const report = staleReport(this.stale);
+    this.stale = null;
+    return report;
   }
 
   private read(keys: string[]): Map<string, unknown> {

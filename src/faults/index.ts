@@ -14,6 +14,7 @@ import { sleep } from '../topology/supervisor.ts';
 import { FakeClock, faketimeLoaded } from './clock.ts';
 import { type CutHow, LinkFaults, type Verification } from './links.ts';
 import { tcpConnect } from './probe.ts';
+import { staleInstance } from './stale-instance.ts';
 
 export type { Verification };
 export { FakeClock, LinkFaults };
@@ -454,6 +455,8 @@ export async function applyFault(
         }),
       };
     }
+    case 'stale-instance':
+      return staleInstance(ctx, p.region ?? '', base);
     default:
       throw new BadInputError(`fault ${step.fault} is not supported by the real executor`, `steps (${id})`);
   }

@@ -56,6 +56,9 @@ export const FAULT_KINDS = [
   'witness-stale', // target: witness id; params.stale (duration) — sim only
   'kv-staleness', // target: "worker"; params.stale (duration) — KV backend only
   'flap', // target: link selector; params.period (duration): cut/heal alternately (a cut: mode, oneway)
+  // target: "worker" (durable); params.region: whose requests reach an old instance of the
+  // lease object while a new one serves the rest (src/worker/stale-instance.ts)
+  'stale-instance',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export const SIM_ONLY_FAULTS: FaultKind[] = ['witness-stale'];

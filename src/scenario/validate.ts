@@ -46,9 +46,11 @@ export interface StepParams {
   jumpMs: number;
   staleMs: number;
   periodMs: number;
+  /** stale-instance: the region whose requests reach the old instance ('' when absent) */
+  region?: string;
 }
 
-type ParamKind = 'boolean' | 'duration' | 'signed-duration' | 'probability' | 'rate' | 'cut-mode';
+type ParamKind = 'boolean' | 'duration' | 'signed-duration' | 'probability' | 'rate' | 'cut-mode' | 'region';
 const PARAMS: Record<FaultKind, Record<string, { kind: ParamKind; required: boolean }>> = {
   isolate: { mode: { kind: 'cut-mode', required: false }, oneway: { kind: 'boolean', required: false } },
   partition: { mode: { kind: 'cut-mode', required: false }, oneway: { kind: 'boolean', required: false } },
@@ -62,6 +64,7 @@ const PARAMS: Record<FaultKind, Record<string, { kind: ParamKind; required: bool
   'witness-down': {},
   'witness-stale': { stale: { kind: 'duration', required: true } },
   'kv-staleness': { stale: { kind: 'duration', required: true } },
+  'stale-instance': { region: { kind: 'region', required: true } },
   flap: {
     period: { kind: 'duration', required: true },
     mode: { kind: 'cut-mode', required: false },
@@ -109,6 +112,9 @@ function checkParam(kind: ParamKind, v: string | number | boolean): string | nul
       return (CUT_MODES as readonly unknown[]).includes(v)
         ? null
         : `expected ${CUT_MODES.join(' or ')} (default ${DEFAULT_CUT_MODE}), got ${JSON.stringify(v)}`;
+    case 'region':
+      // which regions exist is checked with the topology (checkStaleInstanceSteps)
+      return typeof v === 'string' && v !== '' ? null : `expected a region id, got ${JSON.stringify(v)}`;
     case 'rate':
       return typeof v === 'number' && v > -0.5 && v < 0.5
         ? null
@@ -131,6 +137,7 @@ export function stepParams(step: Pick<FaultStep, 'params'>): StepParams {
     jumpMs: dur('jump'),
     staleMs: dur('stale'),
     periodMs: dur('period'),
+    region: typeof p['region'] === 'string' ? p['region'] : '',
   };
 }
 
@@ -168,8 +175,29 @@ function allowedComponents(kind: FaultKind, spec: TopologySpec): string[] | null
     case 'witness-stale':
       return [...spec.witnesses];
     case 'kv-staleness':
+    case 'stale-instance':
       return ['worker'];
   }
+}
+
+/** stale-instance: a known region in params.region, and a Durable Object to replace. */
+function checkStaleInstanceSteps(s: Scenario, spec: TopologySpec, problems: Problem[]): void {
+  s.steps.forEach((step, i) => {
+    if (step.fault !== 'stale-instance') return;
+    const region = step.params['region'];
+    if (typeof region === 'string' && !spec.regions.includes(region)) {
+      problems.push({
+        path: ['steps', i, 'params', 'region'],
+        message: `unknown region "${region}" (regions: ${spec.regions.join(', ')})`,
+      });
+    }
+    if (s.topology.leaseBackend !== 'durable') {
+      problems.push({
+        path: ['steps', i, 'fault'],
+        message: 'stale-instance needs the durable lease backend (a Durable Object instance to replace)',
+      });
+    }
+  });
 }
 
 export function validateScenario(s: Scenario, spec: TopologySpec = describeTopology()): Problem[] {
@@ -191,6 +219,7 @@ export function validateScenario(s: Scenario, spec: TopologySpec = describeTopol
     problems.push({ path: ['topology', 'controller'], message: `controller settings: ${msg}` });
   }
   if (s.duration <= 0) problems.push({ path: ['duration'], message: 'duration must be greater than 0' });
+  checkStaleInstanceSteps(s, spec, problems);
 
   s.steps.forEach((step, i) => {
     const base: PathSeg[] = ['steps', i];

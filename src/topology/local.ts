@@ -116,6 +116,8 @@ export interface Topology {
   initialPrimary: string;
   secrets: Record<string, string>;
   pdnsApiKey: string;
+  /** the durable Worker's fault-seam token (src/worker/fault-seam.ts); absent: seams off */
+  workerFaultToken?: string;
   auths: Record<string, { dns: Endpoint; api: Endpoint }>;
   apps: Record<string, Endpoint & { eventsFile: string }>;
   tombstone: Endpoint;
@@ -203,6 +205,8 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     const secrets: Record<string, string> = {};
     for (const r of spec.regions) secrets[r] = randomBytes(16).toString('hex');
     const pdnsApiKey = randomBytes(12).toString('hex');
+    // the durable Worker's fault seams (stale-instance) are on in the lab topology only
+    const workerFaultToken = randomBytes(16).toString('hex');
 
     const componentBoot = new Map<string, number>();
     const markUp = (name: string) => {
@@ -228,6 +232,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
             : {}),
           log: (line) => appendFileSync(workerLog, `${line}\n`),
           persistDir: workerStateDir,
+          ...(leaseBackend === 'kv' ? {} : { faultSeamToken: workerFaultToken }),
         }),
       );
       currentWorker = h;
@@ -613,6 +618,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       initialPrimary,
       secrets,
       pdnsApiKey,
+      ...(leaseBackend === 'kv' ? {} : { workerFaultToken }),
       auths: Object.fromEntries(spec.regions.map((r) => [r, { dns: authDns[r]!, api: authApi[r]! }])),
       apps,
       tombstone,

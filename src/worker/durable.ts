@@ -16,6 +16,12 @@
  */
 import type { DurableObjectNamespace, DurableObjectState, ExecutionContext } from './cf-types.ts';
 import { DEFAULT_LEASE_TTL_MS } from './config.ts';
+import {
+  FAULT_PATH_PREFIX,
+  faultSeamsEnabled,
+  handleFaultSeam,
+  type StaleInstanceCommand,
+} from './fault-seam.ts';
 import { type Backend, type BackendResult, handleLeaseRequest, internalError, jsonResponse } from './http.ts';
 import {
   executeObjectCommand,
@@ -27,16 +33,31 @@ import {
 } from './lease-object.ts';
 import { maybePrune, PruneSchedule } from './nonces.ts';
 import { intVar } from './protocol.ts';
+import {
+  executeOnStale,
+  forkStaleInstance,
+  newInstanceTouchesStorage,
+  reachesStale,
+  type StaleInstance,
+  type StaleInstanceReport,
+  staleObservationPage,
+  staleReport,
+} from './stale-instance.ts';
 
 interface DurableEnv {
   LEASE: DurableObjectNamespace;
   LEASE_SECRETS: unknown;
   LEASE_TTL_MS?: string;
+  /** fault seams (tests, the lab's topology): off unless "on" with a FAULT_TOKEN (fault-seam.ts) */
+  FAULT_SEAMS?: string;
+  FAULT_TOKEN?: string;
 }
 
 export class LeaseObject {
   private readonly prune = new PruneSchedule();
   private readonly ttlMs: number;
+  /** the stale-instance fault: an old instance of this object still serving (stale-instance.ts) */
+  private stale: StaleInstance | null = null;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -48,13 +69,46 @@ export class LeaseObject {
   async fetch(request: Request): Promise<Response> {
     // Read the command before touching storage: request-body I/O must not sit between
     // the storage read and write.
+    if (new URL(request.url).pathname === '/fault/stale-instance') {
+      return jsonResponse(200, await this.staleFault((await request.json()) as StaleInstanceCommand));
+    }
     const cmd = (await request.json()) as ObjectCommand;
-    const result = await this.execute(cmd);
+    const result = reachesStale(this.stale, cmd.region)
+      ? await this.executeStale(this.stale, cmd)
+      : await this.execute(cmd);
     return jsonResponse(200, result);
+  }
+
+  /** The fault seam's control: fork the old instance from storage as it is now, or end it. */
+  private async staleFault(cmd: StaleInstanceCommand): Promise<StaleInstanceReport> {
+    if (cmd.action === 'start' && cmd.region !== undefined) {
+      this.stale = forkStaleInstance(cmd.region, await this.ctx.storage.list());
+    }
+    const report = staleReport(this.stale);
+    if (cmd.action === 'stop') this.stale = null;
+    return report;
+  }
+
+  /**
+   * A request on the old instance: answered from its cache; its write reaches the one storage
+   * while it still owns it, else throws (the response is never sent: 500 at the front).
+   */
+  private async executeStale(stale: StaleInstance, cmd: ObjectCommand): Promise<BackendResult> {
+    const nowMs = Date.now();
+    const { outcome, commit } = executeOnStale(stale, cmd, nowMs, this.ttlMs);
+    if (commit) await this.ctx.storage.put(commit);
+    if (outcome.listSince !== undefined) {
+      return {
+        kind: 'ok',
+        body: observationsBody(staleObservationPage(stale, outcome.listSince), outcome.listSince, nowMs),
+      };
+    }
+    return outcome.result;
   }
 
   private async execute(cmd: ObjectCommand): Promise<BackendResult> {
     const storage = this.ctx.storage;
+    newInstanceTouchesStorage(this.stale);
     const stored = await storage.get(objectReadKeys(cmd));
     // ---- no await on non-storage I/O from here to the put ----
     const nowMs = Date.now();
@@ -110,6 +164,9 @@ function durableBackend(env: DurableEnv): Backend {
 export default {
   async fetch(request: Request, env: DurableEnv, _ctx: ExecutionContext): Promise<Response> {
     try {
+      if (faultSeamsEnabled(env) && new URL(request.url).pathname.startsWith(FAULT_PATH_PREFIX)) {
+        return await handleFaultSeam(request, env);
+      }
       return await handleLeaseRequest(request, env.LEASE_SECRETS, durableBackend(env));
     } catch (err) {
       return internalError(err, 'durable');

@@ -57,6 +57,11 @@ export interface StartWorkerOptions {
    * inside this instance's temp dir, gone with it.
    */
   persistDir?: string;
+  /**
+   * Turns the durable Worker's fault seams on (FAULT_SEAMS=on, FAULT_TOKEN; src/worker/fault-seam.ts):
+   * the token callers present. At least 16 characters. Off when absent.
+   */
+  faultSeamToken?: string;
 }
 
 export interface WorkerHandle {
@@ -265,6 +270,10 @@ function isAddressInUse(err: unknown): boolean {
 function workerBindings(opts: StartWorkerOptions): Record<string, string> {
   const bindings: Record<string, string> = { LEASE_SECRETS: JSON.stringify(opts.secrets) };
   if (opts.leaseTtlMs !== undefined) bindings['LEASE_TTL_MS'] = String(opts.leaseTtlMs);
+  if (opts.faultSeamToken !== undefined) {
+    bindings['FAULT_SEAMS'] = 'on';
+    bindings['FAULT_TOKEN'] = opts.faultSeamToken;
+  }
   if (opts.variant === 'legacy-kv') {
     if (opts.kvCacheTtlMs !== undefined) bindings['KV_CACHE_TTL_MS'] = String(opts.kvCacheTtlMs);
     if (opts.kvMinExpirationTtlMs !== undefined) {
