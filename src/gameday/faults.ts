@@ -5,8 +5,8 @@
  * so a unit whose apply call timed out but took effect is still reverted.
  */
 
-import { BadInputError } from '../cli/errors.ts';
-import { describeTopology, isolationLinks } from '../topology/description.ts';
+import { BadInputError } from '../errors.ts';
+import { describeTopology, isolationLinks } from '../scenario/topology-description.ts';
 import { queryDns } from '../topology/dns.ts';
 import { type Experiment, type LinkBinding, matchLinkIds } from './plan.ts';
 import {
