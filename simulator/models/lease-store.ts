@@ -254,7 +254,8 @@ export class LeaseStoreModel implements Server {
     };
     if (req.epoch !== undefined) cmd.epoch = req.epoch;
     if (req.since !== undefined) cmd.since = req.since;
-    if (reachesStale(this.stale, auth.region)) return this.durableOnStale(this.stale, cmd, now);
+    if (reachesStale(this.stale, auth.region) && req.peek !== true)
+      return this.durableOnStale(this.stale, cmd, now);
     newInstanceTouchesStorage(this.stale);
     const out = executeObjectCommand(this.read(objectReadKeys(cmd)), cmd, now, this.leaseTtlMs);
     if (out.writes) this.write(out.writes);

@@ -73,9 +73,11 @@ export class LeaseObject {
       return jsonResponse(200, await this.staleFault((await request.json()) as StaleInstanceCommand));
     }
     const cmd = (await request.json()) as ObjectCommand;
-    const result = reachesStale(this.stale, cmd.region)
-      ? await this.executeStale(this.stale, cmd)
-      : await this.execute(cmd);
+    // an observer's peek is outside the fault: it reaches the new instance, like any other client
+    const result =
+      reachesStale(this.stale, cmd.region) && cmd.peek !== true
+        ? await this.executeStale(this.stale, cmd)
+        : await this.execute(cmd);
     return jsonResponse(200, result);
   }
 
@@ -150,6 +152,7 @@ function durableBackend(env: DurableEnv): Backend {
       };
       if (request.epoch !== undefined) cmd.epoch = request.epoch;
       if (request.since !== undefined) cmd.since = request.since;
+      if (request.peek === true) cmd.peek = true;
       const res = await stub.fetch('https://lease-object/execute', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

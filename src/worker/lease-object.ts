@@ -40,6 +40,8 @@ export interface ObjectCommand {
   epoch?: number;
   since?: number;
   claim: NonceClaim;
+  /** GET /status?peek=1: an observer's read (the stale-instance fault routes it to the new instance) */
+  peek?: boolean;
 }
 
 export interface ObsMeta {
