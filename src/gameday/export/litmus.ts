@@ -58,150 +58,7 @@ export function toLitmus(m: ExportModel, w: Warnings): { docs: ManifestDoc[]; no
     );
 
   for (const step of m.steps) {
-    const where = step.name;
-    const dur = () => seconds(step.durationMs, where, w);
-    const specs: EngineSpec[] = [];
-    const skip = (why: string) => {
-      notExported.push(`step ${step.index + 1} (${step.describe}): ${why}`);
-      w.add(where, `not exported: ${why}`);
-    };
-    switch (step.fault) {
-      case 'partition': {
-        if (step.params.oneway)
-          w.add(
-            where,
-            'one-way cut: Litmus pod-network-partition (a NetworkPolicy) can only block new connections initiated by the source (POLICY_TYPES=egress); a packet-level one-way cut (requests delivered, replies dropped) cannot be expressed',
-          );
-        for (const link of stepLinks(step)) {
-          const { from, to } = linkEnds(link);
-          specs.push({
-            experiment: 'pod-network-partition',
-            appLabels: labelsOf(m, from),
-            env: {
-              TOTAL_CHAOS_DURATION: dur(),
-              POLICY_TYPES: step.params.oneway ? 'egress' : 'all',
-              POD_SELECTOR: selectorString(labelsOf(m, to)),
-            },
-            describe: `cut ${link}`,
-          });
-        }
-        break;
-      }
-      case 'flap':
-        skip(`Litmus has no flapping partition (cut/heal every ${formatDurationMs(step.params.periodMs)})`);
-        break;
-      case 'isolate':
-        for (const region of step.targets) {
-          w.add(
-            where,
-            `isolate ${region}: pod-network-partition blocks all traffic of the region's pods, so intra-region links (ctl-${region}->app-${region}, auth-${region}->app-${region}) are cut too, unlike the topology's isolation`,
-          );
-          specs.push({
-            experiment: 'pod-network-partition',
-            appLabels: { [m.k8s.regionLabel]: region },
-            env: { TOTAL_CHAOS_DURATION: dur(), POLICY_TYPES: 'all' },
-            describe: `isolate region ${region}`,
-          });
-        }
-        break;
-      case 'latency': {
-        let latencyMs = step.params.latencyMs;
-        if (step.params.stream === 'both') {
-          // netem delays the source's egress only; both streams add the latency twice per round trip.
-          latencyMs *= 2;
-          w.add(
-            where,
-            'latency on both streams is approximated by twice the latency on the source egress (same round-trip time)',
-          );
-        }
-        for (const link of stepLinks(step)) {
-          const { from, to } = linkEnds(link);
-          specs.push({
-            experiment: 'pod-network-latency',
-            appLabels: labelsOf(m, from),
-            env: {
-              TOTAL_CHAOS_DURATION: dur(),
-              NETWORK_LATENCY: String(latencyMs),
-              JITTER: String(step.params.jitterMs),
-              DESTINATION_HOSTS: serviceHost(m, to),
-            },
-            describe: `delay ${link}`,
-          });
-        }
-        break;
-      }
-      case 'loss':
-      case 'blackhole': {
-        w.add(
-          where,
-          step.fault === 'blackhole'
-            ? 'blackhole exported as 100% packet loss: new connections time out at connect instead of connecting and then receiving nothing (Toxiproxy timeout toxic)'
-            : `loss is per packet in Litmus (tc netem ${Math.round(step.params.probability * 100)}%), per connection in failover-lab's real topology (Toxiproxy toxicity)`,
-        );
-        for (const link of stepLinks(step)) {
-          const { from, to } = linkEnds(link);
-          specs.push({
-            experiment: 'pod-network-loss',
-            appLabels: labelsOf(m, from),
-            env: {
-              TOTAL_CHAOS_DURATION: dur(),
-              NETWORK_PACKET_LOSS_PERCENTAGE: String(Math.round(step.params.probability * 100)),
-              DESTINATION_HOSTS: serviceHost(m, to),
-            },
-            describe: `loss on ${link}`,
-          });
-        }
-        break;
-      }
-      case 'crash':
-        w.add(
-          where,
-          'crash exported as pod-delete: Kubernetes restarts the pod right away, not when the step ends',
-        );
-        for (const t of step.targets) {
-          const regionCrash = describeTopology().regions.includes(t);
-          specs.push({
-            experiment: 'pod-delete',
-            appLabels: regionCrash ? { [m.k8s.regionLabel]: t } : labelsOf(m, t),
-            env: { TOTAL_CHAOS_DURATION: dur(), CHAOS_INTERVAL: dur(), FORCE: 'true' },
-            describe: `delete pods of ${t}`,
-          });
-        }
-        break;
-      case 'witness-down':
-        w.add(
-          where,
-          'witness-down exported as an ingress partition of the witness pods (they stop answering; the pods keep running)',
-        );
-        for (const t of step.targets)
-          specs.push({
-            experiment: 'pod-network-partition',
-            appLabels: labelsOf(m, t),
-            env: { TOTAL_CHAOS_DURATION: dur(), POLICY_TYPES: 'ingress' },
-            describe: `make ${t} unreachable`,
-          });
-        break;
-      case 'pause':
-        skip(
-          'Litmus has no process pause (SIGSTOP/SIGCONT); pod-delete or container-kill would lose the frozen process state that this fault tests',
-        );
-        break;
-      case 'clock-offset':
-      case 'clock-drift':
-      case 'clock-jump':
-        skip(
-          'the Litmus experiment catalog this exporter targets has no clock fault (use the Chaos Mesh export: TimeChaos)',
-        );
-        break;
-      case 'witness-stale':
-        skip('a witness answering from a stale view exists only in the simulator');
-        break;
-      case 'kv-staleness':
-        skip('KV read staleness is a property of the lease store, not of a pod or link');
-        break;
-      default:
-        skip(`unknown fault ${step.fault}`);
-    }
+    const specs = stepEngines(m, w, step, notExported);
     for (const spec of specs) engines.push({ step, spec, several: specs.length > 1 });
   }
 
@@ -210,78 +67,256 @@ export function toLitmus(m: ExportModel, w: Warnings): { docs: ManifestDoc[]; no
   const experimentsUsed = [...new Set(engines.map((e) => e.spec.experiment))];
   for (const name of experimentsUsed) docs.push({ doc: chaosExperiment(name), comments: [] });
 
-  engines.forEach(({ step, spec, several }, order) => {
-    const probes = [
-      ...step.probes,
-      ...(m.steadyState?.probes.map((p) => ({
-        probe: { ...p, name: `steady-${p.name}` },
-        mode: m.steadyState!.continuous ? ('Continuous' as const) : ('Edge' as const),
-        steadyState: true,
-      })) ?? []),
-    ]
-      .map((p) => litmusProbe(m, p, step.name, w))
-      .filter((p): p is Record<string, unknown> => p !== null);
-    const warnings = w.for(step.name);
-    const annotations: Record<string, string> = {
-      'failover-lab.io/source': m.file,
-      'failover-lab.io/step': `${step.index + 1}: ${step.describe}`,
-      // ChaosEngines start when applied: apply them in this order at these offsets.
-      'failover-lab.io/order': String(order + 1),
-      'failover-lab.io/start-offset': formatDurationMs(step.atMs),
-    };
-    if (step.weight !== null) annotations['failover-lab.io/weight'] = String(step.weight);
-    if (warnings.length > 0) annotations['failover-lab.io/warnings'] = warnings.join(' | ');
-    docs.push({
-      comments: [
-        `step ${step.index + 1}: ${step.describe} (${spec.describe})`,
-        ...warnings.map((x) => `WARNING: ${x}`),
-      ],
-      doc: {
-        apiVersion: 'litmuschaos.io/v1alpha1',
-        kind: 'ChaosEngine',
-        metadata: {
-          // Several engines of one step are told apart by what they act on (e.g. "cut ctl-a->worker").
-          name: engineNames.alloc(
-            several
-              ? `${m.name}-${step.name}-${spec.describe.replace(/^\S+ /, '')}`
-              : `${m.name}-${step.name}`,
-          ),
-          namespace: m.k8s.namespace,
-          labels: {
-            'app.kubernetes.io/part-of': 'failover-lab',
-            'failover-lab.io/scenario': k8sName(m.name),
-          },
-          annotations,
-        },
-        spec: {
-          engineState: 'active',
-          annotationCheck: 'false',
-          appinfo: {
-            appns: m.k8s.namespace,
-            applabel: selectorString(spec.appLabels),
-            appkind: 'deployment',
-          },
-          chaosServiceAccount: m.k8s.chaosServiceAccount,
-          jobCleanUpPolicy: 'delete',
-          experiments: [
-            {
-              name: spec.experiment,
-              spec: {
-                components: { env: Object.entries(spec.env).map(([name, value]) => ({ name, value })) },
-                ...(probes.length > 0 ? { probe: probes } : {}),
-              },
-            },
-          ],
-        },
-      },
-    });
-  });
+  for (const [order, engine] of engines.entries())
+    docs.push(chaosEngineDoc(m, w, engine, order, engineNames));
   if (engines.length > 1)
     w.add(
       'plan',
       'Litmus ChaosEngines start as soon as they are applied: apply them in failover-lab.io/order at failover-lab.io/start-offset, or wrap them in a Litmus chaos experiment (Argo Workflow)',
     );
   return { docs, notExported };
+}
+
+/** The ChaosEngines of one step (none when the fault cannot be expressed; it is then listed in notExported). */
+function stepEngines(m: ExportModel, w: Warnings, step: ExportStep, notExported: string[]): EngineSpec[] {
+  const where = step.name;
+  const dur = () => seconds(step.durationMs, where, w);
+  const specs: EngineSpec[] = [];
+  const skip = (why: string) => {
+    notExported.push(`step ${step.index + 1} (${step.describe}): ${why}`);
+    w.add(where, `not exported: ${why}`);
+  };
+  switch (step.fault) {
+    case 'partition':
+      specs.push(...partitionEngines(m, w, step, dur));
+      break;
+    case 'flap':
+      skip(`Litmus has no flapping partition (cut/heal every ${formatDurationMs(step.params.periodMs)})`);
+      break;
+    case 'isolate':
+      for (const region of step.targets) {
+        w.add(
+          where,
+          `isolate ${region}: pod-network-partition blocks all traffic of the region's pods, so intra-region links (ctl-${region}->app-${region}, auth-${region}->app-${region}) are cut too, unlike the topology's isolation`,
+        );
+        specs.push({
+          experiment: 'pod-network-partition',
+          appLabels: { [m.k8s.regionLabel]: region },
+          env: { TOTAL_CHAOS_DURATION: dur(), POLICY_TYPES: 'all' },
+          describe: `isolate region ${region}`,
+        });
+      }
+      break;
+    case 'latency':
+      specs.push(...latencyEngines(m, w, step, dur));
+      break;
+    case 'loss':
+    case 'blackhole':
+      specs.push(...lossEngines(m, w, step, dur));
+      break;
+    case 'crash':
+      w.add(
+        where,
+        'crash exported as pod-delete: Kubernetes restarts the pod right away, not when the step ends',
+      );
+      for (const t of step.targets) {
+        const regionCrash = describeTopology().regions.includes(t);
+        specs.push({
+          experiment: 'pod-delete',
+          appLabels: regionCrash ? { [m.k8s.regionLabel]: t } : labelsOf(m, t),
+          env: { TOTAL_CHAOS_DURATION: dur(), CHAOS_INTERVAL: dur(), FORCE: 'true' },
+          describe: `delete pods of ${t}`,
+        });
+      }
+      break;
+    case 'witness-down':
+      w.add(
+        where,
+        'witness-down exported as an ingress partition of the witness pods (they stop answering; the pods keep running)',
+      );
+      for (const t of step.targets)
+        specs.push({
+          experiment: 'pod-network-partition',
+          appLabels: labelsOf(m, t),
+          env: { TOTAL_CHAOS_DURATION: dur(), POLICY_TYPES: 'ingress' },
+          describe: `make ${t} unreachable`,
+        });
+      break;
+    case 'pause':
+      skip(
+        'Litmus has no process pause (SIGSTOP/SIGCONT); pod-delete or container-kill would lose the frozen process state that this fault tests',
+      );
+      break;
+    case 'clock-offset':
+    case 'clock-drift':
+    case 'clock-jump':
+      skip(
+        'the Litmus experiment catalog this exporter targets has no clock fault (use the Chaos Mesh export: TimeChaos)',
+      );
+      break;
+    case 'witness-stale':
+      skip('a witness answering from a stale view exists only in the simulator');
+      break;
+    case 'kv-staleness':
+      skip('KV read staleness is a property of the lease store, not of a pod or link');
+      break;
+    default:
+      skip(`unknown fault ${step.fault}`);
+  }
+  return specs;
+}
+
+/** A link cut: one pod-network-partition per link. */
+function partitionEngines(m: ExportModel, w: Warnings, step: ExportStep, dur: () => string): EngineSpec[] {
+  const where = step.name;
+  const specs: EngineSpec[] = [];
+  if (step.params.oneway)
+    w.add(
+      where,
+      'one-way cut: Litmus pod-network-partition (a NetworkPolicy) can only block new connections initiated by the source (POLICY_TYPES=egress); a packet-level one-way cut (requests delivered, replies dropped) cannot be expressed',
+    );
+  for (const link of stepLinks(step)) {
+    const { from, to } = linkEnds(link);
+    specs.push({
+      experiment: 'pod-network-partition',
+      appLabels: labelsOf(m, from),
+      env: {
+        TOTAL_CHAOS_DURATION: dur(),
+        POLICY_TYPES: step.params.oneway ? 'egress' : 'all',
+        POD_SELECTOR: selectorString(labelsOf(m, to)),
+      },
+      describe: `cut ${link}`,
+    });
+  }
+  return specs;
+}
+
+/** Latency: one pod-network-latency per link (both streams: twice the latency on the source). */
+function latencyEngines(m: ExportModel, w: Warnings, step: ExportStep, dur: () => string): EngineSpec[] {
+  const where = step.name;
+  const specs: EngineSpec[] = [];
+  let latencyMs = step.params.latencyMs;
+  if (step.params.stream === 'both') {
+    // netem delays the source's egress only; both streams add the latency twice per round trip.
+    latencyMs *= 2;
+    w.add(
+      where,
+      'latency on both streams is approximated by twice the latency on the source egress (same round-trip time)',
+    );
+  }
+  for (const link of stepLinks(step)) {
+    const { from, to } = linkEnds(link);
+    specs.push({
+      experiment: 'pod-network-latency',
+      appLabels: labelsOf(m, from),
+      env: {
+        TOTAL_CHAOS_DURATION: dur(),
+        NETWORK_LATENCY: String(latencyMs),
+        JITTER: String(step.params.jitterMs),
+        DESTINATION_HOSTS: serviceHost(m, to),
+      },
+      describe: `delay ${link}`,
+    });
+  }
+  return specs;
+}
+
+/** Loss or blackhole: one pod-network-loss per link. */
+function lossEngines(m: ExportModel, w: Warnings, step: ExportStep, dur: () => string): EngineSpec[] {
+  const where = step.name;
+  const specs: EngineSpec[] = [];
+  w.add(
+    where,
+    step.fault === 'blackhole'
+      ? 'blackhole exported as 100% packet loss: new connections time out at connect instead of connecting and then receiving nothing (Toxiproxy timeout toxic)'
+      : `loss is per packet in Litmus (tc netem ${Math.round(step.params.probability * 100)}%), per connection in failover-lab's real topology (Toxiproxy toxicity)`,
+  );
+  for (const link of stepLinks(step)) {
+    const { from, to } = linkEnds(link);
+    specs.push({
+      experiment: 'pod-network-loss',
+      appLabels: labelsOf(m, from),
+      env: {
+        TOTAL_CHAOS_DURATION: dur(),
+        NETWORK_PACKET_LOSS_PERCENTAGE: String(Math.round(step.params.probability * 100)),
+        DESTINATION_HOSTS: serviceHost(m, to),
+      },
+      describe: `loss on ${link}`,
+    });
+  }
+  return specs;
+}
+
+/** One ChaosEngine manifest, with its step's probes (and the steady-state ones) and warnings. */
+function chaosEngineDoc(
+  m: ExportModel,
+  w: Warnings,
+  { step, spec, several }: { step: ExportStep; spec: EngineSpec; several: boolean },
+  order: number,
+  engineNames: NameAllocator,
+): ManifestDoc {
+  const probes = [
+    ...step.probes,
+    ...(m.steadyState?.probes.map((p) => ({
+      probe: { ...p, name: `steady-${p.name}` },
+      mode: m.steadyState!.continuous ? ('Continuous' as const) : ('Edge' as const),
+      steadyState: true,
+    })) ?? []),
+  ]
+    .map((p) => litmusProbe(m, p, step.name, w))
+    .filter((p): p is Record<string, unknown> => p !== null);
+  const warnings = w.for(step.name);
+  const annotations: Record<string, string> = {
+    'failover-lab.io/source': m.file,
+    'failover-lab.io/step': `${step.index + 1}: ${step.describe}`,
+    // ChaosEngines start when applied: apply them in this order at these offsets.
+    'failover-lab.io/order': String(order + 1),
+    'failover-lab.io/start-offset': formatDurationMs(step.atMs),
+  };
+  if (step.weight !== null) annotations['failover-lab.io/weight'] = String(step.weight);
+  if (warnings.length > 0) annotations['failover-lab.io/warnings'] = warnings.join(' | ');
+  return {
+    comments: [
+      `step ${step.index + 1}: ${step.describe} (${spec.describe})`,
+      ...warnings.map((x) => `WARNING: ${x}`),
+    ],
+    doc: {
+      apiVersion: 'litmuschaos.io/v1alpha1',
+      kind: 'ChaosEngine',
+      metadata: {
+        // Several engines of one step are told apart by what they act on (e.g. "cut ctl-a->worker").
+        name: engineNames.alloc(
+          several ? `${m.name}-${step.name}-${spec.describe.replace(/^\S+ /, '')}` : `${m.name}-${step.name}`,
+        ),
+        namespace: m.k8s.namespace,
+        labels: {
+          'app.kubernetes.io/part-of': 'failover-lab',
+          'failover-lab.io/scenario': k8sName(m.name),
+        },
+        annotations,
+      },
+      spec: {
+        engineState: 'active',
+        annotationCheck: 'false',
+        appinfo: {
+          appns: m.k8s.namespace,
+          applabel: selectorString(spec.appLabels),
+          appkind: 'deployment',
+        },
+        chaosServiceAccount: m.k8s.chaosServiceAccount,
+        jobCleanUpPolicy: 'delete',
+        experiments: [
+          {
+            name: spec.experiment,
+            spec: {
+              components: { env: Object.entries(spec.env).map(([name, value]) => ({ name, value })) },
+              ...(probes.length > 0 ? { probe: probes } : {}),
+            },
+          },
+        ],
+      },
+    },
+  };
 }
 
 function chaosExperiment(name: string): Record<string, unknown> {
