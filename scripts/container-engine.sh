@@ -33,10 +33,43 @@ infra() {
   printf 'container-engine: %s\n' "$*" >&2
   exit 3
 }
-# heavy steps (package installs, debootstrap, import) take the machine-wide lock one at a time
-heavy() { flock "$HEAVY_LOCK" "$@"; }
 now_s() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now_s)" 'BEGIN{printf "%.1f s", b-a}'; }
+# Does a process above this one hold the heavy lock (e.g. `flock /tmp/fl-heavy.lock bash
+# scripts/ci-docker.sh`)? flock(1) on the same file from below it would wait for ever (each
+# open is its own lock), so then the heavy steps run without taking it again.
+heavy_lock_held_above() {
+  [[ ${FL_HEAVY_LOCK_HELD:-} == 1 ]] && return 0
+  [[ -e $HEAVY_LOCK ]] || return 1
+  local inode holders pid=$$
+  inode=$(stat -c %i "$HEAVY_LOCK")
+  holders=" $(awk -v i=":$inode" '$2=="FLOCK" && substr($6, length($6)-length(i)+1)==i {printf "%s ", $5}' /proc/locks) "
+  while [[ -n $pid && $pid -gt 1 ]]; do
+    [[ $holders == *" $pid "* ]] && return 0
+    pid=$(awk '/^PPid:/{print $2}' "/proc/$pid/status" 2>/dev/null)
+  done
+  return 1
+}
+# heavy steps (package installs, debootstrap, import, builds) take the machine-wide lock one at
+# a time. The wait for it is reported on the script's own stderr (a step's output may be
+# redirected), so step timings can be told apart from queueing.
+exec {ORIG_STDERR}>&2
+heavy() {
+  if heavy_lock_held_above; then
+    "$@"
+    return
+  fi
+  local t0 lock_fd rc=0
+  t0=$(now_s)
+  exec {lock_fd}>>"$HEAVY_LOCK"
+  flock "$lock_fd"
+  awk -v a="$t0" -v b="$(now_s)" -v what="$1" \
+    'BEGIN{ if (b-a >= 1) printf "container-engine: waited %.1f s for the heavy lock before %s\n", b-a, what }' >&"$ORIG_STDERR"
+  "$@" || rc=$?
+  flock -u "$lock_fd"
+  exec {lock_fd}>&-
+  return "$rc"
+}
 
 ping_socket() { curl -sf --max-time 5 --unix-socket "$1" http://d/_ping >/dev/null 2>&1; }
 
@@ -62,8 +95,10 @@ install_packages() {
   local t0
   t0=$(now_s)
   say "installing ${missing[*]} (Debian packages)"
-  heavy apt-get update -qq >/dev/null 2>&1 || infra "apt-get update failed: install ${missing[*]} by hand"
-  DEBIAN_FRONTEND=noninteractive heavy apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null 2>&1 ||
+  # another apt/dpkg run (a setup script outside the lock) is waited for, not failed on
+  local apt_lock=(-o DPkg::Lock::Timeout=600)
+  heavy apt-get "${apt_lock[@]}" update -qq >/dev/null 2>&1 || infra "apt-get update failed: install ${missing[*]} by hand"
+  DEBIAN_FRONTEND=noninteractive heavy apt-get "${apt_lock[@]}" install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null ||
     infra "apt-get install failed: install ${missing[*]} (Debian) or a Docker engine"
   say "packages installed in $(took "$t0")"
 }
@@ -131,7 +166,8 @@ ensure_base_image() {
     say "debootstrap done in $(took "$t0")"
   fi
   t0=$(now_s)
-  heavy "$cli" import "$tarball" "$BASE_IMAGE" >/dev/null || infra "$cli import of $tarball failed"
+  heavy "$cli" import "$tarball" "$BASE_IMAGE" >"$CACHE_DIR/import.log" 2>&1 ||
+    infra "$cli import of $tarball failed (see $CACHE_DIR/import.log)"
   say "base image $BASE_IMAGE imported in $(took "$t0")"
 }
 

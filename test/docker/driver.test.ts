@@ -4,11 +4,21 @@
  * in test/docker/engine.test.ts.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseDriver, driverForScenarios } from '../../src/cli/driver-flag.ts';
 import { BadInputError, EXIT_BAD_INPUT, EXIT_INFRA, InfraError } from '../../src/errors.ts';
 import { parseDriverFlag } from '../../src/topology/docker/driver.ts';
-import { candidateSockets, NO_ENGINE_LINE, PODMAN_SOCKET } from '../../src/topology/docker/engine.ts';
+import {
+  candidateSockets,
+  connectEngine,
+  ENGINE_REQUEST_TIMEOUT_MS,
+  NO_ENGINE_LINE,
+  PODMAN_SOCKET,
+} from '../../src/topology/docker/engine.ts';
 import { PROJECT_ROOT } from '../../src/topology/docker/generate.ts';
 
 const NO_ENGINE_ENV = { ...process.env, FL_DOCKER_SOCKETS: '/nonexistent/fl-test.sock' };
@@ -134,4 +144,35 @@ describe('scripts/container-engine.sh', () => {
       );
     },
   );
+});
+
+describe('connectEngine: the ping timeout is not the request timeout', () => {
+  it('a request the engine answers after longer than the ping timeout succeeds (no "socket hang up")', async () => {
+    // a fake Docker API: _ping at once, /info only after 3 × the ping timeout, as podman's
+    // container create/start does on two loaded cores
+    const pingTimeoutMs = 200;
+    const dir = mkdtempSync(join(tmpdir(), 'fl-fake-engine-'));
+    const socketPath = join(dir, 'engine.sock');
+    const server = createServer((req, res) => {
+      const reply = () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(req.url?.endsWith('/_ping') ? 'OK' : JSON.stringify({ ServerVersion: 'fake' }));
+      };
+      if (req.url?.endsWith('/_ping')) reply();
+      else setTimeout(reply, pingTimeoutMs * 3);
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    const saved = process.env.FL_DOCKER_SOCKETS;
+    process.env.FL_DOCKER_SOCKETS = socketPath;
+    try {
+      const { docker } = await connectEngine(pingTimeoutMs);
+      expect(((await docker.info()) as { ServerVersion: string }).ServerVersion).toBe('fake');
+      expect(ENGINE_REQUEST_TIMEOUT_MS).toBeGreaterThanOrEqual(60_000);
+    } finally {
+      if (saved === undefined) delete process.env.FL_DOCKER_SOCKETS;
+      else process.env.FL_DOCKER_SOCKETS = saved;
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

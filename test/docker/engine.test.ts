@@ -5,13 +5,16 @@
  * then a missing engine is a failure, not a skip. Without it these tests skip: the default
  * `npm test` never needs containers.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { queryDns } from '../../src/topology/dns.ts';
+import type { ComposeFile } from '../../src/topology/docker/compose.ts';
 import { bootDockerTopology, detectContainerRuntime } from '../../src/topology/docker/driver.ts';
 import { connectEngine, LABEL, leftoversOf } from '../../src/topology/docker/engine.ts';
 import { PROJECT_ROOT } from '../../src/topology/docker/generate.ts';
+import { regionNetwork, SHARED_NETWORK } from '../../src/topology/docker/plan.ts';
 import { type DockerTopology, startDockerTopology } from '../../src/topology/docker/topology.ts';
 
 const wanted = process.env.FL_DOCKER_TESTS === '1';
@@ -205,3 +208,58 @@ describe.skipIf(!wanted)(`docker-compose.yml through testcontainers on the engin
     expect(projectLeft).toBe(0);
   }, 600_000);
 });
+
+/** Debian's docker-compose 1.29 (or whichever `docker-compose` is on PATH) against the engine. */
+function dockerCompose(socketPath: string, args: string[], timeoutMs = 300_000) {
+  return spawnSync('docker-compose', ['-p', COMPOSE_TEST_PROJECT, '-f', 'docker-compose.yml', ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, DOCKER_HOST: `unix://${socketPath}` },
+  });
+}
+const COMPOSE_TEST_PROJECT = 'flcomposetest';
+
+describe.skipIf(!wanted)(
+  `the checked-in docker-compose.yml with docker-compose on the engine socket (${why})`,
+  () => {
+    it('comes up (every service running), answers DNS through a witness with the primary app, goes down leaving nothing', async () => {
+      const { docker, socketPath } = await connectEngine();
+      const compose = parse(readFileSync(`${PROJECT_ROOT}/docker-compose.yml`, 'utf8')) as ComposeFile;
+      const services = Object.keys(compose.services);
+      const project = JSON.stringify({ label: [`com.docker.compose.project=${COMPOSE_TEST_PROJECT}`] });
+      dockerCompose(socketPath, ['down', '-v', '-t', '3']); // leftovers of an interrupted earlier run
+      let running: string[] = [];
+      let answer: string[] = [];
+      let left = { containers: -1, networks: -1 };
+      try {
+        const up = dockerCompose(socketPath, ['up', '-d', '--no-build']);
+        expect(up.status, `docker-compose up: ${up.stderr.slice(-2000)}`).toBe(0);
+        running = (await docker.listContainers({ filters: project }))
+          .map((c) => c.Labels['com.docker.compose.service'] ?? '?')
+          .sort();
+        // the primary region's app, as the zone lists it first: the whole chain works (witness ->
+        // proxy -> authoritative, whose LUA health check reaches app-a through the proxy)
+        const w1 = compose.services.w1!.networks![SHARED_NETWORK]!.ipv4_address!;
+        const appA = compose.services['app-a']!.networks![regionNetwork('a')]!.ipv4_address!;
+        const ans = await eventually(
+          `w1 (${w1}) svc.app.example`,
+          () => queryDns({ host: w1, port: 53 }, 'svc.app.example', { tcp: true, timeoutMs: 2000 }),
+          (r) => r.rcode === 'NOERROR' && r.answers.join() === appA,
+          120_000,
+        );
+        answer = ans.answers;
+        expect(answer).toEqual([appA]);
+      } finally {
+        const down = dockerCompose(socketPath, ['down', '-v', '-t', '3']);
+        expect(down.status, `docker-compose down: ${down.stderr.slice(-2000)}`).toBe(0);
+        left = {
+          containers: (await docker.listContainers({ all: true, filters: project })).length,
+          networks: (await docker.listNetworks({ filters: project })).length,
+        };
+      }
+      expect(running).toEqual([...services].sort());
+      expect(left).toEqual({ containers: 0, networks: 0 });
+    }, 600_000);
+  },
+);

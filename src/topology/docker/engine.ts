@@ -40,15 +40,24 @@ export function candidateSockets(env: NodeJS.ProcessEnv = process.env): string[]
   return [...new Set(out)];
 }
 
+/**
+ * Idle timeout of each request of the client connectEngine returns. Not the ping's: podman's
+ * create/start/remove on two loaded cores (netavark, conmon, runc) can take longer than 5 s, and
+ * dockerode turns a request timeout into "socket hang up" (every boot of the first clean-clone
+ * CI run failed so). A request silent this long means the engine is stuck: an infrastructure failure.
+ */
+export const ENGINE_REQUEST_TIMEOUT_MS = 180_000;
+
 /** The first socket whose engine answers a ping, as a dockerode client; InfraError otherwise. */
-export async function connectEngine(timeoutMs = 5000): Promise<{ docker: Dockerode; socketPath: string }> {
+export async function connectEngine(
+  pingTimeoutMs = 5000,
+): Promise<{ docker: Dockerode; socketPath: string }> {
   const { default: Docker } = await import('dockerode');
   for (const socketPath of candidateSockets()) {
     if (!existsSync(socketPath)) continue;
-    const docker = new Docker({ socketPath, timeout: timeoutMs });
     try {
-      await docker.ping();
-      return { docker, socketPath };
+      await new Docker({ socketPath, timeout: pingTimeoutMs }).ping();
+      return { docker: new Docker({ socketPath, timeout: ENGINE_REQUEST_TIMEOUT_MS }), socketPath };
     } catch {
       /* next candidate */
     }
