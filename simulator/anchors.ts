@@ -31,6 +31,8 @@ export class ObservedRecorder extends Recorder {
   private readonly renewing = new Set<string>();
   private everHeld = false;
   private lastWitnessT = new Map<string, number>();
+  /** the last witness event began a round (tracked on every event, watched or not) */
+  private witnessRoundStarts = false;
   /** global t of the store's current expiry, or null */
   expiryAtMs: number | null = null;
 
@@ -76,6 +78,10 @@ export class ObservedRecorder extends Recorder {
     } else if (e.kind === 'lease' && e.op === 'renew') {
       if (e.phase === 'sent') this.renewing.add(e.region);
       else this.renewing.delete(e.region);
+    } else if (e.kind === 'witness') {
+      const last = this.lastWitnessT.get(e.region) ?? Number.NEGATIVE_INFINITY;
+      this.lastWitnessT.set(e.region, e.t);
+      this.witnessRoundStarts = e.t - last > 500;
     } else if (e.kind === 'lease-store') {
       if ((e.op === 'grant' || e.op === 'renew') && e.expiresAt !== null && e.storeNowMs !== undefined) {
         this.expiryAtMs = e.t + (e.expiresAt - e.storeNowMs);
@@ -92,11 +98,8 @@ export class ObservedRecorder extends Recorder {
         return (e.op === 'grant' || e.op === 'renew') && this.expiryAtMs !== null
           ? { on: 'lease-expiry', region: e.region, t: this.expiryAtMs }
           : null;
-      case 'witness': {
-        const last = this.lastWitnessT.get(e.region) ?? Number.NEGATIVE_INFINITY;
-        this.lastWitnessT.set(e.region, e.t);
-        return e.t - last > 500 ? { on: 'witness-round', region: e.region, t: e.t } : null;
-      }
+      case 'witness':
+        return this.witnessRoundStarts ? { on: 'witness-round', region: e.region, t: e.t } : null;
       case 'role':
         return e.to === 'primary' ? { on: 'promotion', region: e.region, t: e.t } : null;
       case 'act':

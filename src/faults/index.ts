@@ -86,12 +86,6 @@ export function planRealRun(
   s.steps.forEach((step, i) => {
     const where = whereOf(i, 'fault');
     const whereTarget = whereOf(i, 'target');
-    if (step.anchor !== undefined) {
-      throw new BadInputError(
-        `anchored steps (anchor: ${step.anchor.on}) run in the simulator only for now: the real runner does not yet watch protocol instants; replace the anchor by an absolute "at" (the sim's history shows when it fired)`,
-        where,
-      );
-    }
     if (step.fault === 'witness-stale') {
       throw new BadInputError(
         'witness-stale is a sim-only fault (unbound has no "serve stale answers" switch); run it with `failover-lab sim`',

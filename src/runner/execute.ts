@@ -28,6 +28,7 @@ import { queryDns } from '../topology/dns.ts';
 import { LEASE_NAME, startTopology, type Topology } from '../topology/local.ts';
 import { sleep } from '../topology/supervisor.ts';
 import { LeaseClient } from '../worker/client.ts';
+import { AnchorResolver, describeAnchorFire, waitForAnchor } from './anchors.ts';
 import { realDesignSpec } from './design-spec.ts';
 import { DnsObserver } from './dns-observer.ts';
 import { stepLocation } from './locate.ts';
@@ -138,6 +139,9 @@ export async function runScenario(
   const plan = planRealRun(scenario, (i, key) => stepLocation(file, i, key));
 
   const rec = new Recorder();
+  // anchored steps start at protocol instants read from the events as they are recorded
+  const anchors = new AnchorResolver(timeScale);
+  rec.subscribe((ev) => anchors.observe(ev));
   // the docker driver is imported only when asked for (dockerode stays off the local path)
   const start =
     opts.driver === 'docker'
@@ -262,10 +266,24 @@ export async function runScenario(
       const step = scenario.steps[idx]!;
       const id = `f${idx + 1}`;
       await sleepUntil(t0Perf + scaled(step.at), signal);
+      let anchorDetail = '';
+      if (step.anchor !== undefined) {
+        const endT = t0 + scaled(scenario.duration);
+        // armed at the nominal `at` (as in the simulator), whatever the timer's lateness
+        const armedT = t0 + scaled(step.at);
+        const fire = await waitForAnchor(anchors, step.anchor, armedT, () => rec.now(), endT, signal);
+        if (fire === null) {
+          rec.note('runner', `${id}: anchor ${step.anchor.on} not observed before the end; step not applied`);
+          return;
+        }
+        anchorDetail = `${describeAnchorFire(step.anchor, fire.instant, fire.startT, fire.firedT, timeScale)}; `;
+      }
       const startT = rec.now();
+      const startedPerf = step.anchor !== undefined ? performance.now() : t0Perf + scaled(step.at);
       const stepEndPerf =
-        step.for !== undefined ? Math.min(endAtPerf, t0Perf + scaled(step.at + step.for)) : endAtPerf;
+        step.for !== undefined ? Math.min(endAtPerf, startedPerf + scaled(step.for)) : endAtPerf;
       const applied = await applyFault(ctx, step, id, () => stepEndPerf);
+      if (anchorDetail) applied.start = { ...applied.start, detail: anchorDetail + applied.start.detail };
       active.set(id, applied);
       const summary: FaultSummary = {
         id,

@@ -17,6 +17,8 @@ export class Recorder {
   readonly originHrMs: number;
   /** events after this t are dropped (set when the scenario ends, before teardown) */
   private cutoffT = Number.POSITIVE_INFINITY;
+  /** sees every kept event as it is recorded (anchored steps watch protocol instants) */
+  private readonly listeners: Array<(ev: NewEvent) => void> = [];
 
   constructor(originHrMs = hrNowMs()) {
     this.originHrMs = originHrMs;
@@ -39,6 +41,12 @@ export class Recorder {
   record(ev: NewEvent): void {
     if (ev.t > this.cutoffT) return;
     this.events.push(ev);
+    for (const l of this.listeners) l(ev);
+  }
+
+  /** Calls `fn` with every event recorded from now on, in arrival order. */
+  subscribe(fn: (ev: NewEvent) => void): void {
+    this.listeners.push(fn);
   }
 
   /** stamps with the current t */
