@@ -35,6 +35,9 @@ import type { AppReply, AppRequest } from './app.ts';
 import { type AuthRequest, type DnsReply, TOMBSTONE } from './authoritative.ts';
 import type { LeaseReply, LeaseRequest } from './lease-store.ts';
 
+/** Wakes per simulated second beyond which a controller counts as runaway (see countWake). */
+const MAX_WAKES_PER_SECOND = 200;
+
 export class ControllerModel implements Server {
   readonly proc: Proc;
   private driver: ControllerDriver | null = null;
@@ -43,6 +46,9 @@ export class ControllerModel implements Server {
   private readonly ctlId: string;
   /** core step() calls of earlier incarnations, for the performance report */
   private stepsBefore = 0;
+  /** wakes since wakeWindowStartMs: a core that asks to be woken every few ms is a runaway */
+  private wakesInWindow = 0;
+  private wakeWindowStartMs = 0;
 
   constructor(
     private readonly sim: SimContext,
@@ -118,8 +124,27 @@ export class ControllerModel implements Server {
   private readonly onWake = (gen: unknown): void => {
     if (gen !== this.wakeGen) return;
     this.wakeGlobalMs = Number.POSITIVE_INFINITY;
+    this.countWake();
     this.proc.run(this.tick, null, this.proc.incarnation);
   };
+
+  /**
+   * The shipped core wakes a few times per simulated second at most; one that asks for a wake
+   * every millisecond would burn a CPU in production and stall the search here, so the run
+   * stops with an error naming it (an observation of the process, not of its numbers).
+   */
+  private countWake(): void {
+    const now = this.sim.engine.now;
+    if (now - this.wakeWindowStartMs >= 1000) {
+      this.wakeWindowStartMs = now;
+      this.wakesInWindow = 0;
+    }
+    if (++this.wakesInWindow > MAX_WAKES_PER_SECOND) {
+      throw new Error(
+        `simulator: ${this.ctlId} asked to be woken more than ${MAX_WAKES_PER_SECOND} times within one simulated second (t=${now} ms): a runaway controller`,
+      );
+    }
+  }
 
   private readonly tick = (): void => {
     this.driver?.tick();

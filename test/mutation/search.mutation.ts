@@ -16,14 +16,13 @@ import { runSimulation as runExploration, simulateScenario } from '../../simulat
 import { demoCatalogFiles } from '../../src/runner/catalog.ts';
 import { parseScenario } from '../../src/scenario/loader.ts';
 
-const CATALOG_SEEDS = [1, 2, 3];
 const SEARCH_RUNS = Number(process.env.FL_MUTATION_SEARCH_RUNS ?? 150);
 
-function failingCatalogRuns(): string[] {
+function failingCatalogRuns(seeds: readonly number[]): string[] {
   const failures: string[] = [];
   for (const file of demoCatalogFiles()) {
     const scenario = parseScenario(readFileSync(file, 'utf8'), file);
-    for (const seed of CATALOG_SEEDS) {
+    for (const seed of seeds) {
       const r = simulateScenario(scenario, { seed });
       if (!r.verdict.ok) {
         const first = r.verdict.outcomes.find((o) => !o.ok);
@@ -34,9 +33,11 @@ function failingCatalogRuns(): string[] {
   return failures;
 }
 
+// Cheapest first: Stryker bails at the first failing test, so a mutant the catalog catches
+// costs ~1 s and only a survivor pays for the whole file (~15 s uninstrumented).
 describe('simulator search as the mutation kill test', () => {
-  it('every catalog scenario meets its expectations in the simulator', () => {
-    expect(failingCatalogRuns()).toEqual([]);
+  it('every catalog scenario meets its expectations in the simulator (seed 1)', () => {
+    expect(failingCatalogRuns([1])).toEqual([]);
   });
 
   for (const [seed, property] of [
@@ -56,4 +57,8 @@ describe('simulator search as the mutation kill test', () => {
       expect(r.otherFindings.examples.slice(0, 3)).toEqual([]);
     });
   }
+
+  it('every catalog scenario meets its expectations in the simulator (seeds 2, 3)', () => {
+    expect(failingCatalogRuns([2, 3])).toEqual([]);
+  });
 });

@@ -16,6 +16,33 @@ function scenarioStartT(f: Facts): number {
   return 0;
 }
 
+/** Margin inside a window's edges: clock readings are rounded to µs in real runs. */
+const INSIDE_MARGIN_MS = 1;
+
+/**
+ * A write that reached an app while that app reported holding write authority must be
+ * accepted: authority nobody can use is no authority (the app's fence observed from its
+ * writes; only the first such write is reported).
+ */
+function rejectedUnderAuthority(f: Facts, name: string): Violation[] {
+  for (const ev of f.events) {
+    if (ev.kind !== 'app-write' || ev.accepted) continue;
+    const w = f.windows.find(
+      (x) => x.region === ev.region && ev.t > x.start + INSIDE_MARGIN_MS && ev.t < x.end - INSIDE_MARGIN_MS,
+    );
+    if (w === undefined) continue;
+    return [
+      {
+        invariant: name,
+        at: ev.t,
+        detail: `app-${ev.region} rejected a write from ${ev.client} (${ev.reason ?? 'no reason'}) at t=${fmtS(ev.t)}, inside its write authority under epoch ${w.epoch} from t=${fmtS(w.start)} to t=${fmtS(w.end)}`,
+        events: [ev.seq, ...w.seqs],
+      },
+    ];
+  }
+  return [];
+}
+
 export function checkWriteAvailability(f: Facts, m: Measurements): CheckOutcome {
   const name = 'write-availability';
   let accepted = 0;
@@ -57,6 +84,7 @@ export function checkWriteAvailability(f: Facts, m: Measurements): CheckOutcome 
       detail: `no region could accept a write for ${fmtS(s.to - s.from)} from t=${fmtS(s.from)} with no fault to explain it (bound ${fmtS(boundMs)})`,
       events: [],
     }));
+  violations.push(...rejectedUnderAuthority(f, name));
   const pct =
     m.availability !== undefined
       ? `; availability ${(m.availability * 100).toFixed(1)} % (${accepted}/${attempted} writes)`

@@ -4,7 +4,7 @@
  */
 
 import type { RegionId } from '../../contracts/history.ts';
-import { type Facts, fmtS, outcome, PRIMARY_ACTS } from '../facts.ts';
+import { type AuthorityWindow, type Facts, fmtS, outcome, PRIMARY_ACTS } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 export function checkSinglePrimary(f: Facts): CheckOutcome {
@@ -139,6 +139,21 @@ export function checkEpochMonotonic(f: Facts): CheckOutcome {
   );
 }
 
+/** Clock readings are rounded to µs in real runs: a write this close to a window's edge is inside. */
+const WINDOW_EDGE_MS = 1;
+
+/** The write-authority window of `region` that `t` falls in (edges widened by WINDOW_EDGE_MS). */
+export function windowAt(
+  windows: readonly AuthorityWindow[],
+  region: string,
+  t: number,
+): AuthorityWindow | null {
+  for (const w of windows) {
+    if (w.region === region && t >= w.start - WINDOW_EDGE_MS && t < w.end + WINDOW_EDGE_MS) return w;
+  }
+  return null;
+}
+
 export function checkNoStaleWrite(f: Facts): CheckOutcome {
   const violations: Violation[] = [];
   const appMax = new Map<RegionId, { epoch: number; seq: number }>();
@@ -159,6 +174,18 @@ export function checkNoStaleWrite(f: Facts): CheckOutcome {
           invariant: 'no-stale-write',
           at: ev.t,
           detail: `app-${ev.region} accepted a write from ${ev.client} without any epoch`,
+          events: [ev.seq],
+        });
+        continue;
+      }
+      const w = windowAt(f.windows, ev.region, ev.t);
+      if (w === null) {
+        // what the app reported holding is what its fence may act on: a write outside every
+        // window is a write no epoch covered (the fence's own decision, observed)
+        violations.push({
+          invariant: 'no-stale-write',
+          at: ev.t,
+          detail: `app-${ev.region} accepted a write from ${ev.client} under epoch ${ev.epoch} outside every window of write authority it reported`,
           events: [ev.seq],
         });
         continue;
