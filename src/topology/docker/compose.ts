@@ -432,7 +432,9 @@ export function renderDockerBundle(opts: DockerBundleOptions = {}): DockerBundle
 export function composeYaml(compose: ComposeFile): string {
   const header = generatedHeader(
     '#',
-    'Docker mode of the two-region topology (docs/docker.md); every image is built locally.\n# By hand: bash scripts/container-engine.sh images; docker-compose up -d; docker-compose down',
+    'Docker mode of the two-region topology (docs/docker.md); every image is built locally.\n' +
+      '# By hand: bash scripts/container-engine.sh images; docker-compose up -d; docker-compose rm -fsv worker; docker-compose down\n' +
+      "# (worker lives in toxiproxy's network namespace: podman removes toxiproxy only after it, and down removes in parallel)",
   );
   // Every string value quoted: "127.0.0.1::53/udp" and friends never meet a YAML 1.1 parser's
   // sexagesimal or boolean guesses. Double quotes, except single where that avoids escaping
