@@ -6,6 +6,7 @@ import { checkHistory } from '../src/check/checker.ts';
 import type { Verdict } from '../src/check/verdict.ts';
 import type { HistoryEvent, MetaEvent } from '../src/contracts/history.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
+import { bootSteps } from '../src/scenario/validate.ts';
 import { assessSchedule } from './assumptions.ts';
 import type { Coverage } from './coverage.ts';
 import { scheduleFaults } from './faults.ts';
@@ -60,8 +61,11 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
   const ctl = world.configs.get(world.spec.regions[0]!)!;
   // The assumptions are the design's (ρ, p, d of the spec), not whatever the controller was given.
   const design = world.designSpec();
+  // Boot latencies (Scenario.boot) are steps at 0 until the end, after the scenario's own steps
+  // so those keep their ids (f0..).
+  const steps = [...scenario.steps, ...bootSteps(scenario)];
   const assessment = assessSchedule(
-    scenario.steps,
+    steps,
     {
       ...ctl,
       maxClockDriftRate: design.maxClockDriftRate,
@@ -98,7 +102,7 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
   if (!assessment.withinAssumptions) world.coverage.outsideAssumptionRuns++;
 
   // Faults first: a fault at t=0 is in force before any process takes its first step.
-  scheduleFaults(world, scenario.steps);
+  scheduleFaults(world, steps);
   world.engine.at(0, () => world.start());
   world.engine.run(scenario.duration);
   const stoppedEarly = world.engine.stopped;

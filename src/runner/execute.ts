@@ -29,6 +29,7 @@ import { LEASE_NAME, startTopology, type Topology } from '../topology/local.ts';
 import { sleep } from '../topology/supervisor.ts';
 import { LeaseClient } from '../worker/client.ts';
 import { AnchorResolver, describeAnchorFire, waitForAnchor } from './anchors.ts';
+import { bootLatencyHook } from './boot-faults.ts';
 import { realDesignSpec } from './design-spec.ts';
 import { DnsObserver } from './dns-observer.ts';
 import { stepLocation } from './locate.ts';
@@ -147,7 +148,9 @@ export async function runScenario(
     opts.driver === 'docker'
       ? (await import('../topology/docker/topology.ts')).startDockerTopology
       : startTopology;
+  const beforeControllers = bootLatencyHook(scenario, timeScale, rec, opts.driver, progress);
   const topo = await start({
+    ...(beforeControllers ? { beforeControllers } : {}),
     timeScale,
     leaseBackend: scenario.topology.leaseBackend,
     initialPrimary: scenario.topology.initialPrimary,

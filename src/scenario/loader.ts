@@ -218,6 +218,7 @@ function allowedKeys(path: PathSeg[]): string | null {
   }
   if (path.length === 1 && path[0] === 'workload') return 'clients, writeInterval';
   if (path.length === 2 && path[0] === 'steps') return 'at, for, fault, target, params';
+  if (path.length === 2 && path[0] === 'boot') return 'fault, target, params';
   return null;
 }
 
@@ -274,6 +275,7 @@ export function scenarioToYaml(s: Scenario, opts: { header?: string } = {}): str
       target: st.target,
       ...(Object.keys(st.params).length > 0 ? { params: st.params } : {}),
     })),
+    ...(s.boot && s.boot.length > 0 ? { boot: s.boot } : {}),
     expect: s.expect.map((e) => {
       if ('failover-within' in e) return { 'failover-within': formatDuration(e['failover-within']) };
       if ('demoted-within' in e) {

@@ -111,6 +111,16 @@ export const FaultStep = z
   .strict();
 export type FaultStep = z.infer<typeof FaultStep>;
 
+/** A latency in force from boot to the end of the run (Scenario.boot). */
+export const BootStep = z
+  .object({
+    fault: z.literal('latency'),
+    target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  })
+  .strict();
+export type BootStep = z.infer<typeof BootStep>;
+
 export const ControllerOverrides = z
   .object({
     leaseTtlMs: z.number().int().positive().max(MAX_DURATION_MS),
@@ -169,6 +179,12 @@ export const Scenario = z
       .strict()
       .default({ clients: 1, writeInterval: 1000 }),
     steps: z.array(FaultStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} steps`).default([]),
+    /**
+     * Link latencies in force from the topology's boot, before any controller's first request,
+     * to the end of the run (docs/scenarios.md "Boot latency"): the ordering a boot race needs,
+     * which steps cannot give (the real executor times them from the end of its warm-up).
+     */
+    boot: z.array(BootStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} boot steps`).optional(),
     expect: z.array(Expectation).default([]),
   })
   .strict();

@@ -180,6 +180,72 @@ function allowedComponents(kind: FaultKind, spec: TopologySpec): string[] | null
   }
 }
 
+/** A step's targets name links/components its kind accepts; its params are the kind's own. */
+function checkTargetsAndParams(
+  step: FaultStep,
+  base: PathSeg[],
+  spec: TopologySpec,
+  problems: Problem[],
+): void {
+  const allowed = allowedComponents(step.fault, spec);
+  const targets = targetsOf(step);
+  targets.forEach((t, j) => {
+    const tPath: PathSeg[] = Array.isArray(step.target) ? [...base, 'target', j] : [...base, 'target'];
+    if (allowed === null) {
+      if (selectLinks(spec, t).length === 0) {
+        problems.push({
+          path: tPath,
+          message: `"${t}" matches no link (links look like ctl-a->worker, w1->auth-b; '*' globs, e.g. ctl-a->w*)`,
+        });
+      }
+    } else if (!allowed.includes(t)) {
+      problems.push({
+        path: tPath,
+        message: `${step.fault} cannot target "${t}" (expected one of: ${allowed.join(', ')})`,
+      });
+    }
+  });
+  const known = PARAMS[step.fault];
+  let unknownParams = 0;
+  for (const [k, v] of Object.entries(step.params)) {
+    const def = known[k];
+    if (!def) {
+      unknownParams++;
+      const names = Object.keys(known);
+      problems.push({
+        path: [...base, 'params', k],
+        atKey: true,
+        message: `unknown parameter "${k}" for ${step.fault} (${names.length > 0 ? `expected: ${names.join(', ')}` : 'it takes no parameters'})`,
+      });
+      continue;
+    }
+    const err = checkParam(def.kind, v);
+    if (err) problems.push({ path: [...base, 'params', k], message: `${k}: ${err}` });
+  }
+  // With a misspelt parameter the "needs X" problem is noise: the typo is the news.
+  for (const [k, def] of Object.entries(known)) {
+    if (unknownParams === 0 && def.required && step.params[k] === undefined) {
+      problems.push({
+        path: [...base, 'params'],
+        message: `${step.fault} needs parameter "${k}"`,
+      });
+    }
+  }
+  if (step.fault === 'flap' && step.params['period'] !== undefined) {
+    const ms = stepParams(step).periodMs;
+    if (ms <= 0)
+      problems.push({ path: [...base, 'params', 'period'], message: 'period must be greater than 0' });
+  }
+}
+
+/**
+ * Scenario.boot as fault steps (at 0, until the end): what the simulator schedules and the
+ * real runner applies before the controllers start, with the steps' own params (stepParams).
+ */
+export function bootSteps(s: Pick<Scenario, 'boot'>): FaultStep[] {
+  return (s.boot ?? []).map((b) => ({ at: 0, fault: b.fault, target: b.target, params: b.params }));
+}
+
 /** stale-instance: a known region in params.region, and a Durable Object to replace. */
 function checkStaleInstanceSteps(s: Scenario, spec: TopologySpec, problems: Problem[]): void {
   s.steps.forEach((step, i) => {
@@ -241,55 +307,11 @@ export function validateScenario(s: Scenario, spec: TopologySpec = describeTopol
         message: `unknown region "${step.anchor.region}" (regions: ${spec.regions.join(', ')})`,
       });
     }
-    const allowed = allowedComponents(step.fault, spec);
-    const targets = targetsOf(step);
-    targets.forEach((t, j) => {
-      const tPath: PathSeg[] = Array.isArray(step.target) ? [...base, 'target', j] : [...base, 'target'];
-      if (allowed === null) {
-        if (selectLinks(spec, t).length === 0) {
-          problems.push({
-            path: tPath,
-            message: `"${t}" matches no link (links look like ctl-a->worker, w1->auth-b; '*' globs, e.g. ctl-a->w*)`,
-          });
-        }
-      } else if (!allowed.includes(t)) {
-        problems.push({
-          path: tPath,
-          message: `${step.fault} cannot target "${t}" (expected one of: ${allowed.join(', ')})`,
-        });
-      }
-    });
-    const known = PARAMS[step.fault];
-    let unknownParams = 0;
-    for (const [k, v] of Object.entries(step.params)) {
-      const def = known[k];
-      if (!def) {
-        unknownParams++;
-        const names = Object.keys(known);
-        problems.push({
-          path: [...base, 'params', k],
-          atKey: true,
-          message: `unknown parameter "${k}" for ${step.fault} (${names.length > 0 ? `expected: ${names.join(', ')}` : 'it takes no parameters'})`,
-        });
-        continue;
-      }
-      const err = checkParam(def.kind, v);
-      if (err) problems.push({ path: [...base, 'params', k], message: `${k}: ${err}` });
-    }
-    // With a misspelt parameter the "needs X" problem is noise: the typo is the news.
-    for (const [k, def] of Object.entries(known)) {
-      if (unknownParams === 0 && def.required && step.params[k] === undefined) {
-        problems.push({
-          path: [...base, 'params'],
-          message: `${step.fault} needs parameter "${k}"`,
-        });
-      }
-    }
-    if (step.fault === 'flap' && step.params['period'] !== undefined) {
-      const ms = stepParams(step).periodMs;
-      if (ms <= 0)
-        problems.push({ path: [...base, 'params', 'period'], message: 'period must be greater than 0' });
-    }
+    checkTargetsAndParams(step, base, spec, problems);
+  });
+
+  bootSteps(s).forEach((step, i) => {
+    checkTargetsAndParams(step, ['boot', i], spec, problems);
   });
 
   s.expect.forEach((e, i) => {

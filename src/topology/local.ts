@@ -58,6 +58,14 @@ export type LeaseBackend = 'durable' | 'kv';
 /** The lease both controllers contend for (the agent's LEASE_NAME). */
 export const LEASE_NAME = 'primary';
 
+/** Runs the caller's beforeControllers hook (awaited) once the proxies exist, then hands them on. */
+function afterProxies<T extends { url: string; proxies: Map<string, LinkProxy> }>(opts: TopologyOptions) {
+  return async (px: T): Promise<T> => {
+    if (opts.beforeControllers) await opts.beforeControllers(px);
+    return px;
+  };
+}
+
 /** How a controller's clock is faked (libfaketime), decided before it starts. */
 export interface FaketimeSetup {
   /** true: CLOCK_MONOTONIC follows the fake clock too (drift, jumps); false: wall clock only (offsets) */
@@ -80,6 +88,11 @@ export interface TopologyOptions {
   /** witness-path transport (udp, or tcp); default: chooseDnsTransport (src/topology/proxies.ts) */
   dnsTransport?: LinkProtocol;
   startControllers?: boolean;
+  /**
+   * Runs once the link proxies exist and before any controller starts (awaited): the real
+   * runner applies a scenario's boot latencies here, so they precede every controller request.
+   */
+  beforeControllers?: (toxiproxy: { url: string; proxies: Map<string, LinkProxy> }) => Promise<void>;
   /** receives process start/exit (history) */
   onProcessEvent?: (ev: { component: string; op: 'start' | 'exit'; pid: number; detail?: string }) => void;
   /** progress lines for humans (stderr) */
@@ -494,7 +507,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       return supervisor.spawn({ name, command: process.execPath, args: [c.bundle], env: c.env });
     };
     const controllerJob = startControllers
-      ? Promise.all([bundleJob, proxiesJob]).then(([[, ctlBundle]]) => {
+      ? Promise.all([bundleJob, proxiesJob.then(afterProxies(opts))]).then(([[, ctlBundle]]) => {
           for (const r of spec.regions) {
             const peer = spec.regions.find((x) => x !== r)!;
             const ft = faketimeFor[r];
