@@ -16,8 +16,9 @@ const SPEC = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000 }), 't
 });
 
 /** a holds write authority under epoch 1 from t=100 to t=10_100, then writes at `writes`. */
-function run(writes: Array<{ t: number; accepted: boolean }>): HistoryEvent[] {
+function run(writes: Array<{ t: number; accepted: boolean }>, extra: NewEvent[] = []): HistoryEvent[] {
   const events: NewEvent[] = [
+    ...extra,
     { kind: 'lease-store', t: 90, holder: 'a', epoch: 1, expiresAt: 30_090, storeNowMs: 90, op: 'grant' },
     { kind: 'app-authority', t: 100, region: 'a', op: 'grant', epoch: 1, untilT: 10_100 },
     ...writes.map(
@@ -57,7 +58,8 @@ function run(writes: Array<{ t: number; accepted: boolean }>): HistoryEvent[] {
     spec: SPEC,
     withinAssumptions: true,
   };
-  return [meta, ...events.map((e, i) => ({ ...e, seq: i + 1 }) as HistoryEvent)];
+  const sorted = events.map((e, i) => ({ e, i })).sort((x, y) => x.e.t - y.e.t || x.i - y.i);
+  return [meta, ...sorted.map(({ e }, i) => ({ ...e, seq: i + 1 }) as HistoryEvent)];
 }
 
 const outcome = (h: HistoryEvent[], name: string) => checkHistory(h).outcomes.find((o) => o.name === name)!;
@@ -87,5 +89,50 @@ describe('writes judged against the write authority the app reported', () => {
     expect(o.ok).toBe(false);
     expect(o.violations[0]!.detail).toContain('app-a rejected a write from c0 (no authority)');
     expect(o.violations[0]!.detail).toContain('inside its write authority under epoch 1');
+  });
+});
+
+describe("acts judged against the design's L from the observed grant, not the controller's own window", () => {
+  const L = SPEC.bounds.safeWindowMs;
+  /** a renewal sent at local 1_000, granted; then an extend at local 1_000 + `atMs` handing `validityMs` */
+  const extendAfterGrant = (atMs: number, validityMs: number): NewEvent[] => [
+    { kind: 'lease', t: 1_000, region: 'a', op: 'renew', phase: 'sent', sentLocalMs: 1_000, localMs: 1_000 },
+    {
+      kind: 'lease',
+      t: 1_030,
+      region: 'a',
+      op: 'renew',
+      phase: 'result',
+      ok: true,
+      granted: true,
+      epoch: 1,
+      holder: 'a',
+      sentLocalMs: 1_000,
+      localMs: 1_030,
+    },
+    {
+      kind: 'act',
+      t: 1_000 + atMs,
+      region: 'a',
+      action: 'extend',
+      epoch: 1,
+      localMs: 1_000 + atMs,
+      // what the controller believed: a window long enough for anything it did
+      safeUntilLocalMs: 1_000 + atMs + validityMs + 1,
+      validityMs,
+    },
+  ];
+  const aws = (h: HistoryEvent[]) => outcome(h, 'act-within-safe-window');
+
+  it("authority ending inside L after the granted request's send is clean", () => {
+    expect(aws(run([], extendAfterGrant(100, L - 100))).violations).toEqual([]);
+  });
+
+  it('authority outliving L by 1 ms is a violation, whatever the controller computed', () => {
+    const o = aws(run([], extendAfterGrant(100, L - 99)));
+    expect(o.ok).toBe(false);
+    expect(o.violations[0]!.detail).toBe(
+      `ctl-a did extend (epoch 1) reaching local ${1_000 + L + 1}, 1 ms past the design's L = ${L} ms after its last granted lease request (sent at local 1000)`,
+    );
   });
 });

@@ -3,7 +3,7 @@
  * Each reads only the history through Facts.
  */
 
-import type { RegionId } from '../../contracts/history.ts';
+import type { HistoryEvent, RegionId } from '../../contracts/history.ts';
 import { type AuthorityWindow, type Facts, fmtS, outcome, PRIMARY_ACTS } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
@@ -38,8 +38,48 @@ export function checkSinglePrimary(f: Facts): CheckOutcome {
   );
 }
 
+/**
+ * The design's bound on an act, from observations only: the act and the authority it hands
+ * out end within the spec's L after the send (on the actor's clock) of the last lease request
+ * the store granted it — whatever safe window the controller computed for itself.
+ */
+function beyondSpecWindow(f: Facts): Violation[] {
+  const L = f.spec?.bounds.safeWindowMs;
+  if (L === undefined) return [];
+  const grants = f.events.filter(
+    (e): e is Extract<HistoryEvent, { kind: 'lease' }> =>
+      e.kind === 'lease' &&
+      e.phase === 'result' &&
+      (e.op === 'acquire' || e.op === 'renew') &&
+      (e.granted ?? (e.ok === true && e.holder === e.region)),
+  );
+  const out: Violation[] = [];
+  for (const ev of f.events) {
+    if (ev.kind !== 'act' || !PRIMARY_ACTS.has(ev.action) || ev.safeUntilLocalMs === null) continue;
+    // the latest grant the actor can have heard of (same t counts: one step records both)
+    let backing: Extract<HistoryEvent, { kind: 'lease' }> | null = null;
+    for (const g of grants) {
+      if (g.t > ev.t) break;
+      if (g.region === ev.region) backing = g;
+    }
+    if (backing === null) continue; // no grant observed: the first branch of the caller judges it
+    const endLocalMs = ev.localMs + (ev.validityMs ?? 0);
+    const boundLocalMs = backing.sentLocalMs + L;
+    if (endLocalMs > boundLocalMs) {
+      out.push({
+        invariant: 'act-within-safe-window',
+        at: ev.t,
+        detail: `ctl-${ev.region} did ${ev.action} (epoch ${ev.epoch}) reaching local ${endLocalMs}, ${endLocalMs - boundLocalMs} ms past the design's L = ${L} ms after its last granted lease request (sent at local ${backing.sentLocalMs})`,
+        events: [backing.seq, ev.seq],
+      });
+      break; // one is enough: the rest follow from the same window
+    }
+  }
+  return out;
+}
+
 export function checkActWithinSafeWindow(f: Facts): CheckOutcome {
-  const violations: Violation[] = [];
+  const violations: Violation[] = beyondSpecWindow(f);
   let acts = 0;
   for (const ev of f.events) {
     if (ev.kind !== 'act' || !PRIMARY_ACTS.has(ev.action)) continue;
