@@ -7,27 +7,45 @@
 // dependency) instead of rebuilding here: tests and the topology start many CLI processes at
 // once, and none of them should race another on writing dist/. `npm run build` or
 // `npm run setup` (which `npm test` and `npm run demo` run first) brings dist/ up to date.
+//
+// The launcher is also the script of the CLI's worker threads (`sim --workers N`): a worker
+// gets { failoverLabEntry, compiled } as workerData and loads that entry the way its main
+// thread loaded the CLI (dist/ or source), so both run the same code even if a rebuild or an
+// edit lands in between.
 // first: esbuild reads its binary path when it is imported (src/cli/esbuild-session.mjs says why)
 import '../src/cli/esbuild-session.mjs';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isMainThread, workerData } from 'node:worker_threads';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const compiled = new URL('../dist/cli.js', import.meta.url);
+/** entry → [compiled file, source file] (scripts/build.mjs ENTRY_POINTS) */
+const ENTRIES = {
+  cli: ['../dist/cli.js', '../src/cli/main.ts'],
+  'sim-worker': ['../dist/sim-worker.js', '../simulator/parallel-worker.ts'],
+};
+const LAUNCHER = Symbol.for('failover-lab.launcher');
 
-async function loadMain() {
-  const inCheckout = existsSync(new URL('../scripts/build.mjs', import.meta.url));
-  if (!inCheckout) {
-    if (!existsSync(compiled)) {
-      process.stderr.write(
-        `failover-lab: ${fileURLToPath(compiled)} is missing: this package was not built\n`,
-      );
+/** dist/ (true) or the sources through tsx (false) */
+async function chooseCompiled() {
+  if (!existsSync(new URL('../scripts/build.mjs', import.meta.url))) return true;
+  // benchmarks of the installed package's start-up right after a build, in a checkout whose
+  // sources other work keeps editing: FAILOVER_LAB_USE_DIST=1 skips the freshness check
+  if (process.env.FAILOVER_LAB_USE_DIST === '1') return true;
+  const { isBuildFresh } = await import('./freshness.mjs');
+  return process.env.FAILOVER_LAB_FROM_SOURCE !== '1' && isBuildFresh(root);
+}
+
+async function loadEntry(name, compiled) {
+  const [js, ts] = ENTRIES[name];
+  const jsUrl = new URL(js, import.meta.url);
+  if (compiled) {
+    if (!existsSync(jsUrl)) {
+      process.stderr.write(`failover-lab: ${fileURLToPath(jsUrl)} is missing: this package was not built\n`);
       process.exit(3);
     }
-    return import(compiled.href);
+    return import(jsUrl.href);
   }
-  const { isBuildFresh } = await import('./freshness.mjs');
-  if (process.env.FAILOVER_LAB_FROM_SOURCE !== '1' && isBuildFresh(root)) return import(compiled.href);
   try {
     const { register } = await import('tsx/esm/api');
     register();
@@ -37,12 +55,20 @@ async function loadMain() {
     );
     process.exit(3);
   }
-  return import('../src/cli/main.ts');
+  return import(new URL(ts, import.meta.url).href);
 }
 
 // Stack traces through the source maps (into src/*.ts) only on request: turning them on makes
 // Node parse every loaded chunk's map at start-up (tens of ms), and the CLI prints an internal
 // error's stack only with FAILOVER_LAB_DEBUG set anyway.
 if (process.env.FAILOVER_LAB_DEBUG) process.setSourceMapsEnabled(true);
-const { main } = await loadMain();
-process.exitCode = await main(process.argv);
+if (!isMainThread && workerData?.failoverLabEntry === 'sim-worker') {
+  const { serveSearchRanges } = await loadEntry('sim-worker', workerData.compiled === true);
+  serveSearchRanges();
+} else {
+  const compiled = await chooseCompiled();
+  // what a command needs to start worker threads running this same code
+  globalThis[LAUNCHER] = { script: fileURLToPath(import.meta.url), compiled };
+  const { main } = await loadEntry('cli', compiled);
+  process.exitCode = await main(process.argv);
+}

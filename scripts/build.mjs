@@ -55,6 +55,8 @@ const externalUnlessBundled = {
 export const ENTRY_POINTS = {
   cli: 'src/cli/main.ts',
   index: 'src/index.ts',
+  // body of `sim --workers N` threads (bin/failover-lab.mjs loads it in each worker)
+  'sim-worker': 'simulator/parallel-worker.ts',
 };
 
 function parseFlags(argv) {

@@ -374,108 +374,168 @@ function finding(c: ExploreCase, r: SimulationResult, invariants: string[]): Fin
   };
 }
 
-export function runExploration(opts: ExploreOptions): ExploreResult {
-  const wall = opts.wallClockMs ?? (() => 0);
-  const started = wall();
+/**
+ * What a search has counted so far: plain data, so a range of schedules can be tallied in a
+ * worker thread or a pod and the tallies merged in schedule order (simulator/parallel.ts).
+ * Merging in order keeps even the key order of the coverage counters equal to one run's.
+ */
+export interface SearchTally {
+  runs: number;
+  shrinkRuns: number;
+  events: number;
+  simSeconds: number;
+  coverage: Coverage;
+  other: { count: number; examples: Finding[] };
+  outside: { runs: number; withViolations: number; examples: Finding[] };
+}
+
+export function newTally(): SearchTally {
+  return {
+    runs: 0,
+    shrinkRuns: 0,
+    events: 0,
+    simSeconds: 0,
+    coverage: newCoverage(),
+    other: { count: 0, examples: [] },
+    outside: { runs: 0, withViolations: 0, examples: [] },
+  };
+}
+
+/** `from` counted after `into` (schedule order): examples keep the first three by index. */
+export function mergeTally(into: SearchTally, from: SearchTally): void {
+  into.runs += from.runs;
+  into.shrinkRuns += from.shrinkRuns;
+  into.events += from.events;
+  into.simSeconds += from.simSeconds;
+  mergeCoverage(into.coverage, from.coverage);
+  into.other.count += from.other.count;
+  into.other.examples.push(...from.other.examples.slice(0, 3 - into.other.examples.length));
+  into.outside.runs += from.outside.runs;
+  into.outside.withViolations += from.outside.withViolations;
+  into.outside.examples.push(...from.outside.examples.slice(0, 3 - into.outside.examples.length));
+}
+
+/** One schedule simulated, before it is counted. */
+interface CaseOutcome {
+  c: ExploreCase;
+  r: SimulationResult;
+  violated: string[];
+}
+
+/**
+ * The search property's state: which invariant is locked for shrinking, where the first
+ * failure was. `evaluate` simulates a case; `account` counts it exactly as one sequential
+ * search does; `stops` says whether a not-yet-locked search would stop at it (a target
+ * invariant violated within the assumptions).
+ */
+export class SearchProperty {
+  locked: string | null = null;
+  firstFail: { runs: number; wallMs: number; steps: number } | null = null;
+  lastFailing: { c: ExploreCase; r: SimulationResult } | null = null;
+  private readonly targets: Set<string>;
+
+  constructor(
+    private readonly opts: ExploreOptions,
+    readonly tally: SearchTally,
+    private readonly wall: () => number,
+    private readonly started: number,
+  ) {
+    this.targets = targetInvariants(opts.property);
+  }
+
+  evaluate(c: ExploreCase): CaseOutcome {
+    const r = simulateScenario(caseToScenario(c, this.opts), {
+      seed: c.seed,
+      leaseBackend: this.opts.leaseBackend,
+      ...(this.opts.controllerOverrides ? { controllerOverrides: this.opts.controllerOverrides } : {}),
+      stopOnViolation: this.opts.property !== 'liveness',
+    });
+    return { c, r, violated: violatedInvariants(r) };
+  }
+
+  stops(o: CaseOutcome): boolean {
+    return o.r.withinAssumptions && o.violated.some((n) => this.targets.has(n));
+  }
+
+  /** Counts the case; false = the property fails on it (fast-check shrinks from there). */
+  account({ c, r, violated }: CaseOutcome): boolean {
+    const t = this.tally;
+    const shrinking = this.locked !== null;
+    t.events += r.stats.events;
+    t.simSeconds += r.stats.simMs / 1000;
+    if (shrinking) t.shrinkRuns++;
+    else {
+      t.runs++;
+      mergeCoverage(t.coverage, r.coverage);
+      this.opts.onProgress?.(t.runs, this.opts.runs);
+    }
+    if (!r.withinAssumptions) {
+      if (!shrinking) {
+        t.outside.runs++;
+        if (violated.length > 0) {
+          t.outside.withViolations++;
+          if (t.outside.examples.length < 3) t.outside.examples.push(finding(c, r, violated));
+        }
+      }
+      return true;
+    }
+    if (this.locked === null) {
+      const hit = violated.filter((n) => this.targets.has(n));
+      const rest = violated.filter((n) => !this.targets.has(n));
+      if (rest.length > 0) {
+        t.other.count++;
+        if (t.other.examples.length < 3) t.other.examples.push(finding(c, r, rest));
+      }
+      if (hit.length === 0) return true;
+      // Shrink towards a smaller case that violates the *same* invariant.
+      this.locked = hit[0]!;
+      this.firstFail = { runs: t.runs, wallMs: this.wall() - this.started, steps: c.steps.length };
+      this.lastFailing = { c, r };
+      return false;
+    }
+    if (violated.includes(this.locked)) {
+      this.lastFailing = { c, r };
+      return false;
+    }
+    return true;
+  }
+}
+
+function searchArb(opts: ExploreOptions): fc.Arbitrary<ExploreCase> {
   const rho = defaultControllerConfig({
     region: 'a',
     peerRegion: 'b',
     witnesses: SPEC.witnesses,
   }).maxClockDriftRate;
-  const targets = targetInvariants(opts.property);
-  const coverage = newCoverage();
-  const stats = { runs: 0, shrinkRuns: 0, events: 0, simSeconds: 0, wallSeconds: 0 };
-  const other = { count: 0, examples: [] as Finding[] };
-  const outside = { runs: 0, withViolations: 0, examples: [] as Finding[] };
-  let locked: string | null = null;
-  let firstFail: { runs: number; wallMs: number; steps: number } | null = null;
-  let lastFailing: { c: ExploreCase; r: SimulationResult } | null = null;
-
-  const arb = caseArb(opts.durationMs, rho, opts.maxSteps ?? 8, {
+  return caseArb(opts.durationMs, rho, opts.maxSteps ?? 8, {
     kinds: opts.kinds ?? searchKinds(opts.leaseBackend),
     withinAssumptions: !(opts.outsideAssumptions ?? false),
   });
-  const property = fc.property(arb, (c) => {
-    const shrinking = locked !== null;
-    const r = simulateScenario(caseToScenario(c, opts), {
-      seed: c.seed,
-      leaseBackend: opts.leaseBackend,
-      ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
-      stopOnViolation: opts.property !== 'liveness',
-    });
-    stats.events += r.stats.events;
-    stats.simSeconds += r.stats.simMs / 1000;
-    if (shrinking) stats.shrinkRuns++;
-    else {
-      stats.runs++;
-      mergeCoverage(coverage, r.coverage);
-      opts.onProgress?.(stats.runs, opts.runs);
-    }
-    const violated = violatedInvariants(r);
-    if (!r.withinAssumptions) {
-      if (!shrinking) {
-        outside.runs++;
-        if (violated.length > 0) {
-          outside.withViolations++;
-          if (outside.examples.length < 3) outside.examples.push(finding(c, r, violated));
-        }
-      }
-      return true;
-    }
-    if (locked === null) {
-      const hit = violated.filter((n) => targets.has(n));
-      const rest = violated.filter((n) => !targets.has(n));
-      if (rest.length > 0) {
-        other.count++;
-        if (other.examples.length < 3) other.examples.push(finding(c, r, rest));
-      }
-      if (hit.length === 0) return true;
-      // Shrink towards a smaller case that violates the *same* invariant.
-      locked = hit[0]!;
-      firstFail = { runs: stats.runs, wallMs: wall() - started, steps: c.steps.length };
-      lastFailing = { c, r };
-      return false;
-    }
-    if (violated.includes(locked)) {
-      lastFailing = { c, r };
-      return false;
-    }
-    return true;
-  });
+}
 
+export function runExploration(opts: ExploreOptions): ExploreResult {
+  return runSearchFrom(opts, newTally(), opts.path);
+}
+
+/**
+ * The search by fast-check from `path` (none: from schedule 0) with `tally` already holding
+ * what came before — a parallel search replays its first stopping schedule this way, with the
+ * tally of the schedules before it, and so shrinks and counts exactly as one sequential run.
+ */
+export function runSearchFrom(opts: ExploreOptions, tally: SearchTally, path?: string): ExploreResult {
+  const wall = opts.wallClockMs ?? (() => 0);
+  const started = wall();
+  const prop = new SearchProperty(opts, tally, wall, started);
+  const property = fc.property(searchArb(opts), (c) => prop.account(prop.evaluate(c)));
   const params: fc.Parameters<[ExploreCase]> = { numRuns: opts.runs, seed: opts.seed };
-  if (opts.path !== undefined) params.path = opts.path;
+  if (path !== undefined) params.path = path;
   const details = fc.check(property, params);
-  stats.wallSeconds = (wall() - started) / 1000;
+  const wallSeconds = (wall() - started) / 1000;
 
   let failure: ExploreFailure | null = null;
   let error: string | null = null;
-  if (details.failed && details.counterexample && locked !== null) {
-    const shrunk = details.counterexample[0];
-    // Re-run the shrunk case in full (no early stop) so the history is complete up to the end.
-    const scenario = caseToScenario(shrunk, { ...opts, name: 'sim-counterexample' });
-    const result = simulateScenario(scenario, {
-      ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
-      seed: shrunk.seed,
-      leaseBackend: opts.leaseBackend,
-      path: details.counterexamplePath ?? '',
-    });
-    const simOnly = simOnlyParts(shrunk.steps);
-    failure = {
-      invariant: locked,
-      case: shrunk,
-      scenario,
-      result: violatedInvariants(result).includes(locked)
-        ? result
-        : ((lastFailing as { r: SimulationResult } | null)?.r ?? result),
-      seed: details.seed,
-      path: details.counterexamplePath ?? '',
-      shrinks: details.numShrinks,
-      foundAfterRuns: (firstFail as { runs: number } | null)?.runs ?? 0,
-      foundAfterWallMs: opts.wallClockMs ? ((firstFail as { wallMs: number } | null)?.wallMs ?? null) : null,
-      originalSteps: (firstFail as { steps: number } | null)?.steps ?? shrunk.steps.length,
-      simOnlyFaults: simOnly,
-    };
+  if (details.failed && details.counterexample && prop.locked !== null) {
+    failure = shrunkFailure(opts, prop, details.counterexample[0], details);
   } else if (details.failed) {
     error =
       details.errorInstance instanceof Error
@@ -483,14 +543,122 @@ export function runExploration(opts: ExploreOptions): ExploreResult {
         : String(details.errorInstance ?? 'property failed');
   }
   return {
-    ok: !details.failed && other.count === 0,
+    ok: !details.failed && tally.other.count === 0,
     property: opts.property,
     failure,
     error,
-    otherFindings: other,
-    outsideAssumptions: outside,
-    stats,
-    coverage,
+    otherFindings: tally.other,
+    outsideAssumptions: tally.outside,
+    stats: {
+      runs: tally.runs,
+      shrinkRuns: tally.shrinkRuns,
+      events: tally.events,
+      simSeconds: tally.simSeconds,
+      wallSeconds,
+    },
+    coverage: tally.coverage,
+  };
+}
+
+function shrunkFailure(
+  opts: ExploreOptions,
+  prop: SearchProperty,
+  shrunk: ExploreCase,
+  details: fc.RunDetails<[ExploreCase]>,
+): ExploreFailure {
+  // Re-run the shrunk case in full (no early stop) so the history is complete up to the end.
+  const scenario = caseToScenario(shrunk, { ...opts, name: 'sim-counterexample' });
+  const result = simulateScenario(scenario, {
+    ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
+    seed: shrunk.seed,
+    leaseBackend: opts.leaseBackend,
+    path: details.counterexamplePath ?? '',
+  });
+  const locked = prop.locked!;
+  return {
+    invariant: locked,
+    case: shrunk,
+    scenario,
+    result: violatedInvariants(result).includes(locked) ? result : (prop.lastFailing?.r ?? result),
+    seed: details.seed,
+    path: details.counterexamplePath ?? '',
+    shrinks: details.numShrinks,
+    foundAfterRuns: prop.firstFail?.runs ?? 0,
+    foundAfterWallMs: opts.wallClockMs ? (prop.firstFail?.wallMs ?? null) : null,
+    originalSteps: prop.firstFail?.steps ?? shrunk.steps.length,
+    simOnlyFaults: simOnlyParts(shrunk.steps),
+  };
+}
+
+/** Where a range of schedules stopped: the first one a sequential search would stop at. */
+export interface RangeTally {
+  from: number;
+  /** exclusive; the schedules counted are from..(stop ?? to)-1 */
+  to: number;
+  tally: SearchTally;
+  /** index of the first schedule violating a target invariant, or throwing */
+  stop: number | null;
+}
+
+/**
+ * Schedules from..to-1 of the search (fast-check's own stream, the very cases a sequential
+ * search draws at those indices), counted up to the first one it would stop at. Pure: the
+ * same range gives the same tally wherever it runs.
+ */
+export function tallyRange(opts: ExploreOptions, from: number, to: number): RangeTally {
+  const tally = newTally();
+  const prop = new SearchProperty({ ...opts, onProgress: undefined }, tally, () => 0, 0);
+  // fc.property draws a 1-tuple with the run index's bias: sampling fc.tuple gives the same
+  // values (sampling the property object itself would apply the bias twice)
+  const values =
+    to > from
+      ? fc.sample(fc.tuple(searchArb(opts)), { seed: opts.seed, path: String(from), numRuns: to - from })
+      : [];
+  for (let i = 0; i < values.length; i++) {
+    let o: CaseOutcome;
+    try {
+      o = prop.evaluate(values[i]![0]);
+    } catch {
+      return { from, to, tally, stop: from + i }; // the replay meets the error again and reports it
+    }
+    if (prop.stops(o)) return { from, to, tally, stop: from + i };
+    prop.account(o);
+  }
+  return { from, to, tally, stop: null };
+}
+
+/**
+ * Range tallies (any order) → the search result one sequential run gives: tallies merged in
+ * schedule order up to the first stopping schedule, which is then replayed (and shrunk) by
+ * fast-check from its index. Throws unless the ranges cover 0..runs-1 up to that stop.
+ */
+export function concludeRanges(opts: ExploreOptions, ranges: RangeTally[]): ExploreResult {
+  const sorted = [...ranges].sort((x, y) => x.from - y.from);
+  const tally = newTally();
+  let next = 0;
+  for (const r of sorted) {
+    if (r.from > next) break;
+    if (r.from < next) throw new Error(`schedule ranges overlap at ${r.from}`);
+    mergeTally(tally, r.tally);
+    if (r.stop !== null) return runSearchFrom(opts, tally, String(r.stop));
+    next = r.to;
+  }
+  if (next < opts.runs) throw new Error(`schedules ${next}..${opts.runs - 1} were not searched`);
+  return {
+    ok: tally.other.count === 0,
+    property: opts.property,
+    failure: null,
+    error: null,
+    otherFindings: tally.other,
+    outsideAssumptions: tally.outside,
+    stats: {
+      runs: tally.runs,
+      shrinkRuns: tally.shrinkRuns,
+      events: tally.events,
+      simSeconds: tally.simSeconds,
+      wallSeconds: 0,
+    },
+    coverage: tally.coverage,
   };
 }
 

@@ -67,8 +67,9 @@ export const commandSummaries: Record<string, { description: string; args?: stri
     args: '<plan>',
   },
   export: {
-    description: 'export a scenario or game-day plan as LitmusChaos or Chaos Mesh manifests',
-    args: '<file>',
+    description:
+      'export a scenario or game-day plan as LitmusChaos or Chaos Mesh manifests, or a sim search as a Kubernetes Indexed Job',
+    args: '[file]',
   },
 };
 

@@ -39,12 +39,21 @@ import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
 import { MAX_DURATION_MS, parseDurationMs } from '../../scenario/schema.ts';
 import { describeTopology } from '../../scenario/topology-description.ts';
 import type { ExitSetter } from '../command-module.ts';
+import {
+  mergeShards,
+  type ParallelArgs,
+  type ParallelFlags,
+  parseParallelFlags,
+  readShards,
+  runShard,
+  searchInWorkers,
+} from './sim-parallel.ts';
 
 export const DEFAULT_COUNTEREXAMPLE_DIR = 'reports/sim-counterexamples';
 const DEFAULT_RUNS = 100;
 const DEFAULT_DETERMINISM_RUNS = 20;
 
-interface SimFlags {
+interface SimFlags extends ParallelFlags {
   runs?: string;
   seed?: string;
   path?: string;
@@ -80,6 +89,8 @@ export interface SimArgs {
   outsideAssumptions: boolean;
   /** search in rounds that draw only kinds with unvisited coverage cells */
   targetCoverage: boolean;
+  /** --workers, --shards/--shard-index/--results-dir, --merge (sim-parallel.ts) */
+  parallel: ParallelArgs;
 }
 
 /** Flags → typed arguments; every problem is one BadInputError naming the flag. */
@@ -142,6 +153,13 @@ export function parseSimFlags(f: SimFlags): SimArgs {
     seeds,
     outsideAssumptions: f.outsideAssumptions ?? false,
     targetCoverage: f.targetCoverage ?? false,
+    parallel: parseParallelFlags(f, process.env, {
+      seed: seed !== null,
+      scenario: f.scenario !== undefined,
+      checkDeterminism: f.checkDeterminism ?? false,
+      targetCoverage: f.targetCoverage ?? false,
+      path: f.path !== undefined,
+    }),
   };
 }
 
@@ -379,7 +397,10 @@ function writeCounterexample(
   return file;
 }
 
-async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
+/** The search `a` asks for: sequential, over worker threads, or merged from shard files. */
+type SearchSource = (search: ExploreOptions) => ExploreResult | Promise<ExploreResult>;
+
+async function runSearchMode(a: SimArgs, setExit: ExitSetter, source?: SearchSource): Promise<void> {
   const seed = a.seed ?? defaultSeed();
   const startedAt = new Date();
   const runs = a.runs ?? DEFAULT_RUNS;
@@ -397,7 +418,22 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
     onProgress: (done: number, total: number) => progress.update(done, total),
   };
 
-  const r = a.targetCoverage ? runCoverageGuided(search) : runSimulation(search);
+  if (a.parallel.shard !== null) {
+    const shard = runShard(search, a.parallel, wallMs);
+    process.stderr.write(
+      `sim shard ${shard.shard.index}/${shard.shard.count}: schedules ${shard.range.from}..${shard.range.to - 1}, ` +
+        `${shard.range.tally.runs} run${shard.range.stop !== null ? `, stopped at ${shard.range.stop} (merge replays it)` : ''}\n`,
+    );
+    setExit(EXIT_OK); // the verdict is the merge's: a finished shard succeeded
+    return;
+  }
+  const r = source
+    ? await source(search)
+    : a.targetCoverage
+      ? runCoverageGuided(search)
+      : a.parallel.workers > 1
+        ? await searchInWorkers(search, a.parallel.workers)
+        : runSimulation(search);
   progress.done();
   if (r.error) throw new Error(`simulator failed: ${r.error}`);
   const f = r.failure;
@@ -493,6 +529,21 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
   setExit(r.ok ? EXIT_OK : EXIT_VIOLATION);
 }
 
+/** `--merge`: the search the shards were cut from, then presented as if it ran here. */
+function runMergeMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
+  const { spec, ranges } = readShards(a.parallel.merge!);
+  const merged: SimArgs = {
+    ...a,
+    runs: spec.runs,
+    seed: spec.seed,
+    leaseBackend: spec.leaseBackend,
+    durationMs: spec.durationMs,
+    property: spec.property,
+    outsideAssumptions: spec.outsideAssumptions ?? false,
+  };
+  return runSearchMode(merged, setExit, (search) => mergeShards({ ...spec, ...search }, ranges, wallMs));
+}
+
 export function register(program: Command, setExit: ExitSetter): void {
   program
     .command('sim')
@@ -527,6 +578,11 @@ export function register(program: Command, setExit: ExitSetter): void {
       '--outside-assumptions',
       'search also draws steps outside the documented assumptions (run and counted, not held against the property)',
     )
+    .option('--workers <n>', 'search over N worker threads; same result as one (default 1)')
+    .option('--shards <k>', 'run one shard of K of the search (a pod of `export --to k8s-job`); needs --seed')
+    .option('--shard-index <i>', 'which shard (default: JOB_COMPLETION_INDEX)')
+    .option('--results-dir <dir>', 'with --shards: also write the shard JSON to DIR/shard-<i>.json')
+    .option('--merge <paths...>', 'merge shard JSON files (or directories of them) into one search report')
     .option('--reports-dir <dir>', 'root of the report store (reports/<scenario>/<timestamp>/)', 'reports')
     .option('--no-report', 'write no report directory')
     .action(async (flags: SimFlags) => {
@@ -534,6 +590,7 @@ export function register(program: Command, setExit: ExitSetter): void {
       if (a.scenario !== null && a.seeds !== null) return runSeedsMode(a, setExit);
       if (a.scenario !== null) return runScenarioMode(a, setExit);
       if (a.checkDeterminism) return runDeterminismMode(a, setExit);
+      if (a.parallel.merge !== null) return runMergeMode(a, setExit);
       return runSearchMode(a, setExit);
     });
 }

@@ -1,0 +1,215 @@
+/**
+ * Issue #18 figures, before and after (`npm run bench:perf`, under `flock /tmp/fl-heavy.lock`):
+ * writes bench/results/perf.json. Every figure carries the machine's load average (os.loadavg)
+ * when it was taken: this 2-core machine is shared, and a figure at load 5 is not one at load 0.
+ *
+ *   simSpeed   `sim --runs 1000 --seed 7` (durable, 10 min schedules) in this process, one core:
+ *              simulated seconds per wall second, µs per event
+ *   workers    the same search as a CLI process with --workers 1 and --workers 2: schedules per
+ *              second of the search and whether both print the same outcome JSON
+ *   startup    whole-process wall time of `sim --lease-backend kv --runs 300 --seed 1` and of
+ *              `--help`, running dist/ as an installed package does (built first, then
+ *              FAILOVER_LAB_USE_DIST=1 so concurrent edits elsewhere in the checkout do not
+ *              send the launcher to tsx)
+ *   topology, proxy   the latest bench/results/topology.json and proxy.json, as measured by
+ *              their own benches (npm run bench:topology / bench:proxy), with their load
+ *
+ * "before" is what issue #18 states (measured the round before, same workloads). Tests never
+ * assert any of this.
+ *   PERF_SIM_RUNS (1000)  PERF_WORKER_RUNS (600)  PERF_STARTUP_REPS (7)  PERF_COLLECT_ONLY (see below)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { runSimulation } from '../simulator/index.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/failover-lab.mjs');
+const SIM_RUNS = Number(process.env.PERF_SIM_RUNS ?? 1000);
+const WORKER_RUNS = Number(process.env.PERF_WORKER_RUNS ?? 600);
+const STARTUP_REPS = Number(process.env.PERF_STARTUP_REPS ?? 7);
+const now = () => performance.now();
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+const load = () => loadavg().map((x) => round(x));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const BEFORE = {
+  source: 'issue #18 text (measured the round before on this 2-core machine; quiet = load < 1)',
+  simSpeed: {
+    realTimeFactorQuiet: '58,000-73,000x',
+    realTimeFactorAtLoad5: '31,000x',
+    usPerEvent: '2.5-2.8',
+  },
+  workers: { schedulesPerSecondRatio2v1: null, note: 'a search ran on one core; no --workers' },
+  startup: { simKv300WallSecondsQuiet: 1.0, simKv300WallSecondsLoaded: 2.8, helpWallSeconds: null },
+  topology: {
+    coldBootSecondsQuiet: '1.49-1.74',
+    coldBootSecondsMedianAtLoad9: 3.8,
+    wholeCommandSeconds: '3.4-3.6',
+    rssMB: { whole: 755, harness: 220, twoControllers: 162, idleEsbuildService: 53 },
+  },
+  proxy: { builtInVsToxiproxyThroughput: 0.79, builtInMBps: 226, toxiproxyMBps: 286 },
+};
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const t0 = now();
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, FAILOVER_LAB_USE_DIST: '1', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, wallSeconds: (now() - t0) / 1000 };
+}
+
+function simSpeed() {
+  const loadBefore = load();
+  const t0 = now();
+  const r = runSimulation({
+    runs: SIM_RUNS,
+    seed: 7,
+    leaseBackend: 'durable',
+    durationMs: 600_000,
+    property: 'safety',
+    wallClockMs: now,
+  });
+  const wallSeconds = (now() - t0) / 1000;
+  return {
+    workload: `sim --runs ${SIM_RUNS} --seed 7 (durable, 10 min, safety), in process`,
+    schedules: r.stats.runs,
+    shrinkRuns: r.stats.shrinkRuns,
+    stoppedAtFinding: r.failure?.invariant ?? null,
+    events: r.stats.events,
+    simSeconds: round(r.stats.simSeconds, 0),
+    wallSeconds: round(wallSeconds),
+    realTimeFactor: Math.round(r.stats.simSeconds / wallSeconds),
+    usPerEvent: round((wallSeconds * 1e6) / r.stats.events),
+    loadavg: { before: loadBefore, after: load() },
+  };
+}
+
+function outcome(stdout: string): string {
+  const j = JSON.parse(stdout);
+  j.stats.wallSeconds = null;
+  if (j.shrink) j.shrink.foundAfterWallSeconds = null;
+  j.counterexampleFile = null;
+  return JSON.stringify(j);
+}
+
+function workers() {
+  const args = ['sim', '--runs', String(WORKER_RUNS), '--seed', '7', '--json', '--no-report'];
+  const runs = [1, 2].map((n) => {
+    const loadBefore = load();
+    const r = cli([...args, '--workers', String(n), '--out', join(ROOT, `bench/results/.perf-cx-${n}`)]);
+    if (r.code !== 0 && r.code !== 1) throw new Error(`sim --workers ${n} exit ${r.code}: ${r.stderr}`);
+    const j = JSON.parse(r.stdout);
+    return {
+      workers: n,
+      schedules: j.stats.runs as number,
+      searchWallSeconds: round(j.stats.wallSeconds),
+      processWallSeconds: round(r.wallSeconds),
+      schedulesPerSecond: round(j.stats.runs / j.stats.wallSeconds, 1),
+      schedulesPerSecondWholeProcess: round(j.stats.runs / r.wallSeconds, 1),
+      loadavg: { before: loadBefore, after: load() },
+      outcome: outcome(r.stdout),
+    };
+  });
+  const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  return {
+    workload: `sim --runs ${WORKER_RUNS} --seed 7 --json (durable, 10 min), dist/, --workers 1 then 2`,
+    sameOutcomeJson: one.outcome === two.outcome,
+    speedup2v1: round(two.schedulesPerSecond / one.schedulesPerSecond),
+    speedup2v1WholeProcess: round(two.schedulesPerSecondWholeProcess / one.schedulesPerSecondWholeProcess),
+    runs: runs.map(({ outcome: _o, ...rest }) => rest),
+  };
+}
+
+function startup() {
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--js-only', '--quiet'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  // a checkout shared with work in progress may not build this minute: then the last dist/
+  // is measured, and the file says so
+  const buildError =
+    build.status === 0 ? null : (build.stderr.split('\n').find((l) => l.includes('ERROR')) ?? 'build failed');
+  if (buildError !== null && !existsSync(join(ROOT, 'dist/cli.js'))) throw new Error(buildError);
+  const measure = (args: string[]) => {
+    const loadBefore = load();
+    cli(args); // warm the file cache: a first run reads every chunk from disk
+    const xs: number[] = [];
+    for (let i = 0; i < STARTUP_REPS; i++) {
+      const r = cli(args);
+      if (r.code !== 0 && r.code !== 1) throw new Error(`${args.join(' ')} exit ${r.code}: ${r.stderr}`);
+      xs.push(r.wallSeconds);
+    }
+    return {
+      command: `failover-lab ${args.join(' ')}`,
+      medianWallSeconds: round(median(xs), 3),
+      minWallSeconds: round(Math.min(...xs), 3),
+      reps: xs.length,
+      loadavg: { before: loadBefore, after: load() },
+    };
+  };
+  // `node -e 0` beside them: on a loaded machine even an empty process takes tenths of a second
+  const bare = () => {
+    const xs: number[] = [];
+    for (let i = 0; i < STARTUP_REPS; i++) {
+      const t0 = now();
+      spawnSync(process.execPath, ['-e', '0']);
+      xs.push((now() - t0) / 1000);
+    }
+    return {
+      command: 'node -e 0',
+      medianWallSeconds: round(median(xs), 3),
+      minWallSeconds: round(Math.min(...xs), 3),
+    };
+  };
+  return {
+    distBuiltNow: buildError === null,
+    ...(buildError !== null ? { buildError, measured: 'the previous dist/ build' } : {}),
+    emptyNodeProcess: bare(),
+    simKv300: measure([
+      'sim',
+      '--lease-backend',
+      'kv',
+      '--runs',
+      '300',
+      '--seed',
+      '1',
+      '--no-report',
+      '--out',
+      join(ROOT, 'bench/results/.perf-cx-kv'),
+    ]),
+    help: measure(['--help']),
+  };
+}
+
+function latest(file: string) {
+  const path = join(ROOT, 'bench/results', file);
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
+}
+
+// PERF_COLLECT_ONLY=1: keep the measured figures, re-read topology.json and proxy.json (run
+// their benches after this one, then this again, to have all in one file)
+const previous = process.env.PERF_COLLECT_ONLY === '1' ? latest('perf.json')?.after : null;
+const after = {
+  simSpeed: previous?.simSpeed ?? simSpeed(),
+  workers: previous?.workers ?? workers(),
+  startup: previous?.startup ?? startup(),
+  topology: latest('topology.json'),
+  proxy: latest('proxy.json'),
+};
+const result = {
+  benchmark: 'issue #18 performance figures',
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+  before: BEFORE,
+  after,
+};
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench/results/perf.json'), `${JSON.stringify(result, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ simSpeed: after.simSpeed, workers: after.workers, startup: after.startup }, null, 2)}\n`,
+);
