@@ -9,9 +9,16 @@ export const CATALOG_DIR = join(PACKAGE_ROOT, 'scenarios');
 /** Incidents from public post-mortems, translated to our topology (scenarios/incidents). */
 export const INCIDENTS_DIR = join(CATALOG_DIR, 'incidents');
 
-/** What `demo` runs: the base catalog, then (unless excluded) the incident catalog. */
-export function demoCatalogFiles(withIncidents = true): string[] {
-  return withIncidents ? [...catalogFiles(), ...catalogFiles(INCIDENTS_DIR)] : catalogFiles();
+/** PowerDNS and Durable Object behaviours, each shown by a scenario (scenarios/quirks). */
+export const QUIRKS_DIR = join(CATALOG_DIR, 'quirks');
+
+/** The base catalog, then the incident catalog (unless excluded), then the quirks (when asked). */
+export function demoCatalogFiles(withIncidents = true, withQuirks = false): string[] {
+  return [
+    ...catalogFiles(),
+    ...(withIncidents ? catalogFiles(INCIDENTS_DIR) : []),
+    ...(withQuirks ? catalogFiles(QUIRKS_DIR) : []),
+  ];
 }
 
 export function catalogFiles(dir = CATALOG_DIR): string[] {

@@ -14,8 +14,11 @@ export function realDesignSpec(opts: {
   timeScale: number;
   witnessCount: number;
   healthCheckIntervalS: number;
-  /** how often the runner polls the lease store's status */
-  leaseStorePollMs: number;
+  /**
+   * How often the runner polls the lease store's status, or null when the history holds the
+   * store's own log (the durable Worker's GET /observations: exact, src/runner/store-log.ts).
+   */
+  leaseStorePollMs: number | null;
 }): DesignSpec {
   const s = opts.timeScale;
   const o = opts.scenario.topology.controller;
@@ -44,6 +47,8 @@ export function realDesignSpec(opts: {
       healthCheckTimeoutMs: 1000,
     }),
     `scenario + real topology at time scale ${s}`,
-    { precision: 'polled', intervalMs: opts.leaseStorePollMs },
+    opts.leaseStorePollMs === null
+      ? { precision: 'exact', intervalMs: 0 }
+      : { precision: 'polled', intervalMs: opts.leaseStorePollMs },
   );
 }

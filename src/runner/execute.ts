@@ -35,6 +35,7 @@ import { DnsObserver } from './dns-observer.ts';
 import { stepLocation } from './locate.ts';
 import { ProcessEventCollector } from './process-events.ts';
 import { Recorder } from './recorder.ts';
+import { StoreLogReader } from './store-log.ts';
 import { ClientWorkload } from './workload.ts';
 
 export interface RunOptions {
@@ -206,7 +207,8 @@ export async function runScenario(
         timeScale,
         witnessCount: topo.spec.witnesses.length,
         healthCheckIntervalS: topo.timing.pdnsHealthCheckIntervalS,
-        leaseStorePollMs: leasePollMsOf(topo),
+        // the durable Worker's own log is read (exact); the legacy KV one is only polled
+        leaseStorePollMs: topo.leaseBackend === 'durable' ? null : leasePollMsOf(topo),
       }),
       configured: configuredNumbers(ctl0),
       withinAssumptions: assumptions.within,
@@ -435,9 +437,6 @@ async function sleepUntil(perfMs: number, signal: AbortSignal): Promise<void> {
   else if (signal.aborted) throw signal.reason;
 }
 
-/** An unchanged lease view is recorded again after this fraction of the poll slack. */
-const REPEAT_VIEW_FRACTION = 0.4;
-
 /** How often the runner polls the lease store (the spec records it as the observation's precision). */
 function leasePollMsOf(topo: Pick<Topology, 'timing' | 'initialPrimary'>): number {
   return Math.max(50, Math.round(topo.timing.controllers[topo.initialPrimary]!.heartbeatMs / 5));
@@ -462,9 +461,9 @@ function startDnsObserver(topo: Topology, rec: Recorder): DnsObserver {
 /**
  * Polls every log and the lease store on one timer: controller event files, app logs,
  * and GET /status on the Worker (directly, not through the link proxies), recording a
- * lease-store event whenever the holder/epoch/expiry it reports changes, and an unchanged view
- * again at least every REPEAT_VIEW_FRACTION of the checker's poll slack: lease-history judges a
- * grant only when a poll answered within that slack after it, so answered polls must show.
+ * and the durable Worker's own log of grants, renewals and expiries (GET /observations, read
+ * by StoreLogReader into exact lease-store events); the legacy KV Worker has no log, so each
+ * location's view is polled and noted.
  */
 class Collector {
   private timer: NodeJS.Timeout | null = null;
@@ -472,8 +471,8 @@ class Collector {
   private leaseInFlight = false;
   private lastLeaseAt = 0;
   private readonly lastLease = new Map<string, string>();
-  /** rec.now() of the last lease-store event recorded per location */
-  private readonly lastLeaseRecordedT = new Map<string, number>();
+  /** the durable store's own log; its status polls then only feed the warm-up's view */
+  private readonly storeLog: StoreLogReader | null;
   private readonly events: ProcessEventCollector;
   readonly state: ProcessEventCollector['state'] & { leaseHolder: string | null };
 
@@ -496,6 +495,13 @@ class Collector {
         client: new LeaseClient({ url: topo.worker.url, region: r, secret: topo.secrets[r]! }),
       });
     }
+    this.storeLog =
+      topo.leaseBackend === 'durable'
+        ? new StoreLogReader(this.leaseClients[0]!.client, LEASE_NAME, {
+            now: () => rec.now(),
+            record: (ev) => rec.record(ev),
+          })
+        : null;
   }
 
   /** A killed process reports nothing: see ProcessEventCollector.crashed. */
@@ -525,18 +531,13 @@ class Collector {
     }
   }
 
-  /** The lease-history poll slack (src/check/invariants/lease-history.ts): one poll + H/2. */
-  private repeatSlackMs(): number {
-    return leasePollMsOf(this.topo) + this.topo.timing.controllers[this.topo.initialPrimary]!.heartbeatMs / 2;
-  }
-
   private async pollLease(): Promise<void> {
-    await Promise.all(
-      this.leaseClients.map(async ({ location, client }) => {
+    await Promise.all([
+      this.storeLog?.poll(),
+      ...this.leaseClients.map(async ({ location, client }) => {
         try {
           // peek: the observer must not fill a KV location's cache, or its polls would move
           // the cache refreshes and change what that location's region reads.
-          const sentT = this.rec.now();
           const res = await client.status(LEASE_NAME, { peek: true });
           if (res.status !== 200) return;
           const b = res.body;
@@ -556,30 +557,16 @@ class Collector {
             });
             return;
           }
-          // an expired lease has no holder, whatever name the store still keeps
+          // An expired lease has no holder, whatever name the store still keeps. The history
+          // takes the store's own log (storeLog), not these views: a view is recorded when its
+          // reply arrives and can sort after a grant it predates.
           const live = b.holder !== null && b.expiresAt !== null && b.expiresAt > b.serverTime;
-          const holder = live ? b.holder : null;
-          const key = `${holder}|${b.epoch}|${live ? b.expiresAt : null}`;
-          const repeatAfterMs = REPEAT_VIEW_FRACTION * this.repeatSlackMs();
-          const sinceRecordedMs = sentT - (this.lastLeaseRecordedT.get(location) ?? Number.NEGATIVE_INFINITY);
-          if (this.lastLease.get(location) === key && sinceRecordedMs < repeatAfterMs) return;
-          this.lastLease.set(location, key);
-          this.lastLeaseRecordedT.set(location, sentT);
-          this.state.leaseHolder = holder;
-          this.rec.recordNow({
-            kind: 'lease-store',
-            holder,
-            epoch: b.epoch,
-            expiresAt: live ? b.expiresAt : null,
-            // what the lease-history check needs to place the expiry on global time
-            storeNowMs: b.serverTime,
-            observedSinceT: sentT,
-          });
+          this.state.leaseHolder = live ? b.holder : null;
         } catch {
           /* the Worker may be paused by a fault: try again next tick */
         }
       }),
-    );
+    ]);
   }
 }
 

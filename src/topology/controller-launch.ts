@@ -4,6 +4,7 @@
  * the one place that maps our addresses onto them.
  */
 import { existsSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import type { ControllerConfig } from '../controller/types.ts';
 import { InfraError } from '../errors.ts';
@@ -18,6 +19,40 @@ export function controllerEntry(repoRoot: string): string {
     );
   }
   return join(repoRoot, 'src/topology/controller-main.ts');
+}
+
+/**
+ * Resolves true once the controller's admin API reports it primary (GET /status), false after
+ * `timeoutMs` (never throws: a controller that does not get there is the boot wait's to report).
+ */
+export async function waitControllerPrimary(admin: Endpoint, timeoutMs: number): Promise<boolean> {
+  const deadlineMs = performance.now() + timeoutMs;
+  while (performance.now() < deadlineMs) {
+    if ((await adminRole(admin)) === 'primary') return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+function adminRole(admin: Endpoint): Promise<string | null> {
+  return new Promise((resolve) => {
+    const req = get({ host: admin.host, port: admin.port, path: '/status', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () => {
+        try {
+          resolve((JSON.parse(body) as { view?: { role?: string } }).view?.role ?? null);
+        } catch {
+          resolve(null);
+        }
+      });
+    });
+    req.setTimeout(500, () => req.destroy());
+    req.on('error', () => resolve(null));
+  });
 }
 
 export interface ControllerEnvInput {

@@ -37,7 +37,7 @@ import {
 import { BINARIES, pdnsExtraConf, pdnsServerPath, requireTopologyBinaries } from './binaries.ts';
 import { bundleEntry } from './bundle.ts';
 import { type Endpoint, pdnsConf, unboundConf, zoneRecords, zoneSql } from './configs.ts';
-import { controllerEntry, controllerEnv } from './controller-launch.ts';
+import { controllerEntry, controllerEnv, waitControllerPrimary } from './controller-launch.ts';
 import {
   chooseDnsTransport,
   createLinkProxies,
@@ -57,6 +57,8 @@ export type LeaseBackend = 'durable' | 'kv';
 
 /** The lease both controllers contend for (the agent's LEASE_NAME). */
 export const LEASE_NAME = 'primary';
+/** How long the peer's controller waits at most for the initial primary's to be primary (durable backend). */
+const INITIAL_PRIMARY_HEAD_START_MAX_MS = 10_000;
 
 /** Runs the caller's beforeControllers hook (awaited) once the proxies exist, then hands them on. */
 function afterProxies<T extends { url: string; proxies: Map<string, LinkProxy> }>(opts: TopologyOptions) {
@@ -507,8 +509,8 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       return supervisor.spawn({ name, command: process.execPath, args: [c.bundle], env: c.env });
     };
     const controllerJob = startControllers
-      ? Promise.all([bundleJob, proxiesJob.then(afterProxies(opts))]).then(([[, ctlBundle]]) => {
-          for (const r of spec.regions) {
+      ? Promise.all([bundleJob, proxiesJob.then(afterProxies(opts))]).then(async ([[, ctlBundle]]) => {
+          for (const r of orderedRegions) {
             const peer = spec.regions.find((x) => x !== r)!;
             const ft = faketimeFor[r];
             const timestampFile = join(runDir, `faketime-${r}.rc`);
@@ -553,6 +555,14 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
             });
             ctlSpecs[r] = { env, bundle: ctlBundle };
             startController(r);
+            // Every scenario starts with the initial primary holding the lease. With the durable
+            // Worker the peer is started once the initial primary's controller is primary, so a
+            // slow start on a loaded machine cannot hand the boot to the peer (measured at load
+            // 10-19: the peer won 2 of 22 boots). The legacy KV Worker keeps the simultaneous
+            // start: its boot race is the finding kv-split-brain shows.
+            if (r === initialPrimary && leaseBackend === 'durable') {
+              await waitControllerPrimary(ctlAdmin[r]!, INITIAL_PRIMARY_HEAD_START_MAX_MS);
+            }
           }
         })
       : Promise.resolve();
