@@ -88,121 +88,194 @@ export async function runGameDay(plan: GameDayPlan, opts: GameDayOptions): Promi
     checkProbeReferences(plan, target.probeContext);
     checkLoopbackOnly(plan, target, opts.allowRemote ?? false);
     const exec = opts.exec ?? makeProbeExecutor(target.probeContext);
-    rec.setMeta({
-      kind: 'meta',
-      t: 0,
-      runId,
-      scenario: plan.name,
-      executor: 'gameday',
-      path: plan.file,
-      regions: target.regions,
-      witnesses: target.witnesses,
-      timing: target.timing ?? {
-        leaseTtlMs: 0,
-        heartbeatMs: 0,
-        safeWindowMs: 0,
-        peerCheckIntervalMs: 0,
-        peerFailureThreshold: 0,
-        witnessQuorum: 0,
-        failoverBoundMs: 0,
-        maxClockDriftRate: 0,
-      },
-      withinAssumptions: true,
-      ...(target.timing
-        ? {}
-        : { assumptionNotes: ['external target: controller timing unknown to the game day (zeros)'] }),
-      ...(plan.target.kind === 'local' ? { timeScale: plan.target.timeScale } : {}),
-    });
+    setGameDayMeta(rec, plan, target, runId);
     progress.line(`game day ${plan.name}: ${target.description}, ${plan.experiments.length} experiment(s)`);
-
-    // Resolve every experiment's fault now: a target problem surfaces before anything is injected.
-    const touchedLinks = new Map<string, LinkBinding>();
-    for (const e of plan.experiments)
-      for (const id of resolveFault(e, target.faultTarget).touched) {
-        const b = target.faultTarget.links[id];
-        if (b) touchedLinks.set(id, b);
-      }
-    await preflight([...touchedLinks.values()], target.faultTarget.api);
-
-    const hypothesis = async (when: 'before' | 'after'): Promise<HypothesisReport | null> => {
-      if (!plan.steadyState) return null;
-      const report: HypothesisReport = { when, ok: true, probes: [] };
-      for (const p of plan.steadyState.probes) {
-        const run = await runProbe(p, exec, stopAll);
-        if (run.aborted) return null;
-        report.probes.push({ name: p.name, ok: run.ok, detail: run.detail });
-        if (!run.ok) report.ok = false;
-        rec.note('gameday.steady-state', `${p.name} ${run.ok ? 'Passed' : 'Failed'} (${when})`, {
-          when,
-          probe: p.name,
-          ok: run.ok,
-          detail: run.detail,
-        });
-        progress.line(`steady state ${when}: ${p.name} ${run.ok ? 'Passed' : 'FAILED'}: ${run.detail}`);
-      }
-      return report;
-    };
-
-    before = await hypothesis('before');
-    let halted: string | null = null;
-    if (before && !before.ok) halted = 'the steady-state hypothesis did not hold before the game day';
-    const continuousHypothesis =
-      plan.steadyState?.strategy === 'continuously'
-        ? { probes: plan.steadyState.probes as Probe[], frequencyMs: plan.steadyState.frequencyMs }
-        : undefined;
-
-    for (const [i, exp] of plan.experiments.entries()) {
-      if (stopAll.aborted) halted ??= `interrupted by ${String(stopAll.reason)}`;
-      if (halted) {
-        results.push(notRunResult(plan.name, exp, halted, rec.now()));
-        continue;
-      }
-      progress.line(
-        `experiment ${i + 1}/${plan.experiments.length} ${exp.name}: ${exp.fault} ${Array.isArray(exp.target) ? exp.target.join(',') : exp.target} for ${exp.duration} ms (weight ${exp.weight})`,
-      );
-      const outcome = await runExperiment(exp, {
-        gameday: plan.name,
-        exec,
-        ledger,
-        faultTarget: target.faultTarget,
-        rec,
-        progress,
-        interrupt: stopAll,
-        ...(continuousHypothesis ? { hypothesis: continuousHypothesis } : {}),
-      });
-      results.push(outcome.result);
-      const s = outcome.result.status.experimentStatus;
-      progress.line(
-        `experiment ${exp.name}: ${s.verdict} (probe success ${s.probeSuccessPercentage}%)${s.failStep !== 'N/A' ? ` - ${s.failStep}` : ''}`,
-      );
-      if (outcome.halt) halted = outcome.halt;
-      if (!halted && exp.cooldown > 0) await sleep(exp.cooldown, stopAll);
-    }
-    if (!stopAll.aborted) after = await hypothesis('after');
+    await preflightFaults(plan, target);
+    before = await checkHypothesis(plan, exec, stopAll, rec, progress, 'before');
+    await runExperiments(plan, target, { exec, ledger, rec, progress, stopAll }, before, results);
+    if (!stopAll.aborted) after = await checkHypothesis(plan, exec, stopAll, rec, progress, 'after');
   } finally {
-    // Sweep: anything registered and not yet reverted (normally nothing) is reverted here,
-    // before the target (and, locally, the Toxiproxy server itself) goes away.
-    const pending = ledger.pending();
-    if (pending.length > 0) progress.line(`rollback sweep: reverting ${pending.length} fault unit(s)`);
-    const reports = await ledger.revert();
-    reverted = reports.filter((r) => r.verified).length;
-    leftovers = await ledger.leftovers();
-    for (const l of leftovers) progress.line(`FAULT LEFT BEHIND: ${l.label}: ${l.detail}`);
-    stop$.dispose();
-    // The processes' own events up to now (their view of the reverts included).
-    target.flushEvents?.();
-    try {
-      await opts.onBeforeDispose?.(target);
-    } catch (err) {
-      progress.line(`onBeforeDispose failed: ${errorText(err)}`);
-    }
-    try {
-      await target.dispose();
-    } catch (err) {
-      progress.line(`disposing the target failed: ${errorText(err)}`);
-    }
+    ({ reverted, leftovers } = await sweepAndDispose(ledger, target, stop$, opts));
   }
+  return gameDayOutcome(plan, opts, target, {
+    rec,
+    runId,
+    startedAt,
+    results,
+    before,
+    after,
+    reverted,
+    leftovers,
+  });
+}
 
+/** The history's meta event: the target's regions, witnesses and timing (zeros for an external target). */
+function setGameDayMeta(rec: Recorder, plan: GameDayPlan, target: GamedayTarget, runId: string): void {
+  rec.setMeta({
+    kind: 'meta',
+    t: 0,
+    runId,
+    scenario: plan.name,
+    executor: 'gameday',
+    path: plan.file,
+    regions: target.regions,
+    witnesses: target.witnesses,
+    timing: target.timing ?? {
+      leaseTtlMs: 0,
+      heartbeatMs: 0,
+      safeWindowMs: 0,
+      peerCheckIntervalMs: 0,
+      peerFailureThreshold: 0,
+      witnessQuorum: 0,
+      failoverBoundMs: 0,
+      maxClockDriftRate: 0,
+    },
+    withinAssumptions: true,
+    ...(target.timing
+      ? {}
+      : { assumptionNotes: ['external target: controller timing unknown to the game day (zeros)'] }),
+    ...(plan.target.kind === 'local' ? { timeScale: plan.target.timeScale } : {}),
+  });
+}
+
+/** Resolves every experiment's fault now, so a target problem surfaces before anything is injected. */
+async function preflightFaults(plan: GameDayPlan, target: GamedayTarget): Promise<void> {
+  const touchedLinks = new Map<string, LinkBinding>();
+  for (const e of plan.experiments)
+    for (const id of resolveFault(e, target.faultTarget).touched) {
+      const b = target.faultTarget.links[id];
+      if (b) touchedLinks.set(id, b);
+    }
+  await preflight([...touchedLinks.values()], target.faultTarget.api);
+}
+
+/** The steady-state hypothesis, checked once (before or after the experiments); null without one or when stopped. */
+async function checkHypothesis(
+  plan: GameDayPlan,
+  exec: ProbeExecutor,
+  stopAll: AbortSignal,
+  rec: Recorder,
+  progress: Progress,
+  when: 'before' | 'after',
+): Promise<HypothesisReport | null> {
+  if (!plan.steadyState) return null;
+  const report: HypothesisReport = { when, ok: true, probes: [] };
+  for (const p of plan.steadyState.probes) {
+    const run = await runProbe(p, exec, stopAll);
+    if (run.aborted) return null;
+    report.probes.push({ name: p.name, ok: run.ok, detail: run.detail });
+    if (!run.ok) report.ok = false;
+    rec.note('gameday.steady-state', `${p.name} ${run.ok ? 'Passed' : 'Failed'} (${when})`, {
+      when,
+      probe: p.name,
+      ok: run.ok,
+      detail: run.detail,
+    });
+    progress.line(`steady state ${when}: ${p.name} ${run.ok ? 'Passed' : 'FAILED'}: ${run.detail}`);
+  }
+  return report;
+}
+
+/** The experiments in order; after a halt the rest are recorded as not run. */
+async function runExperiments(
+  plan: GameDayPlan,
+  target: GamedayTarget,
+  run: {
+    exec: ProbeExecutor;
+    ledger: RollbackLedger;
+    rec: Recorder;
+    progress: Progress;
+    stopAll: AbortSignal;
+  },
+  before: HypothesisReport | null,
+  results: ChaosResult[],
+): Promise<void> {
+  const { exec, ledger, rec, progress, stopAll } = run;
+  let halted: string | null = null;
+  if (before && !before.ok) halted = 'the steady-state hypothesis did not hold before the game day';
+  const continuousHypothesis =
+    plan.steadyState?.strategy === 'continuously'
+      ? { probes: plan.steadyState.probes as Probe[], frequencyMs: plan.steadyState.frequencyMs }
+      : undefined;
+
+  for (const [i, exp] of plan.experiments.entries()) {
+    if (stopAll.aborted) halted ??= `interrupted by ${String(stopAll.reason)}`;
+    if (halted) {
+      results.push(notRunResult(plan.name, exp, halted, rec.now()));
+      continue;
+    }
+    progress.line(
+      `experiment ${i + 1}/${plan.experiments.length} ${exp.name}: ${exp.fault} ${Array.isArray(exp.target) ? exp.target.join(',') : exp.target} for ${exp.duration} ms (weight ${exp.weight})`,
+    );
+    const outcome = await runExperiment(exp, {
+      gameday: plan.name,
+      exec,
+      ledger,
+      faultTarget: target.faultTarget,
+      rec,
+      progress,
+      interrupt: stopAll,
+      ...(continuousHypothesis ? { hypothesis: continuousHypothesis } : {}),
+    });
+    results.push(outcome.result);
+    const s = outcome.result.status.experimentStatus;
+    progress.line(
+      `experiment ${exp.name}: ${s.verdict} (probe success ${s.probeSuccessPercentage}%)${s.failStep !== 'N/A' ? ` - ${s.failStep}` : ''}`,
+    );
+    if (outcome.halt) halted = outcome.halt;
+    if (!halted && exp.cooldown > 0) await sleep(exp.cooldown, stopAll);
+  }
+}
+
+/** Reverts anything still registered, lists what could not be reverted, and disposes of the target. */
+async function sweepAndDispose(
+  ledger: RollbackLedger,
+  target: GamedayTarget,
+  stop$: ReturnType<typeof childAbort>,
+  opts: GameDayOptions,
+): Promise<{ reverted: number; leftovers: RevertReport[] }> {
+  const { progress } = opts;
+  // Sweep: anything registered and not yet reverted (normally nothing) is reverted here,
+  // before the target (and, locally, the Toxiproxy server itself) goes away.
+  const pending = ledger.pending();
+  if (pending.length > 0) progress.line(`rollback sweep: reverting ${pending.length} fault unit(s)`);
+  const reports = await ledger.revert();
+  const reverted = reports.filter((r) => r.verified).length;
+  const leftovers = await ledger.leftovers();
+  for (const l of leftovers) progress.line(`FAULT LEFT BEHIND: ${l.label}: ${l.detail}`);
+  stop$.dispose();
+  // The processes' own events up to now (their view of the reverts included).
+  target.flushEvents?.();
+  try {
+    await opts.onBeforeDispose?.(target);
+  } catch (err) {
+    progress.line(`onBeforeDispose failed: ${errorText(err)}`);
+  }
+  try {
+    await target.dispose();
+  } catch (err) {
+    progress.line(`disposing the target failed: ${errorText(err)}`);
+  }
+  return { reverted, leftovers };
+}
+
+/** The game day's verdict and exit code, its checks as outcomes for the report, and the outcome. */
+function gameDayOutcome(
+  plan: GameDayPlan,
+  opts: GameDayOptions,
+  target: GamedayTarget,
+  run: {
+    rec: Recorder;
+    runId: string;
+    startedAt: string;
+    results: ChaosResult[];
+    before: HypothesisReport | null;
+    after: HypothesisReport | null;
+    reverted: number;
+    leftovers: RevertReport[];
+  },
+): GameDayOutcome {
+  const { rec, runId, startedAt, results, before, after, reverted, leftovers } = run;
   const interrupted = opts.interrupt.aborted ? String(opts.interrupt.reason) : null;
   const infraFailure = target.failure?.aborted ? errorText(target.failure.reason) : null;
   const resilience = resilienceScore(

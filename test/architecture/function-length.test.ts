@@ -21,7 +21,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
   'src/topology/local.ts boot': 472,
   'src/runner/execute.ts runScenario': 300,
   'simulator/faults.ts scheduleFaults': 217,
-  'src/gameday/runner.ts runGameDay': 217,
   'src/topology/docker/compose.ts buildComposeModel': 216,
   'simulator/faults.ts (anonymous)': 211,
   'src/topology/docker/topology.ts bootContainers': 203,
