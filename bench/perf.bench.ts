@@ -16,11 +16,11 @@
  *
  * "before" is what issue #18 states (measured the round before, same workloads). Tests never
  * assert any of this.
- *   PERF_SIM_RUNS (1000)  PERF_WORKER_RUNS (600)  PERF_STARTUP_REPS (7)  PERF_COLLECT_ONLY (see below)
+ *   PERF_SIM_RUNS (1000)  PERF_WORKER_RUNS (600)  PERF_STARTUP_REPS (7)  PERF_COLLECT_ONLY, PERF_ONLY (below)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSimulation } from '../simulator/index.ts';
 
@@ -52,15 +52,30 @@ const BEFORE = {
   proxy: { builtInVsToxiproxyThroughput: 0.79, builtInMBps: 226, toxiproxyMBps: 286 },
 };
 
-function cli(args: string[], env: Record<string, string> = {}) {
+/** user+system CPU seconds of a child, through GNU time when the machine has it */
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+function cli(args: string[], env: Record<string, string> = {}, withCpu = false) {
   const t0 = now();
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const argv = [BIN, ...args];
+  const [cmd, cmdArgs] =
+    withCpu && GNU_TIME
+      ? [GNU_TIME, ['-f', 'FL_CPU %U %S', process.execPath, ...argv]]
+      : [process.execPath, argv];
+  const r = spawnSync(cmd, cmdArgs, {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, FAILOVER_LAB_USE_DIST: '1', ...env },
     maxBuffer: 64 * 1024 * 1024,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, wallSeconds: (now() - t0) / 1000 };
+  const cpu = /FL_CPU (\S+) (\S+)/.exec(r.stderr ?? '');
+  return {
+    code: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    wallSeconds: (now() - t0) / 1000,
+    cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : null,
+  };
 }
 
 function simSpeed() {
@@ -101,7 +116,7 @@ function workers() {
   const args = ['sim', '--runs', String(WORKER_RUNS), '--seed', '7', '--json', '--no-report'];
   const runs = [1, 2].map((n) => {
     const loadBefore = load();
-    const r = cli([...args, '--workers', String(n), '--out', join(ROOT, `bench/results/.perf-cx-${n}`)]);
+    const r = cli([...args, '--workers', String(n), '--out', join(tmpdir(), `fl-perf-cx-${n}`)], {}, true);
     if (r.code !== 0 && r.code !== 1) throw new Error(`sim --workers ${n} exit ${r.code}: ${r.stderr}`);
     const j = JSON.parse(r.stdout);
     return {
@@ -111,6 +126,8 @@ function workers() {
       processWallSeconds: round(r.wallSeconds),
       schedulesPerSecond: round(j.stats.runs / j.stats.wallSeconds, 1),
       schedulesPerSecondWholeProcess: round(j.stats.runs / r.wallSeconds, 1),
+      cpuSeconds: r.cpuSeconds,
+      schedulesPerCpuSecond: r.cpuSeconds === null ? null : round(j.stats.runs / r.cpuSeconds, 1),
       loadavg: { before: loadBefore, after: load() },
       outcome: outcome(r.stdout),
     };
@@ -121,6 +138,12 @@ function workers() {
     sameOutcomeJson: one.outcome === two.outcome,
     speedup2v1: round(two.schedulesPerSecond / one.schedulesPerSecond),
     speedup2v1WholeProcess: round(two.schedulesPerSecondWholeProcess / one.schedulesPerSecondWholeProcess),
+    // what 2 free cores would give: 2 × the CPU efficiency of 2 workers relative to 1 (derived,
+    // not measured: on a loaded machine a second thread finds no free core)
+    speedup2v1IfTwoCoresFree:
+      one.schedulesPerCpuSecond && two.schedulesPerCpuSecond
+        ? round((2 * two.schedulesPerCpuSecond) / one.schedulesPerCpuSecond)
+        : null,
     runs: runs.map(({ outcome: _o, ...rest }) => rest),
   };
 }
@@ -180,7 +203,7 @@ function startup() {
       '1',
       '--no-report',
       '--out',
-      join(ROOT, 'bench/results/.perf-cx-kv'),
+      join(tmpdir(), 'fl-perf-cx-kv'),
     ]),
     help: measure(['--help']),
   };
@@ -194,10 +217,13 @@ function latest(file: string) {
 // PERF_COLLECT_ONLY=1: keep the measured figures, re-read topology.json and proxy.json (run
 // their benches after this one, then this again, to have all in one file)
 const previous = process.env.PERF_COLLECT_ONLY === '1' ? latest('perf.json')?.after : null;
+// PERF_ONLY=workers: measure that part again, keep the rest of the last perf.json
+const only = process.env.PERF_ONLY;
+const kept = only ? latest('perf.json')?.after : null;
 const after = {
-  simSpeed: previous?.simSpeed ?? simSpeed(),
-  workers: previous?.workers ?? workers(),
-  startup: previous?.startup ?? startup(),
+  simSpeed: previous?.simSpeed ?? kept?.simSpeed ?? simSpeed(),
+  workers: previous?.workers ?? (only && only !== 'workers' ? kept?.workers : undefined) ?? workers(),
+  startup: previous?.startup ?? kept?.startup ?? startup(),
   topology: latest('topology.json'),
   proxy: latest('proxy.json'),
 };

@@ -590,6 +590,28 @@ function shrunkFailure(
   };
 }
 
+/**
+ * One arbitrary per search for all the ranges a worker runs: a fresh one per range made V8
+ * optimise the generators again each time (stateless, so sharing it changes no value).
+ */
+const rangeArbs = new Map<string, fc.Arbitrary<[ExploreCase]>>();
+function rangeArb(opts: ExploreOptions): fc.Arbitrary<[ExploreCase]> {
+  const key = JSON.stringify([
+    opts.durationMs,
+    opts.maxSteps,
+    opts.kinds,
+    opts.leaseBackend,
+    opts.outsideAssumptions,
+  ]);
+  let arb = rangeArbs.get(key);
+  if (!arb) {
+    arb = fc.tuple(searchArb(opts));
+    rangeArbs.clear(); // one search at a time in a worker: keep only the current one
+    rangeArbs.set(key, arb);
+  }
+  return arb;
+}
+
 /** Where a range of schedules stopped: the first one a sequential search would stop at. */
 export interface RangeTally {
   from: number;
@@ -611,9 +633,7 @@ export function tallyRange(opts: ExploreOptions, from: number, to: number): Rang
   // fc.property draws a 1-tuple with the run index's bias: sampling fc.tuple gives the same
   // values (sampling the property object itself would apply the bias twice)
   const values =
-    to > from
-      ? fc.sample(fc.tuple(searchArb(opts)), { seed: opts.seed, path: String(from), numRuns: to - from })
-      : [];
+    to > from ? fc.sample(rangeArb(opts), { seed: opts.seed, path: String(from), numRuns: to - from }) : [];
   for (let i = 0; i < values.length; i++) {
     let o: CaseOutcome;
     try {
