@@ -11,7 +11,7 @@
  */
 import type { FaultStep } from '../src/scenario/schema.ts';
 import { isolationLinks, selectLinks } from '../src/scenario/topology-description.ts';
-import { type CutMode, cutLabel, stepParams } from '../src/scenario/validate.ts';
+import { type CutMode, cutLabel, type StepParams, stepParams } from '../src/scenario/validate.ts';
 import { bump, coverageCell } from './coverage.ts';
 import type { LinkState } from './net.ts';
 import type { Component, World } from './world.ts';
@@ -62,221 +62,261 @@ function recomputeLoss(l: LinkState, active: Map<LinkState, number[]>): void {
 }
 
 export function scheduleFaults(world: World, steps: FaultStep[]): void {
-  const lossActive = new Map<LinkState, number[]>();
-  const driftStack = new Map<string, number[]>();
-  const baseRate = new Map<string, number>();
-
+  const book: FaultBook = { lossActive: new Map(), driftStack: new Map(), baseRate: new Map() };
   steps.forEach((step, i) => {
-    const id = `f${i}`;
-    const p = stepParams(step);
-    const target = targetsOf(step).join(',');
-    const isLinkFault = ['isolate', 'partition', 'latency', 'loss', 'flap'].includes(step.fault);
-    let links: LinkState[] = [];
-    let comps: string[] = [];
-    let flapGen = 0;
-    let endDetail: string | undefined;
-    let flapCut = false;
-
-    const cut = (l: LinkState, by: number) => cutLink(world, l, by, p.mode, p.oneway);
-
-    const record = (phase: 'start' | 'end', detail?: string) => {
-      world.rec.emit({
-        kind: 'fault',
-        t: world.engine.now,
-        phase,
-        id,
-        fault: step.fault,
-        target,
-        verified: true,
-        ...(detail ? { detail } : {}),
-        ...(links.length > 0 ? { links: links.map((l) => l.id) } : {}),
-        ...(comps.length > 0 ? { components: comps } : {}),
-      });
+    const f: StepFault = {
+      world,
+      step,
+      book,
+      id: `f${i}`,
+      p: stepParams(step),
+      target: targetsOf(step).join(','),
+      isLinkFault: ['isolate', 'partition', 'latency', 'loss', 'flap'].includes(step.fault),
+      links: [],
+      comps: [],
+      flapGen: 0,
+      endDetail: undefined,
+      flapCut: false,
     };
-
-    const clockChanged = (c: string) => {
-      const comp = world.component(c) as Component;
-      comp.onClockChange?.();
-    };
-
-    const processOp = (c: string, op: 'pause' | 'resume' | 'crash' | 'restart') => {
-      world.rec.emit({ kind: 'process', t: world.engine.now, component: c, op });
-    };
-
-    const flapToggle = (gen: unknown) => {
-      if (gen !== flapGen) return;
-      flapCut = !flapCut;
-      for (const l of links) cut(l, flapCut ? 1 : -1);
-      world.engine.after(p.periodMs, flapToggle, gen);
-    };
-
-    const apply = () => {
-      bump(world.coverage.faultKinds, step.fault);
-      bump(world.coverage.cells, coverageCell(step, world.spec, world.rec.phase()));
-      if (isLinkFault) links = linksOf(world, step);
-      else comps = componentsOf(world, step);
-      record('start', describe(step, isCut(step) ? cutLabel(p) : null));
-      switch (step.fault) {
-        case 'isolate':
-        case 'partition':
-          for (const l of links) cut(l, 1);
-          break;
-        case 'latency':
-          for (const l of links) {
-            l.addLatencyMs += p.latencyMs;
-            l.addJitterMs += p.jitterMs;
-          }
-          break;
-        case 'loss':
-          for (const l of links) {
-            const list = lossActive.get(l) ?? [];
-            list.push(p.probability);
-            lossActive.set(l, list);
-            recomputeLoss(l, lossActive);
-          }
-          break;
-        case 'flap':
-          flapGen++;
-          flapCut = true;
-          for (const l of links) cut(l, 1);
-          world.engine.after(p.periodMs, flapToggle, flapGen);
-          break;
-        case 'pause':
-          for (const c of comps) if (world.proc(c).pause()) processOp(c, 'pause');
-          break;
-        case 'crash':
-        case 'witness-down':
-          for (const c of comps) {
-            if (world.proc(c).crash()) {
-              processOp(c, 'crash');
-              world.component(c).onCrash?.();
-            }
-          }
-          break;
-        case 'clock-offset':
-        case 'clock-jump': {
-          const delta = step.fault === 'clock-jump' ? p.jumpMs : p.offsetMs;
-          for (const c of comps) {
-            // An offset steps the wall clock. Controllers and apps reason with monotonic
-            // clocks, so only the Worker (whose lease expiry uses Date.now) feels it.
-            if (step.fault === 'clock-jump' || c === 'worker') {
-              world.clocks.get(c)!.jump(world.engine.now, delta);
-            }
-            world.rec.emit({
-              kind: 'clock',
-              t: world.engine.now,
-              node: c,
-              op: step.fault === 'clock-jump' ? 'jump' : 'offset',
-              value: delta,
-            });
-            clockChanged(c);
-          }
-          break;
-        }
-        case 'clock-drift':
-          for (const c of comps) {
-            const clock = world.clocks.get(c)!;
-            if (!baseRate.has(c)) baseRate.set(c, clock.rate);
-            const stack = driftStack.get(c) ?? [];
-            stack.push(p.rate);
-            driftStack.set(c, stack);
-            clock.setRate(world.engine.now, p.rate);
-            world.rec.emit({ kind: 'clock', t: world.engine.now, node: c, op: 'drift', value: p.rate });
-            clockChanged(c);
-          }
-          break;
-        case 'witness-stale':
-          for (const c of comps)
-            (world.component(c) as unknown as { addStale(ms: number): void }).addStale(p.staleMs);
-          break;
-        case 'kv-staleness':
-          world.store.addStaleness(p.staleMs);
-          break;
-        case 'stale-instance':
-          world.store.startStaleInstance(p.region ?? '');
-          break;
-      }
-    };
-
-    const revert = () => {
-      switch (step.fault) {
-        case 'isolate':
-        case 'partition':
-          for (const l of links) cut(l, -1);
-          break;
-        case 'latency':
-          for (const l of links) {
-            l.addLatencyMs -= p.latencyMs;
-            l.addJitterMs -= p.jitterMs;
-          }
-          break;
-        case 'loss':
-          for (const l of links) {
-            const list = lossActive.get(l) ?? [];
-            list.splice(list.indexOf(p.probability), 1);
-            recomputeLoss(l, lossActive);
-          }
-          break;
-        case 'flap':
-          flapGen++;
-          if (flapCut) for (const l of links) cut(l, -1);
-          flapCut = false;
-          break;
-        case 'pause':
-          for (const c of comps) if (world.proc(c).resume()) processOp(c, 'resume');
-          break;
-        case 'crash':
-        case 'witness-down':
-          for (const c of comps) {
-            if (world.proc(c).restart()) {
-              processOp(c, 'restart');
-              world.component(c).onRestart?.();
-            }
-          }
-          break;
-        case 'clock-offset':
-          for (const c of comps) {
-            if (c === 'worker') world.clocks.get(c)!.jump(world.engine.now, -p.offsetMs);
-            world.rec.emit({ kind: 'clock', t: world.engine.now, node: c, op: 'offset', value: -p.offsetMs });
-            clockChanged(c);
-          }
-          break;
-        case 'clock-jump':
-          break; // a jump is instantaneous: nothing to undo
-        case 'clock-drift':
-          for (const c of comps) {
-            const stack = driftStack.get(c)!;
-            stack.splice(stack.lastIndexOf(p.rate), 1);
-            const rate = stack.length > 0 ? stack[stack.length - 1]! : baseRate.get(c)!;
-            world.clocks.get(c)!.setRate(world.engine.now, rate);
-            world.rec.emit({ kind: 'clock', t: world.engine.now, node: c, op: 'drift', value: rate });
-            clockChanged(c);
-          }
-          break;
-        case 'witness-stale':
-          for (const c of comps) {
-            (world.component(c) as unknown as { removeStale(ms: number): void }).removeStale(p.staleMs);
-          }
-          break;
-        case 'kv-staleness':
-          world.store.removeStaleness(p.staleMs);
-          break;
-        case 'stale-instance': {
-          const r = world.store.stopStaleInstance();
-          endDetail = `old instance served ${r.served}, ${r.broken ? 'broken by a storage write' : 'never broken'}; suppressed: ${r.suppressed.map((x) => `${x.op} of ${x.region}`).join(', ') || 'none'}`;
-          break;
-        }
-      }
-      record('end', endDetail);
-    };
-
     const start = () => {
-      apply();
-      if (step.for !== undefined) world.engine.after(step.for, revert);
+      applyStep(f);
+      if (step.for !== undefined) world.engine.after(step.for, () => revertStep(f));
     };
     if (step.anchor === undefined) world.engine.at(step.at, start);
     else world.engine.at(step.at, () => armAnchor(world, step, start));
   });
+}
+
+/** What overlapping steps share: active loss probabilities per link, drift rates per clock. */
+interface FaultBook {
+  lossActive: Map<LinkState, number[]>;
+  driftStack: Map<string, number[]>;
+  baseRate: Map<string, number>;
+}
+
+/** One scheduled step and what it acted on. */
+interface StepFault {
+  world: World;
+  step: FaultStep;
+  book: FaultBook;
+  id: string;
+  p: StepParams;
+  target: string;
+  isLinkFault: boolean;
+  links: LinkState[];
+  comps: string[];
+  /** bumped at each flap start and revert: a toggle of an older generation stops */
+  flapGen: number;
+  endDetail: string | undefined;
+  flapCut: boolean;
+}
+
+/** Cuts (by 1) or heals (by -1) one link, in the step's cut mode. */
+function cut(f: StepFault, l: LinkState, by: number): void {
+  cutLink(f.world, l, by, f.p.mode, f.p.oneway);
+}
+
+/** The fault event of the step's start or end, with the links or components it acted on. */
+function record(f: StepFault, phase: 'start' | 'end', detail?: string): void {
+  const { world, step } = f;
+  world.rec.emit({
+    kind: 'fault',
+    t: world.engine.now,
+    phase,
+    id: f.id,
+    fault: step.fault,
+    target: f.target,
+    verified: true,
+    ...(detail ? { detail } : {}),
+    ...(f.links.length > 0 ? { links: f.links.map((l) => l.id) } : {}),
+    ...(f.comps.length > 0 ? { components: f.comps } : {}),
+  });
+}
+
+/** Tells a component its clock moved (timers re-armed on the new reading). */
+function clockChanged(f: StepFault, c: string): void {
+  const { world } = f;
+  const comp = world.component(c) as Component;
+  comp.onClockChange?.();
+}
+
+/** The process event of a pause, resume, crash or restart. */
+function processOp(f: StepFault, c: string, op: 'pause' | 'resume' | 'crash' | 'restart'): void {
+  const { world } = f;
+  world.rec.emit({ kind: 'process', t: world.engine.now, component: c, op });
+}
+
+/** One flap period: cut or heal every link, then come back after the period (stale generations stop). */
+function flapToggle(f: StepFault, gen: unknown): void {
+  const { world, p } = f;
+  if (gen !== f.flapGen) return;
+  f.flapCut = !f.flapCut;
+  for (const l of f.links) cut(f, l, f.flapCut ? 1 : -1);
+  world.engine.after(p.periodMs, (next) => flapToggle(f, next), gen);
+}
+
+/** Starts the step's fault: counts its coverage cell, records the start, acts on links, processes or clocks. */
+function applyStep(f: StepFault): void {
+  const { world, step, p } = f;
+  bump(world.coverage.faultKinds, step.fault);
+  bump(world.coverage.cells, coverageCell(step, world.spec, world.rec.phase()));
+  if (f.isLinkFault) f.links = linksOf(world, step);
+  else f.comps = componentsOf(world, step);
+  record(f, 'start', describe(step, isCut(step) ? cutLabel(p) : null));
+  switch (step.fault) {
+    case 'isolate':
+    case 'partition':
+      for (const l of f.links) cut(f, l, 1);
+      break;
+    case 'latency':
+      for (const l of f.links) {
+        l.addLatencyMs += p.latencyMs;
+        l.addJitterMs += p.jitterMs;
+      }
+      break;
+    case 'loss':
+      for (const l of f.links) {
+        const list = f.book.lossActive.get(l) ?? [];
+        list.push(p.probability);
+        f.book.lossActive.set(l, list);
+        recomputeLoss(l, f.book.lossActive);
+      }
+      break;
+    case 'flap':
+      f.flapGen++;
+      f.flapCut = true;
+      for (const l of f.links) cut(f, l, 1);
+      world.engine.after(p.periodMs, (next) => flapToggle(f, next), f.flapGen);
+      break;
+    case 'pause':
+      for (const c of f.comps) if (world.proc(c).pause()) processOp(f, c, 'pause');
+      break;
+    case 'crash':
+    case 'witness-down':
+      for (const c of f.comps) {
+        if (world.proc(c).crash()) {
+          processOp(f, c, 'crash');
+          world.component(c).onCrash?.();
+        }
+      }
+      break;
+    case 'clock-offset':
+    case 'clock-jump': {
+      const delta = step.fault === 'clock-jump' ? p.jumpMs : p.offsetMs;
+      for (const c of f.comps) {
+        // An offset steps the wall clock. Controllers and apps reason with monotonic
+        // clocks, so only the Worker (whose lease expiry uses Date.now) feels it.
+        if (step.fault === 'clock-jump' || c === 'worker') {
+          world.clocks.get(c)!.jump(world.engine.now, delta);
+        }
+        world.rec.emit({
+          kind: 'clock',
+          t: world.engine.now,
+          node: c,
+          op: step.fault === 'clock-jump' ? 'jump' : 'offset',
+          value: delta,
+        });
+        clockChanged(f, c);
+      }
+      break;
+    }
+    case 'clock-drift':
+      for (const c of f.comps) {
+        const clock = world.clocks.get(c)!;
+        if (!f.book.baseRate.has(c)) f.book.baseRate.set(c, clock.rate);
+        const stack = f.book.driftStack.get(c) ?? [];
+        stack.push(p.rate);
+        f.book.driftStack.set(c, stack);
+        clock.setRate(world.engine.now, p.rate);
+        world.rec.emit({ kind: 'clock', t: world.engine.now, node: c, op: 'drift', value: p.rate });
+        clockChanged(f, c);
+      }
+      break;
+    case 'witness-stale':
+      for (const c of f.comps)
+        (world.component(c) as unknown as { addStale(ms: number): void }).addStale(p.staleMs);
+      break;
+    case 'kv-staleness':
+      world.store.addStaleness(p.staleMs);
+      break;
+    case 'stale-instance':
+      world.store.startStaleInstance(p.region ?? '');
+      break;
+  }
+}
+
+/** Ends the step's fault (a clock jump has nothing to undo) and records the end. */
+function revertStep(f: StepFault): void {
+  const { world, step, p } = f;
+  switch (step.fault) {
+    case 'isolate':
+    case 'partition':
+      for (const l of f.links) cut(f, l, -1);
+      break;
+    case 'latency':
+      for (const l of f.links) {
+        l.addLatencyMs -= p.latencyMs;
+        l.addJitterMs -= p.jitterMs;
+      }
+      break;
+    case 'loss':
+      for (const l of f.links) {
+        const list = f.book.lossActive.get(l) ?? [];
+        list.splice(list.indexOf(p.probability), 1);
+        recomputeLoss(l, f.book.lossActive);
+      }
+      break;
+    case 'flap':
+      f.flapGen++;
+      if (f.flapCut) for (const l of f.links) cut(f, l, -1);
+      f.flapCut = false;
+      break;
+    case 'pause':
+      for (const c of f.comps) if (world.proc(c).resume()) processOp(f, c, 'resume');
+      break;
+    case 'crash':
+    case 'witness-down':
+      for (const c of f.comps) {
+        if (world.proc(c).restart()) {
+          processOp(f, c, 'restart');
+          world.component(c).onRestart?.();
+        }
+      }
+      break;
+    case 'clock-offset':
+      for (const c of f.comps) {
+        if (c === 'worker') world.clocks.get(c)!.jump(world.engine.now, -p.offsetMs);
+        world.rec.emit({ kind: 'clock', t: world.engine.now, node: c, op: 'offset', value: -p.offsetMs });
+        clockChanged(f, c);
+      }
+      break;
+    case 'clock-jump':
+      break; // a jump is instantaneous: nothing to undo
+    case 'clock-drift':
+      for (const c of f.comps) {
+        const stack = f.book.driftStack.get(c)!;
+        stack.splice(stack.lastIndexOf(p.rate), 1);
+        const rate = stack.length > 0 ? stack[stack.length - 1]! : f.book.baseRate.get(c)!;
+        world.clocks.get(c)!.setRate(world.engine.now, rate);
+        world.rec.emit({ kind: 'clock', t: world.engine.now, node: c, op: 'drift', value: rate });
+        clockChanged(f, c);
+      }
+      break;
+    case 'witness-stale':
+      for (const c of f.comps) {
+        (world.component(c) as unknown as { removeStale(ms: number): void }).removeStale(p.staleMs);
+      }
+      break;
+    case 'kv-staleness':
+      world.store.removeStaleness(p.staleMs);
+      break;
+    case 'stale-instance': {
+      const r = world.store.stopStaleInstance();
+      f.endDetail = `old instance served ${r.served}, ${r.broken ? 'broken by a storage write' : 'never broken'}; suppressed: ${r.suppressed.map((x) => `${x.op} of ${x.region}`).join(', ') || 'none'}`;
+      break;
+    }
+  }
+  record(f, 'end', f.endDetail);
 }
 
 /**
