@@ -16,7 +16,7 @@ export default {
     'src/topology/app/fence.ts', // the app's write fence
     'src/worker/lease-state.ts', // the Worker's grant/renew/expiry rules
     'src/controller/witness-verdict.ts', // what a witness answer means
-    'src/controller/config.ts:57-92', // safe window L, lease-gone and failover bounds
+    'src/controller/config.ts:57-66', // safe window L (the bounds below it only feed reports)
     'src/controller/core.ts:230-326', // runTimers, wakeAt: lease validity and expiry timers
     'src/controller/core.ts:464-672', // onLeaseResult .. onPromoteResult: grants, epochs, TTL refusal
     'src/controller/core.ts:745-962', // vacancy, candidacy, becomePrimary, demote, act
