@@ -18,6 +18,9 @@
  * - clock-jump: offset += Δ (monotonic too): permanent, a monotonic clock cannot go back.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { Topology } from '../topology/local.ts';
+import { sleep } from '../topology/supervisor.ts';
+import type { Verification } from './links.ts';
 
 export interface ClockState {
   offsetMs: number;
@@ -83,4 +86,105 @@ export function faketimeLoaded(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** One reading of a controller's own monotonic clock (agent /status localMs), bracketed by our clock. */
+async function readControllerClock(
+  topo: Topology,
+  region: string,
+): Promise<{ beforeMs: number; afterMs: number; localMs: number; wallSkewMs: number | null } | null> {
+  const c = topo.controllers[region];
+  if (!c) return null;
+  try {
+    const beforeMs = performance.now();
+    const res = await fetch(`http://${c.admin.host}:${c.admin.port}/status`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    const body = (await res.json()) as { localMs?: number };
+    const afterMs = performance.now();
+    const date = res.headers.get('date');
+    if (typeof body.localMs !== 'number') return null;
+    return {
+      beforeMs,
+      afterMs,
+      localMs: body.localMs,
+      wallSkewMs: date ? Date.parse(date) - Date.now() : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Bounds on the controller's monotonic clock rate from two readings ~500 ms apart: the
+ * controller read its clock somewhere inside each request, so
+ *   Δlocal / (after₂ − before₁) ≤ rate ≤ Δlocal / (before₂ − after₁).
+ * Slow replies (a busy machine) widen the interval instead of faking a wrong rate.
+ */
+export async function measureClockRate(
+  topo: Topology,
+  region: string,
+): Promise<{ low: number; high: number; estimate: number } | null> {
+  const a = await readControllerClock(topo, region);
+  await sleep(500);
+  const b = await readControllerClock(topo, region);
+  if (!a || !b || b.beforeMs <= a.afterMs) return null;
+  const dLocal = b.localMs - a.localMs;
+  const low = dLocal / (b.afterMs - a.beforeMs);
+  const high = dLocal / (b.beforeMs - a.afterMs);
+  const estimate = dLocal / ((b.beforeMs + b.afterMs) / 2 - (a.beforeMs + a.afterMs) / 2);
+  return { low, high, estimate };
+}
+
+/**
+ * Verifies a clock fault: libfaketime is mapped into the controller, its control file holds
+ * the intended setting, and the controller's own clocks read as intended: the monotonic
+ * clock's rate bounded by two /status `localMs` readings 500 ms apart (a few % wide, so a
+ * 0.05% drift is only confirmed as "rate ≈ 1"), the wall clock from the HTTP Date header (1 s resolution,
+ * checked for offsets ≥ 2 s).
+ */
+export async function verifyClock(
+  topo: Topology,
+  name: string,
+  pid: number,
+  clock: FakeClock,
+): Promise<Verification> {
+  const region = name.slice(4);
+  const loaded = faketimeLoaded(pid);
+  const content = clock.fileContent();
+  const { offsetMs, rate } = clock.current;
+  const fakeMonotonic = topo.controllers[region]?.faketime?.fakeMonotonic ?? false;
+  const notes: string[] = [];
+  let ok: boolean | null = loaded;
+  const measured = await measureClockRate(topo, region);
+  const expectedRate = fakeMonotonic ? rate : 1;
+  if (measured !== null) {
+    const tolerance = 0.005;
+    const good = expectedRate >= measured.low - tolerance && expectedRate <= measured.high + tolerance;
+    notes.push(
+      `monotonic rate ${measured.estimate.toFixed(4)} (bounds ${measured.low.toFixed(4)}..${measured.high.toFixed(4)}, expected ${expectedRate.toFixed(4)})`,
+    );
+    if (!good) ok = false;
+  } else notes.push('monotonic clock not readable');
+  if (Math.abs(offsetMs) >= 2000) {
+    // Node caches its Date header for up to a second: poll until a fresh one shows the offset.
+    let skew: number | null = null;
+    const deadline = performance.now() + 1600;
+    do {
+      const r = await readControllerClock(topo, region);
+      if (r?.wallSkewMs !== null && r?.wallSkewMs !== undefined) skew = r.wallSkewMs;
+      if (skew !== null && Math.abs(skew - offsetMs) <= 1500) break;
+      await sleep(200);
+    } while (performance.now() < deadline);
+    if (skew !== null) {
+      notes.push(
+        `wall clock skew ${(skew / 1000).toFixed(1)} s (expected ${(offsetMs / 1000).toFixed(1)} s)`,
+      );
+      if (Math.abs(skew - offsetMs) > 1500) ok = false;
+    }
+  }
+  return {
+    verified: ok,
+    detail: `${name} pid ${pid}: libfaketime ${loaded ? 'loaded' : 'NOT loaded'}, file "${content}", ${notes.join(', ')}`,
+  };
 }

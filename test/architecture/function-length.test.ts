@@ -23,7 +23,6 @@ const NOT_YET_SPLIT: Record<string, number> = {
   'src/topology/docker/compose.ts buildComposeModel': 216,
   'src/topology/docker/topology.ts bootContainers': 203,
   'src/topology/docker/driver.ts bootDockerTopology': 165,
-  'src/faults/index.ts applyFault': 160,
 };
 
 interface FunctionSpan {
