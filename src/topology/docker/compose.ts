@@ -6,7 +6,11 @@
  * bootDockerTopology() run (driver.ts), so the two can never disagree.
  */
 import { Document, Scalar, visit } from 'yaml';
-import { describeTopology, type TopologyOptions } from '../../scenario/topology-description.ts';
+import {
+  describeTopology,
+  type TopologyOptions,
+  type TopologySpec,
+} from '../../scenario/topology-description.ts';
 import { type ControllerOverridesInput, type ScaledTiming, scaledTiming } from '../timing.ts';
 import {
   APP_ENTRY,
@@ -201,181 +205,20 @@ export function buildComposeModel(opts: DockerBundleOptions = {}): {
     leaseSecret: (r: string) => devDefault(leaseSecretVar(r), `dev-only-lease-secret-${r}`),
   };
 
-  const build = { context: buildContext, target: NODE_IMAGE_TARGET };
+  const cx: ComposeContext = {
+    spec,
+    plan,
+    images,
+    build: { context: buildContext, target: NODE_IMAGE_TARGET },
+    zone,
+    timing,
+    leaseBackend,
+    secrets,
+  };
   const services: Record<string, ComposeService> = {};
-  for (const c of plan.containers) services[c.service] = canonicalOrder(serviceFor(c));
-
-  /** Networks, labels, and DNS pinned to the gateway: no lookup ever leaves the bridge. */
-  function base(
-    c: ContainerPlan,
-  ): Pick<ComposeService, 'networks' | 'network_mode' | 'labels' | 'dns' | 'dns_opt' | 'stop_grace_period'> {
-    const labels: Record<string, string> = { [LABEL.component]: c.service, [LABEL.kind]: c.kind };
-    if (c.region !== null) labels[LABEL.region] = c.region;
-    // tini forwards SIGTERM and every service exits on it: no stop needs the default 10 s
-    const stop_grace_period = '3s';
-    if (c.networkMode !== null) return { network_mode: c.networkMode, labels, stop_grace_period };
-    const first = Object.keys(c.addresses)[0]!;
-    return {
-      dns: [plan.networks.find((n) => n.name === first)!.gateway],
-      dns_opt: ['timeout:1', 'attempts:2'],
-      stop_grace_period,
-      networks: Object.fromEntries(Object.entries(c.addresses).map(([n, a]) => [n, { ipv4_address: a }])),
-      labels,
-    };
-  }
-
-  /**
-   * Start order only, not "healthy": podman runs health checks through systemd timers, so on an
-   * engine without systemd a service never turns healthy and a healthy-condition would block
-   * `up` forever. Every service retries its dependencies (controllers, unbound, PowerDNS's
-   * LUA checks); the health checks still tell `ps` and Docker's `up --wait` when all answer.
-   */
-  function healthy(...names: string[]): Record<string, { condition: 'service_started' }> {
-    return Object.fromEntries(names.map((n) => [n, { condition: 'service_started' as const }]));
-  }
-
-  /** One image, several services: only the command, environment and probe differ. */
-  function nodeService(
-    c: ContainerPlan,
-    command: string[],
-    environment: Record<string, string>,
-    probe: { port: number; path: string; maxStatus: number },
-  ): ComposeService {
-    return {
-      image: images.node,
-      ...(images.node === LAB_IMAGE_TAG ? { build } : {}),
-      // the image's entrypoint is tini: it forwards SIGTERM and reaps
-      command,
-      environment,
-      // a service sharing Toxiproxy's network namespace cannot publish ports of its own
-      ...(c.networkMode === null ? { ports: [published(probe.port)] } : {}),
-      healthcheck: {
-        test: [
-          'CMD',
-          'node',
-          '-e',
-          NODE_HTTP_PROBE,
-          `http://127.0.0.1:${probe.port}${probe.path}`,
-          String(probe.maxStatus),
-        ],
-        ...HEALTH,
-      },
-      ...base(c),
-    };
-  }
-
-  function serviceFor(c: ContainerPlan): ComposeService {
-    switch (c.kind) {
-      case 'toxiproxy': {
-        const last = plan.proxies[plan.proxies.length - 1];
-        if (!last) throw new Error('the topology has no links');
-        return {
-          image: images.toxiproxy,
-          ...(images.toxiproxy === LAB_IMAGE_TAG ? { build } : {}),
-          // the built-in Toxiproxy-compatible server; 0.0.0.0 inside its own network namespace
-          command: [
-            ...CLI,
-            'toxiproxy',
-            '--host',
-            '0.0.0.0',
-            // inside its own network namespace: the addresses the other containers reach it at
-            '--allow-non-loopback',
-            '--port',
-            String(CONTAINER_PORT.toxiproxyApi),
-            '--config',
-            MOUNT.toxiproxyConfig,
-          ],
-          volumes: [`./${BUNDLE_PATH.toxiproxy}:${MOUNT.toxiproxyConfig}:ro`],
-          ports: [
-            published(CONTAINER_PORT.toxiproxyApi),
-            ...hostSideProxies(plan).map((p) => published(p.listenPort)),
-          ],
-          // "healthy" means the last proxy of the config file exists (they load in order)
-          healthcheck: {
-            test: [
-              'CMD',
-              'node',
-              '-e',
-              NODE_HTTP_PROBE,
-              `http://127.0.0.1:${CONTAINER_PORT.toxiproxyApi}/proxies/${last.name}`,
-              '299',
-            ],
-            ...HEALTH,
-          },
-          ...base(c),
-        };
-      }
-      case 'authoritative':
-        return {
-          image: images.pdnsAuth,
-          ...(images.pdnsAuth === LAB_IMAGE_TAG ? { build } : {}),
-          command: ['/bin/sh', MOUNT.pdnsStart],
-          environment: { [PDNS_API_KEY_ENV]: secrets.pdnsApiKey },
-          volumes: [
-            `./${BUNDLE_PATH.pdnsConf}:${MOUNT.pdnsConf}:ro`,
-            `./${BUNDLE_PATH.pdnsStart}:${MOUNT.pdnsStart}:ro`,
-            `./${BUNDLE_PATH.zone(c.service)}:${MOUNT.pdnsZoneSql}:ro`,
-          ],
-          ports: [
-            published(CONTAINER_PORT.dns, 'tcp'),
-            published(CONTAINER_PORT.dns, 'udp'),
-            published(CONTAINER_PORT.pdnsApi),
-          ],
-          healthcheck: { test: ['CMD', 'node', '-e', pdnsProbe(zone)], ...HEALTH },
-          ...base(c),
-        };
-      case 'witness':
-        return {
-          image: images.unbound,
-          ...(images.unbound === LAB_IMAGE_TAG ? { build } : {}),
-          command: ['unbound', '-d', '-c', MOUNT.unboundConf],
-          volumes: [`./${BUNDLE_PATH.witness(c.service)}:${MOUNT.unboundConf}:ro`],
-          ports: [published(CONTAINER_PORT.dns, 'tcp'), published(CONTAINER_PORT.dns, 'udp')],
-          depends_on: healthy(TOXIPROXY_SERVICE),
-          healthcheck: { test: ['CMD', 'node', '-e', WITNESS_PROBE, zone], ...HEALTH },
-          ...base(c),
-        };
-      case 'worker':
-        return {
-          ...nodeService(
-            c,
-            [...CLI, 'worker', ...workerArgs(timing, plan.initialPrimary, leaseBackend)],
-            {
-              // Worker binding LEASE_SECRETS: {"<region>":"<secret>"}
-              LEASE_SECRETS: `{${spec.regions.map((r) => `"${r}":"${secrets.leaseSecret(r)}"`).join(',')}}`,
-            },
-            // an unsigned request gets 401: any answer below 500 means the Worker is serving
-            { port: CONTAINER_PORT.worker, path: `/status?lease=${LEASE_NAME}`, maxStatus: 499 },
-          ),
-          depends_on: healthy(TOXIPROXY_SERVICE),
-        };
-      case 'app':
-        return nodeService(c, ['node', '--import', 'tsx', APP_ENTRY], appEnvironment(c.region!), {
-          port: CONTAINER_PORT.app,
-          path: '/health',
-          maxStatus: 299,
-        });
-      case 'controller':
-        return {
-          ...nodeService(c, [...CLI, 'controller'], controllerEnvironment(plan, c.region!, timing, secrets), {
-            port: CONTAINER_PORT.controllerAdmin,
-            path: '/healthz',
-            maxStatus: 299,
-          }),
-          depends_on: healthy(
-            TOXIPROXY_SERVICE,
-            'worker',
-            ...spec.witnesses,
-            ...spec.regions.flatMap((r) => [`auth-${r}`, `app-${r}`]),
-          ),
-        };
-      case 'client':
-        throw new Error('the client runs on the host');
-    }
-  }
-
+  for (const c of plan.containers) services[c.service] = canonicalOrder(serviceFor(cx, c));
   const networks: Record<string, ComposeNetwork> = Object.fromEntries(
-    plan.networks.map((n): [string, ComposeNetwork] => [
+    cx.plan.networks.map((n): [string, ComposeNetwork] => [
       n.name,
       {
         driver: 'bridge',
@@ -386,6 +229,196 @@ export function buildComposeModel(opts: DockerBundleOptions = {}): {
   );
 
   return { plan, compose: { services, networks }, timing };
+}
+
+/** What every service of one compose model is built from. */
+interface ComposeContext {
+  spec: TopologySpec;
+  plan: DockerPlan;
+  images: typeof DEFAULT_IMAGES;
+  build: { context: string; target: string };
+  zone: string;
+  timing: ScaledTiming;
+  leaseBackend: NonNullable<DockerBundleOptions['leaseBackend']>;
+  secrets: { pdnsApiKey: string; leaseSecret: (r: string) => string };
+}
+
+/** Networks, labels, and DNS pinned to the gateway: no lookup ever leaves the bridge. */
+function base(
+  cx: ComposeContext,
+  c: ContainerPlan,
+): Pick<ComposeService, 'networks' | 'network_mode' | 'labels' | 'dns' | 'dns_opt' | 'stop_grace_period'> {
+  const labels: Record<string, string> = { [LABEL.component]: c.service, [LABEL.kind]: c.kind };
+  if (c.region !== null) labels[LABEL.region] = c.region;
+  // tini forwards SIGTERM and every service exits on it: no stop needs the default 10 s
+  const stop_grace_period = '3s';
+  if (c.networkMode !== null) return { network_mode: c.networkMode, labels, stop_grace_period };
+  const first = Object.keys(c.addresses)[0]!;
+  return {
+    dns: [cx.plan.networks.find((n) => n.name === first)!.gateway],
+    dns_opt: ['timeout:1', 'attempts:2'],
+    stop_grace_period,
+    networks: Object.fromEntries(Object.entries(c.addresses).map(([n, a]) => [n, { ipv4_address: a }])),
+    labels,
+  };
+}
+
+/**
+ * Start order only, not "healthy": podman runs health checks through systemd timers, so on an
+ * engine without systemd a service never turns healthy and a healthy-condition would block
+ * `up` forever. Every service retries its dependencies (controllers, unbound, PowerDNS's
+ * LUA checks); the health checks still tell `ps` and Docker's `up --wait` when all answer.
+ */
+function healthy(...names: string[]): Record<string, { condition: 'service_started' }> {
+  return Object.fromEntries(names.map((n) => [n, { condition: 'service_started' as const }]));
+}
+
+/** One image, several services: only the command, environment and probe differ. */
+function nodeService(
+  cx: ComposeContext,
+  c: ContainerPlan,
+  command: string[],
+  environment: Record<string, string>,
+  probe: { port: number; path: string; maxStatus: number },
+): ComposeService {
+  return {
+    image: cx.images.node,
+    ...(cx.images.node === LAB_IMAGE_TAG ? { build: cx.build } : {}),
+    // the image's entrypoint is tini: it forwards SIGTERM and reaps
+    command,
+    environment,
+    // a service sharing Toxiproxy's network namespace cannot publish ports of its own
+    ...(c.networkMode === null ? { ports: [published(probe.port)] } : {}),
+    healthcheck: {
+      test: [
+        'CMD',
+        'node',
+        '-e',
+        NODE_HTTP_PROBE,
+        `http://127.0.0.1:${probe.port}${probe.path}`,
+        String(probe.maxStatus),
+      ],
+      ...HEALTH,
+    },
+    ...base(cx, c),
+  };
+}
+
+function serviceFor(cx: ComposeContext, c: ContainerPlan): ComposeService {
+  switch (c.kind) {
+    case 'toxiproxy': {
+      const last = cx.plan.proxies[cx.plan.proxies.length - 1];
+      if (!last) throw new Error('the topology has no links');
+      return {
+        image: cx.images.toxiproxy,
+        ...(cx.images.toxiproxy === LAB_IMAGE_TAG ? { build: cx.build } : {}),
+        // the built-in Toxiproxy-compatible server; 0.0.0.0 inside its own network namespace
+        command: [
+          ...CLI,
+          'toxiproxy',
+          '--host',
+          '0.0.0.0',
+          // inside its own network namespace: the addresses the other containers reach it at
+          '--allow-non-loopback',
+          '--port',
+          String(CONTAINER_PORT.toxiproxyApi),
+          '--config',
+          MOUNT.toxiproxyConfig,
+        ],
+        volumes: [`./${BUNDLE_PATH.toxiproxy}:${MOUNT.toxiproxyConfig}:ro`],
+        ports: [
+          published(CONTAINER_PORT.toxiproxyApi),
+          ...hostSideProxies(cx.plan).map((p) => published(p.listenPort)),
+        ],
+        // "healthy" means the last proxy of the config file exists (they load in order)
+        healthcheck: {
+          test: [
+            'CMD',
+            'node',
+            '-e',
+            NODE_HTTP_PROBE,
+            `http://127.0.0.1:${CONTAINER_PORT.toxiproxyApi}/proxies/${last.name}`,
+            '299',
+          ],
+          ...HEALTH,
+        },
+        ...base(cx, c),
+      };
+    }
+    case 'authoritative':
+      return {
+        image: cx.images.pdnsAuth,
+        ...(cx.images.pdnsAuth === LAB_IMAGE_TAG ? { build: cx.build } : {}),
+        command: ['/bin/sh', MOUNT.pdnsStart],
+        environment: { [PDNS_API_KEY_ENV]: cx.secrets.pdnsApiKey },
+        volumes: [
+          `./${BUNDLE_PATH.pdnsConf}:${MOUNT.pdnsConf}:ro`,
+          `./${BUNDLE_PATH.pdnsStart}:${MOUNT.pdnsStart}:ro`,
+          `./${BUNDLE_PATH.zone(c.service)}:${MOUNT.pdnsZoneSql}:ro`,
+        ],
+        ports: [
+          published(CONTAINER_PORT.dns, 'tcp'),
+          published(CONTAINER_PORT.dns, 'udp'),
+          published(CONTAINER_PORT.pdnsApi),
+        ],
+        healthcheck: { test: ['CMD', 'node', '-e', pdnsProbe(cx.zone)], ...HEALTH },
+        ...base(cx, c),
+      };
+    case 'witness':
+      return {
+        image: cx.images.unbound,
+        ...(cx.images.unbound === LAB_IMAGE_TAG ? { build: cx.build } : {}),
+        command: ['unbound', '-d', '-c', MOUNT.unboundConf],
+        volumes: [`./${BUNDLE_PATH.witness(c.service)}:${MOUNT.unboundConf}:ro`],
+        ports: [published(CONTAINER_PORT.dns, 'tcp'), published(CONTAINER_PORT.dns, 'udp')],
+        depends_on: healthy(TOXIPROXY_SERVICE),
+        healthcheck: { test: ['CMD', 'node', '-e', WITNESS_PROBE, cx.zone], ...HEALTH },
+        ...base(cx, c),
+      };
+    case 'worker':
+      return {
+        ...nodeService(
+          cx,
+          c,
+          [...CLI, 'worker', ...workerArgs(cx.timing, cx.plan.initialPrimary, cx.leaseBackend)],
+          {
+            // Worker binding LEASE_SECRETS: {"<region>":"<secret>"}
+            LEASE_SECRETS: `{${cx.spec.regions.map((r) => `"${r}":"${cx.secrets.leaseSecret(r)}"`).join(',')}}`,
+          },
+          // an unsigned request gets 401: any answer below 500 means the Worker is serving
+          { port: CONTAINER_PORT.worker, path: `/status?lease=${LEASE_NAME}`, maxStatus: 499 },
+        ),
+        depends_on: healthy(TOXIPROXY_SERVICE),
+      };
+    case 'app':
+      return nodeService(cx, c, ['node', '--import', 'tsx', APP_ENTRY], appEnvironment(c.region!), {
+        port: CONTAINER_PORT.app,
+        path: '/health',
+        maxStatus: 299,
+      });
+    case 'controller':
+      return {
+        ...nodeService(
+          cx,
+          c,
+          [...CLI, 'controller'],
+          controllerEnvironment(cx.plan, c.region!, cx.timing, cx.secrets),
+          {
+            port: CONTAINER_PORT.controllerAdmin,
+            path: '/healthz',
+            maxStatus: 299,
+          },
+        ),
+        depends_on: healthy(
+          TOXIPROXY_SERVICE,
+          'worker',
+          ...cx.spec.witnesses,
+          ...cx.spec.regions.flatMap((r) => [`auth-${r}`, `app-${r}`]),
+        ),
+      };
+    case 'client':
+      throw new Error('the client runs on the host');
+  }
 }
 
 const SERVICE_KEY_ORDER: Array<keyof ComposeService> = [
