@@ -126,6 +126,9 @@ function buildTypes(outDir) {
     'node',
     '--strict',
     '--skipLibCheck',
+    // emit only: `npm run typecheck` (tsc -p .) is the type check; checking again here cost
+    // 2.4× the CPU of the emit (12.4 s vs 5.1 s) for byte-identical declarations
+    '--noCheck',
     '--verbatimModuleSyntax',
     '--resolveJsonModule',
   ];

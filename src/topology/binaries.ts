@@ -41,7 +41,7 @@ export function requireBinary(name: BinaryName): string {
     accessSync(spec.path, readOnly ? constants.R_OK : constants.X_OK);
   } catch {
     throw new InfraError(
-      `${spec.path} not found: install the Debian package "${spec.debianPackage}" (apt-get install ${spec.debianPackage}, or npm run setup)`,
+      `${spec.path} not found: install the Debian package "${spec.debianPackage}" (apt-get install ${spec.debianPackage}; in a checkout, npm run setup installs them all)`,
       'topology',
     );
   }

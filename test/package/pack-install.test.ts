@@ -5,11 +5,16 @@
  * The real-topology commands (run, demo) are exercised up to their catalog lookup here; a
  * full `demo --only primary-region-crash` from the tarball is the acceptance run in
  * docs/api.md (it needs the topology's Debian packages and ~1 min).
+ *
+ * One pack and one install serve every test. The tests after it are independent (each reads
+ * the install and writes only its own files in the consumer directory) and run concurrently:
+ * most of their time is the `worker`/`controller` pair waiting for a lease and tsc type-checking
+ * the consumer, which overlap well on two cores.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/package-root.ts';
 import { type PackedInstall, packAndInstall } from './pack.ts';
 
@@ -18,15 +23,35 @@ let pkg: PackedInstall;
 // a consumer's shell, not vitest's environment (vitest sets MODE=test, which the agent reads)
 const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 const children: ChildProcess[] = [];
+let testsStartMs = 0;
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const bin = join(pkg.consumerDir, 'node_modules/.bin/failover-lab');
-  return spawnSync(bin, args, {
-    cwd: pkg.consumerDir,
-    encoding: 'utf8',
-    env: { ...baseEnv, ...env },
-    timeout: 120_000,
+interface Exited {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end without blocking the event loop (the tests run concurrently). */
+function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Exited> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: pkg.consumerDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** The installed CLI, in a consumer's shell. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Exited> {
+  return runToEnd(join(pkg.consumerDir, 'node_modules/.bin/failover-lab'), args, { ...baseEnv, ...env });
 }
 
 /** Starts the installed CLI and resolves with the first stdout/stderr match of `ready`. */
@@ -56,7 +81,8 @@ function startCli(
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  // a child ended by a signal has exitCode null and will not emit 'exit' again
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
@@ -66,6 +92,7 @@ beforeAll(() => {
   process.stderr.write(
     `pack-install: npm pack ${pkg.packSeconds.toFixed(1)} s, npm install ${pkg.installSeconds.toFixed(1)} s\n`,
   );
+  testsStartMs = performance.now();
 }, 900_000);
 
 afterAll(async () => {
@@ -77,11 +104,18 @@ afterAll(async () => {
   await Promise.race([Promise.all(running.map(exitOf)), new Promise((r) => setTimeout(r, graceMs))]);
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await Promise.all(children.map(exitOf));
+  const cleanupStartMs = performance.now();
   pkg?.cleanup();
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  process.stderr.write(
+    `pack-install: tests ${seconds(cleanupStartMs - testsStartMs)} s, cleanup ${seconds(performance.now() - cleanupStartMs)} s\n`,
+  );
 });
 
-describe('the tarball', () => {
-  it('holds the compiled CLI, its types, the Worker sources, the catalog and the deploy files, and nothing of the repo', () => {
+describe.concurrent('the tarball', () => {
+  it('holds the compiled CLI, its types, the Worker sources, the catalog and the deploy files, and nothing of the repo', ({
+    expect,
+  }) => {
     const files = execFileSync('tar', ['tzf', pkg.tarball], { encoding: 'utf8' })
       .split('\n')
       .map((f) => f.replace(/^package\//, ''));
@@ -104,25 +138,28 @@ describe('the tarball', () => {
     );
   });
 
-  it('installs without tsx: nothing at run time needs it', () => {
+  it('installs without tsx and without install scripts of its own', ({ expect }) => {
     const installed = JSON.parse(
       readFileSync(join(pkg.consumerDir, 'node_modules/failover-lab/package.json'), 'utf8'),
     );
     expect(Object.keys(installed.dependencies)).not.toContain('tsx');
     expect(existsSync(join(pkg.consumerDir, 'node_modules/tsx'))).toBe(false);
+    // the test installs with --ignore-scripts (pack.ts): that must skip nothing of ours
+    const lifecycle = ['preinstall', 'install', 'postinstall', 'prepare'];
+    expect(Object.keys(installed.scripts ?? {}).filter((s) => lifecycle.includes(s))).toEqual([]);
   });
 });
 
-describe('the installed CLI', () => {
-  it('--help lists every command', () => {
-    const r = cli(['--help']);
+describe.concurrent('the installed CLI', () => {
+  it('--help lists every command', async ({ expect }) => {
+    const r = await cli(['--help']);
     expect(r.status).toBe(0);
     for (const c of ['controller', 'worker', 'sim', 'run', 'demo', 'report', 'gameday', 'export'])
       expect(r.stdout).toContain(`  ${c} `);
   });
 
-  it('sim finds the known-unsafe KV design: exit 1 with the shrunk counterexample', () => {
-    const r = cli(['sim', '--lease-backend', 'kv', '--runs', '50', '--seed', '1', '--no-report']);
+  it('sim finds the known-unsafe KV design: exit 1 with the shrunk counterexample', async ({ expect }) => {
+    const r = await cli(['sim', '--lease-backend', 'kv', '--runs', '50', '--seed', '1', '--no-report']);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/VIOLATION single-primary/);
     expect(r.stdout).toMatch(/replay: npx failover-lab sim --seed 1 /);
@@ -131,20 +168,26 @@ describe('the installed CLI', () => {
     expect(yaml?.startsWith(pkg.consumerDir)).toBe(true); // into the consumer's cwd, not node_modules
   });
 
-  it('sim on the durable Worker holds: exit 0', () => {
-    const r = cli(['sim', '--runs', '5', '--seed', '3', '--no-report']);
+  it('sim on the durable Worker holds: exit 0', async ({ expect }) => {
+    const r = await cli(['sim', '--runs', '5', '--seed', '3', '--no-report']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
-  it('run and demo find the bundled catalog (stopping at bad input, before booting anything)', () => {
-    const demo = cli(['demo', '--only', 'no-such-scenario']);
+  it('run and demo find the bundled catalog (stopping at bad input, before booting anything)', async ({
+    expect,
+  }) => {
+    const [demo, run] = await Promise.all([
+      cli(['demo', '--only', 'no-such-scenario']),
+      cli(['run', 'missing.yaml']),
+    ]);
     expect(demo.status).toBe(2);
     expect(demo.stderr).toMatch(/unknown scenario "no-such-scenario" \(catalog: .*primary-region-crash/);
-    const run = cli(['run', 'missing.yaml']);
     expect(run.status).toBe(2);
   });
 
-  it('worker serves the durable Worker bundled from the shipped sources; controller leases from it', async () => {
+  it('worker serves the durable Worker bundled from the shipped sources; controller leases from it', async ({
+    expect,
+  }) => {
     const { child: worker, match } = await startCli(
       ['worker', '--host', '127.0.0.1', '--port', '0', '--ttl-ms', '3000'],
       { LEASE_SECRETS: JSON.stringify(SECRETS) },
@@ -168,10 +211,13 @@ describe('the installed CLI', () => {
       PEER_HEALTH_URL: 'http://127.0.0.1:9/healthz',
       ADMIN_ADDR: '127.0.0.1:0',
     };
-    const check = cli(['controller', '--check-config'], controllerEnv);
+    const [check, badQuorum] = await Promise.all([
+      cli(['controller', '--check-config'], controllerEnv),
+      cli(['controller', '--check-config'], { ...controllerEnv, QUORUM: 'abc' }),
+    ]);
     expect(check.status, check.stderr).toBe(0);
     expect(JSON.parse(check.stdout).controller.region).toBe('region1');
-    expect(cli(['controller', '--check-config'], { ...controllerEnv, QUORUM: 'abc' }).status).toBe(2);
+    expect(badQuorum.status).toBe(2);
 
     const { child: controller, match: admin } = await startCli(
       ['controller'],
@@ -191,8 +237,10 @@ describe('the installed CLI', () => {
   }, 120_000);
 });
 
-describe('the programmatic API', () => {
-  it('runs a search, a scenario, the checker and a report through `import "failover-lab"`', () => {
+describe.concurrent('the programmatic API', () => {
+  it('runs a search, a scenario, the checker and a report through `import "failover-lab"`', async ({
+    expect,
+  }) => {
     const script = join(pkg.consumerDir, 'api-check.mjs');
     writeFileSync(
       script,
@@ -201,16 +249,12 @@ const search = lab.runSearch({ leaseBackend: 'kv', runs: 30, seed: 1 });
 const scenario = await lab.loadScenario('primary-region-crash');
 const sim = lab.simulateScenario(scenario, { seed: 7 });
 const verdict = lab.checkHistory(sim.history);
-const { dir } = await lab.renderReport(lab.simulationReportInput(scenario, sim), { reportsRoot: 'reports' });
+const { dir } = await lab.renderReport(lab.simulationReportInput(scenario, sim), { reportsRoot: 'api-reports' });
 console.log(JSON.stringify({ searchOk: search.ok, invariant: search.failure?.invariant, catalog: lab.catalogScenarios(),
   simOk: sim.verdict.ok, recheckOk: verdict.ok, failed: verdict.outcomes.filter((o) => !o.ok).map((o) => o.name), dir }));
 `,
     );
-    const r = spawnSync(process.execPath, [script], {
-      cwd: pkg.consumerDir,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = await runToEnd(process.execPath, [script], baseEnv);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.searchOk).toBe(false);
@@ -222,7 +266,7 @@ console.log(JSON.stringify({ searchOk: search.ok, invariant: search.failure?.inv
       expect(existsSync(join(out.dir, f)), f).toBe(true);
   }, 120_000);
 
-  it('is typed: a consumer project type-checks against the shipped declarations', () => {
+  it('is typed: a consumer project type-checks against the shipped declarations', async ({ expect }) => {
     writeFileSync(
       join(pkg.consumerDir, 'tsconfig.json'),
       JSON.stringify({
@@ -250,10 +294,7 @@ export const ok: boolean = verdict.ok;
 `,
     );
     const tsc = join(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', pkg.consumerDir], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = await runToEnd(process.execPath, [tsc, '-p', pkg.consumerDir], process.env);
     expect(r.status, r.stdout + r.stderr).toBe(0);
   }, 120_000);
 });
