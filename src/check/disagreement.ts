@@ -6,8 +6,9 @@
  * spans during which two of them named different regions at once. An answer that names no
  * region (timeout, a random pick over every address) is no evidence either way.
  */
+
+import type { RegionId } from '../contracts/history.ts';
 import type { Facts } from './facts.ts';
-import type { RegionId } from './history.ts';
 import { merge, type Span } from './intervals.ts';
 
 export interface Disagreement extends Span {

@@ -14,7 +14,7 @@
  * lease expiry is known ahead (the store names it), so negative offsets land before it; each
  * renewal re-predicts it and moves the step with it, as in the simulator.
  */
-import type { NewEvent } from '../check/history.ts';
+import type { NewEvent } from '../contracts/history.ts';
 import type { Anchor, AnchorEvent } from '../scenario/schema.ts';
 
 export interface AnchorInstant {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../src/check/checker.ts';
 import { authoritativeDisagreements, disagreementMs } from '../../src/check/disagreement.ts';
 import { collectFacts } from '../../src/check/facts.ts';
-import type { HistoryEvent, NewEvent } from '../../src/check/history.ts';
+import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
 
 function history(build: (h: (e: NewEvent) => void) => void): HistoryEvent[] {
   const out: HistoryEvent[] = [

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { simulateScenario } from '../../simulator/index.ts';
-import type { HistoryEvent, NewEvent } from '../../src/check/history.ts';
+import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
 import { AnchorResolver, describeAnchorFire } from '../../src/runner/anchors.ts';
 import { parseScenario } from '../../src/scenario/loader.ts';
 import type { Anchor } from '../../src/scenario/schema.ts';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { simulateScenario } from '../../simulator/simulate.ts';
-import type { HistoryEvent } from '../../src/check/history.ts';
+import type { HistoryEvent } from '../../src/contracts/history.ts';
 import { parseScenario } from '../../src/scenario/loader.ts';
 
 const FILE = join(import.meta.dirname, '../../scenarios/quirks/stale-durable-object.yaml');
