@@ -70,6 +70,15 @@ export class FakeClock {
     this.write();
   }
 
+  /**
+   * How far the faked wall clock is ahead of the real one now: libfaketime gives
+   * real + offset + elapsed·(rate − 1), so after a rate change the offset alone (which holds
+   * the continuity term) is not the skew.
+   */
+  wallSkewMs(): number {
+    return this.state.offsetMs + this.elapsedMs() * (this.state.rate - 1);
+  }
+
   fileContent(): string {
     try {
       return readFileSync(this.timestampFile, 'utf8').trim();
@@ -152,7 +161,8 @@ export async function verifyClock(
   const region = name.slice(4);
   const loaded = faketimeLoaded(pid);
   const content = clock.fileContent();
-  const { offsetMs, rate } = clock.current;
+  const { rate } = clock.current;
+  const expectedSkewMs = clock.wallSkewMs();
   const fakeMonotonic = topo.controllers[region]?.faketime?.fakeMonotonic ?? false;
   const notes: string[] = [];
   let ok: boolean | null = loaded;
@@ -166,21 +176,21 @@ export async function verifyClock(
     );
     if (!good) ok = false;
   } else notes.push('monotonic clock not readable');
-  if (Math.abs(offsetMs) >= 2000) {
+  if (Math.abs(expectedSkewMs) >= 2000) {
     // Node caches its Date header for up to a second: poll until a fresh one shows the offset.
     let skew: number | null = null;
     const deadline = performance.now() + 1600;
     do {
       const r = await readControllerClock(topo, region);
       if (r?.wallSkewMs !== null && r?.wallSkewMs !== undefined) skew = r.wallSkewMs;
-      if (skew !== null && Math.abs(skew - offsetMs) <= 1500) break;
+      if (skew !== null && Math.abs(skew - expectedSkewMs) <= 1500) break;
       await sleep(200);
     } while (performance.now() < deadline);
     if (skew !== null) {
       notes.push(
-        `wall clock skew ${(skew / 1000).toFixed(1)} s (expected ${(offsetMs / 1000).toFixed(1)} s)`,
+        `wall clock skew ${(skew / 1000).toFixed(1)} s (expected ${(expectedSkewMs / 1000).toFixed(1)} s)`,
       );
-      if (Math.abs(skew - offsetMs) > 1500) ok = false;
+      if (Math.abs(skew - expectedSkewMs) > 1500) ok = false;
     }
   }
   return {

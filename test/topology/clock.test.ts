@@ -115,6 +115,7 @@ const localMsOf = async (r: string) => {
 
 describe('clock faults on running controllers', () => {
   it('drift changes the controller monotonic clock rate, without a jump on start or revert', async () => {
+    const startedRealMs = performance.now();
     const before = await localMsOf('a');
     const f = await applyFault(
       ctx,
@@ -124,12 +125,16 @@ describe('clock faults on running controllers', () => {
     );
     expect(f.start.verified, f.start.detail).toBe(true);
     const rate = (await measureClockRate(topo, 'a'))!;
+    // [low, high] brackets the true rate whatever the request latencies; the midpoint
+    // estimate is what a loaded machine blurs least
     expect(rate.high).toBeGreaterThan(1.35);
     expect(rate.low).toBeLessThan(1.45);
-    expect(rate.low).toBeGreaterThan(1.1); // clearly not 1
+    expect(rate.estimate).toBeGreaterThan(1.2); // clearly not 1
     const mid = await localMsOf('a');
+    const elapsedRealMs = performance.now() - startedRealMs;
     expect(mid).toBeGreaterThan(before);
-    expect(mid - before).toBeLessThan(2000); // no jump of elapsed·Δrate at the switch
+    // no jump of (process age)·Δrate at the switch: at most rate 1.4 over the real time taken
+    expect(mid - before).toBeLessThan(elapsedRealMs * 1.45 + 500);
     const back = await f.revert();
     expect(back.verified, back.detail).toBe(true);
     const after = await localMsOf('a');

@@ -205,7 +205,8 @@ export function dataPlaneCases(getTarget: () => Target): void {
       const elapsedMs = performance.now() - startMs;
       expect(sink.received[0]!.data.equals(payload)).toBe(true);
       expect(elapsedMs).toBeGreaterThanOrEqual(1600);
-      expect(elapsedMs).toBeLessThan(4000);
+      // the rate limit is the lower bound; the upper one only says "not stalled" (load-tolerant)
+      expect(elapsedMs).toBeLessThan(6000);
     });
 
     it('B12 bandwidth applies to its direction only', async () => {
@@ -216,7 +217,7 @@ export function dataPlaneCases(getTarget: () => Target): void {
       const startMs = performance.now();
       p.socket.write(Buffer.alloc(50_000, 1));
       expect(await eventually(() => (sink.received[0]?.data.length ?? 0) >= 50_000, 3000)).toBe(true);
-      expect(performance.now() - startMs).toBeLessThan(1000); // 50 kB at 10 KB/s would take 5 s
+      expect(performance.now() - startMs).toBeLessThan(2500); // 50 kB at 10 KB/s would take 5 s
     });
 
     it('B13 timeout drops the data and closes both sides after the inactivity time', async () => {
