@@ -364,6 +364,7 @@ export async function runScenario(
     await allSteps;
     await workload.stop();
     collector.pollOnce(); // lines written before the end but not read yet
+    await collector.readStoreLog(); // and the store's log entries up to now (the last renewal)
     sup.throwIfFailed();
   } catch (err) {
     dnsObserver?.stop();
@@ -502,6 +503,11 @@ class Collector {
             record: (ev) => rec.record(ev),
           })
         : null;
+  }
+
+  /** Reads the durable store's log up to now (after any read in flight). */
+  async readStoreLog(): Promise<void> {
+    await this.storeLog?.poll();
   }
 
   /** A killed process reports nothing: see ProcessEventCollector.crashed. */

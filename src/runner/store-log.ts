@@ -25,6 +25,8 @@ export interface StoreLogSink {
 
 export class StoreLogReader {
   private since = 0;
+  /** polls run one after another: two at once would read (and record) the same entries */
+  private chain: Promise<void> = Promise.resolve();
   private readonly wallAtOriginMs: number;
 
   constructor(
@@ -35,8 +37,17 @@ export class StoreLogReader {
     this.wallAtOriginMs = Date.now() - sink.now();
   }
 
-  /** Reads every entry logged since the last call; never throws (a down Worker is read later). */
-  async poll(): Promise<void> {
+  /**
+   * Reads every entry logged since the last read; never throws (a down Worker is read later).
+   * Calls queue behind one in flight, so the runner's final read at the end of a run sees
+   * everything the store logged before it.
+   */
+  poll(): Promise<void> {
+    this.chain = this.chain.then(() => this.readPages());
+    return this.chain;
+  }
+
+  private async readPages(): Promise<void> {
     for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
       let res: Awaited<ReturnType<LeaseClient['observations']>>;
       try {

@@ -52,6 +52,16 @@ describe('StoreLogReader', () => {
     expect(events[0]!.t).toBeLessThanOrEqual(events[1]!.t);
   });
 
+  it('two reads at once (a poll in flight and the final read) record each entry once', async () => {
+    const a = new LeaseClient({ url: worker.url, region: 'a', secret: secrets.a });
+    const events: NewEvent[] = [];
+    const reader = new StoreLogReader(a, 'twice', { now: () => 0, record: (ev) => events.push(ev) });
+    await a.acquire('twice');
+    await a.renew('twice', 1);
+    await Promise.all([reader.poll(), reader.poll(), reader.poll()]);
+    expect(events.map((e) => (e.kind === 'lease-store' ? e.op : e.kind))).toEqual(['grant', 'renew']);
+  });
+
   it('never throws when the Worker does not answer, and records nothing', async () => {
     const dead = new LeaseClient({ url: 'http://127.0.21.10:9', region: 'a', secret: secrets.a });
     const events: NewEvent[] = [];
