@@ -363,8 +363,7 @@ export async function runScenario(
     await Promise.all(open.map((a) => revert(a, faultSummaries.find((s) => s.id === a.id)!, endT)));
     await allSteps;
     await workload.stop();
-    collector.pollOnce(); // lines written before the end but not read yet
-    await collector.readStoreLog(); // and the store's log entries up to now (the last renewal)
+    await collector.finalRead(); // event lines and store-log entries from before the end, not read yet
     sup.throwIfFailed();
   } catch (err) {
     dnsObserver?.stop();
@@ -505,8 +504,12 @@ class Collector {
         : null;
   }
 
-  /** Reads the durable store's log up to now (after any read in flight). */
-  async readStoreLog(): Promise<void> {
+  /**
+   * At the end: the event files' lines not read yet, and the durable store's log up to now
+   * (after any read in flight): the last renewal may be logged and not yet read.
+   */
+  async finalRead(): Promise<void> {
+    this.pollOnce();
     await this.storeLog?.poll();
   }
 
