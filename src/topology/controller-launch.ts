@@ -4,12 +4,12 @@
  * the one place that maps our addresses onto them.
  */
 import { existsSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import type { ControllerConfig } from '../controller/types.ts';
 import { InfraError } from '../errors.ts';
 import { BINARIES } from './binaries.ts';
 import type { Endpoint } from './configs.ts';
+import { httpGet } from './http.ts';
 
 export function controllerEntry(repoRoot: string): string {
   if (!existsSync(join(repoRoot, 'src/agent/runtime.ts'))) {
@@ -34,25 +34,14 @@ export async function waitControllerPrimary(admin: Endpoint, timeoutMs: number):
   return false;
 }
 
-function adminRole(admin: Endpoint): Promise<string | null> {
-  return new Promise((resolve) => {
-    const req = get({ host: admin.host, port: admin.port, path: '/status', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        body += d;
-      });
-      res.on('end', () => {
-        try {
-          resolve((JSON.parse(body) as { view?: { role?: string } }).view?.role ?? null);
-        } catch {
-          resolve(null);
-        }
-      });
-    });
-    req.setTimeout(500, () => req.destroy());
-    req.on('error', () => resolve(null));
-  });
+/** The role the controller's admin API reports (GET /status); null if it does not answer (yet). */
+async function adminRole(admin: Endpoint): Promise<string | null> {
+  try {
+    const res = await httpGet(`http://${admin.host}:${admin.port}/status`, { timeoutMs: 500 });
+    return (JSON.parse(res.body) as { view?: { role?: string } }).view?.role ?? null;
+  } catch {
+    return null;
+  }
 }
 
 export interface ControllerEnvInput {

@@ -3,35 +3,16 @@
  * the boot wait and by fault verification (crash → gone; restart → answers again).
  * Probes go directly to the component, never through the link proxies.
  */
-import { request } from 'node:http';
 import { queryDns } from './dns.ts';
+import { httpGet } from './http.ts';
 import type { Topology } from './local.ts';
+
+// re-exported: tests and callers probe through health.ts
+export { httpGet };
 
 export interface HealthResult {
   ok: boolean;
   detail: string;
-}
-
-export function httpGet(
-  url: string,
-  opts: { timeoutMs?: number; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', headers: opts.headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.setTimeout(opts.timeoutMs ?? 1000, () =>
-      req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 1000} ms`)),
-    );
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 export async function componentHealth(topo: Topology, name: string, timeoutMs = 800): Promise<HealthResult> {
