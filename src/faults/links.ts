@@ -1,6 +1,6 @@
 /**
- * Link faults, all through the Toxiproxy HTTP API (toxiproxy-node-client), so they work the
- * same against the built-in proxy and a real Toxiproxy (TOXIPROXY_URL).
+ * Link faults, all through the Toxiproxy HTTP API (src/toxiproxy/client.ts, every call with a
+ * timeout), so they work the same against the built-in proxy and a real Toxiproxy (TOXIPROXY_URL).
  *
  * Semantics (the one definition: docs/scenarios.md "Fault vocabulary"): a cut (partition,
  * isolate, flap's cut phases) acts on exactly the named links, never on a reverse link.
@@ -16,10 +16,10 @@
  * - loss: a `timeout` toxic with toxicity p — Toxiproxy rolls the dice per *connection*, not
  *   per packet or request, so a kept-alive connection is either all lost or all fine.
  */
-import { type Toxiproxy, Toxiproxy as ToxiproxyClient } from 'toxiproxy-node-client';
 import type { CutMode } from '../scenario/validate.ts';
 import type { LinkProxy } from '../topology/proxies.ts';
-import { type ConnectOutcome, linkRoundTrip, tcpConnect } from './probe.ts';
+import { ToxiproxyClient } from '../toxiproxy/client.ts';
+import { type ConnectOutcome, linkRoundTrip, reachProxy } from './probe.ts';
 
 /** How a cut fails: the step's `mode` and `oneway` (src/scenario/validate.ts stepParams). */
 export interface CutHow {
@@ -33,7 +33,7 @@ export interface Verification {
 }
 
 export class LinkFaults {
-  readonly tp: Toxiproxy;
+  readonly tp: ToxiproxyClient;
   constructor(
     url: string,
     private readonly proxies: Map<string, LinkProxy>,
@@ -109,9 +109,7 @@ export class LinkFaults {
   }
 
   async setEnabled(linkId: string, enabled: boolean): Promise<void> {
-    const p = this.proxy(linkId);
-    const px = await this.tp.get(p.name);
-    await px.update({ enabled, listen: px.listen, upstream: px.upstream });
+    await this.tp.setEnabled(this.proxy(linkId).name, enabled);
   }
 
   async addToxic(
@@ -122,30 +120,22 @@ export class LinkFaults {
     toxicity = 1,
     stream: 'upstream' | 'downstream' = 'upstream',
   ): Promise<void> {
-    const px = await this.tp.get(this.proxy(linkId).name);
-    await px.addToxic({ name, type, stream, toxicity, attributes } as never);
+    await this.tp.addToxic(this.proxy(linkId).name, { name, type, stream, toxicity, attributes });
   }
 
+  /** Removes one of our toxics; one that is not there is an error (the cut was never made). */
   async removeToxic(linkId: string, name: string): Promise<void> {
-    const px = await this.tp.get(this.proxy(linkId).name);
-    const toxic = await px.getToxic(name);
-    await toxic.remove();
+    await this.tp.removeToxic(this.proxy(linkId).name, name);
   }
 
   async state(linkId: string): Promise<{ enabled: boolean; toxics: string[] }> {
-    // getAll() keeps the raw JSON including toxics; Proxy objects drop them.
-    const res = await fetch(`${this.tp.host}/proxies/${encodeURIComponent(this.proxy(linkId).name)}`);
-    const body = (await res.json()) as { enabled: boolean; toxics?: Array<{ name: string }> };
-    return { enabled: body.enabled, toxics: (body.toxics ?? []).map((t) => t.name) };
+    const p = await this.tp.proxy(this.proxy(linkId).name);
+    return { enabled: p.enabled, toxics: (p.toxics ?? []).map((t) => t.name) };
   }
 
-  /**
-   * TCP: a connect. UDP has no connect, so a DNS round trip through the proxy stands in:
-   * an answer counts as connected, silence as refused.
-   */
+  /** The proxy reached in its protocol: a TCP connect, or one DNS query through a UDP proxy. */
   private wireCheck(p: LinkProxy): Promise<ConnectOutcome> {
-    if (p.link.protocol !== 'udp') return tcpConnect(p.listen.host, p.listen.port);
-    return linkRoundTrip(p, 500).then((rt) => (rt.ok ? 'connected' : 'refused'));
+    return reachProxy(p.listen, p.link.protocol, 500);
   }
 
   /** A disabled proxy refuses connections (checked on the wire and in the API). */

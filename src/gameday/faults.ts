@@ -6,17 +6,11 @@
  */
 
 import { BadInputError } from '../errors.ts';
+import { type ConnectOutcome, reachProxy } from '../faults/probe.ts';
 import { describeTopology, isolationLinks } from '../scenario/topology-description.ts';
-import { queryDns } from '../topology/dns.ts';
+import type { ToxicState, ToxiproxyClient } from '../toxiproxy/client.ts';
 import { type Experiment, type LinkBinding, matchLinkIds } from './plan.ts';
-import {
-  type ConnectOutcome,
-  connectAddress,
-  type ToxicState,
-  type ToxiproxyApi,
-  tcpConnect,
-} from './toxiproxy-api.ts';
-import { monotonicMs, sleep } from './util.ts';
+import { isLoopbackHost, monotonicMs, sleep } from './util.ts';
 
 export interface Check {
   ok: boolean;
@@ -45,7 +39,7 @@ export interface ProcessControl {
 
 export interface FaultTarget {
   links: Record<string, LinkBinding>;
-  api(url: string): ToxiproxyApi;
+  api(url: string): ToxiproxyClient;
   processes?: ProcessControl;
 }
 
@@ -141,23 +135,25 @@ export function resolveFault(exp: Experiment, target: FaultTarget): ResolvedFaul
 }
 
 /**
- * Reaches the proxy in its own protocol: a TCP connect, or for a UDP proxy (the witness path)
- * one DNS query — a disabled UDP proxy has no socket, so a connected UDP socket is refused.
+ * How long reaching a proxy may take: a remote proxy accepts a connect within a few RTTs; one
+ * DNS question through a UDP proxy (the witness path) is answered in milliseconds.
  */
-export async function reachProxy(
-  host: string,
-  port: number,
-  protocol: 'tcp' | 'udp',
-): Promise<ConnectOutcome> {
-  if (protocol === 'tcp') return tcpConnect(host, port);
-  try {
-    await queryDns({ host, port }, 'app.example.', { tcp: false, timeoutMs: 600, type: 'SOA' });
-    return 'connected';
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (/ECONNREFUSED/.test(msg)) return 'refused';
-    return /timeout|timed out/i.test(msg) ? 'timeout' : `error:${msg}`;
-  }
+export const REACH_TIMEOUT_MS = { tcp: 2000, udp: 600 } as const;
+
+/**
+ * Where to TCP-connect to test a proxy: its listen address, except that a wildcard bind, or
+ * a loopback bind on a remote Toxiproxy host, is reached through the API's host.
+ */
+export function connectAddress(listen: string, apiUrl: string): { host: string; port: number } | null {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(listen);
+  if (!m) return null;
+  const listenHost = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  const apiHost = new URL(apiUrl).hostname.replace(/^\[|\]$/g, '');
+  const wildcard = listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::';
+  if (wildcard) return { host: apiHost, port };
+  if (isLoopbackHost(listenHost) && !isLoopbackHost(apiHost)) return { host: apiHost, port };
+  return { host: listenHost, port };
 }
 
 async function connectCheck(
@@ -173,12 +169,12 @@ async function connectCheck(
       })()
     : connectAddress(listen, b.toxiproxyUrl);
   if (!addr) return { where: listen, outcome: 'error:unparsable listen address' };
-  const outcome = await reachProxy(addr.host, addr.port, protocol);
+  const outcome = await reachProxy(addr, protocol, REACH_TIMEOUT_MS[protocol]);
   return { where: `${protocol} ${addr.host}:${addr.port}`, outcome };
 }
 
 /** The revert state every link unit checks: proxy enabled, none of our toxics, and the proxy is reachable in its protocol. */
-async function verifyLinkClean(b: LinkBinding, api: ToxiproxyApi): Promise<Check> {
+async function verifyLinkClean(b: LinkBinding, api: ToxiproxyClient): Promise<Check> {
   const p = await api.proxy(b.proxy);
   const ours = p.toxics.filter((t) => t.name.startsWith(TOXIC_PREFIX)).map((t) => t.name);
   const others = p.toxics.filter((t) => !t.name.startsWith(TOXIC_PREFIX)).map((t) => t.name);
@@ -193,7 +189,7 @@ async function verifyLinkClean(b: LinkBinding, api: ToxiproxyApi): Promise<Check
   return { ok: p.enabled && ours.length === 0 && connOk, detail: parts.join(' ') };
 }
 
-function disableProxyUnit(b: LinkBinding, api: ToxiproxyApi): FaultUnit {
+function disableProxyUnit(b: LinkBinding, api: ToxiproxyClient): FaultUnit {
   return {
     label: `partition ${b.link} (proxy ${b.proxy})`,
     apply: async () => {
@@ -217,7 +213,7 @@ function disableProxyUnit(b: LinkBinding, api: ToxiproxyApi): FaultUnit {
   };
 }
 
-function toxicUnit(b: LinkBinding, api: ToxiproxyApi, toxic: ToxicState): FaultUnit {
+function toxicUnit(b: LinkBinding, api: ToxiproxyClient, toxic: ToxicState): FaultUnit {
   return {
     label: `${toxic.type} toxic ${toxic.name} (${toxic.stream}, toxicity ${toxic.toxicity}) on ${b.link} (proxy ${b.proxy})`,
     apply: () => api.addToxic(b.proxy, toxic),
@@ -236,7 +232,7 @@ function toxicUnit(b: LinkBinding, api: ToxiproxyApi, toxic: ToxicState): FaultU
           : `toxic ${toxic.name} missing`,
       };
     },
-    revert: () => api.removeToxic(b.proxy, toxic.name),
+    revert: () => api.removeToxic(b.proxy, toxic.name, { ifPresent: true }),
     verifyReverted: () => verifyLinkClean(b, api),
     lastResort: { label: `POST ${api.url}/reset`, run: () => api.reset() },
   };

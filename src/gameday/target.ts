@@ -13,12 +13,12 @@ import { BadInputError, InfraError } from '../errors.ts';
 import { ProcessEventCollector } from '../runner/process-events.ts';
 import type { Recorder } from '../runner/recorder.ts';
 import { describeTopology } from '../scenario/topology-description.ts';
+import { ToxiproxyClient } from '../toxiproxy/client.ts';
 import type { FaultTarget, ProcessControl } from './faults.ts';
 import { TOXIC_PREFIX } from './faults.ts';
 import type { GameDayPlan, LinkBinding } from './plan.ts';
 import { type ProbeContext, probeReferences } from './probes/index.ts';
 import type { Progress } from './progress.ts';
-import { ToxiproxyApi } from './toxiproxy-api.ts';
 import { errorText, isLoopbackHost } from './util.ts';
 
 export interface GamedayTarget {
@@ -48,12 +48,12 @@ export type TargetOpener = (plan: GameDayPlan, opts: OpenTargetOptions) => Promi
 export const openTarget: TargetOpener = (plan, opts) =>
   plan.target.kind === 'external' ? Promise.resolve(externalTarget(plan)) : localTarget(plan, opts);
 
-function apiCache(): (url: string) => ToxiproxyApi {
-  const apis = new Map<string, ToxiproxyApi>();
+function apiCache(): (url: string) => ToxiproxyClient {
+  const apis = new Map<string, ToxiproxyClient>();
   return (url) => {
     let a = apis.get(url);
     if (!a) {
-      a = new ToxiproxyApi(url);
+      a = new ToxiproxyClient(url);
       apis.set(url, a);
     }
     return a;
@@ -289,7 +289,7 @@ export function checkLoopbackOnly(plan: GameDayPlan, target: GamedayTarget, allo
  * Before anything is injected: every Toxiproxy server answers, every proxy the experiments
  * touch exists, is enabled and carries no game-day toxic left from an earlier run.
  */
-export async function preflight(links: LinkBinding[], api: (url: string) => ToxiproxyApi): Promise<void> {
+export async function preflight(links: LinkBinding[], api: (url: string) => ToxiproxyClient): Promise<void> {
   const servers = [...new Set(links.map((l) => l.toxiproxyUrl))];
   for (const url of servers) {
     try {

@@ -1,12 +1,12 @@
 /**
  * One Toxiproxy proxy per directed link of describeTopology(). The proxy server is either
  * the built-in Toxiproxy-compatible one (src/toxiproxy, started in-process) or any server
- * named by TOXIPROXY_URL; everything goes through its HTTP API (toxiproxy-node-client), so
+ * named by TOXIPROXY_URL; everything goes through its HTTP API (src/toxiproxy/client.ts), so
  * the fault code works unchanged against the real Toxiproxy.
  */
-import { Toxiproxy } from 'toxiproxy-node-client';
 import { BadInputError, InfraError } from '../errors.ts';
 import type { LinkProtocol, LinkSpec } from '../scenario/topology-description.ts';
+import { type ProxySpec, ToxiproxyClient } from '../toxiproxy/client.ts';
 import { type Endpoint, hostPort } from './configs.ts';
 
 /**
@@ -50,14 +50,14 @@ export async function createLinkProxies(
   toxiproxyUrl: string,
   items: Array<{ link: LinkSpec; listen: Endpoint; upstream: Endpoint }>,
 ): Promise<Map<string, LinkProxy>> {
-  const tp = new Toxiproxy(toxiproxyUrl);
-  const body = items.map((i) => ({
+  const tp = new ToxiproxyClient(toxiproxyUrl);
+  const body: ProxySpec[] = items.map((i) => ({
     name: proxyNameOf(i.link.id),
     listen: hostPort(i.listen),
     upstream: hostPort(i.upstream),
     enabled: true,
     // our extension (docs/toxiproxy.md); only the built-in server honours it
-    ...(i.link.protocol === 'udp' ? { protocol: 'udp' } : {}),
+    ...(i.link.protocol === 'udp' ? { protocol: 'udp' as const } : {}),
   }));
   try {
     // One request for all of them (populate), instead of one round trip per link.
@@ -86,11 +86,11 @@ export async function removeLinkProxies(
   toxiproxyUrl: string,
   proxies: Map<string, LinkProxy>,
 ): Promise<void> {
-  const tp = new Toxiproxy(toxiproxyUrl);
+  const tp = new ToxiproxyClient(toxiproxyUrl);
   await Promise.all(
     [...proxies.values()].map(async (p) => {
       try {
-        await (await tp.get(p.name)).remove();
+        await tp.deleteProxy(p.name);
       } catch {
         /* already gone */
       }

@@ -197,7 +197,7 @@ describe.skipIf(!wanted)(`docker-compose.yml through testcontainers on the engin
         (r) => r.rcode === 'NOERROR' && r.answers.join() === topo.plan.tombstoneAddress,
       );
       expect(ans.answers).toEqual([topo.plan.tombstoneAddress]);
-      const proxies = await topo.toxiproxy.getAll();
+      const proxies = await topo.toxiproxy.proxies();
       expect(Object.keys(proxies).length).toBe(topo.plan.spec.links.length);
     } finally {
       await topo.dispose();

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfraError } from '../../src/errors.ts';
+import { tcpConnect } from '../../src/faults/probe.ts';
 import { loadPlanFile } from '../../src/gameday/plan.ts';
 import { memoryProgress } from '../../src/gameday/progress.ts';
 import { runGameDay } from '../../src/gameday/runner.ts';
-import { tcpConnect } from '../../src/gameday/toxiproxy-api.ts';
 import { externalTargetYaml, type MiniTarget, startMiniTarget } from './helpers/mini-target.ts';
 
 let dir = '';

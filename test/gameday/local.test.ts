@@ -9,11 +9,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reachProxy } from '../../src/gameday/faults.ts';
+import { reachProxy } from '../../src/faults/probe.ts';
+import { REACH_TIMEOUT_MS } from '../../src/gameday/faults.ts';
 import { loadPlanFile } from '../../src/gameday/plan.ts';
 import { memoryProgress } from '../../src/gameday/progress.ts';
 import { runGameDay } from '../../src/gameday/runner.ts';
-import { ToxiproxyApi } from '../../src/gameday/toxiproxy-api.ts';
+import { ToxiproxyClient } from '../../src/toxiproxy/client.ts';
 
 let dir = '';
 beforeAll(() => {
@@ -86,13 +87,17 @@ experiments:
       onBeforeDispose: async (target) => {
         links = await Promise.all(
           Object.values(target.faultTarget.links).map(async (b) => {
-            const p = await new ToxiproxyApi(b.toxiproxyUrl).proxy(b.proxy);
+            const p = await new ToxiproxyClient(b.toxiproxyUrl).proxy(b.proxy);
             const [host, port] = p.listen.split(':');
             return {
               id: b.link,
               enabled: p.enabled,
               toxics: p.toxics.length,
-              connect: await reachProxy(host!, Number(port), p.protocol ?? 'tcp'),
+              connect: await reachProxy(
+                { host: host!, port: Number(port) },
+                p.protocol ?? 'tcp',
+                REACH_TIMEOUT_MS[p.protocol ?? 'tcp'],
+              ),
             };
           }),
         );

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tcpConnect } from '../../src/gameday/toxiproxy-api.ts';
+import { tcpConnect } from '../../src/faults/probe.ts';
 import { externalTargetYaml, type MiniTarget, startMiniTarget } from './helpers/mini-target.ts';
 
 let dir = '';

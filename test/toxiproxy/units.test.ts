@@ -154,7 +154,7 @@ describe('client selection (TOXIPROXY_URL)', () => {
   it('prefers TOXIPROXY_URL, without a trailing slash', () => {
     const env = { TOXIPROXY_URL: 'http://127.0.0.1:8474/' };
     expect(toxiproxyUrl('http://127.0.30.1:1234', env)).toBe('http://127.0.0.1:8474');
-    expect(toxiproxyClient('http://127.0.30.1:1234', env).host).toBe('http://127.0.0.1:8474');
+    expect(toxiproxyClient('http://127.0.30.1:1234', env).url).toBe('http://127.0.0.1:8474');
     expect(usesExternalToxiproxy(env)).toBe(true);
   });
 

@@ -2,8 +2,9 @@
  * Docker driver: the second driver of the topology description (the local process driver
  * in src/topology/ stays the default). Boots the generated compose bundle through
  * testcontainers' DockerComposeEnvironment (testcontainers 11.14.0: the last line that
- * imports on Node 20) and hands back host-side endpoints plus a toxiproxy-node-client for
- * the real Toxiproxy container: faults use the same client calls as with the built-in proxy.
+ * imports on Node 20) and hands back host-side endpoints plus a Toxiproxy client
+ * (src/toxiproxy/client.ts) for the project's Toxiproxy container: faults use the same client
+ * calls as with the built-in proxy.
  *
  * CLI-facing (the lead wires `--driver` into up/run/demo/gameday):
  *   selectDriverOrThrow(flag)  validates the flag (bad value → BadInputError, exit 2) and
@@ -17,8 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Toxiproxy } from 'toxiproxy-node-client';
 import { BadInputError, InfraError } from '../../errors.ts';
+import { ToxiproxyClient } from '../../toxiproxy/client.ts';
 import { COMPOSE_FILE, type DockerBundleOptions, renderDockerBundle } from './compose.ts';
 import { eventsFileOf, hostSideProxies } from './configs.ts';
 import { connectEngine, PODMAN_SOCKET } from './engine.ts';
@@ -205,8 +206,8 @@ export interface DockerTopology {
   bundleDir: string;
   plan: DockerPlan;
   toxiproxyUrl: string;
-  /** the real Toxiproxy container, through the same client as the built-in proxy */
-  toxiproxy: Toxiproxy;
+  /** the project's Toxiproxy container, through the same client as the built-in proxy */
+  toxiproxy: ToxiproxyClient;
   /** link id → Toxiproxy proxy name */
   proxyNames: Record<string, string>;
   /** host side of the client->app-* proxies (the workload's links) */
@@ -353,7 +354,7 @@ export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<
       bundleDir,
       plan,
       toxiproxyUrl,
-      toxiproxy: new Toxiproxy(toxiproxyUrl),
+      toxiproxy: new ToxiproxyClient(toxiproxyUrl),
       proxyNames: Object.fromEntries(plan.proxies.map((p) => [p.link.id, p.name])),
       clientLinks: Object.fromEntries(hostSideProxies(plan).map((p) => [p.link.id, at(toxi, p.listenPort)])),
       authoritatives: {},
