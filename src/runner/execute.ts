@@ -127,6 +127,12 @@ export function assumptionsOf(
   return { within: notes.length === 0, notes };
 }
 
+/**
+ * One scenario on the real topology, in phases: prepare (plan, recorder) → boot → execute
+ * (meta, observers, warm-up, the steps, the end) → judge (checkHistory) → write (RunJson and
+ * RunResult). A failure after the boot stops the topology before it propagates; the exit
+ * code follows from the error (InfraError 3, BadInputError 2).
+ */
 export async function runScenario(
   scenario: Scenario,
   file: string,
@@ -134,32 +140,68 @@ export async function runScenario(
 ): Promise<RunResult> {
   const wallStartedMs = performance.now();
   const startedAt = new Date(); // wall clock, for reports only
-  const progress = opts.progress ?? (() => {});
-  const timeScale = opts.timeScale ?? scenario.topology.timeScale;
-  const scaled = (ms: number) => Math.round(ms * timeScale);
-  // Everything the real executor cannot do is rejected here, before anything starts.
-  const plan = planRealRun(scenario, (i, key) => stepLocation(file, i, key));
+  const run = prepareRun(scenario, file, opts);
+  const topo = await bootTopology(run, opts);
+  const bootSeconds = (performance.now() - topo.bootStartedAtMs) / 1000;
+  const faults = await executeRun(run, topo, bootSeconds);
+  const history = run.rec.finish();
+  const verdict = checkHistory(history, { expectations: scaleExpectations(scenario.expect, run.timeScale) });
+  const wallSeconds = (performance.now() - wallStartedMs) / 1000;
+  return runResultOf(run, { topo, history, verdict, faults, bootSeconds, wallSeconds, startedAt });
+}
 
+/** What every phase of one run shares: the scenario, its time scale and the history recorder. */
+interface PreparedRun {
+  scenario: Scenario;
+  file: string;
+  timeScale: number;
+  /** production ms → the run's ms */
+  scaled: (ms: number) => number;
+  progress: (line: string) => void;
+  plan: ReturnType<typeof planRealRun>;
+  rec: Recorder;
+  anchors: AnchorResolver;
+}
+
+/** Rejects what the real executor cannot do, before anything starts; sets up the recorder. */
+function prepareRun(scenario: Scenario, file: string, opts: RunOptions): PreparedRun {
+  const timeScale = opts.timeScale ?? scenario.topology.timeScale;
+  const plan = planRealRun(scenario, (i, key) => stepLocation(file, i, key));
   const rec = new Recorder();
   // anchored steps start at protocol instants read from the events as they are recorded
   const anchors = new AnchorResolver(timeScale);
   rec.subscribe((ev) => anchors.observe(ev));
+  return {
+    scenario,
+    file,
+    timeScale,
+    scaled: (ms: number) => Math.round(ms * timeScale),
+    progress: opts.progress ?? (() => {}),
+    plan,
+    rec,
+    anchors,
+  };
+}
+
+/** Boots the topology with the chosen driver, the scenario's settings and its boot latencies. */
+async function bootTopology(run: PreparedRun, opts: RunOptions): Promise<Topology> {
+  const { scenario, rec, scaled } = run;
   // the docker driver is imported only when asked for (dockerode stays off the local path)
   const start =
     opts.driver === 'docker'
       ? (await import('../topology/docker/topology.ts')).startDockerTopology
       : startTopology;
-  const beforeControllers = bootLatencyHook(scenario, timeScale, rec, opts.driver, progress);
-  const topo = await start({
+  const beforeControllers = bootLatencyHook(scenario, run.timeScale, rec, opts.driver, run.progress);
+  return start({
     ...(beforeControllers ? { beforeControllers } : {}),
-    timeScale,
+    timeScale: run.timeScale,
     leaseBackend: scenario.topology.leaseBackend,
     initialPrimary: scenario.topology.initialPrimary,
     controllerOverrides: scenario.topology.controller,
     ...(scenario.topology.worker?.leaseTtl !== undefined
       ? { workerLeaseTtlMs: Math.max(1, scaled(scenario.topology.worker.leaseTtl)) }
       : {}),
-    faketime: plan.faketime,
+    faketime: run.plan.faketime,
     ...(opts.logsDir ? { logsDir: opts.logsDir } : {}),
     ...(opts.installSignalHandlers !== undefined
       ? { installSignalHandlers: opts.installSignalHandlers }
@@ -172,195 +214,44 @@ export async function runScenario(
         pid: ev.pid,
         ...(ev.detail ? { detail: ev.detail } : {}),
       }),
-    progress,
+    progress: run.progress,
   });
-  const bootSeconds = (performance.now() - topo.bootStartedAtMs) / 1000;
+}
+
+/**
+ * The run on a booted topology: meta → observers → warm-up → the steps at their times → the
+ * end of the history (open faults reverted, last reads). The topology is stopped on every
+ * path; on failure the observers and the workload stop first and the error propagates.
+ */
+async function executeRun(run: PreparedRun, topo: Topology, bootSeconds: number): Promise<FaultSummary[]> {
+  const { scenario, rec, scaled } = run;
   const sup = topo.supervisor;
-  const signal = sup.signal;
   const workload = new ClientWorkload(
     topo,
     rec,
     scenario.workload.clients,
     scaled(scenario.workload.writeInterval),
   );
-  const active = new Map<string, AppliedFault>();
-  const faultSummaries: FaultSummary[] = [];
   let collector: Collector | null = null;
   let dnsObserver: DnsObserver | null = null;
+  let timeline: StepTimeline | null = null;
   try {
-    const ctl0 = topo.timing.controllers[topo.initialPrimary]!;
-    const assumptions = assumptionsOf(scenario, topo);
-    const meta: Omit<MetaEvent, 'seq'> = {
-      kind: 'meta',
-      t: 0,
-      runId: topo.runId,
-      scenario: scenario.name,
-      executor: 'real',
-      path: file,
-      leaseBackend: scenario.topology.leaseBackend,
-      regions: topo.spec.regions,
-      initialPrimary: topo.initialPrimary,
-      witnesses: topo.spec.witnesses,
-      timing: historyTiming(ctl0),
-      spec: realDesignSpec({
-        scenario,
-        timeScale,
-        witnessCount: topo.spec.witnesses.length,
-        healthCheckIntervalS: topo.timing.pdnsHealthCheckIntervalS,
-        // the durable Worker's own log is read (exact); the legacy KV one is only polled
-        leaseStorePollMs: topo.leaseBackend === 'durable' ? null : leasePollMsOf(topo),
-      }),
-      configured: configuredNumbers(ctl0),
-      withinAssumptions: assumptions.within,
-      ...(assumptions.notes.length ? { assumptionNotes: assumptions.notes } : {}),
-      timeScale,
-    };
-    rec.setMeta(meta);
+    rec.setMeta(metaOf(run, topo));
     collector = new Collector(topo, rec);
     collector.start();
     dnsObserver = startDnsObserver(topo, rec);
-
-    // ---- warm-up: the initial primary must be fully in charge before the clock starts
-    progress(`${scenario.name}: waiting for ${topo.initialPrimary} to be primary`);
-    await warmUp(topo, rec, collector, signal, Math.max(15_000, scaled(60_000)));
-    const t0 = rec.now();
-    const t0Perf = performance.now();
-    rec.record({
-      kind: 'note',
-      t: t0,
-      source: 'runner',
-      message: 'scenario-start',
-      data: { timeScale, scenarioTimeZeroT: t0 },
-    });
-    progress(
-      `${scenario.name}: scenario started (boot ${bootSeconds.toFixed(2)} s); ${scenario.steps.length} steps over ${(scaled(scenario.duration) / 1000).toFixed(1)} s`,
-    );
+    const clock = await warmUpAndStart(run, topo, collector, bootSeconds);
     workload.start();
-
-    const clocks = new Map<string, FakeClock>();
-    for (const [r, c] of Object.entries(topo.controllers)) {
-      if (c.faketime) {
-        const ft = c.faketime;
-        clocks.set(r, new FakeClock(ft.timestampFile, () => ft.spawnedAtMs));
-      }
-    }
-    const ctx: FaultContext = {
-      topo,
-      links: new LinkFaults(topo.toxiproxyUrl, topo.proxies),
-      clocks,
-      signal,
-      hooks: {
-        pauseClient: (p) => workload.setPaused(p),
-        note: (message, data) =>
-          rec.recordNow({ kind: 'note', source: 'faults', message, ...(data ? { data } : {}) }),
-        processEvent: (component, op, pid, detail) =>
-          rec.recordNow({
-            kind: 'process',
-            component,
-            op,
-            ...(pid ? { pid } : {}),
-            ...(detail ? { detail } : {}),
-          }),
-        clockEvent: (node, op, value) => rec.recordNow({ kind: 'clock', node, op, value }),
-        crashed: (component) => collector?.crashed(component),
-      },
-    };
-    const endAtPerf = t0Perf + scaled(scenario.duration);
-
-    const runStep = async (idx: number) => {
-      const step = scenario.steps[idx]!;
-      const id = `f${idx + 1}`;
-      await sleepUntil(t0Perf + scaled(step.at), signal);
-      let anchorDetail = '';
-      if (step.anchor !== undefined) {
-        const endT = t0 + scaled(scenario.duration);
-        // armed at the nominal `at` (as in the simulator), whatever the timer's lateness
-        const armedT = t0 + scaled(step.at);
-        const fire = await waitForAnchor(anchors, step.anchor, armedT, () => rec.now(), endT, signal);
-        if (fire === null) {
-          rec.note('runner', `${id}: anchor ${step.anchor.on} not observed before the end; step not applied`);
-          return;
-        }
-        anchorDetail = `${describeAnchorFire(step.anchor, fire.instant, fire.startT, fire.firedT, timeScale)}; `;
-      }
-      const startT = rec.now();
-      const startedPerf = step.anchor !== undefined ? performance.now() : t0Perf + scaled(step.at);
-      const stepEndPerf =
-        step.for !== undefined ? Math.min(endAtPerf, startedPerf + scaled(step.for)) : endAtPerf;
-      const applied = await applyFault(ctx, step, id, () => stepEndPerf);
-      if (anchorDetail) applied.start = { ...applied.start, detail: anchorDetail + applied.start.detail };
-      active.set(id, applied);
-      const summary: FaultSummary = {
-        id,
-        fault: step.fault,
-        target: applied.target,
-        atT: startT,
-        endT: null,
-        startVerified: applied.start.verified,
-        endVerified: null,
-        detail: applied.start.detail,
-      };
-      faultSummaries.push(summary);
-      rec.record({
-        kind: 'fault',
-        phase: 'start',
-        t: startT,
-        id,
-        fault: step.fault,
-        target: applied.target,
-        verified: applied.start.verified,
-        detail: applied.start.detail,
-        links: applied.links,
-        components: applied.components,
-      });
-      progress(
-        `${scenario.name}: t+${((startT - t0) / 1000).toFixed(1)} s ${step.fault} ${applied.target} (verified: ${applied.start.verified})`,
-      );
-      if (step.for === undefined) return; // reverted when the scenario ends
-      await sleepUntil(stepEndPerf, signal);
-      await revert(applied, summary);
-    };
-    const revert = async (applied: AppliedFault, summary: FaultSummary, atT?: number) => {
-      if (!active.has(applied.id)) return;
-      active.delete(applied.id);
-      const endT = atT ?? rec.now();
-      const v = await applied.revert();
-      summary.endT = endT;
-      summary.endVerified = v.verified;
-      rec.record({
-        kind: 'fault',
-        phase: 'end',
-        t: endT,
-        id: applied.id,
-        fault: applied.fault,
-        target: applied.target,
-        verified: v.verified,
-        detail: v.detail,
-        links: applied.links,
-        components: applied.components,
-      });
-      progress(
-        `${scenario.name}: t+${((endT - t0) / 1000).toFixed(1)} s reverted ${applied.fault} ${applied.target} (verified: ${v.verified})`,
-      );
-    };
-
-    const stepRuns = scenario.steps.map((_, i) => runStep(i));
-    const allSteps = Promise.all(stepRuns);
-    // a failing step (API error, unexpected exit) ends the run at once
-    allSteps.catch((err) =>
-      sup.fail(
-        err instanceof InfraError ? err : new InfraError(String((err as Error)?.message ?? err), 'faults'),
-      ),
-    );
-    await sleepUntil(endAtPerf, signal);
+    timeline = new StepTimeline(run, clock, faultContext(run, topo, workload, collector));
+    const allSteps = timeline.start(sup);
+    await sleepUntil(clock.endAtPerf, sup.signal);
     // The history ends here. Steps without `for` last until the end: they are reverted (and
     // verified) now, their end events stamped with the end time; what the reverts set off
     // afterwards (restarts, re-elections) is past the end and not part of the history.
     const endT = rec.now();
-    dnsObserver?.stop();
+    dnsObserver.stop();
     rec.closeAt(endT);
-    const open = [...active.values()];
-    await Promise.all(open.map((a) => revert(a, faultSummaries.find((s) => s.id === a.id)!, endT)));
+    await timeline.revertOpen(endT);
     await allSteps;
     await workload.stop();
     await collector.finalRead(); // event lines and store-log entries from before the end, not read yet
@@ -374,10 +265,248 @@ export async function runScenario(
   }
   collector.stop();
   await topo.stop();
+  return timeline.summaries;
+}
 
-  const history = rec.finish();
-  const verdict = checkHistory(history, { expectations: scaleExpectations(scenario.expect, timeScale) });
-  const wallSeconds = (performance.now() - wallStartedMs) / 1000;
+/** The history's meta event: the run's topology, timing, design spec and assumptions. */
+function metaOf(run: PreparedRun, topo: Topology): Omit<MetaEvent, 'seq'> {
+  const { scenario, timeScale } = run;
+  const ctl0 = topo.timing.controllers[topo.initialPrimary]!;
+  const assumptions = assumptionsOf(scenario, topo);
+  return {
+    kind: 'meta',
+    t: 0,
+    runId: topo.runId,
+    scenario: scenario.name,
+    executor: 'real',
+    path: run.file,
+    leaseBackend: scenario.topology.leaseBackend,
+    regions: topo.spec.regions,
+    initialPrimary: topo.initialPrimary,
+    witnesses: topo.spec.witnesses,
+    timing: historyTiming(ctl0),
+    spec: realDesignSpec({
+      scenario,
+      timeScale,
+      witnessCount: topo.spec.witnesses.length,
+      healthCheckIntervalS: topo.timing.pdnsHealthCheckIntervalS,
+      // the durable Worker's own log is read (exact); the legacy KV one is only polled
+      leaseStorePollMs: topo.leaseBackend === 'durable' ? null : leasePollMsOf(topo),
+    }),
+    configured: configuredNumbers(ctl0),
+    withinAssumptions: assumptions.within,
+    ...(assumptions.notes.length ? { assumptionNotes: assumptions.notes } : {}),
+    timeScale,
+  };
+}
+
+/** The scenario's time zero: the history's t and the harness's performance.now() at it, and the end. */
+interface ScenarioClock {
+  t0: number;
+  t0Perf: number;
+  endAtPerf: number;
+}
+
+/** Waits until the initial primary is in charge, then starts the scenario's clock (a note). */
+async function warmUpAndStart(
+  run: PreparedRun,
+  topo: Topology,
+  collector: Collector,
+  bootSeconds: number,
+): Promise<ScenarioClock> {
+  const { scenario, rec, scaled, timeScale } = run;
+  // the initial primary must be fully in charge before the clock starts
+  run.progress(`${scenario.name}: waiting for ${topo.initialPrimary} to be primary`);
+  await warmUp(topo, rec, collector, topo.supervisor.signal, Math.max(15_000, scaled(60_000)));
+  const t0 = rec.now();
+  const t0Perf = performance.now();
+  rec.record({
+    kind: 'note',
+    t: t0,
+    source: 'runner',
+    message: 'scenario-start',
+    data: { timeScale, scenarioTimeZeroT: t0 },
+  });
+  run.progress(
+    `${scenario.name}: scenario started (boot ${bootSeconds.toFixed(2)} s); ${scenario.steps.length} steps over ${(scaled(scenario.duration) / 1000).toFixed(1)} s`,
+  );
+  return { t0, t0Perf, endAtPerf: t0Perf + scaled(scenario.duration) };
+}
+
+/** What the fault appliers act through: links, controller clocks, and hooks into the history. */
+function faultContext(
+  run: PreparedRun,
+  topo: Topology,
+  workload: ClientWorkload,
+  collector: Collector,
+): FaultContext {
+  const { rec } = run;
+  const clocks = new Map<string, FakeClock>();
+  for (const [r, c] of Object.entries(topo.controllers)) {
+    if (c.faketime) {
+      const ft = c.faketime;
+      clocks.set(r, new FakeClock(ft.timestampFile, () => ft.spawnedAtMs));
+    }
+  }
+  return {
+    topo,
+    links: new LinkFaults(topo.toxiproxyUrl, topo.proxies),
+    clocks,
+    signal: topo.supervisor.signal,
+    hooks: {
+      pauseClient: (p) => workload.setPaused(p),
+      note: (message, data) =>
+        rec.recordNow({ kind: 'note', source: 'faults', message, ...(data ? { data } : {}) }),
+      processEvent: (component, op, pid, detail) =>
+        rec.recordNow({
+          kind: 'process',
+          component,
+          op,
+          ...(pid ? { pid } : {}),
+          ...(detail ? { detail } : {}),
+        }),
+      clockEvent: (node, op, value) => rec.recordNow({ kind: 'clock', node, op, value }),
+      crashed: (component) => collector.crashed(component),
+    },
+  };
+}
+
+/**
+ * The scenario's fault steps: each applied at its scaled time (or its anchor), recorded and
+ * verified, and reverted after its `for` or at the end of the scenario.
+ */
+class StepTimeline {
+  readonly summaries: FaultSummary[] = [];
+  private readonly active = new Map<string, AppliedFault>();
+
+  constructor(
+    private readonly run: PreparedRun,
+    private readonly clock: ScenarioClock,
+    private readonly ctx: FaultContext,
+  ) {}
+
+  /** Starts every step; a failing step (API error, unexpected exit) ends the run at once. */
+  start(sup: Topology['supervisor']): Promise<unknown> {
+    const allSteps = Promise.all(this.run.scenario.steps.map((_, i) => this.runStep(i)));
+    allSteps.catch((err) =>
+      sup.fail(
+        err instanceof InfraError ? err : new InfraError(String((err as Error)?.message ?? err), 'faults'),
+      ),
+    );
+    return allSteps;
+  }
+
+  /** Reverts the faults still in force, their end events stamped `endT` (the history's end). */
+  async revertOpen(endT: number): Promise<void> {
+    const open = [...this.active.values()];
+    await Promise.all(open.map((a) => this.revert(a, this.summaries.find((s) => s.id === a.id)!, endT)));
+  }
+
+  private async runStep(idx: number): Promise<void> {
+    const { scenario, rec, scaled, timeScale } = this.run;
+    const { t0, t0Perf, endAtPerf } = this.clock;
+    const signal = this.ctx.signal;
+    const step = scenario.steps[idx]!;
+    const id = `f${idx + 1}`;
+    await sleepUntil(t0Perf + scaled(step.at), signal);
+    let anchorDetail = '';
+    if (step.anchor !== undefined) {
+      const endT = t0 + scaled(scenario.duration);
+      // armed at the nominal `at` (as in the simulator), whatever the timer's lateness
+      const armedT = t0 + scaled(step.at);
+      const fire = await waitForAnchor(this.run.anchors, step.anchor, armedT, () => rec.now(), endT, signal);
+      if (fire === null) {
+        rec.note('runner', `${id}: anchor ${step.anchor.on} not observed before the end; step not applied`);
+        return;
+      }
+      anchorDetail = `${describeAnchorFire(step.anchor, fire.instant, fire.startT, fire.firedT, timeScale)}; `;
+    }
+    const startT = rec.now();
+    const startedPerf = step.anchor !== undefined ? performance.now() : t0Perf + scaled(step.at);
+    const stepEndPerf =
+      step.for !== undefined ? Math.min(endAtPerf, startedPerf + scaled(step.for)) : endAtPerf;
+    const applied = await applyFault(this.ctx, step, id, () => stepEndPerf);
+    if (anchorDetail) applied.start = { ...applied.start, detail: anchorDetail + applied.start.detail };
+    const summary = this.recordStart(applied, step.fault, startT);
+    if (step.for === undefined) return; // reverted when the scenario ends
+    await sleepUntil(stepEndPerf, signal);
+    await this.revert(applied, summary);
+  }
+
+  /** The applied fault is in force: its summary, its start event and a progress line. */
+  private recordStart(applied: AppliedFault, fault: string, startT: number): FaultSummary {
+    const { scenario, rec } = this.run;
+    this.active.set(applied.id, applied);
+    const summary: FaultSummary = {
+      id: applied.id,
+      fault,
+      target: applied.target,
+      atT: startT,
+      endT: null,
+      startVerified: applied.start.verified,
+      endVerified: null,
+      detail: applied.start.detail,
+    };
+    this.summaries.push(summary);
+    rec.record({
+      kind: 'fault',
+      phase: 'start',
+      t: startT,
+      id: applied.id,
+      fault,
+      target: applied.target,
+      verified: applied.start.verified,
+      detail: applied.start.detail,
+      links: applied.links,
+      components: applied.components,
+    });
+    this.run.progress(
+      `${scenario.name}: t+${((startT - this.clock.t0) / 1000).toFixed(1)} s ${fault} ${applied.target} (verified: ${applied.start.verified})`,
+    );
+    return summary;
+  }
+
+  private async revert(applied: AppliedFault, summary: FaultSummary, atT?: number): Promise<void> {
+    if (!this.active.has(applied.id)) return;
+    this.active.delete(applied.id);
+    const { scenario, rec } = this.run;
+    const endT = atT ?? rec.now();
+    const v = await applied.revert();
+    summary.endT = endT;
+    summary.endVerified = v.verified;
+    rec.record({
+      kind: 'fault',
+      phase: 'end',
+      t: endT,
+      id: applied.id,
+      fault: applied.fault,
+      target: applied.target,
+      verified: v.verified,
+      detail: v.detail,
+      links: applied.links,
+      components: applied.components,
+    });
+    this.run.progress(
+      `${scenario.name}: t+${((endT - this.clock.t0) / 1000).toFixed(1)} s reverted ${applied.fault} ${applied.target} (verified: ${v.verified})`,
+    );
+  }
+}
+
+/** What the run produced, for runResultOf. */
+interface RunOutcome {
+  topo: Topology;
+  history: HistoryEvent[];
+  verdict: Verdict;
+  faults: FaultSummary[];
+  bootSeconds: number;
+  wallSeconds: number;
+  startedAt: Date;
+}
+
+/** The RunJson (same shape as `sim --json`, plus the real executor's fields) and the RunResult. */
+function runResultOf(run: PreparedRun, o: RunOutcome): RunResult {
+  const { scenario, file, timeScale } = run;
+  const { history, verdict, faults } = o;
   const startNote = history.find((e) => e.kind === 'note' && e.message === 'scenario-start');
   const failoverMs = shownFailoverMs(verdict.measurements);
   const runJson: RunJson = {
@@ -389,28 +518,28 @@ export async function runScenario(
       runs: 1,
       events: history.length,
       simSeconds: scenario.duration / 1000,
-      wallSeconds: round(wallSeconds),
+      wallSeconds: round(o.wallSeconds),
     },
     executor: 'real',
-    driver: topo.driver ?? 'local',
+    driver: o.topo.driver ?? 'local',
     scenario: scenario.name,
     file: basename(file),
     timeScale,
     leaseBackend: scenario.topology.leaseBackend,
-    bootSeconds: round(bootSeconds),
+    bootSeconds: round(o.bootSeconds),
     scenarioStartT: startNote?.t ?? 0,
     withinAssumptions: verdict.withinAssumptions,
-    outcomes: verdict.outcomes.map((o) => ({
-      name: o.name,
-      kind: o.kind,
-      ok: o.ok,
-      detail: o.detail,
-      ...(o.expectedViolation ? { expectedViolation: true } : {}),
+    outcomes: verdict.outcomes.map((x) => ({
+      name: x.name,
+      kind: x.kind,
+      ok: x.ok,
+      detail: x.detail,
+      ...(x.expectedViolation ? { expectedViolation: true } : {}),
     })),
     measurements: verdict.measurements,
     failoverProductionSeconds: failoverMs !== undefined ? round(failoverMs / timeScale / 1000) : null,
-    faults: faultSummaries,
-    faultsVerified: faultSummaries.every((f) => f.startVerified !== false && f.endVerified !== false),
+    faults,
+    faultsVerified: faults.every((f) => f.startVerified !== false && f.endVerified !== false),
   };
   return {
     scenario,
@@ -418,13 +547,13 @@ export async function runScenario(
     history,
     verdict,
     runJson,
-    bootSeconds,
-    wallSeconds,
+    bootSeconds: o.bootSeconds,
+    wallSeconds: o.wallSeconds,
     timeScale,
     scenarioStartT: startNote?.t ?? 0,
-    faults: faultSummaries,
+    faults,
     failoverProductionSeconds: failoverMs !== undefined ? failoverMs / timeScale / 1000 : null,
-    startedAt,
+    startedAt: o.startedAt,
     finishedAt: new Date(),
   };
 }

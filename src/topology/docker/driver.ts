@@ -241,24 +241,60 @@ async function imageMissing(image: string): Promise<boolean> {
   }
 }
 
+type DockerBundle = ReturnType<typeof renderDockerBundle>;
+type ComposeEnvironment = InstanceType<typeof import('testcontainers').DockerComposeEnvironment>;
+type StartedCompose = Awaited<ReturnType<ComposeEnvironment['up']>>;
+type StartedContainer = ReturnType<StartedCompose['getContainer']>;
+
+/** One compose project being booted: its name, its rendered bundle and where that is written. */
+interface ComposeRun {
+  projectName: string;
+  bundle: DockerBundle;
+  bundleDir: string;
+}
+
+/**
+ * Boots the compose bundle: runtime check → bundle and secrets → files in a temp dir →
+ * compose up → host-side endpoints. A failed `up` removes the bundle dir; a failure after it
+ * takes the project down again (dispose) before the error propagates.
+ */
 export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<DockerTopology> {
   const status = await (opts.detect ?? detectContainerRuntime)();
   if (!status.available) throw new InfraError(`${oneLine(status.reason)}; ${REMEDY}`, COMPONENT);
-
   const projectRoot = opts.projectRoot ?? PROJECT_ROOT;
   const projectName = opts.projectName ?? `failover-lab-${randomBytes(4).toString('hex')}`;
   const bundle = renderDockerBundle({ ...opts, buildContext: projectRoot, projectName });
-  const { plan } = bundle;
+  const { secrets, environment } = bundleSecrets(bundle);
+  const run: ComposeRun = { projectName, bundle, bundleDir: writeBundle(bundle) };
+  const env = await composeEnvironment(run, environment, status, opts);
+  const started = await composeUp(run, env, opts.services);
+  const dispose = disposer(run, started);
+  try {
+    return describeStarted(run, started, secrets, dispose);
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
 
+/** Fresh secrets for the run, and the compose environment variables that carry them. */
+function bundleSecrets(bundle: DockerBundle): {
+  secrets: DockerTopology['secrets'];
+  environment: Record<string, string>;
+} {
   const secretValue = () => randomBytes(16).toString('hex');
-  const leaseSecrets = Object.fromEntries(plan.spec.regions.map((r) => [r, secretValue()]));
+  const leaseSecrets = Object.fromEntries(bundle.plan.spec.regions.map((r) => [r, secretValue()]));
   const pdnsApiKey = secretValue();
   const environment: Record<string, string> = { FL_PDNS_API_KEY: pdnsApiKey };
   for (const [r, s] of Object.entries(leaseSecrets)) environment[`FL_LEASE_SECRET_${r.toUpperCase()}`] = s;
   for (const v of bundle.secretVariables) {
     if (!(v in environment)) throw new Error(`compose secret ${v} has no value`);
   }
+  return { secrets: { pdnsApiKey, leaseSecrets }, environment };
+}
 
+/** The compose file and every mounted file, in a new temp dir (returned). */
+function writeBundle(bundle: DockerBundle): string {
   const bundleDir = mkdtempSync(join(tmpdir(), 'failover-lab-docker-'));
   // the containers' users (pdns uid 953, node uid 1000) read the mounted files
   chmodSync(bundleDir, 0o755);
@@ -267,7 +303,17 @@ export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<
     mkdirSync(dirname(full), { recursive: true, mode: 0o755 });
     writeFileSync(full, content, { mode: 0o644 });
   }
+  return bundleDir;
+}
 
+/** testcontainers' compose environment for the bundle: project, secrets, readiness, build. */
+async function composeEnvironment(
+  run: ComposeRun,
+  environment: Record<string, string>,
+  status: RuntimeStatus,
+  opts: DockerBootOptions,
+): Promise<ComposeEnvironment> {
+  const { bundle } = run;
   const selected = opts.services ?? Object.keys(bundle.compose.services);
   // build only when an image to build is missing (scripts/container-engine.sh images builds it
   // once; compose would otherwise rebuild it for every service that names it)
@@ -281,8 +327,8 @@ export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<
   ];
   const needsBuild = (await Promise.all(toBuild.map(imageMissing))).some(Boolean);
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
-  let env = new DockerComposeEnvironment(bundleDir, COMPOSE_FILE)
-    .withProjectName(projectName)
+  let env = new DockerComposeEnvironment(run.bundleDir, COMPOSE_FILE)
+    .withProjectName(run.projectName)
     .withEnvironment(environment)
     .withStartupTimeout(opts.startupTimeoutMs ?? 180_000);
   // podman runs health checks through systemd timers: without systemd they never report, so
@@ -290,119 +336,142 @@ export async function bootDockerTopology(opts: DockerBootOptions = {}): Promise<
   if (!status.podman) env = env.withDefaultWaitStrategy(Wait.forHealthCheck());
   if (status.composeStandalone) env = env.withClientOptions({ executable: { standalone: true } });
   if (needsBuild) env = env.withBuild();
+  return env;
+}
 
-  let started: Awaited<ReturnType<typeof env.up>>;
+/** compose up; on failure the bundle dir goes and the error is an InfraError (exit 3). */
+async function composeUp(
+  run: ComposeRun,
+  env: ComposeEnvironment,
+  services: string[] | undefined,
+): Promise<StartedCompose> {
   try {
-    started = await env.up(opts.services);
+    return await env.up(services);
   } catch (err) {
-    rmSync(bundleDir, { recursive: true, force: true });
+    rmSync(run.bundleDir, { recursive: true, force: true });
     const msg = err instanceof Error ? err.message : String(err);
     throw new InfraError(
-      `compose up of ${projectName} failed: ${oneLine(msg).slice(0, 300)}`,
+      `compose up of ${run.projectName} failed: ${oneLine(msg).slice(0, 300)}`,
       COMPONENT,
       msg,
     );
   }
+}
 
+/** compose down (volumes too) and the bundle dir removed, once however often it is called. */
+function disposer(run: ComposeRun, started: StartedCompose): () => Promise<void> {
   let disposed = false;
-  const dispose = async (): Promise<void> => {
+  return async () => {
     if (disposed) return;
     disposed = true;
     try {
       await started.down({ removeVolumes: true, timeout: 10_000 });
     } finally {
-      rmSync(bundleDir, { recursive: true, force: true });
+      rmSync(run.bundleDir, { recursive: true, force: true });
     }
   };
+}
 
+/** A started service's container, or null when it is not among the started services. */
+function containerOf(run: ComposeRun, started: StartedCompose, service: string): StartedContainer | null {
   try {
-    const container = (service: string) => {
-      try {
-        // compose v2 names containers <project>-<service>-1, Debian's 1.29 <project>_<service>_1
-        return started.getContainer(`${service}-1`);
-      } catch {
-        try {
-          return started.getContainer(`${projectName}_${service}_1`);
-        } catch {
-          return null; // not among the started services
-        }
-      }
-    };
-    const hostOf = (c: NonNullable<ReturnType<typeof container>>): string => {
-      // published ports bind 127.0.0.1 on the engine's host: only a local engine can serve them
-      if (!LOOPBACK_HOSTS.has(c.getHost())) {
-        throw new InfraError(
-          `the runtime's host is ${c.getHost()}; published ports bind 127.0.0.1, so use a local engine`,
-          COMPONENT,
-        );
-      }
-      return '127.0.0.1';
-    };
-    const at = (c: NonNullable<ReturnType<typeof container>>, port: number, proto = 'tcp'): HostEndpoint => ({
-      host: hostOf(c),
-      port: c.getMappedPort(port, proto),
-    });
-    const url = (e: HostEndpoint): string => `http://${e.host}:${e.port}`;
-
-    const toxi = container(TOXIPROXY_SERVICE);
-    if (!toxi) throw new InfraError('the toxiproxy service did not start', COMPONENT);
-    const toxiproxyUrl = url(at(toxi, CONTAINER_PORT.toxiproxyApi));
-
-    const topo: DockerTopology = {
-      driver: 'docker',
-      projectName,
-      bundleDir,
-      plan,
-      toxiproxyUrl,
-      toxiproxy: new ToxiproxyClient(toxiproxyUrl),
-      proxyNames: Object.fromEntries(plan.proxies.map((p) => [p.link.id, p.name])),
-      clientLinks: Object.fromEntries(hostSideProxies(plan).map((p) => [p.link.id, at(toxi, p.listenPort)])),
-      authoritatives: {},
-      witnesses: {},
-      apps: {},
-      controllers: {},
-      eventsFiles: {},
-      async readFile(service, path) {
-        const ct = container(service);
-        if (!ct) throw new InfraError(`service ${service} is not running`, COMPONENT);
-        const r = await ct.exec(['cat', path]);
-        return r.exitCode === 0 ? r.stdout : '';
-      },
-      secrets: { pdnsApiKey, leaseSecrets },
-      dispose,
-    };
-    for (const c of plan.containers) {
-      const ct = container(c.service);
-      if (!ct) continue;
-      switch (c.kind) {
-        case 'authoritative':
-          topo.authoritatives[c.service] = {
-            dnsTcp: at(ct, CONTAINER_PORT.dns, 'tcp'),
-            dnsUdp: at(ct, CONTAINER_PORT.dns, 'udp'),
-            apiUrl: url(at(ct, CONTAINER_PORT.pdnsApi)),
-          };
-          break;
-        case 'witness':
-          topo.witnesses[c.service] = {
-            dnsTcp: at(ct, CONTAINER_PORT.dns, 'tcp'),
-            dnsUdp: at(ct, CONTAINER_PORT.dns, 'udp'),
-          };
-          break;
-        case 'app':
-          topo.apps[c.service] = { url: url(at(ct, CONTAINER_PORT.app)) };
-          topo.eventsFiles[c.service] = { service: c.service, path: eventsFileOf(c.service) };
-          break;
-        case 'controller':
-          topo.controllers[c.service] = { url: url(at(ct, CONTAINER_PORT.controllerAdmin)) };
-          topo.eventsFiles[c.service] = { service: c.service, path: eventsFileOf(c.service) };
-          break;
-        default:
-          break;
-      }
+    // compose v2 names containers <project>-<service>-1, Debian's 1.29 <project>_<service>_1
+    return started.getContainer(`${service}-1`);
+  } catch {
+    try {
+      return started.getContainer(`${run.projectName}_${service}_1`);
+    } catch {
+      return null;
     }
-    return topo;
-  } catch (err) {
-    await dispose();
-    throw err;
+  }
+}
+
+/** The host side of a published container port. */
+function hostEndpoint(c: StartedContainer, port: number, proto = 'tcp'): HostEndpoint {
+  // published ports bind 127.0.0.1 on the engine's host: only a local engine can serve them
+  if (!LOOPBACK_HOSTS.has(c.getHost())) {
+    throw new InfraError(
+      `the runtime's host is ${c.getHost()}; published ports bind 127.0.0.1, so use a local engine`,
+      COMPONENT,
+    );
+  }
+  return { host: '127.0.0.1', port: c.getMappedPort(port, proto) };
+}
+
+const urlOf = (e: HostEndpoint): string => `http://${e.host}:${e.port}`;
+
+/** The started project as the harness reaches it: the Toxiproxy API and the observer endpoints. */
+function describeStarted(
+  run: ComposeRun,
+  started: StartedCompose,
+  secrets: DockerTopology['secrets'],
+  dispose: () => Promise<void>,
+): DockerTopology {
+  const { plan } = run.bundle;
+  const toxi = containerOf(run, started, TOXIPROXY_SERVICE);
+  if (!toxi) throw new InfraError('the toxiproxy service did not start', COMPONENT);
+  const toxiproxyUrl = urlOf(hostEndpoint(toxi, CONTAINER_PORT.toxiproxyApi));
+  const topo: DockerTopology = {
+    driver: 'docker',
+    projectName: run.projectName,
+    bundleDir: run.bundleDir,
+    plan,
+    toxiproxyUrl,
+    toxiproxy: new ToxiproxyClient(toxiproxyUrl),
+    proxyNames: Object.fromEntries(plan.proxies.map((p) => [p.link.id, p.name])),
+    clientLinks: Object.fromEntries(
+      hostSideProxies(plan).map((p) => [p.link.id, hostEndpoint(toxi, p.listenPort)]),
+    ),
+    authoritatives: {},
+    witnesses: {},
+    apps: {},
+    controllers: {},
+    eventsFiles: {},
+    async readFile(service, path) {
+      const ct = containerOf(run, started, service);
+      if (!ct) throw new InfraError(`service ${service} is not running`, COMPONENT);
+      const r = await ct.exec(['cat', path]);
+      return r.exitCode === 0 ? r.stdout : '';
+    },
+    secrets,
+    dispose,
+  };
+  for (const c of plan.containers) {
+    const ct = containerOf(run, started, c.service);
+    if (ct) addObserverEndpoints(topo, c, ct);
+  }
+  return topo;
+}
+
+/** One started container's observer endpoints (and events file) by its kind. */
+function addObserverEndpoints(
+  topo: DockerTopology,
+  c: DockerPlan['containers'][number],
+  ct: StartedContainer,
+): void {
+  switch (c.kind) {
+    case 'authoritative':
+      topo.authoritatives[c.service] = {
+        dnsTcp: hostEndpoint(ct, CONTAINER_PORT.dns, 'tcp'),
+        dnsUdp: hostEndpoint(ct, CONTAINER_PORT.dns, 'udp'),
+        apiUrl: urlOf(hostEndpoint(ct, CONTAINER_PORT.pdnsApi)),
+      };
+      break;
+    case 'witness':
+      topo.witnesses[c.service] = {
+        dnsTcp: hostEndpoint(ct, CONTAINER_PORT.dns, 'tcp'),
+        dnsUdp: hostEndpoint(ct, CONTAINER_PORT.dns, 'udp'),
+      };
+      break;
+    case 'app':
+      topo.apps[c.service] = { url: urlOf(hostEndpoint(ct, CONTAINER_PORT.app)) };
+      topo.eventsFiles[c.service] = { service: c.service, path: eventsFileOf(c.service) };
+      break;
+    case 'controller':
+      topo.controllers[c.service] = { url: urlOf(hostEndpoint(ct, CONTAINER_PORT.controllerAdmin)) };
+      topo.eventsFiles[c.service] = { service: c.service, path: eventsFileOf(c.service) };
+      break;
+    default:
+      break;
   }
 }

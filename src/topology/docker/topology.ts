@@ -92,9 +92,50 @@ interface BootContext {
   bootStartedAtMs: number;
 }
 
+/** Everything the containers are configured from, decided before any network or container exists. */
+interface RunSettings {
+  spec: ReturnType<typeof describeTopology>;
+  leaseBackend: 'durable' | 'kv';
+  initialPrimary: string;
+  timing: ReturnType<typeof scaledTiming>;
+  /** lease-signing secret per region */
+  secrets: Record<string, string>;
+  pdnsApiKey: string;
+}
+
+/** The boot once the run's networks exist: where each container goes. */
+interface RunContainers extends BootContext {
+  settings: RunSettings;
+  plan: DockerPlan;
+  /** network name → engine id */
+  netIds: Record<string, string>;
+}
+
+/** The project's CLI inside the lab image. */
+const CLI = ['node', 'bin/failover-lab.mjs'];
+
+/**
+ * Settings → networks → run files → containers (Toxiproxy first: the Worker lives in its
+ * network namespace) → controllers → the `Topology` → every container answers.
+ */
 async function bootContainers(b: BootContext): Promise<DockerTopology> {
-  const { docker, runId, runDir, opts } = b;
-  const progress = opts.progress ?? (() => {});
+  const progress = b.opts.progress ?? (() => {});
+  const settings = runSettings(b.opts);
+  const { plan, netIds } = await createNetworks(b.docker, b.runId, settings.spec, settings.initialPrimary);
+  writeRunFiles(b.runDir, plan, { timing: settings.timing });
+  const run: RunContainers = { ...b, settings, plan, netIds };
+  progress(`docker: run ${b.runId} on ${plan.subnetPrefix}.0.0/16 (${plan.networks.length} networks)`);
+  await startServices(run);
+  const withControllers = b.opts.startControllers !== false;
+  const controllers = withControllers ? await startControllers(run) : {};
+  const topo = topologyOf(run, controllers);
+  await waitAllHealthy(topo, withControllers, progress);
+  topo.components = componentsOf(topo, plan, b.names);
+  return topo;
+}
+
+/** The run's description, timing and secrets; clock faults are refused here (no libfaketime in containers). */
+function runSettings(opts: TopologyOptions): RunSettings {
   if (opts.faketime && Object.keys(opts.faketime).length > 0) {
     throw new InfraError(
       'clock faults (libfaketime) are not available on the docker driver; use --driver local',
@@ -102,76 +143,81 @@ async function bootContainers(b: BootContext): Promise<DockerTopology> {
     );
   }
   const spec = describeTopology({ dnsTransport: 'tcp' }); // as the compose bundle (compose.ts)
-  const leaseBackend = opts.leaseBackend ?? 'durable';
-  const initialPrimary = opts.initialPrimary ?? spec.regions[0]!;
   const timing = scaledTiming({
     timeScale: opts.timeScale ?? 0.1,
     regions: spec.regions,
     witnesses: spec.witnesses,
     ...(opts.controllerOverrides ? { overrides: opts.controllerOverrides } : {}),
   });
-  const secrets = Object.fromEntries(spec.regions.map((r) => [r, randomBytes(16).toString('hex')]));
-  const pdnsApiKey = randomBytes(12).toString('hex');
-
-  const { plan, netIds } = await createNetworks(docker, runId, spec, initialPrimary);
-  const ip = (service: string) =>
-    Object.values(plan.containers.find((c) => c.service === service)!.addresses)[0]!;
-  const toxiproxyIp = plan.containers.find((c) => c.service === TOXIPROXY_SERVICE)!.addresses.shared!;
-  writeRunFiles(runDir, plan, { timing });
-
-  const labels = (service: string) => ({
-    [LABEL.run]: runId,
-    [LABEL.ownerPid]: String(process.pid),
-    [LABEL.component]: service,
-  });
-  const start = async (
-    service: string,
-    cmd: string[],
-    env: Record<string, string> = {},
-    networkMode?: string,
-  ) => {
-    const c = plan.containers.find((x) => x.service === service)!;
-    const nets = Object.entries(c.addresses);
-    const gateway = plan.networks.find((n) => n.name === nets[0]?.[0])?.gateway;
-    const created = await docker.createContainer({
-      name: `fl-${runId}-${service}`,
-      Image: LAB_IMAGE,
-      // tini -g: a stop signal reaches the whole process group, so no container waits out the grace period
-      Entrypoint: ['/usr/bin/tini', '-g', '--'],
-      Cmd: cmd,
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      WorkingDir: '/app',
-      Labels: labels(service),
-      StopTimeout: 2,
-      HostConfig: {
-        Binds: [`${runDir}:${RUN_MOUNT}`],
-        NetworkMode: networkMode ?? netIds[nets[0]![0]]!,
-        ...(networkMode
-          ? {}
-          : { Dns: [gateway!], DnsOptions: ['timeout:1', 'attempts:2'], DnsSearch: ['.'] }),
-      },
-      ...(networkMode
-        ? {}
-        : {
-            NetworkingConfig: {
-              EndpointsConfig: Object.fromEntries(
-                nets.map(([n, addr]) => [
-                  netIds[n]!,
-                  { IPAMConfig: { IPv4Address: addr }, Aliases: [service] },
-                ]),
-              ),
-            },
-          }),
-    });
-    b.names.set(service, created.id);
-    await created.start();
-    return created.id;
+  return {
+    spec,
+    leaseBackend: opts.leaseBackend ?? 'durable',
+    initialPrimary: opts.initialPrimary ?? spec.regions[0]!,
+    timing,
+    secrets: Object.fromEntries(spec.regions.map((r) => [r, randomBytes(16).toString('hex')])),
+    pdnsApiKey: randomBytes(12).toString('hex'),
   };
+}
 
-  progress(`docker: run ${runId} on ${plan.subnetPrefix}.0.0/16 (${plan.networks.length} networks)`);
-  const cli = ['node', 'bin/failover-lab.mjs'];
-  const toxiId = await start(TOXIPROXY_SERVICE, [
-    ...cli,
+/** A container's first address (the one the harness dials). */
+function ipOf(plan: DockerPlan, service: string): string {
+  return Object.values(plan.containers.find((c) => c.service === service)!.addresses)[0]!;
+}
+
+/**
+ * Creates and starts one container of the lab image, labelled for the run, on its planned
+ * networks at its static addresses, or in `networkMode` (another container's namespace).
+ * Returns the container id.
+ */
+async function startContainer(
+  run: RunContainers,
+  service: string,
+  cmd: string[],
+  env: Record<string, string> = {},
+  networkMode?: string,
+): Promise<string> {
+  const { plan, netIds } = run;
+  const c = plan.containers.find((x) => x.service === service)!;
+  const nets = Object.entries(c.addresses);
+  const gateway = plan.networks.find((n) => n.name === nets[0]?.[0])?.gateway;
+  const created = await run.docker.createContainer({
+    name: `fl-${run.runId}-${service}`,
+    Image: LAB_IMAGE,
+    // tini -g: a stop signal reaches the whole process group, so no container waits out the grace period
+    Entrypoint: ['/usr/bin/tini', '-g', '--'],
+    Cmd: cmd,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: '/app',
+    Labels: { [LABEL.run]: run.runId, [LABEL.ownerPid]: String(process.pid), [LABEL.component]: service },
+    StopTimeout: 2,
+    HostConfig: {
+      Binds: [`${run.runDir}:${RUN_MOUNT}`],
+      NetworkMode: networkMode ?? netIds[nets[0]![0]]!,
+      ...(networkMode ? {} : { Dns: [gateway!], DnsOptions: ['timeout:1', 'attempts:2'], DnsSearch: ['.'] }),
+    },
+    ...(networkMode
+      ? {}
+      : {
+          NetworkingConfig: {
+            EndpointsConfig: Object.fromEntries(
+              nets.map(([n, addr]) => [
+                netIds[n]!,
+                { IPAMConfig: { IPv4Address: addr }, Aliases: [service] },
+              ]),
+            ),
+          },
+        }),
+  });
+  run.names.set(service, created.id);
+  await created.start();
+  return created.id;
+}
+
+/** Toxiproxy, then the Worker in its namespace, the authoritatives, apps and witnesses together. */
+async function startServices(run: RunContainers): Promise<void> {
+  const { spec, timing, initialPrimary, leaseBackend, secrets, pdnsApiKey } = run.settings;
+  const toxiId = await startContainer(run, TOXIPROXY_SERVICE, [
+    ...CLI,
     'toxiproxy',
     '--host',
     '0.0.0.0',
@@ -183,18 +229,17 @@ async function bootContainers(b: BootContext): Promise<DockerTopology> {
     `${RUN_MOUNT}/toxiproxy.json`,
   ]);
   const jobs: Array<Promise<unknown>> = [
-    start(
+    startContainer(
+      run,
       'worker',
-      [...cli, 'worker', ...workerCommand(timing, initialPrimary, leaseBackend, opts.workerLeaseTtlMs)],
-      {
-        LEASE_SECRETS: JSON.stringify(secrets),
-      },
+      [...CLI, 'worker', ...workerCommand(timing, initialPrimary, leaseBackend, run.opts.workerLeaseTtlMs)],
+      { LEASE_SECRETS: JSON.stringify(secrets) },
       `container:${toxiId}`,
     ),
   ];
   for (const r of spec.regions) {
     jobs.push(
-      start(`auth-${r}`, ['sh', `${RUN_MOUNT}/auth-${r}/start.sh`], {
+      startContainer(run, `auth-${r}`, ['sh', `${RUN_MOUNT}/auth-${r}/start.sh`], {
         FL_CONF_DIR: `${RUN_MOUNT}/auth-${r}`,
         // the database on the host's filesystem: a SIGKILLed pdns left it locked on overlayfs
         FL_DATA_DIR: `${RUN_MOUNT}/auth-${r}/data`,
@@ -202,7 +247,7 @@ async function bootContainers(b: BootContext): Promise<DockerTopology> {
       }),
     );
     jobs.push(
-      start(`app-${r}`, ['node', '--import', 'tsx', 'src/topology/app/server.ts'], {
+      startContainer(run, `app-${r}`, ['node', '--import', 'tsx', 'src/topology/app/server.ts'], {
         ...appEnvironment(r),
         APP_EVENTS_FILE: `${RUN_MOUNT}/events/app-${r}.jsonl`,
         APP_STATE_FILE: `${RUN_MOUNT}/app-${r}.state.json`,
@@ -210,45 +255,54 @@ async function bootContainers(b: BootContext): Promise<DockerTopology> {
     );
   }
   for (const w of spec.witnesses)
-    jobs.push(start(w, ['unbound', '-d', '-c', `${RUN_MOUNT}/${w}/unbound.conf`]));
+    jobs.push(startContainer(run, w, ['unbound', '-d', '-c', `${RUN_MOUNT}/${w}/unbound.conf`]));
   await Promise.all(jobs);
-  const controllers: Record<string, ControllerHandle> = {};
-  const startControllers = opts.startControllers !== false;
-  if (startControllers) {
-    await Promise.all(
-      spec.regions.map((r) => {
-        controllers[r] = {
-          region: r,
-          admin: { host: ip(`ctl-${r}`), port: CONTAINER_PORT.controllerAdmin },
-          eventsFile: join(runDir, 'events', `ctl-${r}.jsonl`),
-          config: timing.controllers[r]!,
-          faketime: null,
-        };
-        const env = controllerEnvironment(plan, r, timing, {
-          pdnsApiKey,
-          leaseSecret: (x) => secrets[x]!,
-        });
-        return start(`ctl-${r}`, [...cli, 'controller'], {
-          ...env,
-          EVENTS_FILE: `${RUN_MOUNT}/events/ctl-${r}.jsonl`,
-        });
-      }),
-    );
-  }
+}
 
-  const proxies = proxiesOf(plan, toxiproxyIp);
+/** One controller container per region, started together; their handles by region. */
+async function startControllers(run: RunContainers): Promise<Record<string, ControllerHandle>> {
+  const { spec, timing, secrets, pdnsApiKey } = run.settings;
+  const controllers: Record<string, ControllerHandle> = {};
+  await Promise.all(
+    spec.regions.map((r) => {
+      controllers[r] = {
+        region: r,
+        admin: { host: ipOf(run.plan, `ctl-${r}`), port: CONTAINER_PORT.controllerAdmin },
+        eventsFile: join(run.runDir, 'events', `ctl-${r}.jsonl`),
+        config: timing.controllers[r]!,
+        faketime: null,
+      };
+      const env = controllerEnvironment(run.plan, r, timing, {
+        pdnsApiKey,
+        leaseSecret: (x) => secrets[x]!,
+      });
+      return startContainer(run, `ctl-${r}`, [...CLI, 'controller'], {
+        ...env,
+        EVENTS_FILE: `${RUN_MOUNT}/events/ctl-${r}.jsonl`,
+      });
+    }),
+  );
+  return controllers;
+}
+
+/** The local driver's `Topology` over the run's containers, plus the engine's process faults. */
+function topologyOf(run: RunContainers, controllers: Record<string, ControllerHandle>): DockerTopology {
+  const { plan, settings, runDir } = run;
+  const { spec } = settings;
+  const ip = (service: string) => ipOf(plan, service);
+  const toxiproxyIp = plan.containers.find((c) => c.service === TOXIPROXY_SERVICE)!.addresses.shared!;
   const topo: DockerTopology = {
     driver: 'docker',
-    runId,
+    runId: run.runId,
     octet: 0,
     runDir,
-    logsDir: b.logsDir,
+    logsDir: run.logsDir,
     spec,
-    timing,
-    leaseBackend,
-    initialPrimary,
-    secrets,
-    pdnsApiKey,
+    timing: settings.timing,
+    leaseBackend: settings.leaseBackend,
+    initialPrimary: settings.initialPrimary,
+    secrets: settings.secrets,
+    pdnsApiKey: settings.pdnsApiKey,
     auths: Object.fromEntries(
       spec.regions.map((r) => [
         r,
@@ -278,21 +332,19 @@ async function bootContainers(b: BootContext): Promise<DockerTopology> {
       workerdPid: null,
     },
     controllers,
-    proxies,
+    proxies: proxiesOf(plan, toxiproxyIp),
     toxiproxyUrl: `http://${toxiproxyIp}:${CONTAINER_PORT.toxiproxyApi}`,
-    supervisor: b.supervisor,
+    supervisor: run.supervisor,
     components: [],
-    bootStartedAtMs: b.bootStartedAtMs,
+    bootStartedAtMs: run.bootStartedAtMs,
     startController: () => {
       throw new Error('docker driver: controllers are restarted through topo.containers');
     },
     restartWorker: () =>
       Promise.reject(new Error('docker driver: the Worker is restarted through topo.containers')),
-    stop: () => b.supervisor.shutdown(),
-    containers: containerFaults(docker, b.names, () => topo),
+    stop: () => run.supervisor.shutdown(),
+    containers: containerFaults(run.docker, run.names, () => topo),
   };
-  await waitAllHealthy(topo, startControllers, progress);
-  topo.components = componentsOf(topo, plan, b.names);
   return topo;
 }
 
@@ -361,13 +413,11 @@ function writeRunFiles(
     writeFileSync(full, text, { mode: 0o644 });
   };
   mkdirSync(join(runDir, 'events'), { recursive: true });
-  const ipOf = (service: string) =>
-    Object.values(plan.containers.find((c) => c.service === service)!.addresses)[0]!;
   const populate = plan.proxies.map((p) => ({
     name: p.name,
     listen: `0.0.0.0:${p.listenPort}`,
     // IP literals: the proxy never depends on the engine's name resolution
-    upstream: `${p.upstream.host === '127.0.0.1' ? '127.0.0.1' : ipOf(p.upstream.service)}:${p.upstream.port}`,
+    upstream: `${p.upstream.host === '127.0.0.1' ? '127.0.0.1' : ipOf(plan, p.upstream.service)}:${p.upstream.port}`,
     enabled: true,
   }));
   populate.push({
