@@ -17,6 +17,7 @@ import {
   defaultControllerConfig,
   failoverBoundMs,
   historyTiming,
+  leaseGoneBoundMs,
   leaseRequestTimeoutMsOf,
   safeWindowMs,
   validateControllerConfig,
@@ -83,6 +84,13 @@ export interface ControllerState {
   /** L, computed once */
   safeWindowMs: number;
   nowMs: number;
+  /** local time this incarnation started: a lease held in our name before that may back a
+   *  write window of the previous incarnation until it is surely gone at the Worker */
+  startedAtMs: number;
+  /** epoch of the first lease status this incarnation saw before it sent any acquire: a lease
+   *  in our name at or below it may be the previous incarnation's (null: not known) */
+  inheritedEpochFloor: number | null;
+  acquireSent: boolean;
   role: Role;
   preferredBootstrap: boolean;
   highestEpochSeen: number;
@@ -138,6 +146,9 @@ export function createControllerState(
     config: { ...c, witnesses: [...c.witnesses] },
     safeWindowMs: safeWindowMs(c),
     nowMs,
+    startedAtMs: nowMs,
+    inheritedEpochFloor: null,
+    acquireSent: false,
     role: 'standby',
     preferredBootstrap: opts.initialRole === 'primary',
     highestEpochSeen: 0,
@@ -277,6 +288,7 @@ function runTimers(st: ControllerState, acts: ControllerAction[]): void {
       cand.acquireInFlightSentAtMs = null;
     }
     if (cand.acquireInFlightSentAtMs === null && now >= cand.nextAcquireAtMs) {
+      st.acquireSent = true;
       acts.push({ type: 'lease-acquire', sentAtMs: now });
       cand.acquireInFlightSentAtMs = now;
     }
@@ -481,6 +493,7 @@ function onLeaseResult(
       noteStoreTtl(st, acts, r.ttlMs);
       st.leaseHolder = r.holder;
       observeEpoch(st, acts, r.epoch);
+      if (!st.acquireSent && st.inheritedEpochFloor === null) st.inheritedEpochFloor = r.epoch ?? 0;
       const vacant =
         r.holder === null ||
         (r.expiresAt !== undefined &&
@@ -491,6 +504,7 @@ function onLeaseResult(
       st.vacantPolls = vacant ? st.vacantPolls + 1 : 0;
       st.lastStatusEpoch = r.epoch;
       if (vacant) maybeFillVacancy(st, acts);
+      else releaseOrphanedLease(st, acts, r.holder, r.epoch);
       return;
     }
     case 'acquire': {
@@ -518,10 +532,7 @@ function onLeaseResult(
           if (st.role === 'candidate') toStandby(st, acts, 'lease-ttl-mismatch', true);
           return;
         }
-        // Not acted on: it expires at the Worker by itself. Releasing it could end the
-        // lease before an older write window of ours has closed, so we never do.
-        log(acts, 'warn', `lease grant epoch ${r.epoch} not used (role ${st.role}); it will expire`);
-        observeEpoch(st, acts, r.epoch);
+        releaseUnusedGrant(st, acts, r.epoch);
         return;
       }
       if (r.ok) {
@@ -636,6 +647,60 @@ function noteLeaseResult(
   if (r.error !== undefined) ev.error = r.error;
   acts.push(event(ev));
   if (r.op === 'release' && r.ok) log(acts, 'info', `lease released (epoch ${r.epoch})`);
+}
+
+/**
+ * A grant this controller will not act on (it went back to standby while the acquire was in
+ * flight, or the grant came too late) is released at once. Kept, it would block both regions
+ * until it expired: a whole TTL with no primary after the faults have ended (found by the
+ * simulator: worker paused while b's acquire was in flight, peer recovered meanwhile, 40 s
+ * without a primary). Releasing is safe: the store granted a new epoch only because every
+ * older one had expired or been released, so no write window of any older epoch is open, and
+ * the release names this epoch, so it can never free a later one. A primary that sees such a
+ * grant has a window open under its own epoch and leaves the grant to expire.
+ */
+function releaseUnusedGrant(st: ControllerState, acts: ControllerAction[], epoch: number): void {
+  const wasPrimary = st.role === 'primary';
+  const fresh = epoch >= st.highestEpochSeen && epoch >= st.maxActionEpoch;
+  observeEpoch(st, acts, epoch);
+  if (wasPrimary || !fresh) {
+    log(acts, 'warn', `lease grant epoch ${epoch} not used (role ${st.role}); it will expire`);
+    return;
+  }
+  log(acts, 'info', `lease grant epoch ${epoch} not used (role ${st.role}); releasing it`);
+  pushEpochAction(st, acts, { type: 'lease-release', epoch, sentAtMs: st.nowMs });
+}
+
+/**
+ * The store says we hold an epoch we never acted on: the grant of an acquire whose reply was
+ * lost (it timed out while the Worker was paused, and the Worker granted it on resuming).
+ * Kept, it blocks both regions until it expires. It is released like an unused grant
+ * (releaseUnusedGrant says why that is safe), with two guards: an epoch we acted on may back
+ * an open write window of ours (its primary demoted without confirmation leaves it to expire),
+ * and a lease in our name may be the previous incarnation's, whose app may still hold
+ * authority under it. That holds for epochs up to the one the first status poll showed before
+ * this incarnation sent any acquire (a later grant means that one expired or was released);
+ * with no such poll, for the first T/(1−ρ)+d of this incarnation.
+ */
+function releaseOrphanedLease(
+  st: ControllerState,
+  acts: ControllerAction[],
+  holder: RegionId | null,
+  epoch: number | null,
+): void {
+  const c = st.config;
+  if (holder !== c.region || epoch === null || !Number.isFinite(epoch)) return;
+  if (st.role !== 'standby' && st.role !== 'fenced') return;
+  if (epoch <= st.maxActionEpoch) return;
+  const floor = st.inheritedEpochFloor;
+  if (floor !== null ? epoch <= floor : st.nowMs < st.startedAtMs + leaseGoneBoundMs(c) + c.maxDelayMs)
+    return;
+  log(
+    acts,
+    'info',
+    `the store holds epoch ${epoch} in our name, never acted on (role ${st.role}); releasing it`,
+  );
+  pushEpochAction(st, acts, { type: 'lease-release', epoch, sentAtMs: st.nowMs });
 }
 
 /** Records an epoch reported by the Worker; a primary that sees a higher one demotes at once. */

@@ -322,6 +322,64 @@ describe('failover gates', () => {
     const out = d.acquireResult(true, 3, 'b', sent + 27_442);
     expect(types(out)).not.toContain('promote');
   });
+
+  it('releases a grant that arrives after it went back to standby, naming that epoch', () => {
+    // kept, the grant would block both regions for a whole TTL with nobody primary
+    const d = new Driver();
+    d.tick(0);
+    d.peer(false, 3);
+    d.witness(1, { w1: 'unreachable', w2: 'unreachable' });
+    d.peer(true);
+    expect(d.view.role).toBe('standby');
+    const out = d.acquireResult(true, 4, 'b', d.nowMs + 30);
+    expect(types(out)).not.toContain('promote');
+    expect(ofType(out, 'lease-release')).toMatchObject([{ epoch: 4 }]);
+  });
+
+  it('releases a lease the store holds in our name from an acquire whose reply was lost', () => {
+    const d = new Driver();
+    d.tick(0);
+    d.status('a', 3, 5);
+    d.peer(false, 3);
+    d.witness(1, { w1: 'unreachable', w2: 'unreachable' });
+    d.peer(true);
+    const out = d.status('b', 4, d.nowMs + 100);
+    expect(ofType(out, 'lease-release')).toMatchObject([{ epoch: 4 }]);
+  });
+
+  it('never releases a lease in our name that the previous incarnation may have held', () => {
+    const d = new Driver();
+    d.tick(0);
+    expect(types(d.status('b', 5, 5))).not.toContain('lease-release');
+    expect(types(d.status('b', 5, 60_000))).not.toContain('lease-release');
+  });
+
+  it('without a status before its first acquire, waits until an earlier lease is surely gone', () => {
+    const d = new Driver();
+    d.tick(0);
+    d.peer(false, 3);
+    d.witness(1, { w1: 'unreachable', w2: 'unreachable' });
+    d.peer(true);
+    expect(types(d.status('b', 4, 1_000))).not.toContain('lease-release');
+    expect(ofType(d.status('b', 4, 40_000), 'lease-release')).toMatchObject([{ epoch: 4 }]);
+  });
+
+  it('leaves to expire a lease it acted on after demoting without confirmation', () => {
+    const d = toPrimaryViaFailover(config(), 7);
+    d.advance(40_000);
+    expect(d.view.role).not.toBe('primary');
+    expect(types(d.status('b', 7, d.nowMs + 10))).not.toContain('lease-release');
+  });
+
+  it('does not release a stale grant whose epoch is below one already seen', () => {
+    const d = new Driver();
+    d.tick(0);
+    d.status('a', 9, 5);
+    d.peer(false, 3);
+    d.witness(1, { w1: 'unreachable', w2: 'unreachable' });
+    const out = d.acquireResult(true, 8, 'b', 50);
+    expect(types(out)).not.toContain('lease-release');
+  });
 });
 
 describe('primary', () => {

@@ -6,7 +6,7 @@
  *
  * (1) From B after a lease holder h takes an epoch until the holder changes, every
  *     authoritative answers h's region (not judged during, and B after, a fault touching that
- *     authoritative or h's controller/app). (2) No authoritative points at a region without
+ *     authoritative, h's controller/app, the Worker or h's link to it). (2) No authoritative points at a region without
  *     write authority while another region has it for longer than B (not judged during, and B
  *     after, a fault touching that authoritative or any controller/app). B = spec.bounds.dnsConvergeMs.
  */
@@ -69,6 +69,19 @@ function excused(f: Facts, ids: string[], region: RegionId | null, boundMs: numb
     .map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs }));
 }
 
+/**
+ * Faults on the lease service as the holder sees it (the Worker itself, or the holder's link
+ * to it): a holder that cannot hear the Worker may hold a grant it never learned of (the reply
+ * was lost) and cannot act on it or release it, so DNS cannot follow it until B after the
+ * fault ends (design: the liveness bounds assume the Worker answers).
+ */
+function leaseServiceFaults(f: Facts, holder: RegionId, boundMs: number): Span[] {
+  const link = `ctl-${holder}->worker`;
+  return f.faults
+    .filter((x) => x.target === 'worker' || x.components.includes('worker') || x.links.includes(link))
+    .map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs }));
+}
+
 export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
   const name = 'dns-follows-lease';
   const boundMs = f.spec?.bounds.dnsConvergeMs;
@@ -86,7 +99,10 @@ export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
     for (const h of holders) {
       const judged = subtract(
         [{ from: h.from + boundMs, to: h.to }],
-        excused(f, [auth, `ctl-${h.holder}`, `app-${h.holder}`], h.holder, boundMs),
+        [
+          ...excused(f, [auth, `ctl-${h.holder}`, `app-${h.holder}`], h.holder, boundMs),
+          ...leaseServiceFaults(f, h.holder, boundMs),
+        ],
       );
       const wrong = spans.filter((s) => s.region !== h.holder);
       const bad = intersect(judged, wrong)[0];
