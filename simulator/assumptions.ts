@@ -9,7 +9,8 @@
  *   - a holder-issued action reaches its app within maxDelayMs (d): no added latency on
  *     ctl-r->app-r beyond d;
  *   - an app is never paused longer than maxPauseMs (p): a paused app applies a queued
- *     extend late and measures its window from then.
+ *     extend late and measures its window from then. Its stall is the pause plus the host's
+ *     wake latency after SIGCONT (simulator/boot.ts), so both count.
  * Everything else (partitions, loss, crashes, controller pauses of any length, witness and
  * KV faults) is within the assumptions: the lease and the safe window must cope.
  */
@@ -27,7 +28,13 @@ function targets(step: FaultStep): string[] {
   return Array.isArray(step.target) ? step.target : [step.target];
 }
 
-export function assessSchedule(steps: FaultStep[], config: ControllerConfig, spec: TopologySpec): Assessment {
+/** @param wakeMaxMs the longest host wake latency after a pause, production ms */
+export function assessSchedule(
+  steps: FaultStep[],
+  config: ControllerConfig,
+  spec: TopologySpec,
+  wakeMaxMs = 0,
+): Assessment {
   const notes: string[] = [];
   const rho = config.maxClockDriftRate;
   const appLinks = new Set(spec.regions.map((r) => `ctl-${r}->app-${r}`));
@@ -71,10 +78,10 @@ export function assessSchedule(steps: FaultStep[], config: ControllerConfig, spe
       }
       case 'pause':
         for (const t of targets(step)) {
-          if (t.startsWith('app-') && (step.for === undefined || step.for > config.maxPauseMs)) {
-            notes.push(
-              `${where}: ${t} paused ${step.for === undefined ? 'until the end' : `${step.for} ms`}, longer than maxPauseMs ${config.maxPauseMs}`,
-            );
+          if (t.startsWith('app-') && (step.for === undefined || step.for + wakeMaxMs > config.maxPauseMs)) {
+            const stall =
+              step.for === undefined ? 'until the end' : `${step.for} ms + up to ${wakeMaxMs} ms to wake`;
+            notes.push(`${where}: ${t} paused ${stall}, longer than maxPauseMs ${config.maxPauseMs}`);
           }
         }
         break;

@@ -19,6 +19,7 @@ import {
   ANCHOR_EVENTS,
   type Anchor,
   type AnchorEvent,
+  DEFAULT_TIME_SCALE,
   FAULT_KINDS,
   type FaultKind,
   type FaultStep,
@@ -27,6 +28,7 @@ import {
 } from '../src/scenario/schema.ts';
 import { describeTopology } from '../src/scenario/topology-description.ts';
 import { assessSchedule } from './assumptions.ts';
+import { wakeRangeMs } from './boot.ts';
 import { allCells, type Coverage, mergeCoverage, newCoverage } from './coverage.ts';
 import type { LeaseBackend } from './models/lease-store.ts';
 import { type SimulationResult, simulateScenario } from './simulate.ts';
@@ -257,6 +259,8 @@ export function caseArb(
 ): fc.Arbitrary<ExploreCase> {
   const kinds = opts.kinds ?? FAULT_KINDS;
   const config = defaultControllerConfig({ region: 'a', peerRegion: 'b', witnesses: SPEC.witnesses });
+  // generated scenarios run at the default time scale, whose host wake latency counts too
+  const wakeMaxMs = wakeRangeMs(DEFAULT_TIME_SCALE).max;
   return fc
     .record({
       seed: fc.integer({ min: 0, max: 0x7fffffff }),
@@ -268,7 +272,10 @@ export function caseArb(
     })
     .map((c) =>
       opts.withinAssumptions
-        ? { seed: c.seed, steps: c.steps.filter((s) => assessSchedule([s], config, SPEC).withinAssumptions) }
+        ? {
+            seed: c.seed,
+            steps: c.steps.filter((s) => assessSchedule([s], config, SPEC, wakeMaxMs).withinAssumptions),
+          }
         : c,
     );
 }

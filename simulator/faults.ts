@@ -272,7 +272,14 @@ function revertStep(f: StepFault): void {
       f.flapCut = false;
       break;
     case 'pause':
-      for (const c of f.comps) if (world.proc(c).resume()) processOp(f, c, 'resume');
+      for (const c of f.comps) {
+        const proc = world.proc(c);
+        const token = proc.resume();
+        if (token === null) continue;
+        // recorded at SIGCONT, as the real executor does; the process runs a wake latency later
+        processOp(f, c, 'resume');
+        world.engine.after(world.wakeLatencyMs(), () => proc.wake(token));
+      }
       break;
     case 'crash':
     case 'witness-down':

@@ -2,7 +2,7 @@
  * Processes and message delivery.
  *
  * A Proc is one component's process: up, paused (SIGSTOP: everything delivered to it waits
- * in a queue and runs, in order, on resume — timers fire late) or crashed (deliveries are
+ * in a queue and runs, in order, a host wake latency after resume — timers fire late) or crashed (deliveries are
  * dropped; requests to it are refused with a reset; on restart its incarnation changes so
  * replies and timers meant for the old process vanish).
  *
@@ -24,6 +24,8 @@ export class Proc {
   incarnation = 0;
   private pauseDepth = 0;
   private crashDepth = 0;
+  /** invalidates a pending wake when the process is paused or crashed again */
+  private wakeToken = 0;
   private queue: Array<Fn | unknown> = [];
 
   constructor(
@@ -42,9 +44,14 @@ export class Proc {
     fn(arg);
   }
 
-  /** returns true when this call actually paused the process */
+  /** returns true when this call actually paused the process (a process still waking counts) */
   pause(): boolean {
     this.pauseDepth++;
+    if (this.pauseDepth === 1 && this.state === 'paused') {
+      // SIGSTOP again before the last SIGCONT took effect: the pending wake is void
+      this.wakeToken++;
+      return true;
+    }
     if (this.pauseDepth === 1 && this.state === 'up') {
       this.state = 'paused';
       return true;
@@ -52,11 +59,21 @@ export class Proc {
     return false;
   }
 
-  /** returns true when the process runs again */
-  resume(): boolean {
-    if (this.pauseDepth === 0) return false;
+  /**
+   * SIGCONT. Returns the wake token when the process will run again — it does so only when
+   * wake(token) is called, some host latency later (a stopped process is not running the
+   * instant it is continued) — or null when it stays paused or crashed.
+   */
+  resume(): number | null {
+    if (this.pauseDepth === 0) return null;
     this.pauseDepth--;
-    if (this.pauseDepth > 0 || this.state !== 'paused') return false;
+    if (this.pauseDepth > 0 || this.state !== 'paused') return null;
+    return ++this.wakeToken;
+  }
+
+  /** The process runs again: drains what was delivered while it was stopped, in order. */
+  wake(token: number): void {
+    if (token !== this.wakeToken || this.pauseDepth > 0 || this.state !== 'paused') return;
     this.state = 'up';
     // Drain in order; a handler may schedule more work but cannot re-pause us.
     const q = this.queue;
@@ -65,7 +82,6 @@ export class Proc {
       if (this.state !== 'up') break;
       (q[i] as Fn)(q[i + 1]);
     }
-    return true;
   }
 
   /** returns true when this call actually crashed the process */
@@ -73,6 +89,7 @@ export class Proc {
     this.crashDepth++;
     if (this.crashDepth > 1 || this.state === 'crashed') return false;
     this.state = 'crashed';
+    this.wakeToken++;
     this.incarnation++;
     this.queue = [];
     return true;

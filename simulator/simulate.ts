@@ -29,6 +29,12 @@ export interface SimulateOptions {
    * design's, so a controller configured weaker than the design is judged by the design.
    */
   controllerOverrides?: ControllerConfigOverrides;
+  /**
+   * The time scale of the real run this one models (default: the scenario's topology.timeScale,
+   * what `run FILE` uses): host latencies such as a process's wake after SIGCONT are real ms,
+   * so in production ms they grow as the scale shrinks.
+   */
+  hostTimeScale?: number;
 }
 
 export interface SimulationResult {
@@ -57,6 +63,7 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
     stopOnViolation: opts.stopOnViolation ?? false,
     trace: opts.trace ?? false,
     ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
+    ...(opts.hostTimeScale !== undefined ? { hostTimeScale: opts.hostTimeScale } : {}),
   });
   const ctl = world.configs.get(world.spec.regions[0]!)!;
   // The assumptions are the design's (ρ, p, d of the spec), not whatever the controller was given.
@@ -73,6 +80,7 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
       maxDelayMs: design.maxDelayMs,
     },
     world.spec,
+    world.wakeRange.max,
   );
   const notes = [...assessment.notes];
   if (backend === 'kv') {

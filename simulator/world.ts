@@ -16,7 +16,7 @@ import type { ControllerConfig } from '../src/controller/types.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
 import { describeTopology, type LinkSpec, type TopologySpec } from '../src/scenario/topology-description.ts';
 import { ObservedRecorder } from './anchors.ts';
-import { type BootPlan, drawBootPlan } from './boot.ts';
+import { type BootPlan, drawBootPlan, wakeRangeMs } from './boot.ts';
 import { NodeClock } from './clock.ts';
 import type { SimContext, SimTimings } from './context.ts';
 import { type Coverage, newCoverage } from './coverage.ts';
@@ -150,6 +150,8 @@ export class World implements SimContext {
   readonly store: LeaseStoreModel;
   readonly client: ClientModel;
   readonly auths: AuthoritativeModel[] = [];
+  /** production ms a continued process takes to run again (simulator/boot.ts wakeRangeMs) */
+  readonly wakeRange: { min: number; max: number };
 
   constructor(
     readonly scenario: Scenario,
@@ -159,8 +161,11 @@ export class World implements SimContext {
       stopOnViolation?: boolean;
       trace?: boolean;
       controllerOverrides?: ControllerConfigOverrides;
+      /** the real run's time scale whose host latencies this run models (default: the scenario's) */
+      hostTimeScale?: number;
     } = {},
   ) {
+    this.wakeRange = wakeRangeMs(opts.hostTimeScale ?? scenario.topology.timeScale);
     this.spec = describeTopology();
     this.engine = new Engine({ trace: opts.trace ?? false });
     this.prng = new Prng(seed);
@@ -237,6 +242,12 @@ export class World implements SimContext {
 
   component(id: string): Component {
     return this.server(id) as Component;
+  }
+
+  /** One draw of the host wake latency after SIGCONT, production ms. */
+  wakeLatencyMs(): number {
+    const { min, max } = this.wakeRange;
+    return min + this.prng.int(max - min + 1);
   }
 
   proc(id: string): Proc {

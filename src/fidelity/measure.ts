@@ -16,13 +16,18 @@ import { type RunSample, sampleOf, type TimedMeasurement } from './compare.ts';
 export interface SimSeedsOptions {
   firstSeed: number;
   count: number;
+  /** the real runs' time scale, when not the scenario's: the sim models their host latencies */
+  hostTimeScale?: number;
 }
 
 /** Every seed from firstSeed on, one full run each (no early stop: the times need the whole run). */
 export function simSamples(scenario: Scenario, timed: TimedMeasurement[], o: SimSeedsOptions): RunSample[] {
   const out: RunSample[] = [];
   for (let seed = o.firstSeed; seed < o.firstSeed + o.count; seed++) {
-    const r = simulateScenario(scenario, { seed });
+    const r = simulateScenario(scenario, {
+      seed,
+      ...(o.hostTimeScale !== undefined ? { hostTimeScale: o.hostTimeScale } : {}),
+    });
     out.push(sampleOf(seed, r.history, r.verdict, timed));
   }
   return out;

@@ -152,6 +152,9 @@ export const Expectation = z.union([
 ]);
 export type Expectation = z.infer<typeof Expectation>;
 
+/** The real executor's default time scale: production timings run 10× faster on one machine. */
+export const DEFAULT_TIME_SCALE = 0.1;
+
 export const Scenario = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
@@ -160,7 +163,7 @@ export const Scenario = z
     topology: z
       .object({
         leaseBackend: z.enum(['durable', 'kv']).default('durable'),
-        timeScale: z.number().positive().max(1).default(0.1),
+        timeScale: z.number().positive().max(1).default(DEFAULT_TIME_SCALE),
         initialPrimary: z.string().default('a'),
         controller: ControllerOverrides.default({}),
         /**
@@ -170,7 +173,12 @@ export const Scenario = z
         worker: z.object({ leaseTtl: Duration.optional() }).strict().optional(),
       })
       .strict()
-      .default({ leaseBackend: 'durable', timeScale: 0.1, initialPrimary: 'a', controller: {} }),
+      .default({
+        leaseBackend: 'durable',
+        timeScale: DEFAULT_TIME_SCALE,
+        initialPrimary: 'a',
+        controller: {},
+      }),
     workload: z
       .object({
         clients: z.number().int().min(0).max(16).default(1),

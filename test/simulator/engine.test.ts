@@ -140,16 +140,40 @@ describe('Proc', () => {
     p.run(fn, 3);
     expect(seen).toEqual([1]);
     expect(p.pause()).toBe(false); // nested pause
-    expect(p.resume()).toBe(false);
-    expect(p.resume()).toBe(true);
-    expect(seen).toEqual([1, 2, 3]);
+    expect(p.resume()).toBe(null);
+    const token = p.resume();
+    expect(token).not.toBe(null);
+    // continued, but not running until it wakes: new work still queues behind the old
+    p.run(fn, 'late');
+    expect(seen).toEqual([1]);
+    p.wake(token!);
+    expect(seen).toEqual([1, 2, 3, 'late']);
     const inc = p.incarnation;
     expect(p.crash()).toBe(true);
     p.run(fn, 4);
     expect(p.restart()).toBe(true);
     p.run(fn, 5, inc); // meant for the old incarnation
     p.run(fn, 6);
-    expect(seen).toEqual([1, 2, 3, 6]);
+    expect(seen).toEqual([1, 2, 3, 'late', 6]);
+  });
+
+  it('a pause or crash before the wake voids it: the process stays stopped', () => {
+    const p = new Proc('x', new NodeClock());
+    const seen: unknown[] = [];
+    p.pause();
+    p.run((a) => seen.push(a), 1);
+    const first = p.resume()!;
+    expect(p.pause()).toBe(true); // stopped again while waking: a new pause
+    p.wake(first);
+    expect(seen).toEqual([]);
+    const second = p.resume()!;
+    p.wake(second);
+    expect(seen).toEqual([1]);
+    p.pause();
+    const third = p.resume()!;
+    expect(p.crash()).toBe(true);
+    p.wake(third);
+    expect(p.state).toBe('crashed');
   });
 });
 

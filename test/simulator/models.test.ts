@@ -387,7 +387,8 @@ describe('network', () => {
     w.engine.run(5000);
     expect(r.out).toMatchObject({ ok: false, error: 'timeout' });
     expect(w.rec.events.some((e) => e.kind === 'app-write')).toBe(false);
-    w.proc('app-a').resume();
+    const proc = w.proc('app-a');
+    proc.wake(proc.resume()!);
     expect(w.rec.events.filter((e) => e.kind === 'app-write')).toHaveLength(1);
   });
 });

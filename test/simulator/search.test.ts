@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assessSchedule } from '../../simulator/assumptions.ts';
+import { wakeRangeMs } from '../../simulator/boot.ts';
 import { runSeeds } from '../../simulator/distribution.ts';
 import { caseArb } from '../../simulator/explore.ts';
 import {
@@ -23,6 +24,7 @@ import {
 } from '../../simulator/index.ts';
 import { defaultControllerConfig } from '../../src/controller/config.ts';
 import { parseScenario, scenarioToYaml } from '../../src/scenario/loader.ts';
+import { DEFAULT_TIME_SCALE } from '../../src/scenario/schema.ts';
 import { describeTopology } from '../../src/scenario/topology-description.ts';
 
 const run = promisify(execFile);
@@ -211,9 +213,10 @@ describe('anchored steps, swarm, seeds (issues #13, #14)', () => {
     });
     const config = defaultControllerConfig({ region: 'a', peerRegion: 'b', witnesses: ['w1', 'w2', 'w3'] });
     expect(cases.every((c) => c.steps.length <= 8)).toBe(true);
-    expect(cases.every((c) => assessSchedule(c.steps, config, describeTopology()).withinAssumptions)).toBe(
-      true,
-    );
+    const wakeMaxMs = wakeRangeMs(DEFAULT_TIME_SCALE).max;
+    expect(
+      cases.every((c) => assessSchedule(c.steps, config, describeTopology(), wakeMaxMs).withinAssumptions),
+    ).toBe(true);
     const steps = cases.flatMap((c) => c.steps);
     expect(steps.some((st) => st.anchor !== undefined)).toBe(true);
     expect(steps.some((st) => st.fault === 'pause' && String(st.target).startsWith('app-'))).toBe(true);

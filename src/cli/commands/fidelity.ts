@@ -133,7 +133,11 @@ async function measureOne(a: FidelityArgs, file: string, err: (l: string) => voi
   const scenario = await loadScenarioFile(file);
   const timed = timedMeasurementsOf(scenario.expect);
   const simStarted = performance.now();
-  const sim = simSamples(scenario, timed, { firstSeed: a.firstSeed, count: a.simSeeds });
+  const sim = simSamples(scenario, timed, {
+    firstSeed: a.firstSeed,
+    count: a.simSeeds,
+    ...(a.timeScale !== undefined ? { hostTimeScale: a.timeScale } : {}),
+  });
   const simWallSeconds = (performance.now() - simStarted) / 1000;
   err(
     `  sim: ${sim.filter((s) => s.ok).length}/${sim.length} seeds pass (seeds ${a.firstSeed}..${a.firstSeed + a.simSeeds - 1}, ${simWallSeconds.toFixed(1)} s)`,
