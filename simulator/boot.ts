@@ -48,11 +48,12 @@ export function drawBootPlan(
 /**
  * Host wake latency: a process continued with SIGCONT runs its first handler some real
  * milliseconds later (kernel wake-up, Node's event loop turning over, the timers it owes).
- * Measured on the real topology: a paused primary's controller stood down 7–14 ms after
- * SIGCONT at time scale 1 and 6–15 ms (60–150 production ms) at time scale 0.1. Host
- * latencies do not shrink with the time scale, so in production ms they are real ms / scale.
+ * Measured on the real topology, a paused primary's controller stood down after SIGCONT in
+ * 7–14 ms at time scale 1 and 3–15 ms at time scale 0.1: mostly quick, sometimes slower, so
+ * the draw leans to the low end (min + (max − min)·u², u uniform). Host latencies do not
+ * shrink with the time scale, so in production ms they are real ms / scale.
  */
-export const HOST_WAKE_REAL_MS = { min: 2, max: 30 } as const;
+export const HOST_WAKE_REAL_MS = { min: 1, max: 30 } as const;
 
 /** The wake-latency range in production ms for a real run at this time scale. */
 export function wakeRangeMs(hostTimeScale: number): { min: number; max: number } {
@@ -60,4 +61,9 @@ export function wakeRangeMs(hostTimeScale: number): { min: number; max: number }
     min: Math.round(HOST_WAKE_REAL_MS.min / hostTimeScale),
     max: Math.round(HOST_WAKE_REAL_MS.max / hostTimeScale),
   };
+}
+
+/** One wake latency in [min, max] production ms from a uniform draw u in [0, 1). */
+export function wakeLatencyOf(range: { min: number; max: number }, u: number): number {
+  return range.min + Math.round((range.max - range.min) * u * u);
 }

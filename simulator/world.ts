@@ -16,7 +16,7 @@ import type { ControllerConfig } from '../src/controller/types.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
 import { describeTopology, type LinkSpec, type TopologySpec } from '../src/scenario/topology-description.ts';
 import { ObservedRecorder } from './anchors.ts';
-import { type BootPlan, drawBootPlan, wakeRangeMs } from './boot.ts';
+import { type BootPlan, drawBootPlan, wakeLatencyOf, wakeRangeMs } from './boot.ts';
 import { NodeClock } from './clock.ts';
 import type { SimContext, SimTimings } from './context.ts';
 import { type Coverage, newCoverage } from './coverage.ts';
@@ -246,8 +246,7 @@ export class World implements SimContext {
 
   /** One draw of the host wake latency after SIGCONT, production ms. */
   wakeLatencyMs(): number {
-    const { min, max } = this.wakeRange;
-    return min + this.prng.int(max - min + 1);
+    return wakeLatencyOf(this.wakeRange, this.prng.float());
   }
 
   proc(id: string): Proc {
