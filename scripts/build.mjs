@@ -101,6 +101,35 @@ async function buildJs(outDir) {
   return Object.keys(result.metafile.outputs).map((p) => relative(outDir, join(ROOT, p)));
 }
 
+// The topology's child programs, one self-contained file each, so a boot never bundles
+// (src/topology/bundle.ts picks these up while dist/ is fresh). Options as
+// PROGRAM_BUILD_OPTIONS there: every npm package bundled but these.
+export const PROGRAMS = {
+  app: 'src/topology/app/server.ts',
+  controller: 'src/topology/controller-main.ts',
+};
+
+async function buildPrograms(outDir) {
+  await Promise.all(
+    Object.entries(PROGRAMS).map(([name, entry]) =>
+      build({
+        absWorkingDir: ROOT,
+        entryPoints: [entry],
+        outfile: join(outDir, 'programs', `${name}.mjs`),
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        logLevel: 'warning',
+        banner: {
+          js: "import { createRequire as __flCreateRequire } from 'node:module'; const require = __flCreateRequire(import.meta.url);",
+        },
+        external: ['miniflare', 'esbuild', 'fsevents'],
+      }),
+    ),
+  );
+}
+
 function buildTypes(outDir) {
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   const args = [
@@ -178,7 +207,7 @@ async function main() {
   mkdirSync(DIST, { recursive: true });
   const tmpDir = mkdtempSync(join(DIST, '.tmp-'));
   try {
-    const outputs = await buildJs(tmpDir);
+    const [outputs] = await Promise.all([buildJs(tmpDir), buildPrograms(tmpDir)]);
     if (!flags.jsOnly) buildTypes(tmpDir);
     install(tmpDir, outputs);
   } finally {

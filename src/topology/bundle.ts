@@ -1,29 +1,82 @@
 /**
- * Child programs (app stand-in, controller agent) are bundled with esbuild into the run's
- * temp dir once per run: a bundled `node app.mjs` is answering in ~60 ms, while going
- * through tsx costs 300+ ms of transpiling per process on a 2-core machine.
+ * Child programs (app stand-in, controller agent) run as single-file esbuild bundles: a
+ * bundled `node app.mjs` is answering in ~60 ms, while going through tsx costs 300+ ms of
+ * transpiling per process on a 2-core machine.
+ *
+ * The bundles are built once, at setup (scripts/build.mjs → dist/programs/), and a boot only
+ * picks them up (issue #18: bundling at every boot cost 0.9–1.6 s and left an idle esbuild
+ * service of ~53 MB running). In a checkout whose sources changed after that build, the boot
+ * bundles the changed program into its run directory instead — never a stale program — and
+ * stops esbuild's service afterwards.
  */
-import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BuildOptions } from 'esbuild';
 import { InfraError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
+
+export type ProgramName = 'app' | 'controller';
+
+/** Where scripts/build.mjs writes a program's bundle. */
+export function prebuiltProgramPath(name: ProgramName, root = PACKAGE_ROOT): string {
+  return join(root, 'dist', 'programs', `${name}.mjs`);
+}
+
+let distCurrent: Promise<boolean> | undefined;
+
+/** dist/ matches the sources: an installed package (no build script), or a fresh checkout build. */
+function isDistCurrent(): Promise<boolean> {
+  distCurrent ??= (async () => {
+    if (!existsSync(join(PACKAGE_ROOT, 'scripts/build.mjs'))) return true;
+    if (process.env.FAILOVER_LAB_USE_DIST === '1') return true;
+    const freshness = (await import(pathToFileURL(join(PACKAGE_ROOT, 'bin/freshness.mjs')).href)) as {
+      isBuildFresh(root: string): boolean;
+    };
+    return freshness.isBuildFresh(PACKAGE_ROOT);
+  })();
+  return distCurrent;
+}
+
+/** The program's bundle: the prebuilt one when current, else one bundled now into outFile. */
+export async function programBundle(name: ProgramName, entryFile: string, outFile: string): Promise<string> {
+  const prebuilt = prebuiltProgramPath(name);
+  if (existsSync(prebuilt) && (await isDistCurrent())) return prebuilt;
+  return bundleEntry(entryFile, outFile);
+}
+
+/** The esbuild options of a program bundle; scripts/build.mjs builds dist/programs/ with the same. */
+export const PROGRAM_BUILD_OPTIONS: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'silent',
+  // CommonJS dependencies inside an ESM bundle still call require(): give them one.
+  banner: {
+    js: "import { createRequire as __flCreateRequire } from 'node:module'; const require = __flCreateRequire(import.meta.url);",
+  },
+  external: ['miniflare', 'esbuild', 'fsevents'],
+};
+
+let bundlerLoaded = false;
 
 export async function bundleEntry(entryFile: string, outFile: string): Promise<string> {
+  // imported here: a boot that finds the prebuilt programs never loads esbuild
+  const esbuild = await import('esbuild');
+  bundlerLoaded = true;
   try {
-    await build({
-      entryPoints: [entryFile],
-      outfile: outFile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'silent',
-      // CommonJS dependencies inside an ESM bundle still call require(): give them one.
-      banner: {
-        js: "import { createRequire as __flCreateRequire } from 'node:module'; const require = __flCreateRequire(import.meta.url);",
-      },
-      external: ['miniflare', 'esbuild', 'fsevents'],
-    });
+    await esbuild.build({ ...PROGRAM_BUILD_OPTIONS, entryPoints: [entryFile], outfile: outFile });
   } catch (err) {
     throw new InfraError(`could not bundle ${entryFile}: ${(err as Error).message}`, 'topology');
   }
   return outFile;
+}
+
+/** Ends esbuild's service process if this process started one (it would idle at ~53 MB). */
+export async function stopBundler(): Promise<void> {
+  if (!bundlerLoaded) return;
+  bundlerLoaded = false;
+  const esbuild = await import('esbuild');
+  await esbuild.stop();
 }

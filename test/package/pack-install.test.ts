@@ -125,6 +125,9 @@ describe.concurrent('the tarball', () => {
       'dist/cli.js.map',
       'dist/index.js',
       'dist/types/src/index.d.ts',
+      // the topology's child programs, prebuilt so no boot bundles (src/topology/bundle.ts)
+      'dist/programs/app.mjs',
+      'dist/programs/controller.mjs',
       'src/worker/durable.ts',
       'src/topology/controller-main.ts',
       'scenarios/primary-region-crash.yaml',

@@ -1,12 +1,13 @@
 /**
- * Boot phases of our own child programs: both are bundled once per run (esbuild), then the
- * app/database stand-ins start, and the production controllers once the link proxies exist
- * and the caller's beforeControllers hook has run.
+ * Boot phases of our own child programs: both run as bundles (prebuilt at setup, else bundled
+ * for this run: src/topology/bundle.ts), then the app/database stand-ins start, and the
+ * production controllers once the link proxies exist and the caller's beforeControllers hook
+ * has run.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../package-root.ts';
-import { bundleEntry } from '../bundle.ts';
+import { programBundle, stopBundler } from '../bundle.ts';
 import type { Endpoint } from '../configs.ts';
 import { controllerEntry, controllerEnv, waitControllerPrimary } from '../controller-launch.ts';
 import type { Managed } from '../supervisor.ts';
@@ -27,11 +28,14 @@ export interface ProgramBundles {
 export function bundlePrograms(run: BootRun, withControllers: boolean): Promise<ProgramBundles> {
   const binDir = join(run.runDir, 'bin');
   return Promise.all([
-    bundleEntry(join(PACKAGE_ROOT, 'src/topology/app/server.ts'), join(binDir, 'app.mjs')),
+    programBundle('app', join(PACKAGE_ROOT, 'src/topology/app/server.ts'), join(binDir, 'app.mjs')),
     withControllers
-      ? bundleEntry(controllerEntry(PACKAGE_ROOT), join(binDir, 'controller.mjs'))
+      ? programBundle('controller', controllerEntry(PACKAGE_ROOT), join(binDir, 'controller.mjs'))
       : Promise.resolve(''),
-  ]).then(([app, controller]) => ({ app, controller }));
+  ]).then(async ([app, controller]) => {
+    await stopBundler();
+    return { app, controller };
+  });
 }
 
 /** Starts one app per region once its bundle exists. */
