@@ -109,25 +109,44 @@ export const PROGRAMS = {
   controller: 'src/topology/controller-main.ts',
 };
 
+// The Worker scripts workerd runs, one ES module per variant (options as
+// WORKER_BUILD_OPTIONS in src/worker/bundle.ts).
+export const WORKER_SCRIPTS = {
+  durable: 'src/worker/durable.ts',
+  'legacy-kv': 'src/worker/legacy-kv.ts',
+};
+
 async function buildPrograms(outDir) {
-  await Promise.all(
-    Object.entries(PROGRAMS).map(([name, entry]) =>
-      build({
-        absWorkingDir: ROOT,
-        entryPoints: [entry],
-        outfile: join(outDir, 'programs', `${name}.mjs`),
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        logLevel: 'warning',
-        banner: {
-          js: "import { createRequire as __flCreateRequire } from 'node:module'; const require = __flCreateRequire(import.meta.url);",
-        },
-        external: ['miniflare', 'esbuild', 'fsevents'],
-      }),
-    ),
+  const programs = Object.entries(PROGRAMS).map(([name, entry]) =>
+    build({
+      absWorkingDir: ROOT,
+      entryPoints: [entry],
+      outfile: join(outDir, 'programs', `${name}.mjs`),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+      banner: {
+        js: "import { createRequire as __flCreateRequire } from 'node:module'; const require = __flCreateRequire(import.meta.url);",
+      },
+      external: ['miniflare', 'esbuild', 'fsevents'],
+    }),
   );
+  const workers = Object.entries(WORKER_SCRIPTS).map(([variant, entry]) =>
+    build({
+      absWorkingDir: ROOT,
+      entryPoints: [entry],
+      outfile: join(outDir, 'programs', `worker-${variant}.js`),
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      external: ['cloudflare:*'],
+      logLevel: 'warning',
+    }),
+  );
+  await Promise.all([...programs, ...workers]);
 }
 
 function buildTypes(outDir) {

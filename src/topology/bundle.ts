@@ -9,40 +9,15 @@
  * bundles the changed program into its run directory instead — never a stale program — and
  * stops esbuild's service afterwards.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 import { InfraError } from '../errors.ts';
-import { PACKAGE_ROOT } from '../package-root.ts';
+import { usablePrebuilt } from '../prebuilt.ts';
 
 export type ProgramName = 'app' | 'controller';
 
-/** Where scripts/build.mjs writes a program's bundle. */
-export function prebuiltProgramPath(name: ProgramName, root = PACKAGE_ROOT): string {
-  return join(root, 'dist', 'programs', `${name}.mjs`);
-}
-
-let distCurrent: Promise<boolean> | undefined;
-
-/** dist/ matches the sources: an installed package (no build script), or a fresh checkout build. */
-function isDistCurrent(): Promise<boolean> {
-  distCurrent ??= (async () => {
-    if (!existsSync(join(PACKAGE_ROOT, 'scripts/build.mjs'))) return true;
-    if (process.env.FAILOVER_LAB_USE_DIST === '1') return true;
-    const freshness = (await import(pathToFileURL(join(PACKAGE_ROOT, 'bin/freshness.mjs')).href)) as {
-      isBuildFresh(root: string): boolean;
-    };
-    return freshness.isBuildFresh(PACKAGE_ROOT);
-  })();
-  return distCurrent;
-}
-
-/** The program's bundle: the prebuilt one when current, else one bundled now into outFile. */
+/** The program's bundle: the prebuilt one when usable (src/prebuilt.ts), else one bundled now into outFile. */
 export async function programBundle(name: ProgramName, entryFile: string, outFile: string): Promise<string> {
-  const prebuilt = prebuiltProgramPath(name);
-  if (existsSync(prebuilt) && (await isDistCurrent())) return prebuilt;
-  return bundleEntry(entryFile, outFile);
+  return (await usablePrebuilt(`${name}.mjs`)) ?? bundleEntry(entryFile, outFile);
 }
 
 /** The esbuild options of a program bundle; scripts/build.mjs builds dist/programs/ with the same. */

@@ -128,6 +128,8 @@ describe.concurrent('the tarball', () => {
       // the topology's child programs, prebuilt so no boot bundles (src/topology/bundle.ts)
       'dist/programs/app.mjs',
       'dist/programs/controller.mjs',
+      'dist/programs/worker-durable.js',
+      'dist/programs/worker-legacy-kv.js',
       'src/worker/durable.ts',
       'src/topology/controller-main.ts',
       'scenarios/primary-region-crash.yaml',
