@@ -51,5 +51,7 @@ export interface SimContext {
   coverage: Coverage;
   timings: SimTimings;
   link(id: string): LinkState;
+  /** link(`${from}->${to}`) without building the id: the models' hot path */
+  linkBetween(from: string, to: string): LinkState;
   server(id: string): Server;
 }

@@ -234,6 +234,23 @@ export class World implements SimContext {
     return l;
   }
 
+  /** from → to → link, filled on first use: no id string built and hashed per message */
+  private readonly linksByEnds = new Map<string, Map<string, LinkState>>();
+
+  linkBetween(from: string, to: string): LinkState {
+    let byTo = this.linksByEnds.get(from);
+    if (byTo === undefined) {
+      byTo = new Map();
+      this.linksByEnds.set(from, byTo);
+    }
+    let l = byTo.get(to);
+    if (l === undefined) {
+      l = this.link(`${from}->${to}`);
+      byTo.set(to, l);
+    }
+    return l;
+  }
+
   server(id: string): Server {
     const c = this.components.get(id);
     if (!c) throw new Error(`simulator: unknown component ${id}`);

@@ -189,7 +189,7 @@ export class AuthoritativeModel implements Server {
       this.outstanding++;
       const app = this.sim.server(check.target);
       net.call(
-        this.sim.link(`${this.proc.id}->${check.target}`),
+        this.sim.linkBetween(this.proc.id, check.target),
         this.proc,
         app,
         { type: 'health' },

@@ -63,7 +63,7 @@ export class ClientModel implements Server {
         sim.rec.emit({ kind: 'dns-answer', t: sim.engine.now, resolver: w, name, rcode, answers, region });
         if (region === null) return;
         sim.net.call(
-          sim.link(`client->app-${region}`),
+          sim.linkBetween('client', `app-${region}`),
           this.proc,
           sim.server(`app-${region}`),
           { type: 'write', client: `client-${i}` },

@@ -98,7 +98,7 @@ export class ControllerModel implements Server {
       witness: (witness, target, done) => this.witness(witness, target, done),
       peer: (done) =>
         sim.net.call(
-          sim.link(`${this.ctlId}->peer`),
+          sim.linkBetween(this.ctlId, 'peer'),
           this.proc,
           sim.server(`ctl-${this.config.peerRegion}`),
           { type: 'healthz' },
@@ -155,7 +155,7 @@ export class ControllerModel implements Server {
     const req: LeaseRequest =
       epoch !== null ? { op, region: this.region, epoch } : { op, region: this.region };
     sim.net.call(
-      sim.link(`${this.ctlId}->worker`),
+      sim.linkBetween(this.ctlId, 'worker'),
       this.proc,
       sim.server('worker'),
       req,
@@ -174,7 +174,7 @@ export class ControllerModel implements Server {
   private witness(witness: string, target: string, done: (o: WitnessObservation) => void): void {
     const { sim } = this;
     sim.net.call(
-      sim.link(`${this.ctlId}->${witness}`),
+      sim.linkBetween(this.ctlId, witness),
       this.proc,
       sim.server(witness),
       { name: sim.spec.regionName(target) },
@@ -193,7 +193,7 @@ export class ControllerModel implements Server {
         ? { type: 'demote', epoch: call.epoch, reason: call.reason ?? '' }
         : { type: call.action, epoch: call.epoch, validityMs: call.validityMs };
     sim.net.call(
-      sim.link(`${this.ctlId}->app-${this.region}`),
+      sim.linkBetween(this.ctlId, `app-${this.region}`),
       this.proc,
       sim.server(`app-${this.region}`),
       req,
@@ -214,7 +214,7 @@ export class ControllerModel implements Server {
     let failed: string | null = null;
     for (const auth of auths) {
       sim.net.call(
-        sim.link(`${this.ctlId}->${auth}`),
+        sim.linkBetween(this.ctlId, auth),
         this.proc,
         sim.server(auth),
         { type: 'publish', epoch, activeRegion } satisfies AuthRequest,
@@ -243,7 +243,10 @@ export class ControllerModel implements Server {
     if (r.kind === 'role') bump(sim.coverage.roleTransitions, `${r.from}->${r.to}`);
     else if (r.kind === 'promotion-evidence') bump(sim.coverage.promotionBases, r.basis ?? 'unspecified');
     else if (r.kind === 'witness') bump(sim.coverage.witnessVerdicts, r.verdict);
-    sim.rec.emit({ ...r, t: sim.engine.now } as NewEvent);
+    // spread, then t: `{ ...r, t }` over records of many shapes is a slow generic copy in V8
+    const ev = { ...r } as NewEvent;
+    ev.t = sim.engine.now;
+    sim.rec.emit(ev);
   }
 
   /** Process death (fault or core exception): the core state is gone. */

@@ -73,7 +73,7 @@ export class WitnessModel implements Server {
     const auth = p.order[p.next]!;
     const inc = this.proc.incarnation;
     this.sim.net.call(
-      this.sim.link(`${this.id}->${auth}`),
+      this.sim.linkBetween(this.id, auth),
       this.proc,
       this.sim.server(auth),
       { type: 'query', name: p.name } satisfies AuthRequest,

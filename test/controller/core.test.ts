@@ -705,6 +705,15 @@ describe('core hygiene', () => {
     expect(JSON.stringify(d.s)).toBe(before);
   });
 
+  it('step keeps every field of the state, in order (copyState lists them one by one)', () => {
+    const fresh = createControllerState(config(), 0);
+    const d = toPrimaryViaFailover();
+    for (const s of [fresh, d.s]) {
+      const next = step(s, { type: 'tick', nowMs: s.nowMs + 1 }).state;
+      expect(Object.keys(next)).toEqual(Object.keys(fresh));
+    }
+  });
+
   it('defaultControllerConfig keeps explicit values', () => {
     const c = defaultControllerConfig({ region: 'x', peerRegion: 'y', witnesses: ['a'], heartbeatMs: 5000 });
     expect(c.heartbeatMs).toBe(5000);
