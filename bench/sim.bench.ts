@@ -9,9 +9,13 @@
  *   core      cost of the controller core's step() inside a run
  *
  * Tests never assert these figures; they are for humans and trend lines.
+ *
+ * The file keeps a `before` (issue #18: old and new figures side by side): the first run
+ * that finds a results file without one moves that file's figures there; later runs keep
+ * it and replace `after`. Each run records the load average at its start and end.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
   caseToScenario,
@@ -107,6 +111,7 @@ function round(x: number, digits = 1): number {
   return Math.round(x * f) / f;
 }
 
+const loadAtStart = loadavg().map((l) => round(l, 2));
 const kv = [kvSearch(1), kvSearch(2), kvSearch(3), kvSearch(4), kvSearch(5)];
 
 const t0 = now();
@@ -135,6 +140,7 @@ const result = {
   when: new Date().toISOString(),
   node: process.version,
   cpu: cpus()[0]?.model ?? 'unknown',
+  loadAverage1_5_15: { start: loadAtStart, end: loadavg().map((l) => round(l, 2)) },
   kv: {
     searches: kv,
     maxFoundAfterWallMs: Math.max(
@@ -172,7 +178,24 @@ const result = {
   core: coreCost(),
 };
 
+/**
+ * The figures to compare against: the file's `before`, or the whole file when it predates
+ * before/after (the 16:06 run of 2026-12-06, load average ≈ 0.1 by the session that ran it,
+ * which the file itself did not record).
+ */
+function previousBaseline(file: string): unknown {
+  if (!existsSync(file)) return null;
+  const old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  if ('before' in old) return old.before;
+  return {
+    ...old,
+    loadAverage1_5_15: old.loadAverage1_5_15 ?? 'not recorded (≈0.1, quiet, per its session)',
+  };
+}
+
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, 'sim.json'), `${JSON.stringify(result, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+const file = join(dir, 'sim.json');
+const out = { before: previousBaseline(file), after: result };
+writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -82,6 +82,9 @@ import { SimKv } from './kv.ts';
  */
 export const SIM_WALL_EPOCH_MS = 1_767_225_600_000;
 
+/** The prefix of the nonce index keys (src/worker/nonces.ts), as its pruning lists them. */
+const NONCE_INDEX_PREFIX = expiredNonceListing(0).prefix;
+
 /** The lease every simulated controller asks for. */
 export const SIM_LEASE_NAME = 'svc';
 
@@ -190,6 +193,8 @@ export class LeaseStoreModel implements Server {
   readonly proc: Proc;
   /** the Durable Object's storage (durable) or the nonce guard's (kv): survives crashes */
   private readonly storage = new Map<string, unknown>();
+  /** the storage keys under the nonce index's prefix (what pruning lists) */
+  private readonly nonceIndexKeys = new Set<string>();
   private readonly prune = new PruneSchedule();
   private readonly kv: SimKv;
   private readonly secrets: Record<string, string>;
@@ -310,18 +315,28 @@ export class LeaseStoreModel implements Server {
   }
 
   private write(entries: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(entries)) this.storage.set(k, v);
+    for (const k in entries) {
+      this.storage.set(k, entries[k]);
+      if (k.startsWith(NONCE_INDEX_PREFIX)) this.nonceIndexKeys.add(k);
+    }
   }
 
-  /** The Durable Object's amortised nonce pruning, over the in-memory storage. */
+  /**
+   * The Durable Object's amortised nonce pruning, over the in-memory storage. The listing
+   * reads the nonce index keys kept aside by write(), not every key in storage (the
+   * observation log alone grows by one key per lease request).
+   */
   private pruneNonces(nowMs: number): void {
     if (!this.prune.due(nowMs)) return;
     const { prefix, end, limit } = expiredNonceListing(nowMs);
     const listed: string[] = [];
-    for (const k of this.storage.keys()) if (k.startsWith(prefix) && k < end) listed.push(k);
+    for (const k of this.nonceIndexKeys) if (k.startsWith(prefix) && k < end) listed.push(k);
     listed.sort();
     const batch = listed.slice(0, limit);
-    for (const k of keysToPrune(batch)) this.storage.delete(k);
+    for (const k of keysToPrune(batch)) {
+      this.storage.delete(k);
+      this.nonceIndexKeys.delete(k);
+    }
     this.prune.pruned(batch.length);
   }
 

@@ -36,7 +36,7 @@ import type { HistoryEvent } from '../../contracts/history.ts';
 import { BadInputError, EXIT_OK, EXIT_VIOLATION } from '../../errors.ts';
 import { writeRunReport } from '../../report/index.ts';
 import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
-import { MAX_DURATION_MS, parseDurationMs } from '../../scenario/schema.ts';
+import { MAX_DURATION_MS, parseDurationMs, type Scenario } from '../../scenario/schema.ts';
 import { describeTopology } from '../../scenario/topology-description.ts';
 import type { ExitSetter } from '../command-module.ts';
 import {
@@ -377,10 +377,10 @@ function writeCounterexample(
   a: SimArgs,
   backend: LeaseBackend,
   replay: string,
+  scenario: Scenario,
 ): string | null {
   const f = r.failure;
   if (!f) return null;
-  const scenario = counterexampleScenario(f, backend);
   const dir = resolve(a.out ?? DEFAULT_COUNTEREXAMPLE_DIR);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${scenario.name}.yaml`);
@@ -449,18 +449,17 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter, source?: SearchSou
           runs,
         })
     : null;
-  const file = f ? writeCounterexample(r, a, backend, replay!) : null;
-  const reportDir = f
-    ? await writeSimReport(
-        a,
-        counterexampleScenario(f, backend).name,
-        f.result.history,
-        f.result.verdict,
-        startedAt,
-        r.stats.wallSeconds,
-        { replay, counterexample: { invariant: f.invariant, seed: f.case.seed, steps: f.case.steps }, file },
-      )
-    : null;
+  // once: it re-runs the case (trimmed, and with a boot order) to check it still violates
+  const cx = f ? counterexampleScenario(f, backend) : null;
+  const file = f && cx ? writeCounterexample(r, a, backend, replay!, cx) : null;
+  const reportDir =
+    f && cx
+      ? await writeSimReport(a, cx.name, f.result.history, f.result.verdict, startedAt, r.stats.wallSeconds, {
+          replay,
+          counterexample: { invariant: f.invariant, seed: f.case.seed, steps: f.case.steps },
+          file,
+        })
+      : null;
   const violations = f
     ? f.result.verdict.outcomes
         .filter((o) => o.name === f.invariant)
