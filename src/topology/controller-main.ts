@@ -7,6 +7,23 @@
 import { loadAgentConfig } from '../agent/env.ts';
 import { Agent } from '../agent/runtime.ts';
 
+/**
+ * CONTROLLER_START_GATE=stdin (the lab topology only): load everything, then wait for one line
+ * on stdin before starting, so the peer's process start-up overlaps the initial primary's
+ * bootstrap while its first lease request still comes after it (src/topology/boot/programs.ts).
+ * Resolves false when stdin ends first: the harness is gone, so there is nothing to start for.
+ */
+function startGate(): Promise<boolean> {
+  if (process.env.CONTROLLER_START_GATE !== 'stdin') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    process.stdin.on('data', () => {
+      process.stdin.destroy();
+      resolve(true);
+    });
+    process.stdin.on('end', () => resolve(false));
+  });
+}
+
 async function main(): Promise<number> {
   let config: ReturnType<typeof loadAgentConfig>;
   try {
@@ -16,6 +33,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const agent = new Agent(config);
+  if (!(await startGate())) return 3;
   try {
     await agent.start();
   } catch (err) {

@@ -25,11 +25,15 @@ import { startAuthoritatives, startWitnesses } from './boot/dns-servers.ts';
 import { startLinkProxies, startTombstone } from './boot/network.ts';
 import { allocateAddresses, linkWiring } from './boot/ports.ts';
 import { bundlePrograms, launchControllers, startApps } from './boot/programs.ts';
+import { watchReadiness } from './boot/readiness.ts';
 import { type BootRun, ip, planRun, type RunBasics } from './boot/run.ts';
 import { launchLeaseWorker } from './boot/worker.ts';
 import { chooseDnsTransport } from './proxies.ts';
 import { Supervisor } from './supervisor.ts';
 import type { Topology, TopologyOptions } from './types.ts';
+
+/** How long a readiness watch (opts.watchReadiness) probes a component that never answers. */
+const READINESS_WATCH_MAX_MS = 60_000;
 
 export type {
   ComponentInfo,
@@ -116,6 +120,10 @@ async function boot(run: BootRun, bootStartedAtMs: number): Promise<Topology> {
   const worker = launchLeaseWorker(run, workerAt.host, workerAt.port);
 
   const a = await allocateAddresses(run, workerAt);
+  if (run.opts.watchReadiness) {
+    const giveUpAtMs = bootStartedAtMs + READINESS_WATCH_MAX_MS;
+    watchReadiness(run, a, () => supervisor.isShuttingDown || performance.now() > giveUpAtMs);
+  }
   mkdirSync(join(run.runDir, 'events'), { recursive: true });
   const wiring = linkWiring(run, a);
 
@@ -125,7 +133,7 @@ async function boot(run: BootRun, bootStartedAtMs: number): Promise<Topology> {
   const witnessJobs = startWitnesses(run, a, wiring);
   const bundles = bundlePrograms(run, run.opts.startControllers !== false);
   const appJobs = startApps(run, a, bundles);
-  const ctl = launchControllers(run, a, wiring, LEASE_NAME, bundles, proxiesJob);
+  const ctl = launchControllers(run, a, wiring, LEASE_NAME, bundles, proxiesJob, worker.first);
 
   const [proxies, workerHandle] = await Promise.all([
     proxiesJob,
@@ -170,6 +178,7 @@ async function boot(run: BootRun, bootStartedAtMs: number): Promise<Topology> {
     supervisor,
     components: listComponents(run, a, workerHandle, proxies),
     bootStartedAtMs,
+    readySeconds: run.bootSeconds,
     startController: ctl.startController,
     restartWorker: () => worker.restart(workerHandle.port),
     stop: () => supervisor.shutdown(),

@@ -33,6 +33,8 @@ export interface ChildSpec {
   args: string[];
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** 'pipe': the harness writes to the child's stdin (a start gate); default: no stdin */
+  stdin?: 'pipe';
 }
 
 export interface ExitInfo {
@@ -171,7 +173,7 @@ export class Supervisor {
       child = spawn(command, args, {
         cwd: spec.cwd,
         env: spec.env as NodeJS.ProcessEnv | undefined,
-        stdio: ['ignore', fd, fd],
+        stdio: [spec.stdin ?? 'ignore', fd, fd],
         detached: true,
       });
     } finally {
@@ -310,13 +312,13 @@ export class Supervisor {
     return res;
   }
 
-  /** Starts a stopped/crashed process again with the same spec (restart fault). */
-  respawn(name: string): Managed {
+  /** Starts a stopped/crashed process again with the same spec, or the one given (restart fault). */
+  respawn(name: string, spec?: ChildSpec): Managed {
     const old = this.get(name);
     if (!old.spec) throw new Error(`${name} was adopted, it cannot be respawned by the supervisor`);
     if (!old.exitInfo) throw new Error(`${name} is still running`);
     this.procs.delete(name);
-    return this.spawn(old.spec);
+    return this.spawn(spec ?? old.spec);
   }
 
   addCleanup(name: string, fn: () => Promise<void> | void): void {

@@ -36,6 +36,11 @@ export interface TopologyOptions {
   dnsTransport?: LinkProtocol;
   startControllers?: boolean;
   /**
+   * Probe every component from the boot's start and record when each first answered
+   * (Topology.readySeconds): `up --check` and the boot benchmark (src/topology/boot/readiness.ts).
+   */
+  watchReadiness?: boolean;
+  /**
    * Runs once the link proxies exist and before any controller starts (awaited): the real
    * runner applies a scenario's boot latencies here, so they precede every controller request.
    */
@@ -90,6 +95,8 @@ export interface Topology {
   components: ComponentInfo[];
   /** harness performance.now() when the boot started */
   bootStartedAtMs: number;
+  /** seconds from the boot's start to each component's first answer, as recorded so far (local driver) */
+  readySeconds?: ReadonlyMap<string, number>;
   /** restart a controller (same env, same faketime file) after a crash fault */
   startController(region: string): Managed;
   /** start the Worker again on the same address and lease state after a crash fault */

@@ -70,7 +70,10 @@ export async function checkComponents(topo: Topology, deadlineMs: number): Promi
         topo.supervisor.throwIfFailed();
         last = await componentHealth(topo, c.name, 500);
         if (last.ok) {
-          results.set(c.name, { ...last, atS: (performance.now() - topo.bootStartedAtMs) / 1000 });
+          // the boot's own record when it watched readiness: when the component first answered,
+          // not when this poll, which starts only after the boot returned, got to it
+          const polledS = (performance.now() - topo.bootStartedAtMs) / 1000;
+          results.set(c.name, { ...last, atS: Math.min(topo.readySeconds?.get(c.name) ?? polledS, polledS) });
           return;
         }
         await new Promise((r) => setTimeout(r, 10));
@@ -162,7 +165,12 @@ export function register(program: Command, setExit: ExitSetter): void {
         driver === 'docker'
           ? (await import('../../topology/docker/topology.ts')).startDockerTopology
           : startTopology;
-      const topo = await start({ timeScale, leaseBackend: opts.leaseBackend, progress });
+      const topo = await start({
+        timeScale,
+        leaseBackend: opts.leaseBackend,
+        progress,
+        ...(opts.check ? { watchReadiness: true } : {}),
+      });
       try {
         if (opts.check) {
           const result = await checkComponents(topo, performance.now() + 20_000);

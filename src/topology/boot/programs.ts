@@ -72,8 +72,12 @@ export interface ControllerLaunch {
  * Starts the controllers, the initial primary's first. Every scenario starts with the initial
  * primary holding the lease. With the durable Worker the peer is started once the initial
  * primary's controller is primary, so a slow start on a loaded machine cannot hand the boot
- * to the peer (measured at load 10-19: the peer won 2 of 22 boots). The legacy KV Worker
- * keeps the simultaneous start: its boot race is the finding kv-split-brain shows.
+ * to the peer (measured at load 10-19: the peer won 2 of 22 boots). Every controller process
+ * is spawned at once and loads while it waits at its start gate (CONTROLLER_START_GATE,
+ * src/topology/controller-main.ts), which opens once the Worker listens (a first lease request
+ * that finds no Worker is retried only a heartbeat later) and, for the peer, once the initial
+ * primary is primary: Node's start-up no longer adds to the boot. The legacy KV Worker opens
+ * both gates together: its boot race is the finding kv-split-brain shows.
  */
 export function launchControllers(
   run: BootRun,
@@ -82,32 +86,49 @@ export function launchControllers(
   leaseName: string,
   bundles: Promise<ProgramBundles>,
   proxies: Promise<LinkProxies>,
+  workerReady: Promise<unknown>,
 ): ControllerLaunch {
   const { supervisor } = run;
   const controllers: Record<string, ControllerHandle> = {};
   const ctlSpecs: Record<string, { env: Record<string, string | undefined>; bundle: string }> = {};
-  const startController = (region: string): Managed => {
+  /** (re)starts a controller; `gated`: it loads, then waits for a line on stdin to start */
+  const spawnController = (region: string, gated: boolean): Managed => {
     const c = ctlSpecs[region]!;
     const h = controllers[region]!;
     if (h.faketime) h.faketime.spawnedAtMs = performance.now();
     const name = `ctl-${region}`;
-    if (supervisor.has(name)) return supervisor.respawn(name);
-    return supervisor.spawn({ name, command: process.execPath, args: [c.bundle], env: c.env });
+    const spec = {
+      name,
+      command: process.execPath,
+      args: [c.bundle],
+      env: gated ? { ...c.env, CONTROLLER_START_GATE: 'stdin' } : c.env,
+      ...(gated ? { stdin: 'pipe' as const } : {}),
+    };
+    return supervisor.has(name) ? supervisor.respawn(name, spec) : supervisor.spawn(spec);
   };
   const started =
     run.opts.startControllers !== false
       ? Promise.all([bundles, proxies.then(afterProxies(run.opts))]).then(async ([{ controller }]) => {
+          const gated = new Map<string, Managed>();
           for (const r of run.orderedRegions) {
             const { handle, env } = controllerSetup(run, a, wiring, leaseName, r);
             controllers[r] = handle;
             ctlSpecs[r] = { env, bundle: controller };
-            startController(r);
-            if (r === run.initialPrimary && run.leaseBackend === 'durable') {
-              await waitControllerPrimary(a.ctlAdmin[r]!, INITIAL_PRIMARY_HEAD_START_MAX_MS);
-            }
+            gated.set(r, spawnController(r, true));
           }
+          const open = (r: string) => gated.get(r)?.child?.stdin?.end('start\n');
+          // a lease request before the Worker listens fails and is retried only a heartbeat later
+          await workerReady.catch(() => undefined);
+          if (run.leaseBackend !== 'durable') {
+            for (const r of run.orderedRegions) open(r);
+            return;
+          }
+          open(run.initialPrimary);
+          await waitControllerPrimary(a.ctlAdmin[run.initialPrimary]!, INITIAL_PRIMARY_HEAD_START_MAX_MS);
+          for (const r of run.orderedRegions) if (r !== run.initialPrimary) open(r);
         })
       : Promise.resolve();
+  const startController = (region: string): Managed => spawnController(region, false);
   return { controllers, startController, started };
 }
 
