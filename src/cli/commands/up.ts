@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { BadInputError, EXIT_INFRA, EXIT_OK, InfraError } from '../../errors.ts';
 import { componentHealth, type HealthResult } from '../../topology/health.ts';
 import { startTopology, type Topology } from '../../topology/local.ts';
+import { type TreeMemory, treeMemory } from '../../topology/memory.ts';
 import type { ExitSetter } from '../command-module.ts';
 import { DRIVER_OPTION_HELP, driverForUp } from '../driver-flag.ts';
 
@@ -41,6 +42,8 @@ export interface UpCheck {
   }>;
   /** every link's fault proxy and the protocol it carries (udp: the witness path over UDP) */
   links: LinkReport[];
+  /** RSS of the harness and every process it started, once all answered (null: no /proc) */
+  memory: TreeMemory | null;
 }
 
 export interface LinkReport {
@@ -102,6 +105,7 @@ export async function checkComponents(topo: Topology, deadlineMs: number): Promi
     runDir: topo.runDir,
     components,
     links: linkReports(topo),
+    memory: treeMemory(),
   };
 }
 
