@@ -49,9 +49,12 @@ async function loadEntry(name, compiled) {
   try {
     const { register } = await import('tsx/esm/api');
     register();
-  } catch {
+  } catch (err) {
+    const missing = err?.code === 'ERR_MODULE_NOT_FOUND';
     process.stderr.write(
-      'failover-lab: dist/ is stale or missing and tsx is not installed: run `npm run build`\n',
+      missing
+        ? 'failover-lab: dist/ is stale or missing and tsx is not installed: run `npm run build`\n'
+        : `failover-lab: dist/ is stale and tsx could not be loaded (${err?.message ?? err}): run \`npm run build\`\n`,
     );
     process.exit(3);
   }
