@@ -245,9 +245,19 @@ export class LeaseStoreModel implements Server {
   private handle({ signed }: SignedLeaseRequest): CallReply {
     const route = routeCall(signed.method, signed.pathname);
     if (!route.ok) return route.reply;
-    const headers = new Map(Object.entries(signed.headers));
+    const h = signed.headers;
+    const get = (name: string): string | null => {
+      const k = name.toLowerCase();
+      return Object.hasOwn(h, k) ? (h[k] ?? null) : null;
+    };
     const steps = leaseCallSteps(
-      { ...signed, headers: { get: (n) => headers.get(n.toLowerCase()) ?? null } },
+      {
+        method: signed.method,
+        pathname: signed.pathname,
+        search: signed.search,
+        body: signed.body,
+        headers: { get },
+      },
       route.op,
       { ok: true, table: this.secrets },
       this.nowMs(),
