@@ -66,10 +66,18 @@ export function nonceVerdict(seen: boolean, claim: NonceClaim, nowMs: number): '
   return 'ok';
 }
 
-/** Entries to write (in the same put as the request's effect) to consume the nonce. */
+/**
+ * Entries to write (in the same put as the request's effect) to consume the nonce. A
+ * null-prototype object: the index key is new on every request, and V8 gives an ordinary
+ * object literal a new hidden class per new key name, which made this the simulator's
+ * costliest function (issue #18); a prototype-less object is a plain dictionary from the start.
+ */
 export function nonceEntries(claim: NonceClaim): Record<string, unknown> {
   const until = keepUntilMs(claim);
-  return { [nonceKey(claim.nonce)]: until, [indexKey(until, claim.nonce)]: 1 };
+  const entries: Record<string, unknown> = Object.create(null);
+  entries[nonceKey(claim.nonce)] = until;
+  entries[indexKey(until, claim.nonce)] = 1;
+  return entries;
 }
 
 /** The storage listing that finds nonces whose retention ended before `nowMs` (one batch). */
