@@ -525,6 +525,47 @@ describe('no-spurious-failover', () => {
     });
   });
 
+  it("flags a holder's lease expiring at the store though nothing kept it from renewing", () => {
+    // a holds epoch 1 (renewed at t=10.1 s), then its renewals stop; `cut` is a fault on its
+    // path to the store from t=19 s until `cutEnd`
+    const lapse = (cutEnd: number | null) =>
+      history((h) => {
+        const store = (t: number, op: 'grant' | 'renew' | 'expire') =>
+          h({
+            kind: 'lease-store',
+            t,
+            op,
+            region: 'a',
+            holder: op === 'expire' ? null : 'a',
+            epoch: 1,
+            expiresAt: op === 'expire' ? null : t + 30_000,
+            storeNowMs: t,
+          });
+        store(100, 'grant');
+        store(10_100, 'renew');
+        if (cutEnd !== null) {
+          const f = {
+            kind: 'fault',
+            id: 'f0',
+            fault: 'partition',
+            target: 'ctl-a->worker',
+            verified: true,
+          } as const;
+          h({ ...f, t: 19_000, phase: 'start', links: ['ctl-a->worker'] });
+          h({ ...f, t: cutEnd, phase: 'end' });
+        }
+        store(40_100, 'expire');
+        h({ kind: 'note', t: 60_000, source: 't', message: 'end' });
+      });
+    const noCut = outcome(checkHistory(lapse(null)), 'no-spurious-failover');
+    expect(noCut.ok).toBe(false);
+    expect(noCut.violations[0]!.at).toBe(40_100);
+    // a short cut leaves 15 s to renew in the safe window: still unexplained
+    expect(outcome(checkHistory(lapse(22_000)), 'no-spurious-failover').ok).toBe(false);
+    // cut until after the safe window: explained
+    expect(outcome(checkHistory(lapse(40_000)), 'no-spurious-failover')).toMatchObject({ ok: true });
+  });
+
   it('classifies links by region', () => {
     expect(isInterRegionLink('ctl-a->peer', ['a', 'b'])).toBe(true);
     expect(isInterRegionLink('auth-b->app-a', ['a', 'b'])).toBe(true);

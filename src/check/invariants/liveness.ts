@@ -3,10 +3,11 @@
  * not spuriously, and not back and forth. Bounds come from the spec (src/contracts/spec.ts).
  */
 
-import type { RegionId, RoleEvent } from '../../contracts/history.ts';
+import type { LeaseStoreEvent, RegionId, RoleEvent } from '../../contracts/history.ts';
 import {
   CUT_FAULTS,
   type Facts,
+  type FaultSpan,
   firstPromotion,
   fmtS,
   inHoldDown,
@@ -79,6 +80,126 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
   );
 }
 
+/**
+ * Could this fault keep `holder` from renewing, or make it step down by design? Anything in
+ * its region (the region, its controller, app, authoritative), the lease store, any
+ * authoritative (a primary's publish failures count as resource failures), or a link with one
+ * of those at an end. A target left unresolved (a glob) counts.
+ */
+function mayCostLease(x: FaultSpan, holder: RegionId, regions: RegionId[]): boolean {
+  const resolved = x.links.length > 0 || x.components.length > 0;
+  const ends = [...(resolved ? [] : [x.target]), ...x.components, ...x.links.flatMap((l) => l.split('->'))];
+  return ends.some(
+    (e) =>
+      e === holder ||
+      e === 'worker' ||
+      e.includes('*') ||
+      e.startsWith('auth-') ||
+      regionOfEndpoint(e, regions) === holder,
+  );
+}
+
+const PATH_FAULTS: ReadonlySet<string> = new Set(['partition', 'flap', 'loss', 'latency']);
+
+/**
+ * A fault that only delays or cuts the holder's own path to the store (its controller's links
+ * to the Worker, or a pause of its controller): the design retries through it. Anything else
+ * that may cost the lease (a crash or restart, a clock fault, the app or an authoritative
+ * failing, the Worker itself) may end the tenure by design, and voids the judgement.
+ */
+function onlyDelaysRenewal(x: FaultSpan, holder: RegionId): boolean {
+  const ctl = `ctl-${holder}`;
+  if (x.fault === 'pause') return x.components.length > 0 && x.components.every((c) => c === ctl);
+  if (!PATH_FAULTS.has(x.fault) || x.links.length === 0) return false;
+  return x.links.every((l) => l === `${ctl}->worker` || l === `worker->${ctl}`);
+}
+
+/** A process of the holder's region or of the Worker crashed, started or restarted in [from, to]. */
+function restartedBetween(f: Facts, holder: RegionId, from: number, to: number): boolean {
+  return f.events.some(
+    (e) =>
+      e.kind === 'process' &&
+      e.t >= from &&
+      e.t <= to &&
+      (e.component === 'worker' || regionOfEndpoint(e.component, f.regions) === holder),
+  );
+}
+
+/** Length of the longest stretch of [from, to] that none of `faults` covers. */
+function longestFree(faults: FaultSpan[], from: number, to: number): number {
+  const cuts = faults.filter((x) => x.start < to && x.end > from).sort((a, b) => a.start - b.start);
+  let free = from;
+  let longest = 0;
+  for (const x of cuts) {
+    longest = Math.max(longest, x.start - free);
+    free = Math.max(free, x.end);
+  }
+  return Math.max(longest, to - free);
+}
+
+/**
+ * The lease left a holder that could renew it (the second half of `no-spurious-failover`,
+ * docs/invariants.md). By the design a primary renews H after its last renewal's send and,
+ * while a request is lost or refused, again at least every H/2 (the request timeout; a refused
+ * request is retried after H/4); a renewal takes at most 2d and extends the safe window L from
+ * its send. Take the holder's last renewal at the store (tR) and the one before it (tP, whose
+ * reply arrived: nothing that may cost the lease from a TTL before tP until tP + d), with
+ * nothing but faults on its own path to the store (onlyDelaysRenewal) after that. If tR's reply
+ * arrived, the next attempts fall in [tR + H, tR + L − d]; if a fault may have eaten it, in
+ * [tR, tP + L − d]. A stretch of H/2 + 2d free of faults inside every window that applies means
+ * the holder renews: its grant must not expire at the store. Judged on exact store
+ * observations (op) of a store whose TTL is the design's T.
+ */
+function unexplainedLeaseLapses(f: Facts): { judged: number; violations: Violation[] } {
+  const spec = f.spec;
+  const violations: Violation[] = [];
+  if (!spec) return { judged: 0, violations };
+  const T = spec.leaseTtlMs;
+  const H = spec.heartbeatMs;
+  const d = spec.maxDelayMs;
+  const L = spec.bounds.safeWindowMs;
+  // every clock may run off by ρ; 1 ms for rounding
+  const need = (H / 2 + 2 * d) * (1 + spec.maxClockDriftRate) + spec.maxClockDriftRate * T + 1;
+  const renewals = new Map<RegionId, LeaseStoreEvent[]>();
+  let judged = 0;
+  for (const ev of f.events) {
+    if (ev.kind !== 'lease-store' || ev.op === undefined) continue;
+    if ((ev.op === 'grant' || ev.op === 'renew') && ev.holder !== null) {
+      const mine = renewals.get(ev.holder) ?? [];
+      renewals.set(ev.holder, [...mine.filter((x) => x.epoch === ev.epoch).slice(-1), ev]);
+    }
+    if (ev.op !== 'expire' || ev.region === undefined) continue;
+    const h = ev.region;
+    const mine = (renewals.get(h) ?? []).filter((x) => x.epoch === ev.epoch);
+    const r = mine[mine.length - 1];
+    if (!r || r.expiresAt === null || r.storeNowMs === undefined) continue;
+    if (r.expiresAt - r.storeNowMs < T) continue; // a store with a shorter TTL: not the design's lease
+    const costly = f.faults.filter(
+      (x) => mayCostLease(x, h, f.regions) && x.start <= ev.t && x.end > r.t - 2 * T,
+    );
+    const replyMayBeLost = costly.some((x) => x.start <= r.t + d && x.end >= r.t - d);
+    const p = replyMayBeLost ? mine[mine.length - 2] : r;
+    if (!p) continue; // a grant whose reply may be lost: the candidate's path, not a renewal
+    // p's reply arrived (so the window was at least sendP + L), and nothing after p that may
+    // end the tenure by design
+    if (costly.some((x) => x.start <= p.t + d && x.end > p.t - T)) continue;
+    if (costly.some((x) => !onlyDelaysRenewal(x, h)) || restartedBetween(f, h, p.t - T, ev.t)) continue;
+    judged++;
+    const longest = Math.min(
+      longestFree(costly, r.t + H, r.t + L - d),
+      replyMayBeLost ? longestFree(costly, r.t, p.t + L - d) : Number.POSITIVE_INFINITY,
+    );
+    if (longest < need) continue;
+    violations.push({
+      invariant: 'no-spurious-failover',
+      at: ev.t,
+      detail: `the store let ${h}'s lease (epoch ${ev.epoch}) expire at t=${fmtS(ev.t)}, though after its renewal at t=${fmtS(r.t)} nothing kept ${h} from renewing for ${fmtS(longest)} inside its safe window (a renewal needs at most H/2 + 2d = ${fmtS(need)})`,
+      events: [r.seq, ev.seq],
+    });
+  }
+  return { judged, violations };
+}
+
 export function checkNoSpuriousFailover(f: Facts): CheckOutcome {
   const violations: Violation[] = [];
   const bound = f.spec?.bounds.failoverBoundMs ?? 0;
@@ -105,14 +226,19 @@ export function checkNoSpuriousFailover(f: Facts): CheckOutcome {
       });
     }
   }
+  const lapses = unexplainedLeaseLapses(f);
+  violations.push(...lapses.violations);
   return outcome(
     'no-spurious-failover',
     'liveness',
     violations,
-    evaluated > 0
+    (evaluated > 0
       ? `${evaluated} inter-region-only partitions, no failover`
-      : 'no partition of only inter-region links',
-    evaluated > 0,
+      : 'no partition of only inter-region links') +
+      (lapses.judged > 0
+        ? `; ${lapses.judged} lease expiries judged, ${lapses.violations.length} with no fault to explain them`
+        : ''),
+    evaluated > 0 || lapses.judged > 0,
     evaluated > 0
       ? {
           statement: 'peer probes were observed failing during the cut',
