@@ -250,6 +250,31 @@ describe('dns-follows-lease', () => {
     expect(o.violations[0]!.at).toBe(41_000 + SPEC.bounds.dnsConvergeMs);
   });
 
+  it("excuses a holder whose controller crashed until the store ends its epoch, not a holder's pause", () => {
+    // b takes epoch 2 at 40 s and publishes to auth-b; its controller is stopped at 41.5 s for
+    // 1 ms, before it reached auth-a. A crash loses the lease's safe window with the process:
+    // the new incarnation never acts on epoch 2 (the store ends it at 70 s). A pause does not.
+    const withStop = (op: 'crash' | 'pause') =>
+      history((h) => {
+        bootstrap(h, 27_000);
+        dns(h, 150, 'auth-a', 'a');
+        dns(h, 150, 'auth-b', 'a');
+        h({ kind: 'lease-store', t: 40_000, holder: 'b', epoch: 2, expiresAt: 70_000, storeNowMs: 40_000 });
+        h({ kind: 'app-authority', t: 40_100, region: 'b', op: 'grant', epoch: 2, untilT: 67_000 });
+        dns(h, 41_000, 'auth-b', 'b');
+        const f = { kind: 'fault', id: 'f0', fault: op, target: 'ctl-b', verified: true } as const;
+        h({ ...f, t: 41_500, phase: 'start', components: ['ctl-b'], links: [] });
+        h({ kind: 'process', t: 41_500, component: 'ctl-b', op });
+        h({ kind: 'process', t: 41_501, component: 'ctl-b', op: op === 'crash' ? 'restart' : 'resume' });
+        h({ kind: 'fault', id: 'f0', fault: op, target: 'ctl-b', verified: true, t: 41_501, phase: 'end' });
+        h({ kind: 'note', t: 69_000, source: 't', message: 'end' });
+      });
+    expect(outcome(checkHistory(withStop('crash')), 'dns-follows-lease').ok).toBe(true);
+    const paused = outcome(checkHistory(withStop('pause')), 'dns-follows-lease');
+    expect(paused.ok).toBe(false);
+    expect(paused.violations[0]!.at).toBe(41_501 + SPEC.bounds.dnsConvergeMs);
+  });
+
   it('is not evaluated without a DNS observer', () => {
     expect(outcome(checkHistory(history((h) => bootstrap(h, 27_000))), 'dns-follows-lease').evaluated).toBe(
       false,

@@ -6,7 +6,8 @@
  *
  * (1) From B after a lease holder h takes an epoch until the holder changes, every
  *     authoritative answers h's region (not judged during, and B after, a fault touching that
- *     authoritative, h's controller/app, the Worker or h's link to it). (2) No authoritative points at a region without
+ *     authoritative, h's controller/app, the Worker or h's link to it; and from a crash of h's
+ *     controller until the epoch ends). (2) No authoritative points at a region without
  *     write authority while another region has it for longer than B (not judged during, and B
  *     after, a fault touching that authoritative or any controller/app). B = spec.bounds.dnsConvergeMs.
  */
@@ -82,6 +83,22 @@ function leaseServiceFaults(f: Facts, holder: RegionId, boundMs: number): Span[]
     .map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs }));
 }
 
+/**
+ * A holder whose controller crashed while it held the epoch: the restarted process cannot
+ * prove its safe window for a lease its previous incarnation took, so it never acts on it
+ * (nor releases it: the old incarnation's app may still hold write authority), and nobody can
+ * publish for that epoch until the store ends it (expiry, or a release). Excused from the
+ * crash to the end of the holder's span, as the store observed it.
+ */
+function crashedHolder(f: Facts, h: HolderSpan): Span[] {
+  const ctl = `ctl-${h.holder}`;
+  const crash = f.events.find(
+    (ev) =>
+      ev.kind === 'process' && ev.op === 'crash' && ev.component === ctl && ev.t >= h.from && ev.t < h.to,
+  );
+  return crash ? [{ from: crash.t, to: h.to }] : [];
+}
+
 export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
   const name = 'dns-follows-lease';
   const boundMs = f.spec?.bounds.dnsConvergeMs;
@@ -102,6 +119,7 @@ export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
         [
           ...excused(f, [auth, `ctl-${h.holder}`, `app-${h.holder}`], h.holder, boundMs),
           ...leaseServiceFaults(f, h.holder, boundMs),
+          ...crashedHolder(f, h),
         ],
       );
       const wrong = spans.filter((s) => s.region !== h.holder);
