@@ -27,7 +27,8 @@ import { runSimulation } from '../simulator/index.ts';
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/failover-lab.mjs');
 const SIM_RUNS = Number(process.env.PERF_SIM_RUNS ?? 1000);
-const WORKER_RUNS = Number(process.env.PERF_WORKER_RUNS ?? 600);
+// 3000: with 600 each worker thread's start-up and JIT warm-up weigh on a 6 s search
+const WORKER_RUNS = Number(process.env.PERF_WORKER_RUNS ?? 3000);
 const STARTUP_REPS = Number(process.env.PERF_STARTUP_REPS ?? 7);
 const now = () => performance.now();
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -145,6 +146,32 @@ function workers() {
         ? round((2 * two.schedulesPerCpuSecond) / one.schedulesPerCpuSecond)
         : null,
     runs: runs.map(({ outcome: _o, ...rest }) => rest),
+    machineCeiling2v1: machineCeiling(),
+  };
+}
+
+/**
+ * What two CPU-bound processes get from this machine's two vCPUs together, against one alone:
+ * the most any 2-thread search can gain here. A tight arithmetic loop, timed inside each process
+ * (start-up excluded), once alone and then twice at the same time.
+ */
+function machineCeiling(): { aloneMs: number; togetherMs: number[]; speedup2v1: number } {
+  const loop =
+    '(()=>{const t=performance.now();let x=0;const a=new Float64Array(65536);for(let i=0;i<3e8;i++)x+=a[i&65535]+i;process.stdout.write(String(performance.now()-t+(x<0?1:0)))})()';
+  const alone = Number(spawnSync(process.execPath, ['-e', loop], { encoding: 'utf8' }).stdout);
+  const both = spawnSync(
+    'bash',
+    [
+      '-c',
+      `node -e '${loop}' > /tmp/.fl-ceiling-1 & node -e '${loop}' > /tmp/.fl-ceiling-2; wait; cat /tmp/.fl-ceiling-1; echo; cat /tmp/.fl-ceiling-2; rm -f /tmp/.fl-ceiling-1 /tmp/.fl-ceiling-2`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const together = both.stdout.trim().split('\n').map(Number);
+  return {
+    aloneMs: round(alone, 0),
+    togetherMs: together.map((x) => round(x, 0)),
+    speedup2v1: round((2 * alone) / Math.max(...together)),
   };
 }
 
