@@ -6,8 +6,9 @@
  * The bundles are built once, at setup (scripts/build.mjs → dist/programs/), and a boot only
  * picks them up (issue #18: bundling at every boot cost 0.9–1.6 s and left an idle esbuild
  * service of ~53 MB running). In a checkout whose sources changed after that build, the boot
- * bundles the changed program into its run directory instead — never a stale program — and
- * stops esbuild's service afterwards.
+ * bundles the changed program into its run directory instead — never a stale program. (Its
+ * esbuild service is not stopped: in the same process tsx or vite may be transpiling through
+ * that service, and stopping it under them hung a boot.)
  */
 import type { BuildOptions } from 'esbuild';
 import { InfraError } from '../errors.ts';
@@ -34,24 +35,13 @@ export const PROGRAM_BUILD_OPTIONS: BuildOptions = {
   external: ['miniflare', 'esbuild', 'fsevents'],
 };
 
-let bundlerLoaded = false;
-
 export async function bundleEntry(entryFile: string, outFile: string): Promise<string> {
   // imported here: a boot that finds the prebuilt programs never loads esbuild
   const esbuild = await import('esbuild');
-  bundlerLoaded = true;
   try {
     await esbuild.build({ ...PROGRAM_BUILD_OPTIONS, entryPoints: [entryFile], outfile: outFile });
   } catch (err) {
     throw new InfraError(`could not bundle ${entryFile}: ${(err as Error).message}`, 'topology');
   }
   return outFile;
-}
-
-/** Ends esbuild's service process if this process started one (it would idle at ~53 MB). */
-export async function stopBundler(): Promise<void> {
-  if (!bundlerLoaded) return;
-  bundlerLoaded = false;
-  const esbuild = await import('esbuild');
-  await esbuild.stop();
 }

@@ -58,6 +58,12 @@ export interface StartWorkerOptions {
    */
   persistDir?: string;
   /**
+   * Where this instance's temp dir is made (default: the OS temp dir). The topology passes its
+   * run dir, so a harness killed with SIGKILL leaves nothing outside it: the run dir is what
+   * the watchdog and the next start remove.
+   */
+  tempParent?: string;
+  /**
    * Turns the durable Worker's fault seams on (FAULT_SEAMS=on, FAULT_TOKEN; src/worker/fault-seam.ts):
    * the token callers present. At least 16 characters. Off when absent.
    */
@@ -299,7 +305,7 @@ async function startLocked(opts: StartWorkerOptions, script: string): Promise<Wo
   if (opts.variant === 'legacy-kv') {
     sink('WARNING: starting the legacy-kv lease Worker: KNOWN UNSAFE, it can grant one lease to two regions');
   }
-  const tempDir = await mkdtemp(join(tmpdir(), 'fl-worker-'));
+  const tempDir = await mkdtemp(join(opts.tempParent ?? tmpdir(), 'fl-worker-'));
   const before = new Set(listWorkerdChildren());
   const newWorkerd = () => listWorkerdChildren().filter((pid) => !before.has(pid));
   // Tracked from before the spawn, so a signal during startup still finds workerd.

@@ -3,10 +3,10 @@
  * FAILOVER_LAB_PDNS_SERVER picks the binary, FAILOVER_LAB_PDNS_CONF appends settings
  * (enable-lua-record-updates=yes on 5.1+). Bad values are exit 2 naming the variable.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BadInputError } from '../../src/errors.ts';
 import {
   BINARIES,
@@ -38,7 +38,9 @@ describe('PowerDNS binary and settings overrides', () => {
   });
 
   it('refuses a relative path or a file that does not execute, naming the variable', () => {
-    const notExecutable = join(mkdtempSync(join(tmpdir(), 'fl-pdns-')), 'pdns_server');
+    const dir = mkdtempSync(join(tmpdir(), 'fl-pdns-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const notExecutable = join(dir, 'pdns_server');
     writeFileSync(notExecutable, '#!/bin/sh\n', { mode: 0o644 });
     for (const bad of ['pdns_server', '/nonexistent/pdns_server', notExecutable]) {
       let err: unknown;

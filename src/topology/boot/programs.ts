@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../package-root.ts';
-import { programBundle, stopBundler } from '../bundle.ts';
+import { programBundle } from '../bundle.ts';
 import type { Endpoint } from '../configs.ts';
 import { controllerEntry, controllerEnv, waitControllerPrimary } from '../controller-launch.ts';
 import type { Managed } from '../supervisor.ts';
@@ -32,10 +32,7 @@ export function bundlePrograms(run: BootRun, withControllers: boolean): Promise<
     withControllers
       ? programBundle('controller', controllerEntry(PACKAGE_ROOT), join(binDir, 'controller.mjs'))
       : Promise.resolve(''),
-  ]).then(async ([app, controller]) => {
-    await stopBundler();
-    return { app, controller };
-  });
+  ]).then(([app, controller]) => ({ app, controller }));
 }
 
 /** Starts one app per region once its bundle exists. */

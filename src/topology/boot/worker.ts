@@ -42,6 +42,7 @@ export function launchLeaseWorker(run: BootRun, host: string, port: number): Lea
           : {}),
         log: (line) => appendFileSync(workerLog, `${line}\n`),
         persistDir,
+        tempParent: run.runDir,
         ...(leaseBackend === 'kv' ? {} : { faultSeamToken: run.workerFaultToken }),
       }),
     );
