@@ -6,9 +6,7 @@
  * until it answers once or the boot has been given up.
  */
 
-import type { Endpoint } from '../configs.ts';
-import { queryDns } from '../dns.ts';
-import { httpGet } from '../http.ts';
+import { appHealth, authHealth, controllerHealth, type HealthResult, witnessHealth } from '../health.ts';
 import type { RunAddresses } from './ports.ts';
 import type { BootRun } from './run.ts';
 
@@ -17,34 +15,42 @@ const PROBE_TIMEOUT_MS = 250;
 
 type Probe = () => Promise<boolean>;
 
-const dnsAnswers =
-  (at: Endpoint, name: string, type?: 'SOA'): Probe =>
+/** The same judgement as `up --check` (health.ts), so a component is never "ready" earlier here. */
+const answers =
+  (check: () => Promise<HealthResult>): Probe =>
   () =>
-    queryDns(at, name, { timeoutMs: PROBE_TIMEOUT_MS, ...(type ? { type } : {}) }).then(
-      () => true,
-      () => false,
-    );
-
-const httpAnswers =
-  (url: string): Probe =>
-  () =>
-    httpGet(url, { timeoutMs: PROBE_TIMEOUT_MS }).then(
-      (r) => r.status > 0,
+    check().then(
+      (r) => r.ok,
       () => false,
     );
 
 /** The probes of the components whose readiness the boot itself does not mark. */
 function probesOf(run: BootRun, a: RunAddresses): Map<string, Probe> {
   const { spec } = run;
+  const t = PROBE_TIMEOUT_MS;
   const probes = new Map<string, Probe>();
   for (const r of spec.regions) {
-    probes.set(`auth-${r}`, dnsAnswers(a.authDns[r]!, spec.zone, 'SOA'));
-    probes.set(`app-${r}`, httpAnswers(`http://${a.apps[r]!.host}:${a.apps[r]!.port}/health`));
+    const auth = { dns: a.authDns[r]!, api: a.authApi[r]! };
+    probes.set(
+      `auth-${r}`,
+      answers(() => authHealth(auth, spec.zone, run.pdnsApiKey, t)),
+    );
+    probes.set(
+      `app-${r}`,
+      answers(() => appHealth(a.apps[r]!, t)),
+    );
     if (run.opts.startControllers !== false)
-      probes.set(`ctl-${r}`, httpAnswers(`http://${a.ctlAdmin[r]!.host}:${a.ctlAdmin[r]!.port}/healthz`));
+      probes.set(
+        `ctl-${r}`,
+        answers(() => controllerHealth(a.ctlAdmin[r]!, t)),
+      );
   }
+  const name = spec.regionName(run.initialPrimary);
   for (const w of spec.witnesses)
-    probes.set(w, dnsAnswers(a.witnesses[w]!, spec.regionName(run.initialPrimary)));
+    probes.set(
+      w,
+      answers(() => witnessHealth(a.witnesses[w]!, name, t)),
+    );
   return probes;
 }
 
