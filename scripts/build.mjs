@@ -27,6 +27,14 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { isBuildFresh, STAMP_FILE } from '../bin/freshness.mjs';
+import {
+  PROGRAM_BUILD_OPTIONS,
+  PROGRAM_ENTRIES,
+  programFile,
+  WORKER_BUILD_OPTIONS,
+  WORKER_ENTRIES,
+  workerFile,
+} from '../src/build-options.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
@@ -101,48 +109,26 @@ async function buildJs(outDir) {
   return Object.keys(result.metafile.outputs).map((p) => relative(outDir, join(ROOT, p)));
 }
 
-// The topology's child programs, one self-contained file each, so a boot never bundles
-// (src/topology/bundle.ts picks these up while dist/ is fresh). Options as
-// PROGRAM_BUILD_OPTIONS there: every npm package bundled but these.
-export const PROGRAMS = {
-  app: 'src/topology/app/server.ts',
-  controller: 'src/topology/controller-main.ts',
-};
-
-// The Worker scripts workerd runs, one ES module per variant (options as
-// WORKER_BUILD_OPTIONS in src/worker/bundle.ts).
-export const WORKER_SCRIPTS = {
-  durable: 'src/worker/durable.ts',
-  'legacy-kv': 'src/worker/legacy-kv.ts',
-};
-
+// The topology's child programs and the Worker scripts, one self-contained file each in
+// dist/programs/, so a boot never bundles (src/prebuilt.ts says when they may be used). Entries
+// and options are src/build-options.mjs, which the boot's fallback bundling uses too.
 async function buildPrograms(outDir) {
-  const programs = Object.entries(PROGRAMS).map(([name, entry]) =>
+  const out = (file) => join(outDir, 'programs', file);
+  const programs = Object.entries(PROGRAM_ENTRIES).map(([name, entry]) =>
     build({
+      ...PROGRAM_BUILD_OPTIONS,
       absWorkingDir: ROOT,
       entryPoints: [entry],
-      outfile: join(outDir, 'programs', `${name}.mjs`),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
+      outfile: out(programFile(name)),
       logLevel: 'warning',
-      banner: {
-        js: "import { createRequire as __flCreateRequire } from 'node:module'; const require = __flCreateRequire(import.meta.url);",
-      },
-      external: ['miniflare', 'esbuild', 'fsevents'],
     }),
   );
-  const workers = Object.entries(WORKER_SCRIPTS).map(([variant, entry]) =>
+  const workers = Object.entries(WORKER_ENTRIES).map(([variant, entry]) =>
     build({
+      ...WORKER_BUILD_OPTIONS,
       absWorkingDir: ROOT,
       entryPoints: [entry],
-      outfile: join(outDir, 'programs', `worker-${variant}.js`),
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
-      target: 'es2022',
-      external: ['cloudflare:*'],
+      outfile: out(workerFile(variant)),
       logLevel: 'warning',
     }),
   );

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROGRAM_ENTRIES } from '../build-options.mjs';
 import type { ControllerConfig } from '../controller/types.ts';
 import { InfraError } from '../errors.ts';
 import { BINARIES } from './binaries.ts';
@@ -18,7 +19,7 @@ export function controllerEntry(repoRoot: string): string {
       'controller',
     );
   }
-  return join(repoRoot, 'src/topology/controller-main.ts');
+  return join(repoRoot, PROGRAM_ENTRIES.controller);
 }
 
 /**

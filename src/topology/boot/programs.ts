@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROGRAM_ENTRIES } from '../../build-options.mjs';
 import { PACKAGE_ROOT } from '../../package-root.ts';
 import { programBundle } from '../bundle.ts';
 import type { Endpoint } from '../configs.ts';
@@ -28,7 +29,7 @@ export interface ProgramBundles {
 export function bundlePrograms(run: BootRun, withControllers: boolean): Promise<ProgramBundles> {
   const binDir = join(run.runDir, 'bin');
   return Promise.all([
-    programBundle('app', join(PACKAGE_ROOT, 'src/topology/app/server.ts'), join(binDir, 'app.mjs')),
+    programBundle('app', join(PACKAGE_ROOT, PROGRAM_ENTRIES.app), join(binDir, 'app.mjs')),
     withControllers
       ? programBundle('controller', controllerEntry(PACKAGE_ROOT), join(binDir, 'controller.mjs'))
       : Promise.resolve(''),
