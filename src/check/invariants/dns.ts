@@ -64,10 +64,13 @@ function touches(fault: FaultSpan, ids: string[], region: RegionId | null): bool
   return fault.links.some(hit) || fault.components.some(hit) || hit(fault.target);
 }
 
+/** A fault's span, held on to B after it ends (a fault still in force at the end: to the end + B). */
+function withBound(f: Facts, x: FaultSpan, boundMs: number): Span {
+  return { from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs };
+}
+
 function excused(f: Facts, ids: string[], region: RegionId | null, boundMs: number): Span[] {
-  return f.faults
-    .filter((x) => touches(x, ids, region))
-    .map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs }));
+  return f.faults.filter((x) => touches(x, ids, region)).map((x) => withBound(f, x, boundMs));
 }
 
 /**
@@ -80,7 +83,7 @@ function leaseServiceFaults(f: Facts, holder: RegionId, boundMs: number): Span[]
   const link = `ctl-${holder}->worker`;
   return f.faults
     .filter((x) => x.target === 'worker' || x.components.includes('worker') || x.links.includes(link))
-    .map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs }));
+    .map((x) => withBound(f, x, boundMs));
 }
 
 /**
