@@ -1,7 +1,8 @@
 /**
  * Protocol instants for anchored fault steps (issue #14 item 1) and the protocol phase for
  * coverage, both read from the history as it is recorded — the same events a real run
- * records, so an anchor means the same thing wherever it is evaluated.
+ * records, read by the same code as the real runner's (src/scenario/anchor-instants.ts), so
+ * an anchor means the same thing wherever it is evaluated.
  *
  * An anchored step is armed at its `at`; it fires `offset` ms after the first matching
  * instant at or after that. `lease-expiry` is known ahead (the store's grant or renewal
@@ -10,6 +11,7 @@
  * is clamped to "now" (documented in docs/scenarios.md).
  */
 import type { HistoryEvent, NewEvent } from '../src/contracts/history.ts';
+import { type AnchorInstant, AnchorInstants, anchorMatches } from '../src/scenario/anchor-instants.ts';
 import type { AnchorEvent } from '../src/scenario/schema.ts';
 import { Recorder } from './recorder.ts';
 
@@ -30,11 +32,12 @@ export class ObservedRecorder extends Recorder {
   private readonly roles = new Map<string, string>();
   private readonly renewing = new Set<string>();
   private everHeld = false;
-  private lastWitnessT = new Map<string, number>();
-  /** the last witness event began a round (tracked on every event, watched or not) */
-  private witnessRoundStarts = false;
+  private readonly instants = new AnchorInstants();
+
   /** global t of the store's current expiry, or null */
-  expiryAtMs: number | null = null;
+  get expiryAtMs(): number | null {
+    return this.instants.expiryAtT;
+  }
 
   constructor(private readonly nowMs: () => number) {
     super();
@@ -66,10 +69,12 @@ export class ObservedRecorder extends Recorder {
   override emit(ev: NewEvent): HistoryEvent {
     const full = super.emit(ev);
     this.track(full);
-    if (this.watches.length > 0) this.notify(full);
+    const hit = this.instants.observe(full);
+    if (hit !== null && this.watches.length > 0) this.notify(hit);
     return full;
   }
 
+  /** The phase's inputs: roles and renewals in flight. */
   private track(e: HistoryEvent): void {
     if (e.kind === 'role') {
       this.roles.set(e.region, e.to);
@@ -78,44 +83,12 @@ export class ObservedRecorder extends Recorder {
     } else if (e.kind === 'lease' && e.op === 'renew') {
       if (e.phase === 'sent') this.renewing.add(e.region);
       else this.renewing.delete(e.region);
-    } else if (e.kind === 'witness') {
-      const last = this.lastWitnessT.get(e.region) ?? Number.NEGATIVE_INFINITY;
-      this.lastWitnessT.set(e.region, e.t);
-      this.witnessRoundStarts = e.t - last > 500;
-    } else if (e.kind === 'lease-store') {
-      if ((e.op === 'grant' || e.op === 'renew') && e.expiresAt !== null && e.storeNowMs !== undefined) {
-        this.expiryAtMs = e.t + (e.expiresAt - e.storeNowMs);
-      } else if (e.op === 'expire' || e.op === 'release') this.expiryAtMs = null;
     }
   }
 
-  private instantOf(e: HistoryEvent): { on: AnchorEvent; region: string | undefined; t: number } | null {
-    switch (e.kind) {
-      case 'lease':
-        if (e.op !== 'renew') return null;
-        return { on: e.phase === 'sent' ? 'renew-send' : 'renew-reply', region: e.region, t: e.t };
-      case 'lease-store':
-        return (e.op === 'grant' || e.op === 'renew') && this.expiryAtMs !== null
-          ? { on: 'lease-expiry', region: e.region, t: this.expiryAtMs }
-          : null;
-      case 'witness':
-        return this.witnessRoundStarts ? { on: 'witness-round', region: e.region, t: e.t } : null;
-      case 'role':
-        return e.to === 'primary' ? { on: 'promotion', region: e.region, t: e.t } : null;
-      case 'act':
-        return e.action === 'publish' ? { on: 'publish', region: e.region, t: e.t } : null;
-      default:
-        return null;
-    }
-  }
-
-  private notify(e: HistoryEvent): void {
-    const hit = this.instantOf(e);
-    if (hit === null) return;
+  private notify(hit: AnchorInstant): void {
     for (const w of this.watches) {
-      if (w.done || w.on !== hit.on) continue;
-      if (w.region !== undefined && hit.on !== 'lease-expiry' && w.region !== hit.region) continue;
-      if (hit.t < w.armedAtMs) continue;
+      if (w.done || !anchorMatches(w.on, w.region, w.armedAtMs, hit)) continue;
       // a lease expiry is re-predicted by every renewal: the watch follows the newest one
       if (hit.on !== 'lease-expiry') w.done = true;
       w.fire(hit.t);

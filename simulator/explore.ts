@@ -96,6 +96,12 @@ function linkTarget(): fc.Arbitrary<string | string[]> {
 }
 
 /**
+ * The instants the search anchors to. TODO(#14): the acquire instants join once the search's
+ * seeds are re-baselined (adding them changes every seed's draws).
+ */
+const SEARCH_ANCHOR_EVENTS = ANCHOR_EVENTS.filter((e) => e !== 'acquire-send' && e !== 'acquire-reply');
+
+/**
  * An anchor near the instants a lease's safety hangs on (renew send/reply, expiry) more
  * often than the others; offsets at millisecond resolution, shrinking toward 0.
  */
@@ -103,7 +109,7 @@ const anchorArb: fc.Arbitrary<Anchor> = fc
   .record({
     on: fc.oneof(
       { weight: 3, arbitrary: fc.constantFrom<AnchorEvent>('renew-send', 'renew-reply', 'lease-expiry') },
-      { weight: 1, arbitrary: fc.constantFrom<AnchorEvent>(...ANCHOR_EVENTS) },
+      { weight: 1, arbitrary: fc.constantFrom<AnchorEvent>(...SEARCH_ANCHOR_EVENTS) },
     ),
     region: fc.option(fc.constantFrom(...SPEC.regions), { nil: undefined, freq: 3 }),
     offset: fc.integer({ min: -3000, max: 3000 }),

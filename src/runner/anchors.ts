@@ -3,8 +3,8 @@
  * starts `offset` after the first matching protocol instant at or after its `at`, read from
  * the history events the runner already records — a controller's renew send/reply and
  * witness answers and role changes and publishes (its EVENTS_FILE), the lease store's
- * grants (the polled Worker status). The reading is the simulator's (simulator/anchors.ts),
- * so a counterexample's anchor means the same thing in both executors
+ * grants (the polled Worker status). The reading is shared with the simulator
+ * (src/scenario/anchor-instants.ts), so a counterexample's anchor means the same thing in both executors
  * (test/runner/anchors.test.ts feeds a simulated history through this resolver and gets the
  * simulator's start times).
  *
@@ -15,64 +15,15 @@
  * renewal re-predicts it and moves the step with it, as in the simulator.
  */
 import type { NewEvent } from '../contracts/history.ts';
-import type { Anchor, AnchorEvent } from '../scenario/schema.ts';
+import {
+  type AnchorInstant,
+  AnchorInstants,
+  anchorMatches,
+  WITNESS_ROUND_GAP_MS,
+} from '../scenario/anchor-instants.ts';
+import type { Anchor } from '../scenario/schema.ts';
 
-export interface AnchorInstant {
-  on: AnchorEvent;
-  region: string | undefined;
-  /** global t of the instant */
-  t: number;
-}
-
-/** Witness answers closer than this (production ms) belong to one round (simulator/anchors.ts). */
-export const WITNESS_ROUND_GAP_MS = 500;
-
-/** The protocol instant an event marks, if any; keeps the little state the reading needs. */
-export class AnchorInstants {
-  /** global t at which the store's current lease runs out, or null */
-  expiryAtT: number | null = null;
-  private readonly lastWitnessT = new Map<string, number>();
-
-  /** @param witnessRoundGapMs the round gap on this run's time scale */
-  constructor(private readonly witnessRoundGapMs = WITNESS_ROUND_GAP_MS) {}
-
-  observe(e: NewEvent): AnchorInstant | null {
-    switch (e.kind) {
-      case 'lease':
-        if (e.op !== 'renew') return null;
-        return { on: e.phase === 'sent' ? 'renew-send' : 'renew-reply', region: e.region, t: e.t };
-      case 'lease-store':
-        return this.storeInstant(e);
-      case 'witness': {
-        const last = this.lastWitnessT.get(e.region) ?? Number.NEGATIVE_INFINITY;
-        this.lastWitnessT.set(e.region, e.t);
-        return e.t - last > this.witnessRoundGapMs ? { on: 'witness-round', region: e.region, t: e.t } : null;
-      }
-      case 'role':
-        return e.to === 'primary' ? { on: 'promotion', region: e.region, t: e.t } : null;
-      case 'act':
-        return e.action === 'publish' ? { on: 'publish', region: e.region, t: e.t } : null;
-      default:
-        return null;
-    }
-  }
-
-  /**
-   * The simulator's store says grant/renew/expire/release (`op`); a polled view has no `op`
-   * and says the same with a live holder and an expiry, or none (expired, released).
-   */
-  private storeInstant(e: Extract<NewEvent, { kind: 'lease-store' }>): AnchorInstant | null {
-    const grants = e.op === undefined ? e.holder !== null : e.op === 'grant' || e.op === 'renew';
-    if (grants && e.expiresAt !== null && e.storeNowMs !== undefined) {
-      this.expiryAtT = e.t + (e.expiresAt - e.storeNowMs);
-      return { on: 'lease-expiry', region: e.region ?? e.holder ?? undefined, t: this.expiryAtT };
-    }
-    if (e.op === 'expire' || e.op === 'release' || (e.op === undefined && e.holder === null)) {
-      this.expiryAtT = null;
-    }
-    return null;
-  }
-}
+export type { AnchorInstant } from '../scenario/anchor-instants.ts';
 
 interface Watch {
   anchor: Anchor;
@@ -100,10 +51,7 @@ export class AnchorResolver {
     const hit = this.instants.observe(e);
     if (hit === null || this.watches.size === 0) return;
     for (const w of this.watches) {
-      if (w.done || w.anchor.on !== hit.on || hit.t < w.armedAtT) continue;
-      // the store holds one lease: its expiry is not a region's own instant
-      if (w.anchor.region !== undefined && hit.on !== 'lease-expiry' && w.anchor.region !== hit.region)
-        continue;
+      if (w.done || !anchorMatches(w.anchor.on, w.anchor.region, w.armedAtT, hit)) continue;
       // a lease expiry is re-predicted by every renewal: the watch follows the newest one
       if (hit.on !== 'lease-expiry') this.finish(w);
       w.schedule(hit.t + w.offsetMs, hit);

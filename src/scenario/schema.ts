@@ -71,6 +71,8 @@ export const ANCHOR_EVENTS = [
   'witness-round', // the first witness answer of a region's round
   'promotion', // a controller becomes primary
   'publish', // a primary publishes its region to the authoritatives
+  'acquire-send', // a region's acquire request (its candidacy) leaves its controller
+  'acquire-reply', // an acquire's reply (granted or not) reaches the controller
 ] as const;
 export type AnchorEvent = (typeof ANCHOR_EVENTS)[number];
 

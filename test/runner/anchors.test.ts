@@ -11,15 +11,19 @@ import { AnchorResolver, describeAnchorFire } from '../../src/runner/anchors.ts'
 import { parseScenario } from '../../src/scenario/loader.ts';
 import type { Anchor } from '../../src/scenario/schema.ts';
 
-const renew = (t: number, region: string, phase: 'sent' | 'result'): NewEvent => ({
-  kind: 'lease',
-  t,
-  region,
-  op: 'renew',
-  phase,
-  sentLocalMs: t,
-  localMs: t,
-});
+const leaseReq =
+  (op: 'renew' | 'acquire' | 'status') =>
+  (t: number, region: string, phase: 'sent' | 'result'): NewEvent => ({
+    kind: 'lease',
+    t,
+    region,
+    op,
+    phase,
+    sentLocalMs: t,
+    localMs: t,
+  });
+const renew = leaseReq('renew');
+const acquire = leaseReq('acquire');
 const storeView = (
   t: number,
   holder: string | null,
@@ -54,6 +58,20 @@ describe('anchor resolution on the real runner', () => {
     res.observe(renew(1400, 'a', 'sent'));
     res.observe(renew(3400, 'a', 'sent')); // only the first one counts
     expect(calls).toEqual([[1550, 1400]]);
+  });
+
+  it("acquire-send and acquire-reply: a candidate's requests, never its renewals or polls", () => {
+    const res = new AnchorResolver();
+    const sends = watchOn(res, { on: 'acquire-send', region: 'b', offset: 0 }, 1000);
+    const replies = watchOn(res, { on: 'acquire-reply', offset: -5 }, 1000);
+    res.observe(renew(1100, 'b', 'sent'));
+    res.observe(leaseReq('status')(1150, 'b', 'sent'));
+    res.observe(acquire(1200, 'a', 'sent')); // other region
+    res.observe(acquire(1300, 'b', 'sent'));
+    res.observe(renew(1310, 'b', 'result'));
+    res.observe(acquire(1340, 'b', 'result'));
+    expect(sends).toEqual([[1300, 1300]]);
+    expect(replies).toEqual([[1335, 1340]]);
   });
 
   it('an event that arrives late but happened before `at` does not count', () => {
