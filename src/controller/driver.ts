@@ -137,12 +137,21 @@ export function leaseResultInput(
 
 const failed = (o: Outcome) => (o.ok ? {} : { error: o.error ?? 'failed' });
 
+/** A resource call's answer, waiting in the inbox like an input (see nextHook). */
+class HookDone {
+  constructor(
+    readonly call: ResourceCall,
+    readonly outcome: Outcome,
+  ) {}
+}
+
 export class ControllerDriver {
   private state: ControllerState | null = null;
   private lastView: ControllerView | null = null;
   private halted = false;
   private stepping = false;
-  private readonly inbox: (() => void)[] = [];
+  /** inputs (and hook answers) that arrived while a step was being performed */
+  private readonly inbox: (UntimedInput | HookDone)[] = [];
   private lastFedMs = Number.NEGATIVE_INFINITY;
   private readonly hookQueue: ResourceCall[] = [];
   private hookBusy = false;
@@ -206,24 +215,37 @@ export class ControllerDriver {
   }
 
   feed(input: UntimedInput): void {
-    this.serially(() => this.runStep(input));
+    this.serially(input);
   }
 
-  /** Runs `work` now, or right after the step in progress if a port answered inside it. */
-  private serially(work: () => void): void {
+  /**
+   * Runs `work` now, or right after the step in progress if a port answered inside it. The
+   * inbox holds the inputs themselves, not a closure per input, and is read by index and
+   * emptied once drained (the step loop of every simulated controller runs through here).
+   */
+  private serially(work: UntimedInput | HookDone): void {
     if (this.halted || this.state === null) return;
-    this.inbox.push(work);
-    if (this.stepping) return;
+    if (this.stepping) {
+      this.inbox.push(work);
+      return;
+    }
     this.stepping = true;
     try {
-      for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) {
+      this.handleWork(work);
+      const inbox = this.inbox;
+      for (let i = 0; i < inbox.length; i++) {
         if (this.halted) break;
-        next();
+        this.handleWork(inbox[i]!);
       }
     } finally {
       this.inbox.length = 0;
       this.stepping = false;
     }
+  }
+
+  private handleWork(work: UntimedInput | HookDone): void {
+    if (work instanceof HookDone) this.hookDone(work.call, work.outcome);
+    else this.runStep(work);
   }
 
   private now(): number {
@@ -328,18 +350,19 @@ export class ControllerDriver {
     const call = this.hookQueue.shift();
     if (call === undefined) return;
     this.hookBusy = true;
-    this.ports.resource(call, (o) =>
-      this.serially(() => {
-        this.runStep({
-          type: 'promote-result',
-          epoch: call.epoch,
-          ok: o.ok,
-          action: call.action,
-          ...failed(o),
-        });
-        this.hookBusy = false;
-        this.nextHook();
-      }),
-    );
+    this.ports.resource(call, (o) => this.serially(new HookDone(call, o)));
+  }
+
+  /** A resource call answered: its result is fed, then the next queued call may start. */
+  private hookDone(call: ResourceCall, o: Outcome): void {
+    this.runStep({
+      type: 'promote-result',
+      epoch: call.epoch,
+      ok: o.ok,
+      action: call.action,
+      ...failed(o),
+    });
+    this.hookBusy = false;
+    this.nextHook();
   }
 }

@@ -42,6 +42,14 @@ export interface WindowBefore {
   safeUntilMs: number | null;
 }
 
+/**
+ * Acting actions carry the window the core checked them against; a demote gives one up.
+ * Module-level, not a closure per action: one is created for every emitted action.
+ */
+function windowOf(before: WindowBefore, epoch: number, carried: number | undefined): number | null {
+  return carried ?? (before.heldEpoch === epoch ? before.safeUntilMs : null);
+}
+
 export class HistoryTranslation {
   /** epoch of the last grant a lease result reported (what the store said, for promotion evidence) */
   private lastGrantedEpoch: number | null = null;
@@ -86,9 +94,6 @@ export class HistoryTranslation {
     after: ControllerView,
   ): ControllerRecord[] {
     const region = this.region;
-    // Acting actions carry the window the core checked them against; a demote gives one up.
-    const windowOf = (epoch: number, carried: number | undefined): number | null =>
-      carried ?? (before.heldEpoch === epoch ? before.safeUntilMs : null);
     switch (a.type) {
       case 'lease-acquire':
       case 'lease-status':
@@ -112,7 +117,7 @@ export class HistoryTranslation {
           action: 'renew',
           epoch: a.epoch,
           localMs: nowMs,
-          safeUntilLocalMs: windowOf(a.epoch, a.safeUntilMs),
+          safeUntilLocalMs: windowOf(before, a.epoch, a.safeUntilMs),
         };
         return [sent, renew];
       }
@@ -125,7 +130,7 @@ export class HistoryTranslation {
             action: a.type,
             epoch: a.epoch,
             localMs: nowMs,
-            safeUntilLocalMs: windowOf(a.epoch, a.safeUntilMs),
+            safeUntilLocalMs: windowOf(before, a.epoch, a.safeUntilMs),
             validityMs: a.validityMs,
           },
         ];
@@ -137,7 +142,7 @@ export class HistoryTranslation {
             action: 'demote',
             epoch: a.epoch,
             localMs: nowMs,
-            safeUntilLocalMs: windowOf(a.epoch, undefined),
+            safeUntilLocalMs: windowOf(before, a.epoch, undefined),
           },
         ];
       case 'publish':
@@ -148,7 +153,7 @@ export class HistoryTranslation {
             action: 'publish',
             epoch: a.epoch,
             localMs: nowMs,
-            safeUntilLocalMs: windowOf(a.epoch, a.safeUntilMs),
+            safeUntilLocalMs: windowOf(before, a.epoch, a.safeUntilMs),
             activeRegion: a.activeRegion,
           },
         ];

@@ -85,9 +85,9 @@ export function routeCall(
 }
 
 function parseCall(op: LeaseOp, call: LeaseCall) {
-  const search = new URLSearchParams(call.search);
-  if (op === 'status') return parseStatusQuery(search, call.body);
-  if (op === 'observations') return parseObservationsQuery(search, call.body);
+  // the query is parsed only by the GET routes: POST bodies carry everything
+  if (op === 'status') return parseStatusQuery(new URLSearchParams(call.search), call.body);
+  if (op === 'observations') return parseObservationsQuery(new URLSearchParams(call.search), call.body);
   return parsePostBody(op, call.body);
 }
 

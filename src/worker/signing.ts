@@ -36,7 +36,8 @@ export function canonicalString(
   nonce: string,
   body: string,
 ): string {
-  return [method.toUpperCase(), pathWithQuery, String(timestampMs), nonce, body].join('\n');
+  // concatenation, not [..].join: the same string without an array per signed request
+  return `${method.toUpperCase()}\n${pathWithQuery}\n${timestampMs}\n${nonce}\n${body}`;
 }
 
 /** WebCrypto HMAC-SHA256 as lowercase hex (exported for drivers of the request pipeline). */
