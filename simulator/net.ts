@@ -119,7 +119,7 @@ export interface LinkState {
   /** >0: replies are replaced by a reset at once (connections closed) */
   refuseReply: number;
   /** calls sent and not yet answered, so a refusing cut can reset them when it starts */
-  inflight: Set<Call>;
+  inflight: InflightCalls;
   addLatencyMs: number;
   addJitterMs: number;
   lossProbability: number;
@@ -144,7 +144,7 @@ export function newLink(
     cutReply: 0,
     refuseRequest: 0,
     refuseReply: 0,
-    inflight: new Set(),
+    inflight: new InflightCalls(),
     addLatencyMs: 0,
     addJitterMs: 0,
     lossProbability: 0,
@@ -152,6 +152,53 @@ export function newLink(
     dropped: 0,
     faultable,
   };
+}
+
+/**
+ * A link's calls in flight, in the order they were sent: an intrusive doubly linked list
+ * through the calls themselves (what a Set<Call> gave, without hashing every call in and out;
+ * every call of a run passes through one).
+ */
+export class InflightCalls {
+  private head: Call | null = null;
+  private tail: Call | null = null;
+
+  add(call: Call): void {
+    call.inflightPrev = this.tail;
+    call.inflightNext = null;
+    if (this.tail === null) this.head = call;
+    else this.tail.inflightNext = call;
+    this.tail = call;
+    call.inflightOn = this;
+  }
+
+  delete(call: Call): void {
+    if (call.inflightOn !== this) return;
+    const { inflightPrev: prev, inflightNext: next } = call;
+    if (prev === null) this.head = next;
+    else prev.inflightNext = next;
+    if (next === null) this.tail = prev;
+    else next.inflightPrev = prev;
+    call.inflightPrev = null;
+    call.inflightNext = null;
+    call.inflightOn = null;
+  }
+
+  /** Empties the list, returning its calls in the order they were added. */
+  drain(): Call[] {
+    const out: Call[] = [];
+    for (let c = this.head; c !== null; ) {
+      const next: Call | null = c.inflightNext;
+      out.push(c);
+      c.inflightPrev = null;
+      c.inflightNext = null;
+      c.inflightOn = null;
+      c = next;
+    }
+    this.head = null;
+    this.tail = null;
+    return out;
+  }
 }
 
 export type Reply = unknown;
@@ -176,6 +223,10 @@ export interface Call {
   error: string | null;
   /** the connection was reset by a refusing cut: a later reply never arrives */
   reset: boolean;
+  /** membership of its link's InflightCalls */
+  inflightOn: InflightCalls | null;
+  inflightPrev: Call | null;
+  inflightNext: Call | null;
 }
 
 export class Net {
@@ -213,6 +264,9 @@ export class Net {
       reply: null,
       error: null,
       reset: false,
+      inflightOn: null,
+      inflightPrev: null,
+      inflightNext: null,
     };
     this.engine.after(timeoutMs, this.onTimeout, call);
     if (!this.passes(link, link.cutRequest)) return;
@@ -232,14 +286,13 @@ export class Net {
    * its reply sees its connection reset now (a disabled proxy closes open connections).
    */
   resetInflight(link: LinkState): void {
-    for (const call of link.inflight) {
+    for (const call of link.inflight.drain()) {
       if (call.done || call.reset) continue;
       call.reset = true;
       call.reply = null;
       call.error = 'connection reset';
       this.engine.after(0, this.onReplyArrive, call);
     }
-    link.inflight.clear();
   }
 
   /** A fire-and-forget message (no reply expected), e.g. a DNS answer to a harness-internal client. */

@@ -45,17 +45,27 @@ interface Check {
   up: boolean | null;
 }
 
+/** What observe() compares to tell a new answer from the last one recorded. */
+function answerKey(rcode: string, answers: string[]): string {
+  return `${rcode} ${answers.join(',')}`;
+}
+
 export class AuthoritativeModel implements Server {
   readonly proc: Proc;
   /** svc unit order, persisted (gsqlite3) */
-  private order: string[];
+  private order: string[] = [];
+  /** derived from `order` by setOrder: its app addresses, svc units and all-down answer key */
+  private orderApps: string[] = [];
+  private svcUnits: string[][] = [];
+  private allDownKey = '';
+  /** per region name: its units {{app-r},{tombstone}} */
+  private readonly regionUnits = new Map<string, string[][]>();
   private readonly checks = new Map<string, Check>();
   private loopRunning = false;
   /** restarted process: its checker thread's first pass may find nothing queued (#16369) */
   private restarted = false;
   private cycleStartedAt = 0;
   private outstanding = 0;
-  private readonly regionNames: Map<string, string>;
   /** last service answer recorded by the DNS observation (see observe()) */
   private observed: string | null = null;
 
@@ -67,8 +77,16 @@ export class AuthoritativeModel implements Server {
   ) {
     this.proc = new Proc(`auth-${region}`, clock);
     const regions = sim.spec.regions;
-    this.order = [initialPrimary, ...regions.filter((r) => r !== initialPrimary)];
-    this.regionNames = new Map(regions.map((r) => [sim.spec.regionName(r), r]));
+    this.setOrder([initialPrimary, ...regions.filter((r) => r !== initialPrimary)]);
+    for (const r of regions) this.regionUnits.set(sim.spec.regionName(r), [[`app-${r}`], [TOMBSTONE]]);
+  }
+
+  /** A new svc order, and what every query and observation derives from it (built once here). */
+  private setOrder(order: string[]): void {
+    this.order = order;
+    this.orderApps = order.map((r) => `app-${r}`);
+    this.svcUnits = this.orderApps.map((a) => [a]);
+    this.allDownKey = answerKey('NOERROR', this.orderApps);
   }
 
   /** The harness queries every LUA name once after start (recipe advice), registering all checks. */
@@ -87,19 +105,25 @@ export class AuthoritativeModel implements Server {
    */
   private observe(): void {
     const name = this.sim.spec.serviceName;
+    let up: string | undefined;
+    let key: string;
+    // the answer's key first (it is usually unchanged): the answer itself only when it is new
+    if (this.proc.state === 'crashed') key = answerKey('TIMEOUT', []);
+    else {
+      up = this.orderApps.find((a) => this.checks.get(a)?.up === true);
+      key = up !== undefined ? `NOERROR ${up}` : this.allDownKey; // answerKey of [up]
+    }
+    if (key === this.observed) return;
+    this.observed = key;
     let answers: string[];
     let rcode = 'NOERROR';
     if (this.proc.state === 'crashed') {
       answers = [];
       rcode = 'TIMEOUT';
     } else {
-      const up = this.order.map((r) => `app-${r}`).find((a) => this.checks.get(a)?.up === true);
-      answers = up !== undefined ? [up] : this.order.map((r) => `app-${r}`);
+      answers = up !== undefined ? [up] : [...this.orderApps];
     }
     const region = answers.length === 1 && answers[0]!.startsWith('app-') ? answers[0]!.slice(4) : null;
-    const key = `${rcode} ${answers.join(',')}`;
-    if (key === this.observed) return;
-    this.observed = key;
     this.sim.rec.emit({
       kind: 'dns-answer',
       t: this.sim.engine.now,
@@ -116,7 +140,7 @@ export class AuthoritativeModel implements Server {
     const req = call.req as AuthRequest;
     if (req.type === 'publish') {
       const regions = this.sim.spec.regions;
-      this.order = [req.activeRegion, ...regions.filter((r) => r !== req.activeRegion)];
+      this.setOrder([req.activeRegion, ...regions.filter((r) => r !== req.activeRegion)]);
       this.observe();
       this.sim.net.reply(call, { ok: true } satisfies AppReply);
       return;
@@ -126,10 +150,10 @@ export class AuthoritativeModel implements Server {
 
   answer(name: string): DnsReply {
     if (name === this.sim.spec.serviceName) {
-      return { rcode: 'NOERROR', answers: [this.ifurlup(this.order.map((r) => [`app-${r}`]))] };
+      return { rcode: 'NOERROR', answers: [this.ifurlup(this.svcUnits)] };
     }
-    const r = this.regionNames.get(name);
-    if (r !== undefined) return { rcode: 'NOERROR', answers: [this.ifurlup([[`app-${r}`], [TOMBSTONE]])] };
+    const units = this.regionUnits.get(name);
+    if (units !== undefined) return { rcode: 'NOERROR', answers: [this.ifurlup(units)] };
     return { rcode: 'NXDOMAIN', answers: [] };
   }
 

@@ -161,6 +161,8 @@ function noncePrefix(region: string): string {
   return p;
 }
 
+const SIM_LEASE_JSON = JSON.stringify(SIM_LEASE_NAME);
+
 /** Builds the signed request of `op` as src/agent/lease-client.ts would, on the caller's clock. */
 export function signLeaseRequest(
   req: LeaseRequest,
@@ -170,11 +172,15 @@ export function signLeaseRequest(
 ): SignedLeaseRequest {
   const nonce = noncePrefix(req.region).concat(nonceSeq.toString(16).padStart(16, '0')).slice(-128);
   const post = req.op !== 'status';
-  const body = post
-    ? JSON.stringify(
-        req.epoch === undefined || req.op === 'acquire' ? { lease } : { lease, epoch: req.epoch },
-      )
-    : '';
+  // JSON.stringify({ lease }) or ({ lease, epoch }), written out: the same bytes for a string
+  // and a number (non-finite numbers are JSON null), without stringifying an object per request
+  const leaseJson = lease === SIM_LEASE_NAME ? SIM_LEASE_JSON : JSON.stringify(lease);
+  const e = req.epoch;
+  const body = !post
+    ? ''
+    : e === undefined || req.op === 'acquire'
+      ? `{"lease":${leaseJson}}`
+      : `{"lease":${leaseJson},"epoch":${Number.isFinite(e) ? String(e) : 'null'}}`;
   const pathname = `/${req.op}`;
   const search = post ? '' : `?lease=${lease}`;
   const method = post ? 'POST' : 'GET';
