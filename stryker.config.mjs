@@ -62,6 +62,6 @@ export default {
   tempDirName: '.stryker-tmp',
   // Not copied into the sandbox: run outputs (reports/ holds `latest` symlinks to directories,
   // which Stryker's copy cannot follow) and build/test leftovers the kill test never reads.
-  ignorePatterns: ['reports', 'test-output', 'bench/results', '.tmp', 'dist', '.wrangler'],
+  ignorePatterns: ['reports', 'test-output', 'bench/results', '.tmp', 'dist', '.wrangler', '.bugzoo-tmp'],
   cleanTempDir: 'always',
 };

@@ -1,0 +1,447 @@
+/**
+ * The realistic bug zoo (`npm run mutate:bugs`, scripts/bug-zoo.mjs): mistakes an engineer
+ * could plausibly make writing the production logic for the first time — wrong clock, wrong
+ * unit, off-by-one, missing check, wrong order, stale read — each planted alone in a sandbox
+ * copy and judged by the unchanged mutation kill test (test/mutation/search.mutation.ts).
+ * Stryker's mutants are syntactic; these are the bugs the simulator exists to catch, so the
+ * share it catches is the measure docs/simulator.md quotes.
+ *
+ * `find` must occur exactly once in `file` (the runner refuses the list otherwise, so it stays
+ * honest as the code moves); `replace` is the buggy version. Each one compiles (tsc), and none
+ * is sabotage (no throw, no deleted function): a reviewer could wave each through.
+ */
+
+export type BugClass =
+  | 'wrong-clock'
+  | 'wrong-unit'
+  | 'wrong-formula'
+  | 'off-by-one'
+  | 'missing-check'
+  | 'wrong-order'
+  | 'inverted-condition'
+  | 'stale-read'
+  | 'wrong-field'
+  | 'wrong-constant'
+  | 'error-path';
+
+export interface RealisticBug {
+  /** short kebab-case name, also the sandbox directory */
+  id: string;
+  /** path from the package root */
+  file: string;
+  /** exact snippet, present exactly once in `file` */
+  find: string;
+  /** the buggy replacement */
+  replace: string;
+  class: BugClass;
+  /** what the engineer was thinking, and what goes wrong */
+  why: string;
+}
+
+const CONFIG = 'src/controller/config.ts';
+const VERDICT = 'src/controller/witness-verdict.ts';
+const CORE = 'src/controller/core.ts';
+const DRIVER = 'src/controller/driver.ts';
+const LEASE = 'src/worker/lease-state.ts';
+const OBJECT = 'src/worker/lease-object.ts';
+const DURABLE = 'src/worker/durable.ts';
+const FENCE = 'src/topology/app/fence.ts';
+
+const L_LINE = 'return Math.floor((1 - rho) * (c.leaseTtlMs / (1 + rho) - c.maxPauseMs - c.maxDelayMs));';
+
+const configBugs: RealisticBug[] = [
+  {
+    id: 'config-L-no-drift',
+    file: CONFIG,
+    find: L_LINE,
+    replace: 'return Math.floor(c.leaseTtlMs - c.maxPauseMs - c.maxDelayMs);',
+    class: 'wrong-formula',
+    why: 'L = T − p − d without the clock-drift terms: ~57 ms too long at T = 30 s, so a primary on a fast clock acts after the Worker (slow clock) could re-grant',
+  },
+  {
+    id: 'config-L-no-pause',
+    file: CONFIG,
+    find: L_LINE,
+    replace: 'return Math.floor((1 - rho) * (c.leaseTtlMs / (1 + rho) - c.maxDelayMs));',
+    class: 'wrong-formula',
+    why: 'the process-pause bound p is forgotten in L: a primary paused right before an act acts up to p past the lease',
+  },
+  {
+    id: 'config-L-is-ttl',
+    file: CONFIG,
+    find: L_LINE,
+    replace: 'return Math.floor(c.leaseTtlMs / (1 + rho));',
+    class: 'wrong-formula',
+    why: '"the lease is valid for T on the Worker\'s clock, so I may act for T/(1+ρ)": uses the TTL as the safe window, ignoring pause and delay',
+  },
+  {
+    id: 'config-pause-default-seconds',
+    file: CONFIG,
+    find: 'maxPauseMs: p.maxPauseMs ?? Math.round(leaseTtlMs / 15),',
+    replace: 'maxPauseMs: p.maxPauseMs ?? Math.round(leaseTtlMs / 15 / 1000),',
+    class: 'wrong-unit',
+    why: 'the default pause bound computed in seconds (2) but used as ms: L grows by ~2 s',
+  },
+  {
+    id: 'config-heartbeat-half-ttl',
+    file: CONFIG,
+    find: 'const heartbeatMs = p.heartbeatMs ?? Math.round(leaseTtlMs / 3);',
+    replace: 'const heartbeatMs = p.heartbeatMs ?? Math.round(leaseTtlMs / 2);',
+    class: 'wrong-constant',
+    why: "renew at T/2 (a common rule of thumb) instead of the design's T/3: one failed renewal plus its timeout no longer fits comfortably inside L",
+  },
+  {
+    id: 'config-acquire-retry-from-ttl',
+    file: CONFIG,
+    find: 'const acquireRetryMs = p.acquireRetryMs ?? Math.max(1, Math.round(heartbeatMs / 4));',
+    replace: 'const acquireRetryMs = p.acquireRetryMs ?? Math.max(1, Math.round(leaseTtlMs / 4));',
+    class: 'wrong-field',
+    why: 'retry interval derived from the TTL instead of the heartbeat: 7.5 s between acquires (and renew retries), so a failover overruns its bound',
+  },
+  {
+    id: 'config-quorum-half',
+    file: CONFIG,
+    find: 'witnessQuorum: p.witnessQuorum ?? Math.floor(witnessCount / 2) + 1,',
+    replace: 'witnessQuorum: p.witnessQuorum ?? Math.floor(witnessCount / 2),',
+    class: 'off-by-one',
+    why: '"half the witnesses" instead of a majority: 1 of 3 votes is enough to fail over',
+  },
+  {
+    id: 'config-holddown-heartbeat',
+    file: CONFIG,
+    find: 'promotionHoldDownMs: p.promotionHoldDownMs ?? leaseTtlMs,',
+    replace: 'promotionHoldDownMs: p.promotionHoldDownMs ?? heartbeatMs,',
+    class: 'wrong-field',
+    why: 'hold-down set to H instead of T: a demoted region may try again after 10 s, before its old lease could even be gone',
+  },
+];
+
+const verdictBugs: RealisticBug[] = [
+  {
+    id: 'verdict-servfail-unreachable',
+    file: VERDICT,
+    find: "if (o.rcode !== 'NOERROR') return { verdict: 'unknown', detail: o.rcode };",
+    replace:
+      "if (o.rcode !== 'NOERROR') return { verdict: o.rcode === 'SERVFAIL' ? 'unreachable' : 'unknown', detail: o.rcode };",
+    class: 'inverted-condition',
+    why: '"SERVFAIL means the region\'s authoritatives are down": a witness that is itself cut off votes the peer unreachable',
+  },
+  {
+    id: 'verdict-timeout-unreachable',
+    file: VERDICT,
+    find: "if ('error' in o) return { verdict: 'unknown', detail: o.error };",
+    replace: "if ('error' in o) return { verdict: 'unreachable', detail: o.error };",
+    class: 'inverted-condition',
+    why: 'a witness that does not answer (timeout) counted as evidence against the peer',
+  },
+  {
+    id: 'verdict-empty-answer-unreachable',
+    file: VERDICT,
+    find: 'if (addrs.length > 0 && addrs.every((a) => a === addresses.tombstone)) {',
+    replace: 'if (addrs.every((a) => a === addresses.tombstone)) {',
+    class: 'missing-check',
+    why: '[].every() is true: a NOERROR answer with no A record reads as the tombstone',
+  },
+];
+
+const coreBugs: RealisticBug[] = [
+  {
+    id: 'core-grant-window-from-receipt',
+    file: CORE,
+    find: '  st.safeUntilMs = sentAtMs + st.safeWindowMs;\n  st.lastRenewalSentAtMs = sentAtMs;',
+    replace: '  st.safeUntilMs = st.nowMs + st.safeWindowMs;\n  st.lastRenewalSentAtMs = st.nowMs;',
+    class: 'wrong-clock',
+    why: 'the first window counted from when the grant arrived, not from when the acquire was sent: it outlives the lease by the reply delay',
+  },
+  {
+    id: 'core-renew-window-from-receipt',
+    file: CORE,
+    find: 'st.safeUntilMs = Math.max(st.safeUntilMs ?? 0, r.sentAtMs + L);',
+    replace: 'st.safeUntilMs = Math.max(st.safeUntilMs ?? 0, st.nowMs + L);',
+    class: 'wrong-clock',
+    why: "a renewal extends the window from its reply's arrival instead of its send",
+  },
+  {
+    id: 'core-demote-on-first-renew-failure',
+    file: CORE,
+    find: '        // transport failure: retry soon while the window lasts\n        st.nextRenewAtMs = st.nowMs + acquireRetryMsOf(c);\n        return;',
+    replace: "        demote(st, acts, 'renewal-failed', false);\n        return;",
+    class: 'missing-check',
+    why: 'one lost renewal demotes a healthy primary at once (no retry inside the window): spurious failovers on a brief blip',
+  },
+  {
+    id: 'core-no-demote-while-renewing',
+    file: CORE,
+    find: '    if (st.safeUntilMs === null || now >= st.safeUntilMs) {',
+    replace:
+      '    if (st.safeUntilMs === null || (now >= st.safeUntilMs && st.renewInFlightSentAtMs === null)) {',
+    class: 'missing-check',
+    why: '"a renewal is in flight, its reply will extend the window": the primary stays primary past L while it waits',
+  },
+  {
+    id: 'core-renew-retry-waits-heartbeat',
+    file: CORE,
+    find: 'st.nextRenewAtMs = st.nowMs + acquireRetryMsOf(c);',
+    replace: 'st.nextRenewAtMs = st.nowMs + c.heartbeatMs;',
+    class: 'wrong-constant',
+    why: 'after a failed renewal the next one waits a full heartbeat, so a second attempt rarely fits inside L',
+  },
+  {
+    id: 'core-demote-without-hold-down',
+    file: CORE,
+    find: '  st.holdDownUntilMs = st.nowMs + st.config.promotionHoldDownMs;',
+    replace: '  st.holdDownUntilMs = st.nowMs;',
+    class: 'missing-check',
+    why: 'a demoted primary may campaign again at once: regions ping-pong the lease',
+  },
+  {
+    id: 'core-witness-round-ignores-hold-down',
+    file: CORE,
+    find: "      c.mode !== 'manual' &&\n      st.nowMs >= st.holdDownUntilMs\n",
+    replace: "      c.mode !== 'manual'\n",
+    class: 'missing-check',
+    why: 'the failover path forgets the hold-down that the vacancy path checks',
+  },
+  {
+    id: 'core-quorum-strict',
+    file: CORE,
+    find: '  if (unreachable >= c.witnessQuorum) {',
+    replace: '  if (unreachable > c.witnessQuorum) {',
+    class: 'off-by-one',
+    why: '"more than the quorum" instead of "at least": 3 of 3 witnesses needed, one dead witness blocks every failover',
+  },
+  {
+    id: 'core-silent-witness-counts',
+    file: CORE,
+    find: "  if (final && c.unknownWitnessPolicy === 'count-unreachable') {",
+    replace: '  if (final) {',
+    class: 'missing-check',
+    why: 'a witness that never answered counts as "unreachable" whatever the policy (the legacy rule leaks in)',
+  },
+  {
+    id: 'core-witness-stale-verdict',
+    file: CORE,
+    find: '    const v = round.answers[w];',
+    replace: '    const v = round.answers[w] ?? st.witnessVerdicts[w];',
+    class: 'stale-read',
+    why: 'a witness that has not answered this round yet counts with what it said last time: rounds decide on old votes',
+  },
+  {
+    id: 'core-peer-failures-not-consecutive',
+    file: CORE,
+    find: '  st.peerConsecutiveFailures = ok ? 0 : st.peerConsecutiveFailures + 1;',
+    replace: '  if (!ok) st.peerConsecutiveFailures += 1;',
+    class: 'missing-check',
+    why: 'a successful probe does not reset the failure count: scattered failures on a flapping link add up to a failover',
+  },
+  {
+    id: 'core-vacancy-ignores-peer',
+    file: CORE,
+    find: '  if (st.vacantPolls >= 2 && st.peerProbeSeen && st.lastPeerProbeOk) {',
+    replace: '  if (st.vacantPolls >= 2) {',
+    class: 'missing-check',
+    why: 'a vacant lease is taken without checking that the peer answers: a failover without witness evidence',
+  },
+  {
+    id: 'core-release-before-demote-confirmed',
+    file: CORE,
+    find: '  st.pendingRelease = release ? { epoch } : null;',
+    replace:
+      "  if (release) pushEpochAction(st, acts, { type: 'lease-release', epoch, sentAtMs: st.nowMs });\n  st.pendingRelease = null;",
+    class: 'wrong-order',
+    why: 'a planned demotion frees the lease right away instead of after the app confirmed it dropped authority',
+  },
+  {
+    id: 'core-orphan-release-own-epoch',
+    file: CORE,
+    find: '  if (epoch <= st.maxActionEpoch) return;',
+    replace: '  if (epoch < st.maxActionEpoch) return;',
+    class: 'off-by-one',
+    why: 'the "never acted on" test lets through the epoch we did act on: a demoted primary releases a lease its app may still write under',
+  },
+  {
+    id: 'core-validity-full-window',
+    file: CORE,
+    find: '  const validityMs = Math.floor(st.safeUntilMs! - st.nowMs);',
+    replace: '  const validityMs = st.safeWindowMs;',
+    class: 'wrong-clock',
+    why: 'the app is handed all of L from now, not what is left of L since the renewal was sent',
+  },
+  {
+    id: 'core-extend-failures-ignored',
+    file: CORE,
+    find: '  st.resourceFailures += 1;',
+    replace: "  if (action === 'promote') st.resourceFailures += 1;",
+    class: 'missing-check',
+    why: 'only failed promotes count toward stepping down; a primary whose app stopped taking extends keeps the lease forever',
+  },
+];
+
+const driverBugs: RealisticBug[] = [
+  {
+    id: 'driver-hooks-not-serialised',
+    file: DRIVER,
+    find: 'if (this.hookBusy || this.halted) return;',
+    replace: 'if (this.halted) return;',
+    class: 'missing-check',
+    why: 'resource calls are sent without waiting for the previous one: an extend can overtake a demote',
+  },
+  {
+    id: 'driver-demote-jumps-queue',
+    file: DRIVER,
+    find: "        this.enqueueHook({ action: 'demote', epoch: a.epoch, validityMs: 0, reason: a.reason });",
+    replace:
+      "        this.hookQueue.unshift({ action: 'demote', epoch: a.epoch, validityMs: 0, reason: a.reason });\n        this.nextHook();",
+    class: 'wrong-order',
+    why: '"a demote is urgent": it is put ahead of queued extends, which then re-grant authority after it',
+  },
+  {
+    id: 'driver-hook-stuck-after-failure',
+    file: DRIVER,
+    find: 'this.hookBusy = false;',
+    replace: 'if (o.ok) this.hookBusy = false;',
+    class: 'error-path',
+    why: 'the busy flag is cleared on the success path only: after one failed app call no promote, extend or demote is ever sent again',
+  },
+  {
+    id: 'driver-sent-at-from-reply',
+    file: DRIVER,
+    find: 'this.feed(leaseResultInput(op, sentAtMs, reply)),',
+    replace: 'this.feed(leaseResultInput(op, this.now(), reply)),',
+    class: 'wrong-clock',
+    why: 'the lease result is stamped when the reply arrives: every window is counted from receipt',
+  },
+  {
+    id: 'driver-demote-result-as-promote',
+    file: DRIVER,
+    find: 'action: call.action,\n',
+    replace: '',
+    class: 'wrong-field',
+    why: 'the hook result omits which call it answers; the core reads every result as a promote, so a confirmed demote never frees the lease',
+  },
+];
+
+const leaseBugs: RealisticBug[] = [
+  {
+    id: 'lease-regrant-keeps-epoch',
+    file: LEASE,
+    find: '  const next: LeaseState = { holder: region, epoch: s.epoch + 1, expiresAt: nowMs + ttlMs };',
+    replace:
+      '  const next: LeaseState = {\n    holder: region,\n    epoch: s.holder === region ? s.epoch : s.epoch + 1,\n    expiresAt: nowMs + ttlMs,\n  };',
+    class: 'missing-check',
+    why: '"same holder, same term": a region re-acquiring its own expired lease gets its old epoch back',
+  },
+  {
+    id: 'lease-renew-after-expiry',
+    file: LEASE,
+    find: '  const current = effectiveHolder(s, nowMs);\n  if (current !== region || epoch !== s.epoch) {',
+    replace: '  if (s.holder !== region || epoch !== s.epoch) {',
+    class: 'stale-read',
+    why: 'renew compares the stored holder, not the effective one: an expired lease is revived by a late renewal',
+  },
+  {
+    id: 'lease-release-resets-epoch',
+    file: LEASE,
+    find: '  const next: LeaseState = { holder: null, epoch: s.epoch, expiresAt: null };',
+    replace: '  const next: LeaseState = INITIAL_LEASE_STATE;',
+    class: 'wrong-field',
+    why: 'a released lease goes back to the initial state, epoch 0 included: the next grant reuses epoch 1',
+  },
+  {
+    id: 'lease-renew-extends-from-expiry',
+    file: LEASE,
+    find: '  const next: LeaseState = { holder: region, epoch: s.epoch, expiresAt: nowMs + ttlMs };',
+    replace:
+      '  const next: LeaseState = { holder: region, epoch: s.epoch, expiresAt: (s.expiresAt ?? nowMs) + ttlMs };',
+    class: 'wrong-clock',
+    why: '"renew adds T to the lease": expiry grows from the old expiry, so a dead holder\'s lease lingers far past T',
+  },
+  {
+    id: 'lease-holder-reacquires',
+    file: LEASE,
+    find: '  if (effectiveHolder(s, nowMs) !== null) {',
+    replace: '  const holder = effectiveHolder(s, nowMs);\n  if (holder !== null && holder !== region) {',
+    class: 'missing-check',
+    why: '"acquire is idempotent for the holder": the live holder asking again mints a new epoch under itself',
+  },
+  {
+    id: 'lease-ttl-reported-seconds',
+    file: LEASE,
+    find: '    ttlMs,\n    expiresAt: holder === null ? null : s.expiresAt,',
+    replace: '    ttlMs: ttlMs / 1000,\n    expiresAt: holder === null ? null : s.expiresAt,',
+    class: 'wrong-unit',
+    why: 'the reply carries the TTL in seconds under a field the client reads as ms',
+  },
+];
+
+const workerBugs: RealisticBug[] = [
+  {
+    id: 'object-persist-only-granted',
+    file: OBJECT,
+    find: '    if (t.changed) writes[STATE_KEY] = next;',
+    replace: '    if (t.response.granted) writes[STATE_KEY] = next;',
+    class: 'wrong-field',
+    why: 'the state is written when the response says granted, not when it changed: a release (granted false) is never stored',
+  },
+  {
+    id: 'object-refusal-by-granted',
+    file: OBJECT,
+    find: "  if (!t.changed) return { op: 'refuse', requested: op, ...after } satisfies NewObservation;",
+    replace: "  if (!r.granted) return { op: 'refuse', requested: op, ...after } satisfies NewObservation;",
+    class: 'wrong-field',
+    why: 'the observation log calls every ungranted answer a refusal: a release is logged as refused while the lease is freed',
+  },
+  {
+    id: 'object-expiry-noted-twice',
+    file: OBJECT,
+    find: '  if (meta.expiredEpoch >= s.epoch) return null;',
+    replace: '  if (meta.expiredEpoch > s.epoch) return null;',
+    class: 'off-by-one',
+    why: 'the "already noted" test is off by one: every request after an expiry logs it again',
+  },
+  {
+    id: 'durable-epoch-not-forwarded',
+    file: DURABLE,
+    find: '      if (request.epoch !== undefined) cmd.epoch = request.epoch;\n',
+    replace: '',
+    class: 'wrong-field',
+    why: 'the front Worker does not forward the epoch to the lease object: every renew and release is refused (epoch −1)',
+  },
+];
+
+const fenceBugs: RealisticBug[] = [
+  {
+    id: 'fence-rejects-equal-epoch',
+    file: FENCE,
+    find: '  if (epoch < s.highestEpochSeen) {',
+    replace: '  if (epoch <= s.highestEpochSeen) {',
+    class: 'off-by-one',
+    why: '"fencing tokens must strictly increase": an extend under the epoch the app already holds is refused',
+  },
+  {
+    id: 'fence-extend-adds-to-window',
+    file: FENCE,
+    find: '    validUntilMs: nowMs + validityMs,',
+    replace: '    validUntilMs: Math.max(s.validUntilMs, nowMs) + validityMs,',
+    class: 'wrong-clock',
+    why: 'an extend adds its validity to the current window instead of counting from receipt: authority outlives L',
+  },
+  {
+    id: 'fence-write-ignores-expiry',
+    file: FENCE,
+    find: '  if (holding(s, nowMs)) return { accepted: true, epoch: s.authorityEpoch as number };',
+    replace: '  if (s.authorityEpoch !== null) return { accepted: true, epoch: s.authorityEpoch };',
+    class: 'missing-check',
+    why: "writes check that authority was granted, not that it is still valid: a silent controller's app keeps writing",
+  },
+];
+
+export const REALISTIC_BUGS: readonly RealisticBug[] = [
+  ...configBugs,
+  ...verdictBugs,
+  ...coreBugs,
+  ...driverBugs,
+  ...leaseBugs,
+  ...workerBugs,
+  ...fenceBugs,
+];
