@@ -214,6 +214,10 @@ export class ControllerDriver {
     this.halted = true;
   }
 
+  /**
+   * Feeds one input. The driver takes the object: it stamps `nowMs` on it when the step runs
+   * (every input is a fresh object, so no step pays for a copy of it).
+   */
   feed(input: UntimedInput): void {
     this.serially(input);
   }
@@ -256,9 +260,8 @@ export class ControllerDriver {
 
   private runStep(untimed: UntimedInput): void {
     const nowMs = this.now();
-    // spread, then nowMs: `{ ...untimed, nowMs }` over inputs of many shapes is a slow generic
-    // copy in V8 (issue #18); the keys come out in the same order
-    const input = { ...untimed } as ControllerInput;
+    // stamped on the input itself (see feed), after its own keys as `{ ...untimed, nowMs }` would
+    const input = untimed as ControllerInput;
     input.nowMs = nowMs;
     const prev = this.lastView!;
     const before: WindowBefore = { heldEpoch: prev.heldEpoch, safeUntilMs: prev.safeUntilMs };
