@@ -28,6 +28,7 @@ import {
   OBS_META_KEY,
   type ObjectCommand,
   type ObsMeta,
+  objectCommandOf,
   objectReadKeys,
   STATE_KEY,
 } from '../../src/worker/lease-object.ts';
@@ -61,7 +62,7 @@ import {
   executeOnStale,
   forkStaleInstance,
   newInstanceTouchesStorage,
-  reachesStale,
+  runsOnStale,
   type StaleInstance,
   StaleInstanceError,
   type StaleInstanceReport,
@@ -305,15 +306,9 @@ export class LeaseStoreModel implements Server {
 
   private durable(req: WireRequest, auth: AuthContext): BackendResult {
     const now = this.nowMs();
-    const cmd: ObjectCommand = {
-      op: req.op,
-      region: auth.region,
-      claim: { nonce: auth.nonce, timestampMs: auth.timestampMs },
-    };
-    if (req.epoch !== undefined) cmd.epoch = req.epoch;
-    if (req.since !== undefined) cmd.since = req.since;
-    if (reachesStale(this.stale, auth.region) && req.peek !== true)
-      return this.durableOnStale(this.stale, cmd, now);
+    // the front Worker's forwarding and the object's routing, as workerd runs them (durable.ts)
+    const cmd = objectCommandOf(req, auth);
+    if (runsOnStale(this.stale, cmd)) return this.durableOnStale(this.stale, cmd, now);
     newInstanceTouchesStorage(this.stale);
     const out = executeObjectCommand(this.read(objectReadKeys(cmd)), cmd, now, this.leaseTtlMs);
     if (out.writes) this.write(out.writes);

@@ -26,6 +26,7 @@ import { type Backend, type BackendResult, handleLeaseRequest, internalError, js
 import {
   executeObjectCommand,
   type ObjectCommand,
+  objectCommandOf,
   objectReadKeys,
   observationListing,
   observationsBody,
@@ -37,7 +38,7 @@ import {
   executeOnStale,
   forkStaleInstance,
   newInstanceTouchesStorage,
-  reachesStale,
+  runsOnStale,
   type StaleInstance,
   type StaleInstanceReport,
   staleObservationPage,
@@ -73,11 +74,9 @@ export class LeaseObject {
       return jsonResponse(200, await this.staleFault((await request.json()) as StaleInstanceCommand));
     }
     const cmd = (await request.json()) as ObjectCommand;
-    // an observer's peek is outside the fault: it reaches the new instance, like any other client
-    const result =
-      reachesStale(this.stale, cmd.region) && cmd.peek !== true
-        ? await this.executeStale(this.stale, cmd)
-        : await this.execute(cmd);
+    const result = runsOnStale(this.stale, cmd)
+      ? await this.executeStale(this.stale, cmd)
+      : await this.execute(cmd);
     return jsonResponse(200, result);
   }
 
@@ -145,14 +144,7 @@ function durableBackend(env: DurableEnv): Backend {
     variant: 'durable',
     async execute(request, auth) {
       const stub = env.LEASE.get(env.LEASE.idFromName(request.lease));
-      const cmd: ObjectCommand = {
-        op: request.op,
-        region: auth.region,
-        claim: { nonce: auth.nonce, timestampMs: auth.timestampMs },
-      };
-      if (request.epoch !== undefined) cmd.epoch = request.epoch;
-      if (request.since !== undefined) cmd.since = request.since;
-      if (request.peek === true) cmd.peek = true;
+      const cmd = objectCommandOf(request, auth);
       const res = await stub.fetch('https://lease-object/execute', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -21,11 +21,12 @@ import { type NonceClaim, nonceEntries, nonceKey, nonceVerdict } from './nonces.
 import {
   type LeaseObservation,
   type LeaseOp,
+  type LeaseRequest,
   type LeaseResponse,
   MAX_OBSERVATIONS_PER_PAGE,
   type ObservationsResponse,
 } from './protocol.ts';
-import type { BackendResult } from './request.ts';
+import type { AuthContext, BackendResult } from './request.ts';
 
 export const STATE_KEY = 'lease';
 export const OBS_META_KEY = 'obsmeta';
@@ -42,6 +43,23 @@ export interface ObjectCommand {
   claim: NonceClaim;
   /** GET /status?peek=1: an observer's read (the stale-instance fault routes it to the new instance) */
   peek?: boolean;
+}
+
+/**
+ * What the front Worker asks the lease object for an authenticated request: the op, the
+ * region the signature proved (never a region the body names) and the nonce to record. One
+ * definition for workerd (durable.ts) and the simulator's Worker model.
+ */
+export function objectCommandOf(request: LeaseRequest, auth: AuthContext): ObjectCommand {
+  const cmd: ObjectCommand = {
+    op: request.op,
+    region: auth.region,
+    claim: { nonce: auth.nonce, timestampMs: auth.timestampMs },
+  };
+  if (request.epoch !== undefined) cmd.epoch = request.epoch;
+  if (request.since !== undefined) cmd.since = request.since;
+  if (request.peek === true) cmd.peek = true;
+  return cmd;
 }
 
 export interface ObsMeta {

@@ -108,6 +108,15 @@ export function reachesStale(s: StaleInstance | null, region: string): s is Stal
   return s !== null && !s.broken && s.region === region;
 }
 
+/**
+ * Whether the old instance serves this command: its region's requests while the fault lasts,
+ * except an observer's peek, which is outside the fault and reaches the new instance like any
+ * other client. One rule for workerd's lease object and the simulator's.
+ */
+export function runsOnStale(s: StaleInstance | null, cmd: ObjectCommand): s is StaleInstance {
+  return reachesStale(s, cmd.region) && cmd.peek !== true;
+}
+
 /** The new instance is about to access storage: from now on it owns it. */
 export function newInstanceTouchesStorage(s: StaleInstance | null): void {
   if (s !== null) s.ownerMoved = true;
