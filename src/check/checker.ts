@@ -30,6 +30,7 @@ import {
   checkNoStaleWrite,
   checkSinglePrimary,
 } from './invariants/safety.ts';
+import { checkLeaseStoreLog } from './invariants/store-log.ts';
 import type { CheckOutcome, Measurements, Verdict } from './verdict.ts';
 
 export {
@@ -52,6 +53,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkLeaseHistory(facts),
     checkActWithinSafeWindow(facts),
     checkEpochMonotonic(facts),
+    checkLeaseStoreLog(facts),
     checkNoStaleWrite(facts),
     checkPromotionEvidence(facts),
     checkConfigMeetsSpec(facts),

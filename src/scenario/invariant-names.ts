@@ -9,6 +9,7 @@ export const SAFETY_INVARIANTS = [
   'lease-history',
   'act-within-safe-window',
   'epoch-monotonic',
+  'lease-store-log',
   'no-stale-write',
   'promotion-evidence',
   'no-internal-error',
