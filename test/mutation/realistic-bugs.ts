@@ -44,7 +44,6 @@ const CORE = 'src/controller/core.ts';
 const DRIVER = 'src/controller/driver.ts';
 const LEASE = 'src/worker/lease-state.ts';
 const OBJECT = 'src/worker/lease-object.ts';
-const DURABLE = 'src/worker/durable.ts';
 const FENCE = 'src/topology/app/fence.ts';
 
 const L_LINE = 'return Math.floor((1 - rho) * (c.leaseTtlMs / (1 + rho) - c.maxPauseMs - c.maxDelayMs));';
@@ -401,8 +400,9 @@ const workerBugs: RealisticBug[] = [
   },
   {
     id: 'durable-epoch-not-forwarded',
-    file: DURABLE,
-    find: '      if (request.epoch !== undefined) cmd.epoch = request.epoch;\n',
+    // the front Worker's forwarding (durable.ts) builds its command with objectCommandOf
+    file: OBJECT,
+    find: '  if (request.epoch !== undefined) cmd.epoch = request.epoch;\n',
     replace: '',
     class: 'wrong-field',
     why: 'the front Worker does not forward the epoch to the lease object: every renew and release is refused (epoch −1)',
