@@ -41,6 +41,36 @@ export interface SimTimings {
   kvCacheTtlMs: number;
 }
 
+/** Where a model sends to: the link and the server at its end. */
+export interface Route {
+  link: LinkState;
+  server: Server;
+}
+
+/**
+ * A model's routes, resolved on first use and kept (links and components are fixed for a
+ * run): a message costs one lookup by a constant key instead of building ids and looking up
+ * the link and the server each time.
+ */
+export class Routes {
+  private readonly byKey = new Map<string, Route>();
+
+  constructor(
+    private readonly sim: SimContext,
+    private readonly from: string,
+  ) {}
+
+  /** the route over link from→`linkTo` to component `serverId` (default: the link's end) */
+  to(linkTo: string, serverId: string = linkTo): Route {
+    let r = this.byKey.get(linkTo);
+    if (r === undefined) {
+      r = { link: this.sim.linkBetween(this.from, linkTo), server: this.sim.server(serverId) };
+      this.byKey.set(linkTo, r);
+    }
+    return r;
+  }
+}
+
 export interface SimContext {
   engine: Engine;
   prng: Prng;

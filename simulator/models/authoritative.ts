@@ -24,7 +24,7 @@
  */
 
 import type { NodeClock } from '../clock.ts';
-import type { SimContext } from '../context.ts';
+import { Routes, type SimContext } from '../context.ts';
 import { type Call, Proc, type Server } from '../net.ts';
 import type { AppReply } from './app.ts';
 
@@ -68,6 +68,7 @@ export class AuthoritativeModel implements Server {
   private outstanding = 0;
   /** last service answer recorded by the DNS observation (see observe()) */
   private observed: string | null = null;
+  private readonly routes: Routes;
 
   constructor(
     private readonly sim: SimContext,
@@ -76,6 +77,7 @@ export class AuthoritativeModel implements Server {
     initialPrimary: string,
   ) {
     this.proc = new Proc(`auth-${region}`, clock);
+    this.routes = new Routes(sim, this.proc.id);
     const regions = sim.spec.regions;
     this.setOrder([initialPrimary, ...regions.filter((r) => r !== initialPrimary)]);
     for (const r of regions) this.regionUnits.set(sim.spec.regionName(r), [[`app-${r}`], [TOMBSTONE]]);
@@ -211,11 +213,11 @@ export class AuthoritativeModel implements Server {
         continue;
       }
       this.outstanding++;
-      const app = this.sim.server(check.target);
+      const route = this.routes.to(check.target);
       net.call(
-        this.sim.linkBetween(this.proc.id, check.target),
+        route.link,
         this.proc,
-        app,
+        route.server,
         { type: 'health' },
         timings.healthCheckTimeoutMs,
         (ok, reply) => {

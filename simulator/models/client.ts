@@ -6,13 +6,14 @@
  */
 
 import type { NodeClock } from '../clock.ts';
-import type { SimContext } from '../context.ts';
+import { Routes, type SimContext } from '../context.ts';
 import { type LinkState, newLink, Proc, type Server } from '../net.ts';
 import type { DnsReply } from './authoritative.ts';
 
 export class ClientModel implements Server {
   readonly proc: Proc;
   private readonly resolverLinks: LinkState[];
+  private readonly routes: Routes;
 
   constructor(
     private readonly sim: SimContext,
@@ -21,6 +22,7 @@ export class ClientModel implements Server {
     private readonly writeIntervalMs: number,
   ) {
     this.proc = new Proc('client', clock);
+    this.routes = new Routes(sim, 'client');
     this.resolverLinks = sim.spec.witnesses.map((w) => newLink(`client->${w}`, 1, 0, false));
   }
 
@@ -62,10 +64,11 @@ export class ClientModel implements Server {
         const region = addr?.startsWith('app-') ? addr.slice(4) : null;
         sim.rec.emit({ kind: 'dns-answer', t: sim.engine.now, resolver: w, name, rcode, answers, region });
         if (region === null) return;
+        const route = this.routes.to(addr as string); // app-<region>: region came from it
         sim.net.call(
-          sim.linkBetween('client', `app-${region}`),
+          route.link,
           this.proc,
-          sim.server(`app-${region}`),
+          route.server,
           { type: 'write', client: `client-${i}` },
           sim.timings.clientTimeoutMs,
           NOOP,

@@ -28,7 +28,7 @@ import {
 } from '../../src/controller/driver.ts';
 import type { ControllerConfig } from '../../src/controller/types.ts';
 import type { NodeClock } from '../clock.ts';
-import type { SimContext } from '../context.ts';
+import { Routes, type SimContext } from '../context.ts';
 import { bump } from '../coverage.ts';
 import { type Call, Proc, type Server } from '../net.ts';
 import type { AppReply, AppRequest } from './app.ts';
@@ -49,6 +49,10 @@ export class ControllerModel implements Server {
   /** wakes since wakeWindowStartMs: a core that asks to be woken every few ms is a runaway */
   private wakesInWindow = 0;
   private wakeWindowStartMs = 0;
+  private readonly routes: Routes;
+  private readonly appId: string;
+  private readonly peerId: string;
+  private readonly authIds: string[];
 
   constructor(
     private readonly sim: SimContext,
@@ -59,6 +63,10 @@ export class ControllerModel implements Server {
   ) {
     this.ctlId = `ctl-${region}`;
     this.proc = new Proc(this.ctlId, clock);
+    this.routes = new Routes(sim, this.ctlId);
+    this.appId = `app-${region}`;
+    this.peerId = `ctl-${config.peerRegion}`;
+    this.authIds = sim.spec.regions.map((r) => `auth-${r}`);
   }
 
   get role(): string {
@@ -96,15 +104,17 @@ export class ControllerModel implements Server {
       wakeAt: (localMs) => this.scheduleWake(localMs),
       lease: (op, epoch, done) => this.lease(op, epoch, done),
       witness: (witness, target, done) => this.witness(witness, target, done),
-      peer: (done) =>
+      peer: (done) => {
+        const route = this.routes.to('peer', this.peerId);
         sim.net.call(
-          sim.linkBetween(this.ctlId, 'peer'),
+          route.link,
           this.proc,
-          sim.server(`ctl-${this.config.peerRegion}`),
+          route.server,
           { type: 'healthz' },
           sim.timings.peerProbeTimeoutMs,
           (ok, _reply, error) => done(ok ? { ok: true } : { ok: false, error: error ?? 'failed' }),
-        ),
+        );
+      },
       resource: (call, done) => this.resource(call, done),
       publish: (epoch, activeRegion, done) => this.publish(epoch, activeRegion, done),
       awaitApproval: () => this.awaitApproval(),
@@ -154,10 +164,11 @@ export class ControllerModel implements Server {
     const { sim } = this;
     const req: LeaseRequest =
       epoch !== null ? { op, region: this.region, epoch } : { op, region: this.region };
+    const route = this.routes.to('worker');
     sim.net.call(
-      sim.linkBetween(this.ctlId, 'worker'),
+      route.link,
       this.proc,
-      sim.server('worker'),
+      route.server,
       req,
       sim.timings.leaseRequestTimeoutMs,
       (ok, reply, error) => {
@@ -181,10 +192,11 @@ export class ControllerModel implements Server {
 
   private witness(witness: string, target: string, done: (o: WitnessObservation) => void): void {
     const { sim } = this;
+    const route = this.routes.to(witness);
     sim.net.call(
-      sim.linkBetween(this.ctlId, witness),
+      route.link,
       this.proc,
-      sim.server(witness),
+      route.server,
       { name: sim.spec.regionName(target) },
       sim.timings.dnsQueryTimeoutMs,
       (ok, reply, error) => {
@@ -200,10 +212,11 @@ export class ControllerModel implements Server {
       call.action === 'demote'
         ? { type: 'demote', epoch: call.epoch, reason: call.reason ?? '' }
         : { type: call.action, epoch: call.epoch, validityMs: call.validityMs };
+    const route = this.routes.to(this.appId);
     sim.net.call(
-      sim.linkBetween(this.ctlId, `app-${this.region}`),
+      route.link,
       this.proc,
-      sim.server(`app-${this.region}`),
+      route.server,
       req,
       sim.timings.appRequestTimeoutMs,
       (ok, reply, error) => {
@@ -217,14 +230,15 @@ export class ControllerModel implements Server {
   /** PATCHes every authoritative; ok only if all of them answered. */
   private publish(epoch: number, activeRegion: string, done: (o: Outcome) => void): void {
     const { sim } = this;
-    const auths = sim.spec.regions.map((r) => `auth-${r}`);
+    const auths = this.authIds;
     let pending = auths.length;
     let failed: string | null = null;
     for (const auth of auths) {
+      const route = this.routes.to(auth);
       sim.net.call(
-        sim.linkBetween(this.ctlId, auth),
+        route.link,
         this.proc,
-        sim.server(auth),
+        route.server,
         { type: 'publish', epoch, activeRegion } satisfies AuthRequest,
         sim.timings.publishTimeoutMs,
         (ok, _reply, error) => {

@@ -14,7 +14,7 @@
  */
 
 import type { NodeClock } from '../clock.ts';
-import type { SimContext } from '../context.ts';
+import { Routes, type SimContext } from '../context.ts';
 import { type Call, Proc, type Server } from '../net.ts';
 import type { AuthRequest, DnsReply } from './authoritative.ts';
 
@@ -36,6 +36,7 @@ export class WitnessModel implements Server {
   /** active witness-stale faults (ms); the longest applies */
   private readonly staleFaults: number[] = [];
   private readonly cache = new Map<string, { reply: DnsReply; untilMs: number }>();
+  private readonly routes: Routes;
 
   constructor(
     private readonly sim: SimContext,
@@ -43,6 +44,7 @@ export class WitnessModel implements Server {
     clock: NodeClock,
   ) {
     this.proc = new Proc(id, clock);
+    this.routes = new Routes(sim, id);
     this.auths = sim.spec.regions.map((r) => `auth-${r}`);
   }
 
@@ -72,10 +74,11 @@ export class WitnessModel implements Server {
   private forward(p: Pending): void {
     const auth = p.order[p.next]!;
     const inc = this.proc.incarnation;
+    const route = this.routes.to(auth);
     this.sim.net.call(
-      this.sim.linkBetween(this.id, auth),
+      route.link,
       this.proc,
-      this.sim.server(auth),
+      route.server,
       { type: 'query', name: p.name } satisfies AuthRequest,
       this.sim.timings.witnessUpstreamTimeoutMs,
       (ok, reply) => {
