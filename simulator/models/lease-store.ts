@@ -340,11 +340,17 @@ export class LeaseStoreModel implements Server {
     return report;
   }
 
-  private read(keys: string[]): Map<string, unknown> {
-    const stored = new Map<string, unknown>();
+  /**
+   * The values of `keys` as one storage.get returns them. One map, refilled per read: both
+   * readers (executeObjectCommand, noteExpiry) are done with it before they return.
+   */
+  private read(keys: string[]): ReadonlyMap<string, unknown> {
+    const stored = this.readBuffer;
+    stored.clear();
     for (const k of keys) if (this.storage.has(k)) stored.set(k, this.storage.get(k));
     return stored;
   }
+  private readonly readBuffer = new Map<string, unknown>();
 
   private write(entries: Record<string, unknown>): void {
     for (const k in entries) {
