@@ -65,6 +65,7 @@ export function allCells(spec: TopologySpec): string[] {
     flap: links,
     pause: comps,
     crash: [...comps, ...spec.regions],
+    stop: spec.components.filter((c) => c.kind === 'controller').map((c) => c.id),
     'clock-offset': [...clocks, 'worker'],
     'clock-drift': [...clocks, 'worker'],
     'clock-jump': [...clocks, 'worker'],

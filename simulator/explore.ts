@@ -184,6 +184,7 @@ export function faultStepArb(
     ],
     ['pause', step('pause', fc.constantFrom(...COMPONENTS), none)],
     ['crash', step('crash', fc.constantFrom(...SPEC.regions, ...COMPONENTS), none)],
+    ['stop', step('stop', fc.constantFrom(...SPEC.regions.map((r) => `ctl-${r}`)), none)],
     [
       'clock-offset',
       step(
@@ -247,8 +248,11 @@ export function faultStepArb(
 
 /** Kinds a search draws from (kv-staleness only means something on the KV backend). */
 export function searchKinds(leaseBackend: LeaseBackend): FaultKind[] {
-  // stale-instance is a scenario fault (issue #15 item 5), not drawn by the search yet
-  return FAULT_KINDS.filter((k) => k !== 'stale-instance' && (leaseBackend === 'kv' || k !== 'kv-staleness'));
+  // stale-instance is a scenario fault (issue #15 item 5), not drawn by the search yet;
+  // TODO(#14): stop joins once the search's seeds are re-baselined (it changes every seed's draws)
+  return FAULT_KINDS.filter(
+    (k) => k !== 'stale-instance' && k !== 'stop' && (leaseBackend === 'kv' || k !== 'kv-staleness'),
+  );
 }
 
 /**

@@ -13,6 +13,7 @@ import type { FaultStep } from '../src/scenario/schema.ts';
 import { isolationLinks, selectLinks } from '../src/scenario/topology-description.ts';
 import { type CutMode, cutLabel, type StepParams, stepParams } from '../src/scenario/validate.ts';
 import { bump, coverageCell } from './coverage.ts';
+import type { ControllerModel } from './models/controller.ts';
 import type { LinkState } from './net.ts';
 import type { Component, World } from './world.ts';
 
@@ -146,6 +147,33 @@ function processOp(f: StepFault, c: string, op: 'pause' | 'resume' | 'crash' | '
   world.rec.emit({ kind: 'process', t: world.engine.now, component: c, op });
 }
 
+function controllerOf(world: World, c: string): ControllerModel | undefined {
+  return world.controllers.find((m) => m.proc.id === c);
+}
+
+/**
+ * SIGTERM to a controller (the `stop` fault): the production shell's graceful stop runs; the
+ * process is gone once it exits (an `exit` process event, as the real supervisor records).
+ */
+function stopController(f: StepFault, c: string): void {
+  const { world } = f;
+  const ctl = controllerOf(world, c);
+  if (ctl === undefined) return;
+  const sigterm = () =>
+    world.rec.emit({ kind: 'process', t: world.engine.now, component: c, op: 'stop', detail: 'SIGTERM' });
+  ctl.stopGracefully(sigterm, () => {
+    if (!world.proc(c).crash()) return;
+    world.rec.emit({
+      kind: 'process',
+      t: world.engine.now,
+      component: c,
+      op: 'exit',
+      detail: 'graceful stop',
+    });
+    ctl.onStopped();
+  });
+}
+
 /** One flap period: cut or heal every link, then come back after the period (stale generations stop). */
 function flapToggle(f: StepFault, gen: unknown): void {
   const { world, p } = f;
@@ -199,6 +227,9 @@ function applyStep(f: StepFault): void {
           world.component(c).onCrash?.();
         }
       }
+      break;
+    case 'stop':
+      for (const c of f.comps) stopController(f, c);
       break;
     case 'clock-offset':
     case 'clock-jump': {
@@ -284,6 +315,16 @@ function revertStep(f: StepFault): void {
     case 'crash':
     case 'witness-down':
       for (const c of f.comps) {
+        if (world.proc(c).restart()) {
+          processOp(f, c, 'restart');
+          world.component(c).onRestart?.();
+        }
+      }
+      break;
+    case 'stop':
+      for (const c of f.comps) {
+        // a stop still under way when its step ends: the process exits now, then restarts
+        controllerOf(world, c)?.exitStoppedNow();
         if (world.proc(c).restart()) {
           processOp(f, c, 'restart');
           world.component(c).onRestart?.();

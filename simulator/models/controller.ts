@@ -19,6 +19,7 @@ import {
   ControllerDriver,
   type ControllerPorts,
   type ControllerRecord,
+  gracefulStopCapMs,
   type LeaseOp,
   type OperatorCommand,
   type Outcome,
@@ -53,6 +54,8 @@ export class ControllerModel implements Server {
   private readonly appId: string;
   private readonly peerId: string;
   private readonly authIds: string[];
+  /** a graceful stop in progress: called when the process exits */
+  private stopping: { exit: () => void; incarnation: number } | null = null;
 
   constructor(
     private readonly sim: SimContext,
@@ -92,6 +95,38 @@ export class ControllerModel implements Server {
     this.proc.run(() => this.driver?.operator(command), null);
   }
 
+  /**
+   * SIGTERM (the `stop` fault): the driver's graceful shutdown, as the production shell runs
+   * it (src/agent/runtime.ts `stop`): the process exits once the driver says the stop is done,
+   * or after gracefulStopCapMs, and then `exit` runs (the fault makes the process gone).
+   * `sigterm` runs first, when there is a running controller to stop (else nothing happens).
+   */
+  stopGracefully(sigterm: () => void, exit: () => void): boolean {
+    const d = this.driver;
+    if (d === null || this.proc.state !== 'up' || this.stopping !== null) return false;
+    sigterm();
+    const incarnation = this.proc.incarnation;
+    this.stopping = { exit, incarnation };
+    this.proc.run(() => d.shutdown(), null, incarnation);
+    const t = this.sim.timings;
+    const capMs = gracefulStopCapMs(t.appRequestTimeoutMs, t.leaseRequestTimeoutMs);
+    this.sim.engine.after(capMs, () => this.exitStopped(incarnation));
+    if (d.stopDone) this.sim.engine.after(0, () => this.exitStopped(incarnation));
+    return true;
+  }
+
+  /** The stop's step ended before the process did (a stop longer than its step): exit now. */
+  exitStoppedNow(): void {
+    if (this.stopping !== null) this.exitStopped(this.stopping.incarnation);
+  }
+
+  private exitStopped(incarnation: number): void {
+    const s = this.stopping;
+    if (s === null || s.incarnation !== incarnation) return;
+    this.stopping = null;
+    s.exit();
+  }
+
   /** GET /healthz from the peer's probe */
   serve(call: Call): void {
     this.sim.net.reply(call, { ok: true } satisfies AppReply);
@@ -119,6 +154,13 @@ export class ControllerModel implements Server {
       publish: (epoch, activeRegion, done) => this.publish(epoch, activeRegion, done),
       awaitApproval: () => this.awaitApproval(),
       record: (r) => this.record(r),
+      stepped: (s) => {
+        // the shell's stop waits for this (src/agent/runtime.ts `stepped`); exits between steps
+        if (this.stopping !== null && s.view.shutdownComplete) {
+          const inc = this.stopping.incarnation;
+          this.sim.engine.after(0, () => this.exitStopped(inc));
+        }
+      },
       coreFailed: (err) => this.coreFailed(err),
     };
   }
@@ -297,7 +339,13 @@ export class ControllerModel implements Server {
   }
 
   onCrash(): void {
+    this.stopping = null;
     this.loseState('process crashed (state lost)');
+  }
+
+  /** The graceful stop ended the process: the history says so as the real collector does. */
+  onStopped(): void {
+    this.loseState('process exited (graceful stop)');
   }
 
   onRestart(): void {

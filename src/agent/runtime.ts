@@ -18,6 +18,7 @@ import {
   ControllerDriver,
   type ControllerPorts,
   type ControllerRecord,
+  gracefulStopCapMs,
   type LeaseOp,
   type LeaseReply,
   type OperatorCommand,
@@ -140,12 +141,11 @@ export class Agent {
     this.stopping = (async () => {
       this.driver.shutdown();
       const c = this.config;
-      const capMs = c.hooks.timeoutMs + c.lease.requestTimeoutMs + 1000;
+      const capMs = gracefulStopCapMs(c.hooks.timeoutMs, c.lease.requestTimeoutMs);
       await Promise.race([
         new Promise<void>((resolve) => {
           // never started (or the core failed): there is nothing to demote or release
-          if (this.driver.view?.shutdownComplete || this.driver.stopped || this.driver.view === null)
-            resolve();
+          if (this.driver.stopDone) resolve();
           else this.shutdownWaiters.push(resolve);
         }),
         sleep(capMs),

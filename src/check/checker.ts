@@ -15,7 +15,9 @@ import { checkExpectation } from './expectations.ts';
 import { collectFacts, type Facts, isOrdered } from './facts.ts';
 import { checkWriteAvailability } from './invariants/availability.ts';
 import { checkConfigMeetsSpec } from './invariants/config.ts';
+import { checkDemotionFinal } from './invariants/demotion.ts';
 import { checkDnsFollowsLease } from './invariants/dns.ts';
+import { checkStopReleasesLease } from './invariants/handover.ts';
 import { checkLeaseHistory } from './invariants/lease-history.ts';
 import {
   checkBoundedFlapping,
@@ -55,6 +57,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkEpochMonotonic(facts),
     checkLeaseStoreLog(facts),
     checkNoStaleWrite(facts),
+    checkDemotionFinal(facts),
     checkPromotionEvidence(facts),
     checkConfigMeetsSpec(facts),
     checkNoInternalError(facts),
@@ -63,6 +66,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkBoundedFlapping(facts),
     checkDnsFollowsLease(facts, m),
     checkWriteAvailability(facts, m),
+    checkStopReleasesLease(facts),
   ];
 }
 

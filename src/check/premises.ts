@@ -76,6 +76,9 @@ function showsComponent(fault: FaultSpan, ev: HistoryEvent, f: Facts): boolean {
       return ev.kind === 'process' && (ev.op === 'crash' || ev.op === 'exit') && hit(ev.component);
     case 'pause':
       return ev.kind === 'process' && ev.op === 'pause' && hit(ev.component);
+    case 'stop':
+      // the process exited on its own after SIGTERM
+      return ev.kind === 'process' && ev.op === 'exit' && hit(ev.component);
     case 'clock-offset':
     case 'clock-drift':
     case 'clock-jump':

@@ -235,7 +235,8 @@ export interface FaultEvent extends Base {
 export interface ProcessEvent extends Base {
   kind: 'process';
   component: string;
-  op: 'start' | 'exit' | 'pause' | 'resume' | 'crash' | 'restart';
+  /** stop: SIGTERM, a graceful stop asked for (the `stop` fault); `exit` follows when it is done */
+  op: 'start' | 'exit' | 'pause' | 'resume' | 'crash' | 'restart' | 'stop';
   pid?: number;
   detail?: string;
   /** (added) set when the component failed by an unexpected exception (a bug, not a fault) */

@@ -103,6 +103,14 @@ export interface DriverOptions {
 }
 
 /** The lease-result meaning, once: a failed exchange reports nothing about the store. */
+/**
+ * How long a graceful stop may take before the process exits anyway: the demote call and the
+ * release request, each bounded by its own timeout, and a second for the steps between.
+ */
+export function gracefulStopCapMs(appRequestTimeoutMs: number, leaseRequestTimeoutMs: number): number {
+  return appRequestTimeoutMs + leaseRequestTimeoutMs + 1000;
+}
+
 export function leaseResultInput(
   op: LeaseOp,
   sentAtMs: number,
@@ -205,8 +213,18 @@ export class ControllerDriver {
     this.feed({ type: 'operator', command });
   }
 
+  /**
+   * A graceful stop (SIGTERM; the `stop` fault), one rule for every executor: the core demotes,
+   * releases the lease only after the app confirmed the demotion, and says when it is done
+   * (`stopDone`); the process exits then, or after gracefulStopCapMs however far it got.
+   */
   shutdown(): void {
     this.feed({ type: 'shutdown' });
+  }
+
+  /** The graceful stop has nothing left to do: the core is done, or was never running. */
+  get stopDone(): boolean {
+    return this.view === null || this.view.shutdownComplete === true || this.stopped;
   }
 
   /** Stops feeding the core (process exit); late port answers are dropped. */

@@ -27,14 +27,14 @@ export interface FaultHooks {
   /** history process events */
   processEvent(
     component: string,
-    op: 'pause' | 'resume' | 'crash' | 'restart',
+    op: 'pause' | 'resume' | 'crash' | 'restart' | 'stop' | 'exit',
     pid?: number,
     detail?: string,
   ): void;
   /** history clock events */
   clockEvent(node: string, op: 'offset' | 'drift' | 'jump', value: number): void;
-  /** a component was killed: its in-memory state (role, authority) is gone */
-  crashed(component: string): void;
+  /** a component was killed (or exited): its in-memory state (role, authority) is gone */
+  crashed(component: string, reason?: string): void;
 }
 
 export interface FaultContext {
@@ -215,6 +215,39 @@ async function crash(ctx: FaultContext, name: string): Promise<Verification> {
   };
 }
 
+/**
+ * How long a graceful stop may take before the harness counts the stop unverified: the
+ * controller's own cap (driver.ts gracefulStopCapMs: it exits by then) with room to spare.
+ */
+const STOP_GRACE_MS = 20_000;
+
+/**
+ * SIGTERM to a controller (the `stop` fault): it demotes its app, releases the lease once the
+ * app confirmed, and exits on its own (src/agent/runtime.ts `stop`); the supervisor records the
+ * exit. Verified when the process is gone and its admin port refuses connections.
+ */
+async function stopGracefully(ctx: FaultContext, name: string): Promise<Verification> {
+  if (ctx.topo.containers) {
+    ctx.hooks.processEvent(name, 'stop', undefined, 'SIGTERM (container)');
+    const v = await ctx.topo.containers.stop(name, STOP_GRACE_MS);
+    ctx.hooks.processEvent(name, 'exit', undefined, 'graceful stop (container)');
+    ctx.hooks.crashed(name, 'process exited (graceful stop)');
+    return v;
+  }
+  const sup = ctx.topo.supervisor;
+  const pid = sup.get(name).pid;
+  ctx.hooks.processEvent(name, 'stop', pid, 'SIGTERM');
+  const exit = await sup.stop(name, { signal: 'SIGTERM', graceMs: STOP_GRACE_MS });
+  ctx.hooks.crashed(name, 'process exited (graceful stop)');
+  const st = processState(pid);
+  const ep = listenOf(ctx.topo, name);
+  const conn = ep ? await tcpConnect(ep.host, ep.port, 300) : 'n/a';
+  return {
+    verified: (st === null || st === 'Z') && conn !== 'connected' && exit.signal !== 'SIGKILL',
+    detail: `${name} pid ${pid}: SIGTERM, exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}, /proc ${st ?? 'gone'}, connect ${conn}`,
+  };
+}
+
 async function restart(ctx: FaultContext, name: string): Promise<Verification> {
   if (name === 'client') {
     ctx.hooks.pauseClient(false);
@@ -378,6 +411,16 @@ export async function applyFault(
         components: targets,
         start,
         revert: once(async () => merge(await Promise.all(targets.map((t) => resume(ctx, t))))),
+      };
+    }
+    case 'stop': {
+      const start = merge(await Promise.all(targets.map((t) => stopGracefully(ctx, t))));
+      return {
+        ...base,
+        links: [],
+        components: targets,
+        start,
+        revert: once(async () => merge(await Promise.all(targets.map((t) => restart(ctx, t))))),
       };
     }
     case 'crash':

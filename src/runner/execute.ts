@@ -366,7 +366,7 @@ function faultContext(
           ...(detail ? { detail } : {}),
         }),
       clockEvent: (node, op, value) => rec.recordNow({ kind: 'clock', node, op, value }),
-      crashed: (component) => collector.crashed(component),
+      crashed: (component, reason) => collector.crashed(component, reason),
     },
   };
 }
@@ -643,8 +643,8 @@ class Collector {
   }
 
   /** A killed process reports nothing: see ProcessEventCollector.crashed. */
-  crashed(component: string): void {
-    this.events.crashed(component);
+  crashed(component: string, reason?: string): void {
+    this.events.crashed(component, reason);
   }
 
   start(): void {

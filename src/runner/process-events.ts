@@ -96,7 +96,7 @@ export class ProcessEventCollector {
    * the simulator does: a controller's role is gone (it restarts as a fresh standby), an
    * app's write authority is gone.
    */
-  crashed(component: string): void {
+  crashed(component: string, reason = 'process crashed (state lost)'): void {
     this.poll();
     const m = /^(ctl|app)-(.+)$/.exec(component);
     if (!m) return;
@@ -111,7 +111,7 @@ export class ProcessEventCollector {
           region,
           from: last.role,
           to: 'standby',
-          reason: 'process crashed (state lost)',
+          reason,
           epoch: null,
           localMs: last.localMs,
         });

@@ -11,6 +11,7 @@ export const SAFETY_INVARIANTS = [
   'epoch-monotonic',
   'lease-store-log',
   'no-stale-write',
+  'demotion-final',
   'promotion-evidence',
   'no-internal-error',
 ] as const;
@@ -20,6 +21,7 @@ export const LIVENESS_INVARIANTS = [
   'bounded-flapping',
   'dns-follows-lease',
   'write-availability',
+  'stop-releases-lease',
 ] as const;
 /**
  * Findings about the configuration rather than the schedule (safety-category outcomes): every

@@ -59,6 +59,9 @@ export const FAULT_KINDS = [
   // target: "worker" (durable); params.region: whose requests reach an old instance of the
   // lease object while a new one serves the rest (src/worker/stale-instance.ts)
   'stale-instance',
+  // target: controller(s); SIGTERM, a graceful stop (a deploy): the controller demotes, its app
+  // confirms, it releases the lease and exits; restarted when the step ends
+  'stop',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export const SIM_ONLY_FAULTS: FaultKind[] = ['witness-stale'];

@@ -58,6 +58,7 @@ const PARAMS: Record<FaultKind, Record<string, { kind: ParamKind; required: bool
   loss: { probability: { kind: 'probability', required: true } },
   pause: {},
   crash: {},
+  stop: {},
   'clock-offset': { offset: { kind: 'signed-duration', required: true } },
   'clock-drift': { rate: { kind: 'rate', required: true } },
   'clock-jump': { jump: { kind: 'signed-duration', required: true } },
@@ -166,6 +167,9 @@ function allowedComponents(kind: FaultKind, spec: TopologySpec): string[] | null
       return ids;
     case 'crash':
       return [...ids, ...spec.regions];
+    case 'stop':
+      // the graceful stop is the controller's own protocol (a SIGTERM elsewhere is a crash)
+      return of('controller');
     case 'clock-offset':
     case 'clock-drift':
     case 'clock-jump':

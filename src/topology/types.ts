@@ -113,5 +113,7 @@ export interface ContainerFaultPort {
   pause(name: string): Promise<{ verified: boolean | null; detail: string }>;
   resume(name: string): Promise<{ verified: boolean | null; detail: string }>;
   crash(name: string): Promise<{ verified: boolean | null; detail: string }>;
+  /** SIGTERM and wait up to `graceMs` for the container to exit on its own (the `stop` fault) */
+  stop(name: string, graceMs: number): Promise<{ verified: boolean | null; detail: string }>;
   restart(name: string, signal?: AbortSignal): Promise<{ verified: boolean | null; detail: string }>;
 }

@@ -97,6 +97,12 @@ const BROKEN: Array<[string, string, string, string[]]> = [
     ['isolate cannot target "c"', 'expected one of: a, b'],
   ],
   [
+    'graceful stop of something that is not a controller',
+    'name: x\nduration: 5m\nsteps:\n  - at: 1s\n    fault: stop\n    target: app-a\n',
+    'bad.yaml:6:13',
+    ['stop cannot target "app-a"', 'expected one of: ctl-a, ctl-b'],
+  ],
+  [
     'misspelt parameter (points at the key)',
     'name: x\nduration: 5m\nsteps:\n  - at: 1s\n    fault: latency\n    target: ctl-a->worker\n    params:\n      latncy: 5s\n',
     'bad.yaml:8:7',

@@ -87,7 +87,7 @@ function leaseServiceFaults(f: Facts, holder: RegionId, boundMs: number): Span[]
 }
 
 /**
- * A holder whose controller crashed while it held the epoch: the restarted process cannot
+ * A holder whose controller crashed (or exited: a graceful stop that could not release) while it held the epoch: the restarted process cannot
  * prove its safe window for a lease its previous incarnation took, so it never acts on it
  * (nor releases it: the old incarnation's app may still hold write authority), and nobody can
  * publish for that epoch until the store ends it (expiry, or a release). Excused from the
@@ -97,7 +97,11 @@ function crashedHolder(f: Facts, h: HolderSpan): Span[] {
   const ctl = `ctl-${h.holder}`;
   const crash = f.events.find(
     (ev) =>
-      ev.kind === 'process' && ev.op === 'crash' && ev.component === ctl && ev.t >= h.from && ev.t < h.to,
+      ev.kind === 'process' &&
+      (ev.op === 'crash' || ev.op === 'exit') &&
+      ev.component === ctl &&
+      ev.t >= h.from &&
+      ev.t < h.to,
   );
   return crash ? [{ from: crash.t, to: h.to }] : [];
 }

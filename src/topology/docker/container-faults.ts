@@ -19,6 +19,7 @@ export interface ContainerFaults extends ContainerFaultPort {
   pause(name: string): Promise<Verification>;
   resume(name: string): Promise<Verification>;
   crash(name: string): Promise<Verification>;
+  stop(name: string, graceMs: number): Promise<Verification>;
   restart(name: string, signal?: AbortSignal): Promise<Verification>;
   /** engine state of a component's container (running, paused, exited...), null when unknown */
   state(name: string): Promise<string | null>;
@@ -78,6 +79,16 @@ export function containerFaults(
       return {
         verified: st !== 'running' && conn !== 'connected',
         detail: `${name}: container SIGKILLed (engine state ${st}), connect ${conn}`,
+      };
+    },
+    async stop(name, graceMs) {
+      // SIGTERM only: the process stops itself (a graceful stop), however long it takes
+      // within graceMs; `docker stop` would SIGKILL after its own timeout
+      await container(name).kill({ signal: 'SIGTERM' });
+      const st = await waitStatus(name, (s) => s !== 'running', graceMs);
+      return {
+        verified: st !== 'running',
+        detail: `${name}: container SIGTERMed, exited on its own (engine state ${st})`,
       };
     },
     async restart(name, signal) {

@@ -1,0 +1,111 @@
+/**
+ * `stop-releases-lease`: a controller stopped gracefully (SIGTERM: a deploy, the `stop` fault)
+ * hands its lease over at once. Once its app confirmed the demotion — the app revoked the
+ * epoch while the controller was stopping — nothing can still write under that epoch, so the
+ * controller releases it and the next primary need not wait a whole TTL. Judged on the app's
+ * and the store's observations: after such a revoke of epoch e by region R, the lease store
+ * must log R's release of e (or e ending otherwise) within H/2 + d — the release leaves as
+ * the confirmation arrives, and H/2 is the lease request's own timeout.
+ *
+ * Not judged when something in the way is faulted meanwhile: the Worker, R's controller or
+ * its link to the Worker (the release may be lost; the lease then expires, as designed).
+ */
+
+import type { AppAuthorityEvent, HistoryEvent, RegionId } from '../../contracts/history.ts';
+import { type Facts, fmtS, outcome } from '../facts.ts';
+import type { CheckOutcome, Violation } from '../verdict.ts';
+import { isDemotion } from './demotion.ts';
+
+/** [stop, exit) spans of each controller's graceful stops, from its process events. */
+function stopSpans(f: Facts): Map<string, Array<{ from: number; to: number }>> {
+  const out = new Map<string, Array<{ from: number; to: number }>>();
+  for (const ev of f.events) {
+    if (ev.kind !== 'process' || !ev.component.startsWith('ctl-')) continue;
+    const spans = out.get(ev.component) ?? [];
+    out.set(ev.component, spans);
+    if (ev.op === 'stop') spans.push({ from: ev.t, to: Number.POSITIVE_INFINITY });
+    else if ((ev.op === 'exit' || ev.op === 'crash') && spans.length > 0) {
+      const last = spans[spans.length - 1]!;
+      if (last.to === Number.POSITIVE_INFINITY) last.to = ev.t;
+    }
+  }
+  return out;
+}
+
+/** The store held e for `region` when the app revoked it (the store's log, up to the revoke). */
+function heldAt(f: Facts, region: RegionId, epoch: number, t: number): boolean {
+  let held = false;
+  for (const ev of f.events) {
+    if (ev.t > t) break;
+    if (ev.kind !== 'lease-store' || ev.op === undefined || ev.location !== undefined || ev.op === 'refuse')
+      continue;
+    held = ev.holder === region && ev.epoch === epoch && (ev.op === 'grant' || ev.op === 'renew');
+  }
+  return held;
+}
+
+/** The store's log ends e (release, expiry, or a later epoch) within [from, to]. */
+function endedWithin(f: Facts, epoch: number, from: number, to: number): HistoryEvent | null {
+  for (const ev of f.events) {
+    if (ev.t > to) break;
+    if (ev.t < from || ev.kind !== 'lease-store' || ev.op === undefined || ev.location !== undefined)
+      continue;
+    if ((ev.op === 'release' || ev.op === 'expire') && ev.epoch === epoch) return ev;
+    if (ev.op === 'grant' && ev.epoch > epoch) return ev;
+  }
+  return null;
+}
+
+/** Something between R's controller and the store was faulted during [from, to]. */
+function releasePathFaulted(f: Facts, region: RegionId, from: number, to: number): boolean {
+  const ctl = `ctl-${region}`;
+  const link = `${ctl}->worker`;
+  return f.faults.some(
+    (x) =>
+      x.start <= to &&
+      x.end >= from &&
+      x.fault !== 'stop' &&
+      (x.target === 'worker' ||
+        x.components.includes('worker') ||
+        x.components.includes(ctl) ||
+        x.target === region ||
+        x.links.includes(link)),
+  );
+}
+
+export function checkStopReleasesLease(f: Facts): CheckOutcome {
+  const violations: Violation[] = [];
+  const spec = f.spec;
+  if (!spec) return outcome('stop-releases-lease', 'liveness', [], 'no meta: bound unknown', false);
+  const boundMs = spec.heartbeatMs / 2 + spec.maxDelayMs;
+  const stops = stopSpans(f);
+  let judged = 0;
+  for (const ev of f.events) {
+    if (ev.kind !== 'app-authority' || ev.op !== 'revoke' || !isDemotion(ev.reason)) continue;
+    const spans = stops.get(`ctl-${ev.region}`) ?? [];
+    if (!spans.some((s) => ev.t >= s.from && ev.t <= s.to)) continue;
+    if (!heldAt(f, ev.region, ev.epoch, ev.t)) continue;
+    const deadline = ev.t + boundMs;
+    if (deadline > f.endT || releasePathFaulted(f, ev.region, ev.t, deadline)) continue;
+    judged++;
+    if (endedWithin(f, ev.epoch, ev.t, deadline) === null) violations.push(violation(ev, deadline, boundMs));
+  }
+  return outcome(
+    'stop-releases-lease',
+    'liveness',
+    violations,
+    judged > 0
+      ? `${judged} graceful stop(s) of a holder: each released its lease within ${fmtS(boundMs)} of its app's demotion`
+      : 'no graceful stop of a lease holder whose app confirmed the demotion',
+    judged > 0,
+  );
+}
+
+function violation(ev: AppAuthorityEvent, deadline: number, boundMs: number): Violation {
+  return {
+    invariant: 'stop-releases-lease',
+    at: deadline,
+    detail: `ctl-${ev.region} was stopped gracefully and app-${ev.region} dropped epoch ${ev.epoch} at t=${fmtS(ev.t)}, but the lease store did not see epoch ${ev.epoch} released within ${fmtS(boundMs)}: the next primary waits for the lease to expire`,
+    events: [ev.seq],
+  };
+}

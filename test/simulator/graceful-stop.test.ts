@@ -1,0 +1,57 @@
+/**
+ * The `stop` fault in the simulator: SIGTERM runs the production driver's graceful shutdown
+ * (demote the app, release once it confirmed, exit), as src/agent/runtime.ts does for real.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { simulateScenario } from '../../simulator/index.ts';
+import type { HistoryEvent } from '../../src/contracts/history.ts';
+import { gracefulStopCapMs } from '../../src/controller/driver.ts';
+import { parseScenario } from '../../src/scenario/loader.ts';
+
+const catalog = (name: string) => {
+  const file = `scenarios/${name}.yaml`;
+  return parseScenario(readFileSync(file, 'utf8'), file);
+};
+const processOf = (h: HistoryEvent[], component: string) =>
+  h.flatMap((e) => (e.kind === 'process' && e.component === component ? [{ op: e.op, t: e.t }] : []));
+const storeOps = (h: HistoryEvent[]) =>
+  h.flatMap((e) => (e.kind === 'lease-store' && e.op !== undefined && e.op !== 'refuse' ? [e] : []));
+
+describe('the stop fault (graceful SIGTERM) in the simulator', () => {
+  it('a stopped primary demotes its app, then releases its lease, then exits; it restarts when the step ends', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = simulateScenario(catalog('controller-graceful-stop'), { seed });
+      expect(r.verdict.violations).toEqual([]);
+      const proc = processOf(r.history, 'ctl-a').filter((p) => p.t >= 25_000);
+      expect(proc.map((p) => p.op)).toEqual(['stop', 'exit', 'restart']);
+      const [stop] = proc;
+      const revoke = r.history.find(
+        (e) => e.kind === 'app-authority' && e.region === 'a' && e.op === 'revoke',
+      );
+      const release = storeOps(r.history).find((e) => e.op === 'release' && e.region === 'a');
+      expect(revoke?.t).toBeGreaterThanOrEqual(stop!.t);
+      expect(release?.t).toBeGreaterThan(revoke!.t);
+      expect(release!.t - stop!.t).toBeLessThan(1000);
+      expect(r.verdict.outcomes.find((o) => o.name === 'stop-releases-lease')).toMatchObject({
+        ok: true,
+        evaluated: true,
+      });
+    }
+  });
+
+  it('with its app unreachable the demotion is never confirmed: no release; the process exits once the demote timed out, within its cap', () => {
+    const r = simulateScenario(catalog('graceful-stop-app-unreachable'), { seed: 1 });
+    expect(r.verdict.violations).toEqual([]);
+    const [stop, exit] = processOf(r.history, 'ctl-a').filter((p) => p.t >= 25_000);
+    expect([stop?.op, exit?.op]).toEqual(['stop', 'exit']);
+    // the shipped timings: H = 10 s, so the demote call and the release each time out at H/2
+    const cap = gracefulStopCapMs(5_000, 5_000);
+    // the demote waited behind the extend already in flight, then timed out itself (H/2 each)
+    expect(exit!.t - stop!.t).toBeGreaterThan(5_000);
+    expect(exit!.t - stop!.t).toBeLessThanOrEqual(cap);
+    expect(storeOps(r.history).filter((e) => e.op === 'release')).toEqual([]);
+    // the epoch ends at the store on its own: it expires
+    expect(storeOps(r.history).some((e) => e.op === 'expire' && e.epoch === 1)).toBe(true);
+  });
+});
