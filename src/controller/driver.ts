@@ -145,6 +145,16 @@ export function leaseResultInput(
 
 const failed = (o: Outcome) => (o.ok ? {} : { error: o.error ?? 'failed' });
 
+/**
+ * The peer-result input: `detail` only on failure, set as its last key rather than spread in
+ * (a conditional spread is a generic copy in V8; a probe answers every peer-check interval).
+ */
+function peerResult(o: Outcome): UntimedInput {
+  const input: Extract<UntimedInput, { type: 'peer-result' }> = { type: 'peer-result', ok: o.ok };
+  if (!o.ok) input.detail = o.error ?? 'failed';
+  return input;
+}
+
 /** A resource call's answer, waiting in the inbox like an input (see nextHook). */
 class HookDone {
   constructor(
@@ -334,9 +344,7 @@ export class ControllerDriver {
         return;
       }
       case 'peer-probe':
-        p.peer((o) =>
-          this.feed({ type: 'peer-result', ok: o.ok, ...(o.ok ? {} : { detail: o.error ?? 'failed' }) }),
-        );
+        p.peer((o) => this.feed(peerResult(o)));
         return;
       case 'promote':
       case 'extend':
