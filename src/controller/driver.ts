@@ -384,13 +384,15 @@ export class ControllerDriver {
 
   /** A resource call answered: its result is fed, then the next queued call may start. */
   private hookDone(call: ResourceCall, o: Outcome): void {
-    this.runStep({
+    const input: Extract<UntimedInput, { type: 'promote-result' }> = {
       type: 'promote-result',
       epoch: call.epoch,
       ok: o.ok,
       action: call.action,
-      ...failed(o),
-    });
+    };
+    // the last key, set rather than spread in (see peerResult): one per promote/extend/demote
+    if (!o.ok) input.error = o.error ?? 'failed';
+    this.runStep(input);
     this.hookBusy = false;
     this.nextHook();
   }
