@@ -96,20 +96,23 @@ function linkTarget(): fc.Arbitrary<string | string[]> {
 }
 
 /**
- * The instants the search anchors to. TODO(#14): the acquire instants join once the search's
- * seeds are re-baselined (adding them changes every seed's draws).
- */
-const SEARCH_ANCHOR_EVENTS = ANCHOR_EVENTS.filter((e) => e !== 'acquire-send' && e !== 'acquire-reply');
-
-/**
- * An anchor near the instants a lease's safety hangs on (renew send/reply, expiry) more
+ * An anchor near the instants a lease's safety hangs on (renew and acquire send/reply, expiry) more
  * often than the others; offsets at millisecond resolution, shrinking toward 0.
  */
 const anchorArb: fc.Arbitrary<Anchor> = fc
   .record({
     on: fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom<AnchorEvent>('renew-send', 'renew-reply', 'lease-expiry') },
-      { weight: 1, arbitrary: fc.constantFrom<AnchorEvent>(...SEARCH_ANCHOR_EVENTS) },
+      {
+        weight: 3,
+        arbitrary: fc.constantFrom<AnchorEvent>(
+          'renew-send',
+          'renew-reply',
+          'lease-expiry',
+          'acquire-send',
+          'acquire-reply',
+        ),
+      },
+      { weight: 1, arbitrary: fc.constantFrom<AnchorEvent>(...ANCHOR_EVENTS) },
     ),
     region: fc.option(fc.constantFrom(...SPEC.regions), { nil: undefined, freq: 3 }),
     offset: fc.integer({ min: -3000, max: 3000 }),
@@ -248,11 +251,8 @@ export function faultStepArb(
 
 /** Kinds a search draws from (kv-staleness only means something on the KV backend). */
 export function searchKinds(leaseBackend: LeaseBackend): FaultKind[] {
-  // stale-instance is a scenario fault (issue #15 item 5), not drawn by the search yet;
-  // TODO(#14): stop joins once the search's seeds are re-baselined (it changes every seed's draws)
-  return FAULT_KINDS.filter(
-    (k) => k !== 'stale-instance' && k !== 'stop' && (leaseBackend === 'kv' || k !== 'kv-staleness'),
-  );
+  // stale-instance is a scenario fault (issue #15 item 5), not drawn by the search yet
+  return FAULT_KINDS.filter((k) => k !== 'stale-instance' && (leaseBackend === 'kv' || k !== 'kv-staleness'));
 }
 
 /**

@@ -323,12 +323,15 @@ function revertStep(f: StepFault): void {
       break;
     case 'stop':
       for (const c of f.comps) {
-        // a stop still under way when its step ends: the process exits now, then restarts
-        controllerOf(world, c)?.exitStoppedNow();
-        if (world.proc(c).restart()) {
+        const restart = () => {
+          if (!world.proc(c).restart()) return;
           processOp(f, c, 'restart');
           world.component(c).onRestart?.();
-        }
+        };
+        // a stop still under way when its step ends restarts once it has exited
+        const ctl = controllerOf(world, c);
+        if (ctl === undefined) restart();
+        else ctl.afterStop(restart);
       }
       break;
     case 'clock-offset':

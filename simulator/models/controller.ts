@@ -115,9 +115,21 @@ export class ControllerModel implements Server {
     return true;
   }
 
-  /** The stop's step ended before the process did (a stop longer than its step): exit now. */
-  exitStoppedNow(): void {
-    if (this.stopping !== null) this.exitStopped(this.stopping.incarnation);
+  /**
+   * The stop's step ended: `restart` runs once the process has exited — at once, or when a
+   * stop still under way is done (the real executor's revert, too, waits for the exit).
+   */
+  afterStop(restart: () => void): void {
+    const s = this.stopping;
+    if (s === null) {
+      restart();
+      return;
+    }
+    const exit = s.exit;
+    s.exit = () => {
+      exit();
+      restart();
+    };
   }
 
   private exitStopped(incarnation: number): void {

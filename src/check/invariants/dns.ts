@@ -87,23 +87,31 @@ function leaseServiceFaults(f: Facts, holder: RegionId, boundMs: number): Span[]
 }
 
 /**
- * A holder whose controller crashed (or exited: a graceful stop that could not release) while it held the epoch: the restarted process cannot
- * prove its safe window for a lease its previous incarnation took, so it never acts on it
- * (nor releases it: the old incarnation's app may still hold write authority), and nobody can
- * publish for that epoch until the store ends it (expiry, or a release). Excused from the
- * crash to the end of the holder's span, as the store observed it.
+ * A holder whose controller crashed (or exited: a graceful stop) while it held the epoch, or
+ * while the acquire that won it was in flight: the restarted process cannot prove its safe
+ * window for a lease its previous incarnation asked for, so it never acts on it (nor releases
+ * it: the old incarnation's app may still hold write authority), and nobody can publish for
+ * that epoch until the store ends it (expiry, or a release). Excused from the crash to the
+ * end of the holder's span, as the store observed it.
  */
 function crashedHolder(f: Facts, h: HolderSpan): Span[] {
   const ctl = `ctl-${h.holder}`;
+  // the holder's last acquire sent before the grant: its process may have died since
+  let askedT = h.from;
+  for (const ev of f.events) {
+    if (ev.t > h.from) break;
+    if (ev.kind === 'lease' && ev.op === 'acquire' && ev.phase === 'sent' && ev.region === h.holder)
+      askedT = ev.t;
+  }
   const crash = f.events.find(
     (ev) =>
       ev.kind === 'process' &&
       (ev.op === 'crash' || ev.op === 'exit') &&
       ev.component === ctl &&
-      ev.t >= h.from &&
+      ev.t >= askedT &&
       ev.t < h.to,
   );
-  return crash ? [{ from: crash.t, to: h.to }] : [];
+  return crash ? [{ from: Math.max(crash.t, h.from), to: h.to }] : [];
 }
 
 export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
