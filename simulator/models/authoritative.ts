@@ -50,6 +50,8 @@ function answerKey(rcode: string, answers: string[]): string {
   return `${rcode} ${answers.join(',')}`;
 }
 
+const TIMEOUT_KEY = answerKey('TIMEOUT', []);
+
 export class AuthoritativeModel implements Server {
   readonly proc: Proc;
   /** svc unit order, persisted (gsqlite3) */
@@ -57,6 +59,8 @@ export class AuthoritativeModel implements Server {
   /** derived from `order` by setOrder: its app addresses, svc units and all-down answer key */
   private orderApps: string[] = [];
   private svcUnits: string[][] = [];
+  /** answer keys (see answerKey) when orderApps[i] is the first up address, and when none is */
+  private upKeys: string[] = [];
   private allDownKey = '';
   /** per region name: its units {{app-r},{tombstone}} */
   private readonly regionUnits = new Map<string, string[][]>();
@@ -88,6 +92,7 @@ export class AuthoritativeModel implements Server {
     this.order = order;
     this.orderApps = order.map((r) => `app-${r}`);
     this.svcUnits = this.orderApps.map((a) => [a]);
+    this.upKeys = this.orderApps.map((a) => answerKey('NOERROR', [a]));
     this.allDownKey = answerKey('NOERROR', this.orderApps);
   }
 
@@ -109,11 +114,15 @@ export class AuthoritativeModel implements Server {
     const name = this.sim.spec.serviceName;
     let up: string | undefined;
     let key: string;
-    // the answer's key first (it is usually unchanged): the answer itself only when it is new
-    if (this.proc.state === 'crashed') key = answerKey('TIMEOUT', []);
+    // the answer's key first (it is usually unchanged), from the keys built by setOrder: the
+    // answer itself only when it is new
+    if (this.proc.state === 'crashed') key = TIMEOUT_KEY;
     else {
-      up = this.orderApps.find((a) => this.checks.get(a)?.up === true);
-      key = up !== undefined ? `NOERROR ${up}` : this.allDownKey; // answerKey of [up]
+      const apps = this.orderApps;
+      let i = 0;
+      while (i < apps.length && this.checks.get(apps[i]!)?.up !== true) i++;
+      up = apps[i];
+      key = up !== undefined ? this.upKeys[i]! : this.allDownKey;
     }
     if (key === this.observed) return;
     this.observed = key;
