@@ -7,10 +7,12 @@
  *              simulated seconds per wall second, µs per event
  *   workers    the same search as a CLI process with --workers 1 and --workers 2: schedules per
  *              second of the search and whether both print the same outcome JSON
- *   startup    whole-process wall time of `sim --lease-backend kv --runs 300 --seed 1` and of
- *              `--help`, running dist/ as an installed package does (built first, then
+ *   startup    whole-process wall time of `sim --lease-backend kv --runs 300 --seed 1` (as a user
+ *              runs it: the counterexample file and the report are written, into a temp cwd)
+ *              and of `--help`, running dist/ as an installed package does (built first, then
  *              FAILOVER_LAB_USE_DIST=1 so concurrent edits elsewhere in the checkout do not
- *              send the launcher to tsx)
+ *              send the launcher to tsx); the sim command also without its code cache
+ *              (FAILOVER_LAB_CODE_CACHE=0: a first run, or a read-only install)
  *   topology, proxy   the latest bench/results/topology.json and proxy.json, as measured by
  *              their own benches (npm run bench:topology / bench:proxy), with their load
  *
@@ -19,7 +21,7 @@
  *   PERF_SIM_RUNS (1000)  PERF_WORKER_RUNS (600)  PERF_STARTUP_REPS (7)  PERF_COLLECT_ONLY, PERF_ONLY (below)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSimulation } from '../simulator/index.ts';
@@ -43,7 +45,17 @@ const BEFORE = {
     usPerEvent: '2.5-2.8',
   },
   workers: { schedulesPerSecondRatio2v1: null, note: 'a search ran on one core; no --workers' },
-  startup: { simKv300WallSecondsQuiet: 1.0, simKv300WallSecondsLoaded: 2.8, helpWallSeconds: null },
+  startup: {
+    simKv300WallSecondsQuiet: 1.0,
+    simKv300WallSecondsLoaded: 2.8,
+    helpWallSeconds: null,
+    // the round before the code cache (perf.json of 2026-12-06T21:16Z, dist/ as split ES modules)
+    previousRound: {
+      simKv300NoReportMedianWallSeconds: 0.359,
+      helpMedianWallSeconds: 0.137,
+      loadavg1: 1.49,
+    },
+  },
   topology: {
     coldBootSecondsQuiet: '1.49-1.74',
     coldBootSecondsMedianAtLoad9: 3.8,
@@ -56,7 +68,7 @@ const BEFORE = {
 /** user+system CPU seconds of a child, through GNU time when the machine has it */
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
-function cli(args: string[], env: Record<string, string> = {}, withCpu = false) {
+function cli(args: string[], env: Record<string, string> = {}, withCpu = false, cwd = ROOT) {
   const t0 = now();
   const argv = [BIN, ...args];
   const [cmd, cmdArgs] =
@@ -64,7 +76,7 @@ function cli(args: string[], env: Record<string, string> = {}, withCpu = false) 
       ? [GNU_TIME, ['-f', 'FL_CPU %U %S', process.execPath, ...argv]]
       : [process.execPath, argv];
   const r = spawnSync(cmd, cmdArgs, {
-    cwd: ROOT,
+    cwd,
     encoding: 'utf8',
     env: { ...process.env, FAILOVER_LAB_USE_DIST: '1', ...env },
     maxBuffer: 64 * 1024 * 1024,
@@ -175,6 +187,8 @@ function machineCeiling(): { aloneMs: number; togetherMs: number[]; speedup2v1: 
   };
 }
 
+const SIM_KV = ['sim', '--lease-backend', 'kv', '--runs', '300', '--seed', '1'];
+
 function startup() {
   const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--js-only', '--quiet'], {
     cwd: ROOT,
@@ -185,17 +199,21 @@ function startup() {
   const buildError =
     build.status === 0 ? null : (build.stderr.split('\n').find((l) => l.includes('ERROR')) ?? 'build failed');
   if (buildError !== null && !existsSync(join(ROOT, 'dist/cli.js'))) throw new Error(buildError);
-  const measure = (args: string[]) => {
+  // reports and counterexamples land here, not in the checkout's reports/
+  const cwd = mkdtempSync(join(tmpdir(), 'fl-perf-startup-'));
+  const measure = (args: string[], env: Record<string, string> = {}) => {
     const loadBefore = load();
-    cli(args); // warm the file cache: a first run reads every chunk from disk
+    // warm the file cache (a first run reads every file from disk) and write the code cache
+    cli(args, env, false, cwd);
     const xs: number[] = [];
     for (let i = 0; i < STARTUP_REPS; i++) {
-      const r = cli(args);
+      const r = cli(args, env, false, cwd);
       if (r.code !== 0 && r.code !== 1) throw new Error(`${args.join(' ')} exit ${r.code}: ${r.stderr}`);
       xs.push(r.wallSeconds);
     }
     return {
       command: `failover-lab ${args.join(' ')}`,
+      ...(Object.keys(env).length > 0 ? { env } : {}),
       medianWallSeconds: round(median(xs), 3),
       minWallSeconds: round(Math.min(...xs), 3),
       reps: xs.length,
@@ -216,24 +234,16 @@ function startup() {
       minWallSeconds: round(Math.min(...xs), 3),
     };
   };
-  return {
+  const figures = {
     distBuiltNow: buildError === null,
     ...(buildError !== null ? { buildError, measured: 'the previous dist/ build' } : {}),
     emptyNodeProcess: bare(),
-    simKv300: measure([
-      'sim',
-      '--lease-backend',
-      'kv',
-      '--runs',
-      '300',
-      '--seed',
-      '1',
-      '--no-report',
-      '--out',
-      join(tmpdir(), 'fl-perf-cx-kv'),
-    ]),
+    simKv300: measure(SIM_KV),
+    simKv300NoCodeCache: measure(SIM_KV, { FAILOVER_LAB_CODE_CACHE: '0' }),
     help: measure(['--help']),
   };
+  rmSync(cwd, { recursive: true, force: true });
+  return figures;
 }
 
 function latest(file: string) {
@@ -244,13 +254,15 @@ function latest(file: string) {
 // PERF_COLLECT_ONLY=1: keep the measured figures, re-read topology.json and proxy.json (run
 // their benches after this one, then this again, to have all in one file)
 const previous = process.env.PERF_COLLECT_ONLY === '1' ? latest('perf.json')?.after : null;
-// PERF_ONLY=workers: measure that part again, keep the rest of the last perf.json
+// PERF_ONLY=workers (or simSpeed, startup): measure that part again, keep the rest of the last
+// perf.json
 const only = process.env.PERF_ONLY;
 const kept = only ? latest('perf.json')?.after : null;
+const keep = (part: string) => (only && only !== part ? kept?.[part] : undefined);
 const after = {
-  simSpeed: previous?.simSpeed ?? kept?.simSpeed ?? simSpeed(),
-  workers: previous?.workers ?? (only && only !== 'workers' ? kept?.workers : undefined) ?? workers(),
-  startup: previous?.startup ?? kept?.startup ?? startup(),
+  simSpeed: previous?.simSpeed ?? keep('simSpeed') ?? simSpeed(),
+  workers: previous?.workers ?? keep('workers') ?? workers(),
+  startup: previous?.startup ?? keep('startup') ?? startup(),
   topology: latest('topology.json'),
   proxy: latest('proxy.json'),
 };

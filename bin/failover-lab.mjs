@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Entry point for `npx failover-lab`: runs the compiled CLI in dist/ (scripts/build.mjs).
 //
-// Installed package: dist/ is all there is (no TypeScript at run time, no tsx).
+// Installed package: dist/ is all there is (no TypeScript at run time, no tsx). A named command
+// runs dist/cli.cjs through V8's code cache (code-cache.mjs); the rest runs dist/cli.js.
 // Checkout (scripts/build.mjs is present): dist/ is used when it is newer than every source
 // file (bin/freshness.mjs). When it is stale or missing, the sources run through tsx (a dev
 // dependency) instead of rebuilding here: tests and the topology start many CLI processes at
@@ -36,9 +37,26 @@ async function chooseCompiled() {
   return process.env.FAILOVER_LAB_FROM_SOURCE !== '1' && isBuildFresh(root);
 }
 
+/**
+ * A named command runs dist/cli.cjs through V8's code cache (code-cache.mjs), one cache file per
+ * command; `--help`, `help`, no command or an option first run the split ES build (dist/cli.js),
+ * which loads no command module at all and needs no cache to start at once.
+ */
+function commandOf(argv) {
+  const name = argv[2];
+  return name !== undefined && name !== 'help' && /^[a-z][a-z0-9-]*$/.test(name) ? name : null;
+}
+
 async function loadEntry(name, compiled) {
   const [js, ts] = ENTRIES[name];
   const jsUrl = new URL(js, import.meta.url);
+  const command = name === 'cli' && compiled ? commandOf(process.argv) : null;
+  const bundle = new URL('../dist/cli.cjs', import.meta.url);
+  if (command !== null && existsSync(bundle)) {
+    const { loadWithCodeCache } = await import('./code-cache.mjs');
+    // only a real command gets a cache file: a typo leaves nothing behind
+    return loadWithCodeCache(fileURLToPath(bundle), command, (cli) => cli.commandNames.includes(command));
+  }
   if (compiled) {
     if (!existsSync(jsUrl)) {
       process.stderr.write(`failover-lab: ${fileURLToPath(jsUrl)} is missing: this package was not built\n`);

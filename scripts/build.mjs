@@ -6,7 +6,9 @@
 //   node scripts/build.mjs --clean      remove dist/ first (npm pack: no stale chunks shipped)
 //
 // One esbuild pass with code splitting: each CLI command stays its own lazily imported chunk,
-// so `failover-lab sim` never loads miniflare, testcontainers or the topology. npm packages
+// so `failover-lab sim` never loads miniflare, testcontainers or the topology (the library,
+// the worker threads, `--help`); and the CLI as one CommonJS file for named commands
+// (buildCliBundle). npm packages
 // stay external (resolved from node_modules at run time, as they are declared dependencies).
 // Outputs are written to a temp dir and renamed into dist/ file by file, so a CLI process
 // started from dist/ while a rebuild runs never reads a half-written file; chunk names carry
@@ -45,6 +47,25 @@ const STALE_CHUNK_GRACE_MS = 60 * 60 * 1000;
 // is ~95 ESM files, and resolving and loading them was most of `sim`'s start-up. Everything
 // else (native binaries, worker-thread transports, miniflare, Docker clients) stays external.
 const BUNDLED_PACKAGES = new Set(['zod', 'yaml', 'commander', 'fast-check', 'pure-rand']);
+
+// zod's package entry re-exports every message locale (`z.locales`, ~340 KB of the 750 KB it
+// bundles to), and the CLI parses that on every start; it only ever uses the English messages,
+// which zod installs itself (classic/schemas.js imports locales/en.js directly). Anything else
+// reaching for `z.locales.<lang>` would get undefined.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
 
 const externalUnlessBundled = {
   name: 'external-unless-bundled',
@@ -95,7 +116,7 @@ async function buildJs(outDir) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    plugins: [externalUnlessBundled],
+    plugins: [zodEnglishOnly, externalUnlessBundled],
     sourcemap: 'linked',
     // the maps point at src/ and simulator/, which ship in the package
     sourcesContent: false,
@@ -107,6 +128,55 @@ async function buildJs(outDir) {
     },
   });
   return Object.keys(result.metafile.outputs).map((p) => relative(outDir, join(ROOT, p)));
+}
+
+// The CLI once more, as one CommonJS file (dist/cli.cjs) that bin/failover-lab.mjs runs for a
+// named command through V8's code cache (bin/code-cache.mjs says why). CommonJS because Node 20
+// offers a code cache only for scripts (vm.Script), not for ES modules; one file because
+// esbuild splits only ES modules. Each command stays lazy inside it: esbuild wraps a module
+// reached by a dynamic import() in an init function, so `sim` runs none of the topology's or
+// miniflare's module code, and the cache holds only the functions a run of that command compiled.
+async function buildCliBundle(outDir) {
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: { cli: 'src/cli/bundle-entry.ts' },
+    outdir: outDir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    plugins: [zodEnglishOnly, externalUnlessBundled],
+    sourcemap: 'linked',
+    sourcesContent: false,
+    // no comments, which esbuild otherwise keeps with their non-ASCII characters (see asciiOnly)
+    // and which only cost parse time; names stay (no identifier minification), so stack traces
+    // and error names read as in the sources
+    minifyWhitespace: true,
+    logLevel: 'warning',
+    // import.meta does not exist in CommonJS: the bundle's own URL is what it meant there too
+    define: { 'import.meta.url': '__flBundleUrl' },
+    // import() becomes require(): a script compiled from V8's code cache has no dynamic-import
+    // callback in Node 20 ("A dynamic import callback was not specified"). What is imported
+    // that way is CommonJS (esbuild, dockerode, testcontainers) or bin/freshness.mjs, an ES
+    // module without top-level await, which require() loads since Node 20.19 (package engines).
+    supported: { 'dynamic-import': false },
+    banner: { js: "var __flBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    write: false,
+  });
+  for (const f of result.outputFiles) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path, f.path.endsWith('.cjs') ? asciiOnly(f.text) : f.contents);
+  }
+}
+
+// A pure-ASCII file is decoded at memcpy speed and kept by V8 as a one-byte string; a single
+// non-ASCII character makes Node decode all 1.6 MB the slow way into a two-byte string (~20 ms
+// per start, measured). esbuild escapes non-ASCII in strings and identifiers but not in regular
+// expression literals (a `µs` unit in a duration pattern): \uXXXX per UTF-16 unit means the
+// same there, in strings and in identifiers alike.
+function asciiOnly(text) {
+  return text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // The topology's child programs and the Worker scripts, one self-contained file each in
@@ -212,7 +282,7 @@ async function main() {
   mkdirSync(DIST, { recursive: true });
   const tmpDir = mkdtempSync(join(DIST, '.tmp-'));
   try {
-    const [outputs] = await Promise.all([buildJs(tmpDir), buildPrograms(tmpDir)]);
+    const [outputs] = await Promise.all([buildJs(tmpDir), buildCliBundle(tmpDir), buildPrograms(tmpDir)]);
     if (!flags.jsOnly) buildTypes(tmpDir);
     install(tmpDir, outputs);
   } finally {

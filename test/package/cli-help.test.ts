@@ -43,10 +43,14 @@ describe('top-level help', () => {
   });
 });
 
-/** npm packages a CLI process imports (ESM loads, seen through a module.register hook) */
+/**
+ * npm packages a CLI process loads: ESM loads seen through a module.register hook, CommonJS ones
+ * (the require() calls of dist/cli.cjs, which runs a named command) through Module's _compile
+ */
 function packagesLoadedBy(args: string[], env: Record<string, string> = {}): string[] {
   const hook = `export async function load(url, context, next) { if (url.includes('/node_modules/')) process.stderr.write('LOAD ' + url + '\\n'); return next(url, context); }`;
-  const register = `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
+  const cjs = `import M from 'node:module'; const c = M.prototype._compile; M.prototype._compile = function (s, f) { if (f.includes('/node_modules/')) process.stderr.write('LOAD ' + f + '\\n'); return c.call(this, s, f); };`;
+  const register = `${cjs} import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
   const r = spawnSync(
     process.execPath,
     [
