@@ -59,8 +59,8 @@ function requireForBundle(bundle) {
 
 /**
  * Loads `bundle` (CommonJS) and returns its exports. With `cacheName`, uses and, when it had
- * none that fitted and `cacheIf(exports)` agrees, writes <cache dir>/<cacheName>.bin as the
- * process exits.
+ * none that fitted and `cacheIf(exports)` agrees as the process exits, writes
+ * <cache dir>/<cacheName>.bin then.
  */
 export function loadWithCodeCache(bundle, cacheName, cacheIf = () => true) {
   const source = readFileSync(bundle, 'utf8');
@@ -80,8 +80,10 @@ export function loadWithCodeCache(bundle, cacheName, cacheIf = () => true) {
   });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, requireForBundle(bundle), module, bundle, dirname(bundle));
-  if (cacheFile && (cachedData === undefined || script.cachedDataRejected) && cacheIf(module.exports)) {
-    process.once('exit', () => writeCache(cacheFile, key, script.createCachedData()));
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    process.once('exit', () => {
+      if (cacheIf(module.exports)) writeCache(cacheFile, key, script.createCachedData());
+    });
   }
   return module.exports;
 }

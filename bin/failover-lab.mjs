@@ -54,8 +54,14 @@ async function loadEntry(name, compiled) {
   const bundle = new URL('../dist/cli.cjs', import.meta.url);
   if (command !== null && existsSync(bundle)) {
     const { loadWithCodeCache } = await import('./code-cache.mjs');
-    // only a real command gets a cache file: a typo leaves nothing behind
-    return loadWithCodeCache(fileURLToPath(bundle), command, (cli) => cli.commandNames.includes(command));
+    // The cache keeps what this run compiled, until the next build: so only a run that did the
+    // command's work writes it (exit 0 or 1), not --help or a rejected flag (a `sim --help`
+    // first would leave every later `sim` compiling the simulator), and only for a real command.
+    const didWork = (cli) =>
+      cli.commandNames.includes(command) &&
+      !process.argv.some((a) => a === '--help' || a === '-h') &&
+      (process.exitCode === 0 || process.exitCode === 1);
+    return loadWithCodeCache(fileURLToPath(bundle), command, didWork);
   }
   if (compiled) {
     if (!existsSync(jsUrl)) {
