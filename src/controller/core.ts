@@ -584,6 +584,11 @@ function onLeaseResult(
           r.holder !== c.region
         ) {
           toStandby(st, acts, `lease taken by ${r.holder}`, false);
+        } else {
+          // refused because we hold it: the grant of an earlier acquire whose reply timed out
+          // (found by the simulator: Worker paused over the candidate's first acquire; its
+          // retries were refused until that lease expired, 30 s with nobody primary)
+          releaseOrphanedLease(st, acts, r.holder, r.epoch);
         }
       }
       return;
@@ -711,8 +716,9 @@ function releaseUnusedGrant(st: ControllerState, acts: ControllerAction[], epoch
 
 /**
  * The store says we hold an epoch we never acted on: the grant of an acquire whose reply was
- * lost (it timed out while the Worker was paused, and the Worker granted it on resuming).
- * Kept, it blocks both regions until it expires. It is released like an unused grant
+ * lost (it timed out while the Worker was paused, and the Worker granted it on resuming). A
+ * status poll says so to a standby; a refused acquire ("held by you") says so to a candidate,
+ * which cannot win the lease it already holds. Kept, it blocks both regions until it expires. It is released like an unused grant
  * (releaseUnusedGrant says why that is safe), with two guards: an epoch we acted on may back
  * an open write window of ours (its primary demoted without confirmation leaves it to expire),
  * and a lease in our name may be the previous incarnation's, whose app may still hold
@@ -728,7 +734,7 @@ function releaseOrphanedLease(
 ): void {
   const c = st.config;
   if (holder !== c.region || epoch === null || !Number.isFinite(epoch)) return;
-  if (st.role !== 'standby' && st.role !== 'fenced') return;
+  if (st.role === 'primary') return;
   if (epoch <= st.maxActionEpoch) return;
   const floor = st.inheritedEpochFloor;
   if (floor !== null ? epoch <= floor : st.nowMs < st.startedAtMs + leaseGoneBoundMs(c) + c.maxDelayMs)

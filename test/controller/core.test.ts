@@ -347,6 +347,23 @@ describe('failover gates', () => {
     expect(ofType(out, 'lease-release')).toMatchObject([{ epoch: 4 }]);
   });
 
+  it('a candidate whose acquire is refused as held by itself releases that lease, then wins the next one', () => {
+    // the first acquire timed out while the Worker was paused; the Worker granted it on resuming
+    const d = new Driver();
+    d.tick(0);
+    d.status('a', 3, 5);
+    d.peer(false, 3);
+    d.witness(1, { w1: 'unreachable', w2: 'unreachable' });
+    expect(d.view.role).toBe('candidate');
+    const refused = d.acquireResult(false, 4, 'b', d.nowMs + 30);
+    expect(d.view.role).toBe('candidate');
+    expect(ofType(refused, 'lease-release')).toMatchObject([{ epoch: 4 }]);
+    // released once, not on every refused retry
+    expect(types(d.acquireResult(false, 4, 'b', d.nowMs + 2_600))).not.toContain('lease-release');
+    const out = d.acquireResult(true, 5, 'b', d.nowMs + 2_600);
+    expect(types(out)).toContain('promote');
+  });
+
   it('never releases a lease in our name that the previous incarnation may have held', () => {
     const d = new Driver();
     d.tick(0);
