@@ -138,6 +138,29 @@ describe('lease-store-log', () => {
     ).toMatch(/released a's lease at b's request/);
   });
 
+  it('a late release of an epoch that already expired, by its holder, is a no-op, not a wrong one', () => {
+    const expiry = {
+      op: 'expire',
+      region: 'a',
+      holder: null,
+      epoch: 1,
+      expiresAt: 30_100,
+      storeNowMs: 30_100,
+    } as const;
+    const release = {
+      op: 'release',
+      region: 'a',
+      holder: null,
+      epoch: 1,
+      expiresAt: null,
+      storeNowMs: 30_150,
+    } as const;
+    expect(judge([grantA, expiry, release]).ok).toBe(true);
+    expect(judge([grantA, expiry, { ...release, region: 'b' }]).detail).toMatch(
+      /released a's lease at b's request/,
+    );
+  });
+
   it('polled views and per-location KV views are not a log: not evaluated', () => {
     const o = judge([
       { holder: 'a', epoch: 1, expiresAt: 30_100, storeNowMs: 100, observedSinceT: 90 },

@@ -7,7 +7,8 @@
  * - grant: only of a lease that is not live at the store's clock, to the asker, under the next
  *   epoch, for the store's TTL (the same span on every grant and renewal);
  * - renew: only of a live lease, by its holder, under its epoch, for the TTL from now;
- * - release: only by the holder, under its epoch, leaving no holder;
+ * - release: only by the holder (or, a no-op, by the holder of an epoch that just expired),
+ *   under its epoch, leaving no holder;
  * - refuse: changes nothing (epoch and expiry as before);
  * - expire: once per epoch, of the holder's grant, at its expiry.
  *
@@ -24,6 +25,8 @@ import type { CheckOutcome, Violation } from '../verdict.ts';
 
 interface StoreState {
   holder: string | null;
+  /** who held `epoch`, also after it expired (its late release is a no-op, not a wrong one) */
+  epochHolder: string | null;
   epoch: number;
   expiresAt: number | null;
   seq: number;
@@ -73,8 +76,8 @@ function judge(prev: StoreState, e: LeaseStoreEvent, expired: Set<number>, ttl: 
     case 'renew':
       return judgeRenew(prev, e, now, ttl);
     case 'release':
-      if (e.region !== undefined && prev.holder !== e.region)
-        return `released ${prev.holder}'s lease at ${e.region}'s request`;
+      if (e.region !== undefined && prev.epochHolder !== e.region)
+        return `released ${prev.epochHolder}'s lease at ${e.region}'s request`;
       if (e.epoch !== prev.epoch || e.holder !== null)
         return `release of epoch ${prev.epoch} left holder ${e.holder}, epoch ${e.epoch}`;
       return null;
@@ -97,14 +100,15 @@ function judge(prev: StoreState, e: LeaseStoreEvent, expired: Set<number>, ttl: 
 function after(prev: StoreState, e: LeaseStoreEvent): StoreState {
   if (e.op === 'refuse') return prev;
   if (e.op === 'expire') return { ...prev, holder: null, seq: e.seq };
-  return { holder: e.holder, epoch: e.epoch, expiresAt: e.expiresAt, seq: e.seq };
+  const epochHolder = e.op === 'release' ? prev.epochHolder : e.holder;
+  return { holder: e.holder, epochHolder, epoch: e.epoch, expiresAt: e.expiresAt, seq: e.seq };
 }
 
 export function checkLeaseStoreLog(f: Facts): CheckOutcome {
   const violations: Violation[] = [];
   const expired = new Set<number>();
   const ttl = new TtlWitness();
-  let prev: StoreState = { holder: null, epoch: 0, expiresAt: null, seq: -1 };
+  let prev: StoreState = { holder: null, epochHolder: null, epoch: 0, expiresAt: null, seq: -1 };
   let judged = 0;
   for (const e of f.events) {
     if (e.kind !== 'lease-store' || e.op === undefined || e.location !== undefined) continue;
