@@ -7,6 +7,7 @@ import type {
   AppAuthorityEvent,
   FaultEvent,
   HistoryEvent,
+  LeaseStoreEvent,
   MetaEvent,
   RegionId,
   Role,
@@ -242,6 +243,23 @@ export interface Premise {
 }
 
 export const fmtS = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
+
+/**
+ * An entry of the lease store's own log (a transition it recorded: grant, renew, release,
+ * refuse, expire) — not a polled view, nor a per-location view of the legacy KV design.
+ */
+export function isStoreLogEntry(
+  e: HistoryEvent,
+): e is LeaseStoreEvent & { op: NonNullable<LeaseStoreEvent['op']> } {
+  return e.kind === 'lease-store' && e.op !== undefined && e.location === undefined;
+}
+
+/** The fault stands between ctl-`region` and the lease store: the Worker, or that link to it. */
+export function touchesLeaseStore(x: FaultSpan, region: RegionId): boolean {
+  return (
+    x.target === 'worker' || x.components.includes('worker') || x.links.includes(`ctl-${region}->worker`)
+  );
+}
 
 export function regionOfEndpoint(id: string, regions: RegionId[]): RegionId | null {
   const m = /^(?:ctl|app|auth)-(.+)$/.exec(id);

@@ -206,12 +206,18 @@ async function crash(ctx: FaultContext, name: string): Promise<Verification> {
   ctx.hooks.processEvent(name, 'crash', pid, 'SIGKILL');
   await sup.stop(name, { signal: 'SIGKILL' });
   ctx.hooks.crashed(name);
+  const gone = await processGone(ctx, name, pid);
+  return { verified: gone.verified, detail: `${name} pid ${pid}: SIGKILL, ${gone.detail}` };
+}
+
+/** A stopped process is gone: no /proc entry (or a zombie) and its port refuses connections. */
+async function processGone(ctx: FaultContext, name: string, pid: number): Promise<Verification> {
   const st = processState(pid);
   const ep = listenOf(ctx.topo, name);
   const conn = ep ? await tcpConnect(ep.host, ep.port, 300) : 'n/a';
   return {
     verified: (st === null || st === 'Z') && conn !== 'connected',
-    detail: `${name} pid ${pid}: SIGKILL, /proc ${st ?? 'gone'}, connect ${conn}`,
+    detail: `/proc ${st ?? 'gone'}, connect ${conn}`,
   };
 }
 
@@ -239,12 +245,12 @@ async function stopGracefully(ctx: FaultContext, name: string): Promise<Verifica
   ctx.hooks.processEvent(name, 'stop', pid, 'SIGTERM');
   const exit = await sup.stop(name, { signal: 'SIGTERM', graceMs: STOP_GRACE_MS });
   ctx.hooks.crashed(name, 'process exited (graceful stop)');
-  const st = processState(pid);
-  const ep = listenOf(ctx.topo, name);
-  const conn = ep ? await tcpConnect(ep.host, ep.port, 300) : 'n/a';
+  const gone = await processGone(ctx, name, pid);
+  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
   return {
-    verified: (st === null || st === 'Z') && conn !== 'connected' && exit.signal !== 'SIGKILL',
-    detail: `${name} pid ${pid}: SIGTERM, exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}, /proc ${st ?? 'gone'}, connect ${conn}`,
+    // killed after the grace period: the stop was not graceful
+    verified: gone.verified === true && exit.signal !== 'SIGKILL',
+    detail: `${name} pid ${pid}: SIGTERM, exited with ${how}, ${gone.detail}`,
   };
 }
 

@@ -24,6 +24,15 @@ const grantA: Entry = {
   expiresAt: 100 + T,
   storeNowMs: 100,
 };
+/** a's epoch 1 runs out unrenewed */
+const expireA: Entry = {
+  op: 'expire',
+  region: 'a',
+  holder: null,
+  epoch: 1,
+  expiresAt: 30_100,
+  storeNowMs: 30_100,
+};
 const renewA = (now: number): Entry => ({
   op: 'renew',
   region: 'a',
@@ -115,15 +124,7 @@ describe('lease-store-log', () => {
     ]);
     expect(refuseMoves.ok).toBe(false);
     expect(refuseMoves.detail).toMatch(/refused acquire of b changed the lease/);
-    const expiry = {
-      op: 'expire',
-      region: 'a',
-      holder: null,
-      epoch: 1,
-      expiresAt: 30_100,
-      storeNowMs: 30_100,
-    } as const;
-    const twice = judge([grantA, expiry, { ...expiry, t: 31_000 }]);
+    const twice = judge([grantA, expireA, { ...expireA, t: 31_000 }]);
     expect(twice.ok).toBe(false);
     expect(twice.detail).toMatch(/epoch 1 expired a second time/);
   });
@@ -139,14 +140,6 @@ describe('lease-store-log', () => {
   });
 
   it('a late release of an epoch that already expired, by its holder, is a no-op, not a wrong one', () => {
-    const expiry = {
-      op: 'expire',
-      region: 'a',
-      holder: null,
-      epoch: 1,
-      expiresAt: 30_100,
-      storeNowMs: 30_100,
-    } as const;
     const release = {
       op: 'release',
       region: 'a',
@@ -155,8 +148,8 @@ describe('lease-store-log', () => {
       expiresAt: null,
       storeNowMs: 30_150,
     } as const;
-    expect(judge([grantA, expiry, release]).ok).toBe(true);
-    expect(judge([grantA, expiry, { ...release, region: 'b' }]).detail).toMatch(
+    expect(judge([grantA, expireA, release]).ok).toBe(true);
+    expect(judge([grantA, expireA, { ...release, region: 'b' }]).detail).toMatch(
       /released a's lease at b's request/,
     );
   });

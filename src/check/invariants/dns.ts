@@ -13,7 +13,7 @@
  */
 
 import type { RegionId } from '../../contracts/history.ts';
-import { type Facts, type FaultSpan, fmtS, outcome } from '../facts.ts';
+import { type Facts, type FaultSpan, fmtS, outcome, touchesLeaseStore } from '../facts.ts';
 import { intersect, type Span, subtract } from '../intervals.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
 
@@ -80,10 +80,7 @@ function excused(f: Facts, ids: string[], region: RegionId | null, boundMs: numb
  * fault ends (design: the liveness bounds assume the Worker answers).
  */
 function leaseServiceFaults(f: Facts, holder: RegionId, boundMs: number): Span[] {
-  const link = `ctl-${holder}->worker`;
-  return f.faults
-    .filter((x) => x.target === 'worker' || x.components.includes('worker') || x.links.includes(link))
-    .map((x) => withBound(f, x, boundMs));
+  return f.faults.filter((x) => touchesLeaseStore(x, holder)).map((x) => withBound(f, x, boundMs));
 }
 
 /**

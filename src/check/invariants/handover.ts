@@ -12,7 +12,7 @@
  */
 
 import type { AppAuthorityEvent, HistoryEvent, RegionId } from '../../contracts/history.ts';
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { type Facts, fmtS, isStoreLogEntry, outcome, touchesLeaseStore } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { isDemotion } from './demotion.ts';
 
@@ -37,8 +37,7 @@ function heldAt(f: Facts, region: RegionId, epoch: number, t: number): boolean {
   let held = false;
   for (const ev of f.events) {
     if (ev.t > t) break;
-    if (ev.kind !== 'lease-store' || ev.op === undefined || ev.location !== undefined || ev.op === 'refuse')
-      continue;
+    if (!isStoreLogEntry(ev) || ev.op === 'refuse') continue;
     held = ev.holder === region && ev.epoch === epoch && (ev.op === 'grant' || ev.op === 'renew');
   }
   return held;
@@ -48,8 +47,7 @@ function heldAt(f: Facts, region: RegionId, epoch: number, t: number): boolean {
 function endedWithin(f: Facts, epoch: number, from: number, to: number): HistoryEvent | null {
   for (const ev of f.events) {
     if (ev.t > to) break;
-    if (ev.t < from || ev.kind !== 'lease-store' || ev.op === undefined || ev.location !== undefined)
-      continue;
+    if (ev.t < from || !isStoreLogEntry(ev)) continue;
     if ((ev.op === 'release' || ev.op === 'expire') && ev.epoch === epoch) return ev;
     if (ev.op === 'grant' && ev.epoch > epoch) return ev;
   }
@@ -59,17 +57,12 @@ function endedWithin(f: Facts, epoch: number, from: number, to: number): History
 /** Something between R's controller and the store was faulted during [from, to]. */
 function releasePathFaulted(f: Facts, region: RegionId, from: number, to: number): boolean {
   const ctl = `ctl-${region}`;
-  const link = `${ctl}->worker`;
   return f.faults.some(
     (x) =>
       x.start <= to &&
       x.end >= from &&
       x.fault !== 'stop' &&
-      (x.target === 'worker' ||
-        x.components.includes('worker') ||
-        x.components.includes(ctl) ||
-        x.target === region ||
-        x.links.includes(link)),
+      (touchesLeaseStore(x, region) || x.components.includes(ctl) || x.target === region),
   );
 }
 

@@ -20,7 +20,7 @@
  */
 
 import type { LeaseStoreEvent } from '../../contracts/history.ts';
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { type Facts, fmtS, isStoreLogEntry, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 interface StoreState {
@@ -111,7 +111,7 @@ export function checkLeaseStoreLog(f: Facts): CheckOutcome {
   let prev: StoreState = { holder: null, epochHolder: null, epoch: 0, expiresAt: null, seq: -1 };
   let judged = 0;
   for (const e of f.events) {
-    if (e.kind !== 'lease-store' || e.op === undefined || e.location !== undefined) continue;
+    if (!isStoreLogEntry(e)) continue;
     judged++;
     const wrong = judge(prev, e, expired, ttl);
     if (wrong !== null) {
