@@ -13,6 +13,7 @@ import type { HistoryEvent } from '../contracts/history.ts';
 import type { Expectation } from '../scenario/schema.ts';
 import { checkExpectation } from './expectations.ts';
 import { collectFacts, type Facts, isOrdered } from './facts.ts';
+import { checkAppLossFailover } from './invariants/app-loss.ts';
 import { checkWriteAvailability } from './invariants/availability.ts';
 import { checkConfigMeetsSpec } from './invariants/config.ts';
 import { checkDemotionFinal } from './invariants/demotion.ts';
@@ -67,6 +68,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkDnsFollowsLease(facts, m),
     checkWriteAvailability(facts, m),
     checkStopReleasesLease(facts),
+    checkAppLossFailover(facts, m),
   ];
 }
 

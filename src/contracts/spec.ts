@@ -28,6 +28,8 @@ export interface SpecInput {
   witnessRoundTimeoutMs: number;
   acquireRetryMs: number;
   promotionHoldDownMs: number;
+  /** how often a controller not holding the lease polls the store's status */
+  leaseStatusPollMs: number;
   /** authoritative health-check interval (PowerDNS lua-health-checks-interval) */
   healthCheckIntervalMs: number;
   healthCheckTimeoutMs: number;
@@ -56,6 +58,11 @@ export interface SpecBounds {
   leaseGoneMs: number;
   /** DR region primary at most this long after the primary region is lost */
   failoverBoundMs: number;
+  /**
+   * DR region's app holds write authority at most this long after the primary's app alone is
+   * lost (its controller lives). Absent from histories recorded before it existed.
+   */
+  appLossFailoverBoundMs?: number;
   /** both authoritatives answer for the lease holder at most this long after it changed */
   dnsConvergeMs: number;
   /** longest stretch without a writable primary that no fault explains */
@@ -92,6 +99,7 @@ export function designInput(p: Partial<SpecInput> & { witnessCount: number; leas
     witnessRoundTimeoutMs: p.witnessRoundTimeoutMs ?? Math.max(1, Math.round(heartbeatMs / 5)),
     acquireRetryMs: p.acquireRetryMs ?? Math.max(1, Math.round(heartbeatMs / 4)),
     promotionHoldDownMs: p.promotionHoldDownMs ?? T,
+    leaseStatusPollMs: p.leaseStatusPollMs ?? heartbeatMs,
     healthCheckIntervalMs: p.healthCheckIntervalMs ?? 5000,
     healthCheckTimeoutMs: p.healthCheckTimeoutMs ?? 1000,
   };
@@ -103,6 +111,22 @@ export function specSafeWindowMs(
 ): number {
   const rho = i.maxClockDriftRate;
   return Math.floor((1 - rho) * (i.leaseTtlMs / (1 + rho) - i.maxPauseMs - i.maxDelayMs));
+}
+
+/**
+ * The primary's app dies while its controller lives (docs/controller.md §9). The controller
+ * sees N hand-overs fail — one per renewal, each renewal's reply within 2d, each app call
+ * within H/2 — and steps down without releasing. Its last renewal was sent no later, so the
+ * lease is gone at the store by leaseGone + d. The peer, whose probes of that controller
+ * still succeed, fills the vacancy: two vacant status polls (+ d), one acquire retry and a
+ * round trip, and the promote reaching its app (d).
+ */
+function appLossFailoverBoundMs(i: SpecInput, leaseGoneMs: number): number {
+  const H = i.heartbeatMs;
+  const d = i.maxDelayMs;
+  const stepDownMs = i.peerFailureThreshold * H + 2 * d + Math.round(H / 2);
+  const peerFillsMs = 2 * i.leaseStatusPollMs + d + i.acquireRetryMs + 3 * d;
+  return stepDownMs + leaseGoneMs + d + peerFillsMs;
 }
 
 export function deriveBounds(i: SpecInput): SpecBounds {
@@ -124,6 +148,7 @@ export function deriveBounds(i: SpecInput): SpecBounds {
     safeWindowMs: specSafeWindowMs(i),
     leaseGoneMs,
     failoverBoundMs,
+    appLossFailoverBoundMs: appLossFailoverBoundMs(i, leaseGoneMs),
     dnsConvergeMs,
     // restoring a writable primary is what a failover does: the design promises no longer gap
     unavailabilityMs: failoverBoundMs,

@@ -66,6 +66,19 @@ export function safeWindowMs(c: ControllerConfig): number {
 }
 
 /**
+ * Hold-down after stepping down because the local resource failed (its app refused or missed
+ * N hand-overs). The region's controller still answers peer probes, so the healthy peer can
+ * only fill the vacancy (docs/controller.md §9): the lease, renewed at latest now, must first
+ * be gone at the Worker (T, plus a leg and drift: within a request timeout), then the peer
+ * needs two vacant status polls and one acquire. With only the ordinary hold-down (T) both
+ * regions reach the vacant lease together, and the one whose app is dead wins as often as not.
+ */
+export function resourceFailedHoldDownMsOf(c: ControllerConfig): number {
+  const peerFillsMs = c.leaseTtlMs + 2 * c.leaseStatusPollMs + leaseRequestTimeoutMsOf(c);
+  return Math.max(c.promotionHoldDownMs, peerFillsMs);
+}
+
+/**
  * Local time by which a lease whose holder vanished is surely gone at the Worker: the
  * Worker measures T on its own clock, which may run slow by ρ.
  */

@@ -19,6 +19,7 @@ import {
   historyTiming,
   leaseGoneBoundMs,
   leaseRequestTimeoutMsOf,
+  resourceFailedHoldDownMsOf,
   safeWindowMs,
   validateControllerConfig,
 } from './config.ts';
@@ -991,7 +992,11 @@ function demote(st: ControllerState, acts: ControllerAction[], reason: string, r
   st.publishConfirmed = false;
   st.resourceFailures = 0;
   st.pendingRelease = release ? { epoch } : null;
-  st.holdDownUntilMs = st.nowMs + st.config.promotionHoldDownMs;
+  // A region whose own resource failed stands aside longer: the healthy peer must get the
+  // first chance at the vacant lease (resourceFailedHoldDownMsOf, docs/controller.md §9).
+  st.holdDownUntilMs =
+    st.nowMs +
+    (reason === 'resource-failed' ? resourceFailedHoldDownMsOf(st.config) : st.config.promotionHoldDownMs);
   st.nextStatusPollAtMs = st.nowMs;
   st.statusInFlightSentAtMs = null;
   resetObservation(st);

@@ -22,6 +22,7 @@ export const LIVENESS_INVARIANTS = [
   'dns-follows-lease',
   'write-availability',
   'stop-releases-lease',
+  'app-loss-failover',
 ] as const;
 /**
  * Findings about the configuration rather than the schedule (safety-category outcomes): every

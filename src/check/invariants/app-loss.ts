@@ -1,0 +1,101 @@
+/**
+ * `app-loss-failover` (docs/invariants.md, Liveness): when the primary's app alone dies — its
+ * controller lives and keeps answering the peer's probes — the other region's app must hold
+ * write authority within the spec's bound. Judged on what the apps observed (their authority
+ * grants), never on a controller's role.
+ */
+
+import type { RegionId } from '../../contracts/history.ts';
+import { type Facts, type FaultSpan, fmtS, inHoldDown, othersOverlap, outcome } from '../facts.ts';
+import { faultEffect } from '../premises.ts';
+import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
+
+const NAME = 'app-loss-failover';
+
+/** The region whose app (and nothing else) this crash takes down, or null. */
+function lostAppRegion(f: Facts, fault: FaultSpan): RegionId | null {
+  if (fault.fault !== 'crash') return null;
+  const comps = fault.components.length > 0 ? fault.components : [fault.target];
+  if (comps.length !== 1) return null;
+  const r = comps[0]!.startsWith('app-') ? comps[0]!.slice(4) : null;
+  return r !== null && f.regions.includes(r) ? r : null;
+}
+
+/** Did app-r itself hold write authority just before `t` (its last authority event a live grant)? */
+function appHeldAuthority(f: Facts, r: RegionId, t: number): boolean {
+  let live = false;
+  for (const ev of f.events) {
+    if (ev.t >= t) break; // the crash's own revoke is recorded at t
+    if (ev.kind !== 'app-authority' || ev.region !== r) continue;
+    if (ev.op === 'grant') live = ev.untilT === undefined || ev.untilT > t;
+    else if (ev.op === 'revoke') live = false;
+  }
+  return live;
+}
+
+/** First authority grant an app of another region observed in (from, to]. */
+function otherAppGrant(f: Facts, lost: RegionId, from: number, to: number): number | null {
+  for (const ev of f.events) {
+    if (ev.t <= from) continue;
+    if (ev.t > to) break;
+    if (ev.kind === 'app-authority' && ev.op === 'grant' && ev.region !== lost) return ev.t;
+  }
+  return null;
+}
+
+/** `m.failoverMs`, when no region loss measured it, is the first app loss's takeover time. */
+export function checkAppLossFailover(f: Facts, m: Measurements): CheckOutcome {
+  const bound = f.spec?.bounds.appLossFailoverBoundMs;
+  if (bound === undefined) return outcome(NAME, 'liveness', [], 'bound not recorded in the spec', false);
+  const violations: Violation[] = [];
+  const skipped: string[] = [];
+  let evaluated = 0;
+  let observed = 0;
+  for (const fault of f.faults) {
+    const lost = lostAppRegion(f, fault);
+    if (lost === null || !appHeldAuthority(f, lost, fault.start)) continue;
+    const deadline = fault.start + bound;
+    if (fault.end < deadline || f.endT < deadline) continue; // down for less than the bound
+    const what = `crash of app-${lost} at t=${fmtS(fault.start)}`;
+    // the bound assumes the Worker, the peer and the probes all work: another fault voids it
+    if (othersOverlap(f, fault, fault.start, deadline)) {
+      skipped.push(`${what}: other faults overlap`);
+      continue;
+    }
+    if (f.regions.some((r) => r !== lost && inHoldDown(f, r, fault.start))) {
+      skipped.push(`${what}: the other region in hold-down`);
+      continue;
+    }
+    evaluated++;
+    if (faultEffect(f, fault).observed) observed++;
+    const takenAt = otherAppGrant(f, lost, fault.start, deadline);
+    if (takenAt !== null) {
+      if (m.failoverMs === undefined) m.failoverMs = takenAt - fault.start;
+      continue;
+    }
+    violations.push({
+      invariant: NAME,
+      at: deadline,
+      detail: `app-${lost} held write authority and died (${what}), its controller alive, but no other region's app was granted authority within the bound ${fmtS(bound)}`,
+      events: [fault.startSeq],
+    });
+  }
+  return outcome(
+    NAME,
+    'liveness',
+    violations,
+    evaluated > 0
+      ? `${evaluated} loss(es) of the primary's app, each taken over within ${fmtS(bound)}`
+      : skipped.length > 0
+        ? `bound not applied: ${skipped.join('; ')}`
+        : "no loss of the primary's app long enough to require a takeover",
+    evaluated > 0,
+    evaluated > 0
+      ? {
+          statement: 'the app crash was observed (its process recorded crashed)',
+          observed: observed > 0,
+          evidence: `${observed} of ${evaluated} app losses observed`,
+        }
+      : undefined,
+  );
+}
