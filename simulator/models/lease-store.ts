@@ -35,9 +35,9 @@ import {
 import type { LeaseState } from '../../src/worker/lease-state.ts';
 import { decideLegacy, kvExpirationMs, legacyKey, locationOf } from '../../src/worker/legacy-kv-rules.ts';
 import {
+  addNonceEntries,
   expiredNonceListing,
   keysToPrune,
-  nonceEntries,
   nonceKey,
   nonceVerdict,
   PruneSchedule,
@@ -352,9 +352,9 @@ export class LeaseStoreModel implements Server {
   }
   private readonly readBuffer = new Map<string, unknown>();
 
-  private write(entries: Record<string, unknown>): void {
-    for (const k in entries) {
-      this.storage.set(k, entries[k]);
+  private write(entries: ReadonlyMap<string, unknown>): void {
+    for (const [k, v] of entries) {
+      this.storage.set(k, v);
       if (k.startsWith(NONCE_INDEX_PREFIX)) this.nonceIndexKeys.add(k);
     }
   }
@@ -447,7 +447,7 @@ export class LeaseStoreModel implements Server {
     const claim = { nonce: auth.nonce, timestampMs: auth.timestampMs };
     const verdict = nonceVerdict(this.storage.has(nonceKey(claim.nonce)), claim, now);
     if (verdict !== 'ok') return { kind: verdict };
-    this.write(nonceEntries(claim));
+    this.write(addNonceEntries(new Map(), claim));
     this.pruneNonces(now);
 
     const { kvDesignTtlMs, kvMinExpirationMs } = this.sim.timings;

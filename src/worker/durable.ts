@@ -97,7 +97,7 @@ export class LeaseObject {
   private async executeStale(stale: StaleInstance, cmd: ObjectCommand): Promise<BackendResult> {
     const nowMs = Date.now();
     const { outcome, commit } = executeOnStale(stale, cmd, nowMs, this.ttlMs);
-    if (commit) await this.ctx.storage.put(commit);
+    if (commit) await this.ctx.storage.put(Object.fromEntries(commit));
     if (outcome.listSince !== undefined) {
       return {
         kind: 'ok',
@@ -114,7 +114,7 @@ export class LeaseObject {
     // ---- no await on non-storage I/O from here to the put ----
     const nowMs = Date.now();
     const out = executeObjectCommand(stored, cmd, nowMs, this.ttlMs);
-    if (out.writes) await storage.put(out.writes);
+    if (out.writes) await storage.put(Object.fromEntries(out.writes));
     // ---- end of the read-modify-write ----
     if (out.writes) await this.pruneLater(nowMs, out.observations.at(-1)?.seq);
     if (out.listSince !== undefined) {

@@ -17,7 +17,7 @@
 
 import * as lease from './lease-state.ts';
 import { INITIAL_LEASE_STATE, type LeaseState } from './lease-state.ts';
-import { type NonceClaim, nonceEntries, nonceKey, nonceVerdict } from './nonces.ts';
+import { addNonceEntries, type NonceClaim, nonceKey, nonceVerdict } from './nonces.ts';
 import {
   type LeaseObservation,
   type LeaseOp,
@@ -75,8 +75,12 @@ export type NewObservation = Omit<LeaseObservation, 'seq'>;
 
 export interface ObjectOutcome {
   result: BackendResult;
-  /** everything to write in one put; null when nothing changes (replay, stale) */
-  writes: Record<string, unknown> | null;
+  /**
+   * everything to write in one put, in order (storage.put takes it as an object:
+   * Object.fromEntries; a Map here because its keys are new per request, nonces.ts says why);
+   * null when nothing changes (replay, stale)
+   */
+  writes: Map<string, unknown> | null;
   /** in order, with their seq */
   observations: LeaseObservation[];
   /** the lease after the request */
@@ -152,7 +156,7 @@ export function pendingExpiry(s: LeaseState, meta: ObsMeta, nowMs: number): NewO
 function appendLog(
   meta: ObsMeta,
   fresh: NewObservation[],
-  writes: Record<string, unknown>,
+  writes: Map<string, unknown>,
 ): { meta: ObsMeta; logged: LeaseObservation[] } {
   let seq = meta.seq;
   let expiredEpoch = meta.expiredEpoch;
@@ -160,12 +164,12 @@ function appendLog(
   for (const o of fresh) {
     seq++;
     const entry: LeaseObservation = { seq, ...o };
-    writes[observationKey(seq)] = entry;
+    writes.set(observationKey(seq), entry);
     logged.push(entry);
     if (o.op === 'expire') expiredEpoch = Math.max(expiredEpoch, o.epoch);
   }
   const next = { seq, expiredEpoch };
-  if (logged.length > 0) writes[OBS_META_KEY] = next;
+  if (logged.length > 0) writes.set(OBS_META_KEY, next);
   return { meta: next, logged };
 }
 
@@ -176,12 +180,12 @@ function appendLog(
 export function noteExpiry(
   stored: ReadonlyMap<string, unknown>,
   nowMs: number,
-): { writes: Record<string, unknown>; observation: LeaseObservation } | null {
+): { writes: Map<string, unknown>; observation: LeaseObservation } | null {
   const state = readState(stored.get(STATE_KEY));
   const meta = readMeta(stored.get(OBS_META_KEY));
   const expiry = pendingExpiry(state, meta, nowMs);
   if (!expiry) return null;
-  const writes: Record<string, unknown> = {};
+  const writes = new Map<string, unknown>();
   const { logged } = appendLog(meta, [expiry], writes);
   return { writes, observation: logged[0] as LeaseObservation };
 }
@@ -220,7 +224,7 @@ export function executeObjectCommand(
   if (verdict !== 'ok') return { result: { kind: verdict }, writes: null, observations: [], state };
 
   // One put: the consumed nonce, the lease change (if any) and what the store observed.
-  const writes = nonceEntries(cmd.claim);
+  const writes = addNonceEntries(new Map(), cmd.claim);
   const fresh: NewObservation[] = [];
   const expiry = pendingExpiry(state, readMeta(stored.get(OBS_META_KEY)), nowMs);
   if (expiry) fresh.push(expiry);
@@ -229,7 +233,7 @@ export function executeObjectCommand(
   let result: BackendResult;
   if (t) {
     next = t.state;
-    if (t.changed) writes[STATE_KEY] = next;
+    if (t.changed) writes.set(STATE_KEY, next);
     const o = observe(cmd.op, cmd.region, t, nowMs);
     if (o) fresh.push(o);
     result = { kind: 'ok', body: t.response };

@@ -132,7 +132,7 @@ export function executeOnStale(
   cmd: ObjectCommand,
   nowMs: number,
   ttlMs: number,
-): { outcome: ObjectOutcome; commit: Record<string, unknown> | null } {
+): { outcome: ObjectOutcome; commit: Map<string, unknown> | null } {
   const view = new Map<string, unknown>();
   for (const k of objectReadKeys(cmd)) if (s.cache.has(k)) view.set(k, s.cache.get(k));
   const outcome = executeObjectCommand(view, cmd, nowMs, ttlMs);
@@ -145,7 +145,7 @@ export function executeOnStale(
     s.suppressed.push({ op: cmd.op, region: cmd.region, result: outcome.result, atMs: nowMs });
     throw new StaleInstanceError();
   }
-  for (const [k, v] of Object.entries(outcome.writes)) s.cache.set(k, v);
+  for (const [k, v] of outcome.writes) s.cache.set(k, v);
   s.served++;
   return { outcome, commit: outcome.writes };
 }
