@@ -15,6 +15,7 @@ import { checkExpectation } from './expectations.ts';
 import { collectFacts, type Facts, isOrdered } from './facts.ts';
 import { checkAppLossFailover } from './invariants/app-loss.ts';
 import { checkWriteAvailability } from './invariants/availability.ts';
+import { checkCandidacyHoldDown } from './invariants/candidacy.ts';
 import { checkConfigMeetsSpec } from './invariants/config.ts';
 import { checkDemotionFinal } from './invariants/demotion.ts';
 import { checkDnsFollowsLease } from './invariants/dns.ts';
@@ -69,6 +70,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkWriteAvailability(facts, m),
     checkStopReleasesLease(facts),
     checkAppLossFailover(facts, m),
+    checkCandidacyHoldDown(facts),
   ];
 }
 

@@ -23,6 +23,7 @@ export const LIVENESS_INVARIANTS = [
   'write-availability',
   'stop-releases-lease',
   'app-loss-failover',
+  'candidacy-hold-down',
 ] as const;
 /**
  * Findings about the configuration rather than the schedule (safety-category outcomes): every

@@ -1,0 +1,120 @@
+/**
+ * `candidacy-hold-down` judges the gap between a failed candidacy and the next acquire on the
+ * lease store's own log (src/check/invariants/candidacy.ts): with the peer's probes all cut, a
+ * candidacy ends only by its timeout or a rejection, and the hold-down must follow.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkHistory } from '../../src/check/checker.ts';
+import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
+import { designInput, designSpec } from '../../src/contracts/spec.ts';
+
+const spec = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000 }), 'test');
+const HOLD_DOWN_MS = spec.promotionHoldDownMs;
+
+function history(events: NewEvent[]): HistoryEvent[] {
+  const meta = {
+    kind: 'meta',
+    t: 0,
+    scenario: 't',
+    executor: 'sim',
+    seed: 1,
+    regions: ['a', 'b'],
+    witnesses: ['w1', 'w2', 'w3'],
+    timing: { leaseTtlMs: 30_000, heartbeatMs: 10_000 },
+    spec,
+  } as unknown as NewEvent;
+  return [meta, ...events].sort((x, y) => x.t - y.t).map((e, seq) => ({ ...e, seq }) as HistoryEvent);
+}
+
+const refused = (t: number): NewEvent => ({
+  kind: 'lease-store',
+  t,
+  op: 'refuse',
+  requested: 'acquire',
+  region: 'b',
+  holder: 'a',
+  epoch: 1,
+  expiresAt: t + 20_000,
+  storeNowMs: t,
+});
+const cut = (from: number, to: number, links = ['ctl-b->peer', 'auth-b->app-a']): NewEvent[] => [
+  {
+    kind: 'fault',
+    t: from,
+    phase: 'start',
+    id: 'cut',
+    fault: 'partition',
+    target: links.join(','),
+    verified: true,
+    links,
+  },
+  {
+    kind: 'fault',
+    t: to,
+    phase: 'end',
+    id: 'cut',
+    fault: 'partition',
+    target: links.join(','),
+    verified: true,
+    links,
+  },
+];
+/** b's candidacy: an acquire every 2.55 s for 40 s from `fromMs`, all refused. */
+function candidacy(fromMs: number): NewEvent[] {
+  return Array.from({ length: 16 }, (_, i) => refused(fromMs + i * 2_550));
+}
+const LAST_OF_FIRST_MS = 30_000 + 15 * 2_550;
+const end: NewEvent = { kind: 'note', t: 200_000, source: 't', message: 'end' };
+const judge = (events: NewEvent[]) =>
+  checkHistory(history(events)).outcomes.find((o) => o.name === 'candidacy-hold-down')!;
+
+describe('candidacy-hold-down', () => {
+  it('passes when the next candidacy starts after the hold-down', () => {
+    const o = judge([
+      ...cut(20_000, 180_000),
+      ...candidacy(30_000),
+      ...candidacy(LAST_OF_FIRST_MS + HOLD_DOWN_MS + 1_000),
+      end,
+    ]);
+    expect(o).toMatchObject({ ok: true, evaluated: true });
+    expect(o.detail).toContain('1 failed candidacies');
+  });
+
+  it('fails when the region asks again inside the hold-down', () => {
+    const again = LAST_OF_FIRST_MS + 6_000;
+    const o = judge([...cut(20_000, 180_000), ...candidacy(30_000), ...candidacy(again), end]);
+    expect(o.ok).toBe(false);
+    expect(o.violations[0]).toMatchObject({ invariant: 'candidacy-hold-down', at: again });
+  });
+
+  it('reads retries inside one candidacy (reply + retry apart) as one candidacy', () => {
+    expect(judge([...cut(20_000, 180_000), ...candidacy(30_000), end]).evaluated).toBe(false);
+  });
+
+  it('does not judge when the peer was reachable (a recovered peer ends a candidacy without hold-down)', () => {
+    const o = judge([
+      ...cut(20_000, 60_000),
+      ...candidacy(30_000),
+      ...candidacy(LAST_OF_FIRST_MS + 6_000),
+      end,
+    ]);
+    expect(o.evaluated).toBe(false);
+  });
+
+  it('does not judge across a restart of the controller (the hold-down is process memory)', () => {
+    const restart: NewEvent = {
+      kind: 'process',
+      t: LAST_OF_FIRST_MS + 2_000,
+      component: 'ctl-b',
+      op: 'restart',
+    };
+    const o = judge([
+      ...cut(20_000, 180_000),
+      ...candidacy(30_000),
+      restart,
+      ...candidacy(LAST_OF_FIRST_MS + 6_000),
+      end,
+    ]);
+    expect(o.evaluated).toBe(false);
+  });
+});
