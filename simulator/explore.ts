@@ -23,6 +23,8 @@ import {
   FAULT_KINDS,
   type FaultKind,
   type FaultStep,
+  MAX_DURATION_MS,
+  MAX_SCENARIO_STEPS,
   Scenario,
   SIM_ONLY_FAULTS,
 } from '../src/scenario/schema.ts';
@@ -294,13 +296,105 @@ export function caseToScenario(
   c: ExploreCase,
   opts: { durationMs: number; leaseBackend: LeaseBackend; name?: string },
 ): Scenario {
-  return Scenario.parse({
+  const input = {
     name: opts.name ?? 'sim-explore',
     description: '',
     duration: opts.durationMs,
     topology: { leaseBackend: opts.leaseBackend },
     steps: c.steps,
-  });
+  };
+  return drawnScenario(input) ?? Scenario.parse(input);
+}
+
+const SCENARIO_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const KINDS = new Set<string>(FAULT_KINDS);
+const ANCHORS = new Set<string>(ANCHOR_EVENTS);
+const STEP_KEYS = new Set(['at', 'anchor', 'for', 'fault', 'target', 'params']);
+const ANCHOR_KEYS = new Set(['on', 'region', 'offset']);
+
+const isMs = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_DURATION_MS;
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length >= 1;
+const onlyKeys = (o: object, allowed: Set<string>): boolean => {
+  for (const k in o) if (!allowed.has(k) || (o as Record<string, unknown>)[k] === undefined) return false;
+  return isPlain(o);
+};
+/** an object literal, or a record as fast-check draws it (no prototype) */
+const isPlain = (o: object): boolean => {
+  const proto = Object.getPrototypeOf(o);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * What Scenario.parse returns for a case as the search draws it (numbers in ms, no extra keys),
+ * built without zod: a zod parse per case was a measurable part of a short search's start-up
+ * (issue #18). Same object, same key order (the schema's). null for anything else, which then
+ * goes through Scenario.parse, so its errors and transforms stay the schema's.
+ */
+function drawnScenario(input: {
+  name: string;
+  duration: number;
+  topology: { leaseBackend: LeaseBackend };
+  steps: FaultStep[];
+}): Scenario | null {
+  if (!SCENARIO_NAME.test(input.name) || !isMs(input.duration) || input.steps.length > MAX_SCENARIO_STEPS)
+    return null;
+  if (input.topology.leaseBackend !== 'durable' && input.topology.leaseBackend !== 'kv') return null;
+  const steps: FaultStep[] = [];
+  for (const st of input.steps) {
+    const step = drawnStep(st);
+    if (step === null) return null;
+    steps.push(step);
+  }
+  return {
+    name: input.name,
+    description: '',
+    duration: input.duration,
+    topology: {
+      leaseBackend: input.topology.leaseBackend,
+      timeScale: DEFAULT_TIME_SCALE,
+      initialPrimary: 'a',
+      controller: {},
+    },
+    workload: { clients: 1, writeInterval: 1000 },
+    steps,
+    expect: [],
+  };
+}
+
+function drawnStep(st: FaultStep): FaultStep | null {
+  if (typeof st !== 'object' || st === null || !onlyKeys(st, STEP_KEYS)) return null;
+  if (!isMs(st.at) || !KINDS.has(st.fault) || (st.for !== undefined && !isMs(st.for))) return null;
+  const target = st.target;
+  if (Array.isArray(target) ? target.length === 0 || !target.every(isName) : !isName(target)) return null;
+  const params = st.params;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return null;
+  if (!isPlain(params)) return null;
+  if (Object.getOwnPropertySymbols(params).length > 0) return null;
+  const outParams: FaultStep['params'] = {};
+  for (const k of Object.keys(params)) {
+    if (k === '__proto__') return null;
+    const v = params[k];
+    if (typeof v !== 'string' && typeof v !== 'boolean' && !(typeof v === 'number' && Number.isFinite(v)))
+      return null;
+    outParams[k] = v;
+  }
+  const out = { at: st.at } as FaultStep;
+  if (st.anchor !== undefined) {
+    const a = st.anchor;
+    if (typeof a !== 'object' || a === null || !onlyKeys(a, ANCHOR_KEYS) || !ANCHORS.has(a.on)) return null;
+    if (a.region !== undefined && typeof a.region !== 'string') return null;
+    if (typeof a.offset !== 'number' || !Number.isFinite(a.offset)) return null;
+    out.anchor =
+      a.region === undefined
+        ? { on: a.on, offset: a.offset }
+        : { on: a.on, region: a.region, offset: a.offset };
+  }
+  if (st.for !== undefined) out.for = st.for;
+  out.fault = st.fault;
+  out.target = Array.isArray(target) ? [...target] : target;
+  out.params = outParams;
+  return out;
 }
 
 export interface ExploreOptions {

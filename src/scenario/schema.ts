@@ -29,16 +29,6 @@ export function parseDurationMs(v: string | number): number {
 export const MAX_DURATION_MS = 86_400_000;
 export const MAX_SCENARIO_STEPS = 1000;
 
-export const Duration = z
-  .union([
-    z.number().nonnegative(),
-    z.string().regex(DURATION_RE, 'expected a duration like 500ms, 30s or 2m'),
-  ])
-  .transform((v) => parseDurationMs(v))
-  .refine((ms) => Number.isFinite(ms) && ms <= MAX_DURATION_MS, {
-    message: `must be at most 24h (${MAX_DURATION_MS} ms)`,
-  });
-
 /** Fault kinds. `sim-only` kinds make `run` exit 2 with a clear message. */
 export const FAULT_KINDS = [
   // Cuts take params.mode (refuse | drop, default refuse) and params.oneway (default false);
@@ -80,125 +70,177 @@ export const ANCHOR_EVENTS = [
 export type AnchorEvent = (typeof ANCHOR_EVENTS)[number];
 
 const SIGNED_DURATION_RE = /^-?(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-/** "-250ms" | "1.5s" | number(ms), negative allowed. */
-export const SignedDuration = z
-  .union([z.number(), z.string().regex(SIGNED_DURATION_RE, 'expected a duration like 250ms or -1.5s')])
-  .transform((v) =>
-    typeof v === 'number'
-      ? v
-      : v.trim().startsWith('-')
-        ? -parseDurationMs(v.trim().slice(1))
-        : parseDurationMs(v),
-  );
-
-/**
- * A step placed relative to a protocol instant: armed at the step's `at`, it starts `offset`
- * ms after the first `on` instant (of `region`, if given) at or after `at`.
- */
-export const Anchor = z
-  .object({
-    on: z.enum(ANCHOR_EVENTS),
-    region: z.string().optional(),
-    offset: SignedDuration.default(0),
-  })
-  .strict();
-export type Anchor = z.infer<typeof Anchor>;
-
-export const FaultStep = z
-  .object({
-    at: Duration,
-    anchor: Anchor.optional(),
-    for: Duration.optional(),
-    fault: z.enum(FAULT_KINDS),
-    target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  })
-  .strict();
-export type FaultStep = z.infer<typeof FaultStep>;
-
-/** A latency in force from boot to the end of the run (Scenario.boot). */
-export const BootStep = z
-  .object({
-    fault: z.literal('latency'),
-    target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  })
-  .strict();
-export type BootStep = z.infer<typeof BootStep>;
-
-export const ControllerOverrides = z
-  .object({
-    leaseTtlMs: z.number().int().positive().max(MAX_DURATION_MS),
-    heartbeatMs: z.number().int().positive().max(MAX_DURATION_MS),
-    maxClockDriftRate: z.number().nonnegative().max(0.5),
-    maxPauseMs: z.number().int().nonnegative().max(MAX_DURATION_MS),
-    maxDelayMs: z.number().int().nonnegative().max(MAX_DURATION_MS),
-    peerCheckIntervalMs: z.number().int().positive().max(MAX_DURATION_MS),
-    peerFailureThreshold: z.number().int().positive().max(1000),
-    witnessQuorum: z.number().int().positive().max(1000),
-    unknownWitnessPolicy: z.enum(['abstain', 'count-unreachable']),
-    mode: z.enum(['automatic', 'semi-automatic', 'manual']),
-  })
-  .partial()
-  .strict();
-
-export const Expectation = z.union([
-  z.object({ 'failover-within': Duration }).strict(),
-  z.object({ 'no-failover': z.literal(true) }).strict(),
-  z.object({ 'demoted-within': z.object({ region: z.string(), within: Duration }).strict() }).strict(),
-  z.object({ 'primary-at-end': z.string() }).strict(),
-  /**
-   * the DNS observer saw two authoritatives answer the service name with different regions at
-   * the same time (each PowerDNS runs its own health checks; src/check/disagreement.ts)
-   */
-  z.object({ 'authoritatives-disagree': z.literal(true) }).strict(),
-  /** the run must find this invariant violated (for known-unsafe configurations) */
-  z.object({ 'violation-detected': z.string() }).strict(),
-]);
-export type Expectation = z.infer<typeof Expectation>;
 
 /** The real executor's default time scale: production timings run 10× faster on one machine. */
 export const DEFAULT_TIME_SCALE = 0.1;
 
-export const Scenario = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
-    description: z.string().default(''),
-    duration: Duration,
-    topology: z
-      .object({
-        leaseBackend: z.enum(['durable', 'kv']).default('durable'),
-        timeScale: z.number().positive().max(1).default(DEFAULT_TIME_SCALE),
-        initialPrimary: z.string().default('a'),
-        controller: ControllerOverrides.default({}),
-        /**
-         * The lease Worker as deployed. Its TTL defaults to the controllers' leaseTtlMs; a
-         * shorter one is a deployment mismatch the controllers must refuse (issue #20).
-         */
-        worker: z.object({ leaseTtl: Duration.optional() }).strict().optional(),
-      })
-      .strict()
-      .default({
-        leaseBackend: 'durable',
-        timeScale: DEFAULT_TIME_SCALE,
-        initialPrimary: 'a',
-        controller: {},
-      }),
-    workload: z
-      .object({
-        clients: z.number().int().min(0).max(16).default(1),
-        writeInterval: Duration.default(1000),
-      })
-      .strict()
-      .default({ clients: 1, writeInterval: 1000 }),
-    steps: z.array(FaultStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} steps`).default([]),
+/**
+ * The zod schemas are built on first use, not when this module is imported: building them is
+ * ~10 ms of every command's start, and `sim` searches never parse a scenario file (issue #18).
+ * Each export below is a stand-in that hands every property read to the real schema.
+ */
+function buildStepSchemas() {
+  const Duration = z
+    .union([
+      z.number().nonnegative(),
+      z.string().regex(DURATION_RE, 'expected a duration like 500ms, 30s or 2m'),
+    ])
+    .transform((v) => parseDurationMs(v))
+    .refine((ms) => Number.isFinite(ms) && ms <= MAX_DURATION_MS, {
+      message: `must be at most 24h (${MAX_DURATION_MS} ms)`,
+    });
+  const SignedDuration = z
+    .union([z.number(), z.string().regex(SIGNED_DURATION_RE, 'expected a duration like 250ms or -1.5s')])
+    .transform((v) =>
+      typeof v === 'number'
+        ? v
+        : v.trim().startsWith('-')
+          ? -parseDurationMs(v.trim().slice(1))
+          : parseDurationMs(v),
+    );
+
+  const Anchor = z
+    .object({
+      on: z.enum(ANCHOR_EVENTS),
+      region: z.string().optional(),
+      offset: SignedDuration.default(0),
+    })
+    .strict();
+
+  const FaultStep = z
+    .object({
+      at: Duration,
+      anchor: Anchor.optional(),
+      for: Duration.optional(),
+      fault: z.enum(FAULT_KINDS),
+      target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    })
+    .strict();
+
+  const BootStep = z
+    .object({
+      fault: z.literal('latency'),
+      target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    })
+    .strict();
+  return { Duration, SignedDuration, Anchor, FaultStep, BootStep };
+}
+
+function buildScenarioSchemas({ Duration, FaultStep, BootStep }: ReturnType<typeof buildStepSchemas>) {
+  const ControllerOverrides = z
+    .object({
+      leaseTtlMs: z.number().int().positive().max(MAX_DURATION_MS),
+      heartbeatMs: z.number().int().positive().max(MAX_DURATION_MS),
+      maxClockDriftRate: z.number().nonnegative().max(0.5),
+      maxPauseMs: z.number().int().nonnegative().max(MAX_DURATION_MS),
+      maxDelayMs: z.number().int().nonnegative().max(MAX_DURATION_MS),
+      peerCheckIntervalMs: z.number().int().positive().max(MAX_DURATION_MS),
+      peerFailureThreshold: z.number().int().positive().max(1000),
+      witnessQuorum: z.number().int().positive().max(1000),
+      unknownWitnessPolicy: z.enum(['abstain', 'count-unreachable']),
+      mode: z.enum(['automatic', 'semi-automatic', 'manual']),
+    })
+    .partial()
+    .strict();
+
+  const Expectation = z.union([
+    z.object({ 'failover-within': Duration }).strict(),
+    z.object({ 'no-failover': z.literal(true) }).strict(),
+    z.object({ 'demoted-within': z.object({ region: z.string(), within: Duration }).strict() }).strict(),
+    z.object({ 'primary-at-end': z.string() }).strict(),
     /**
-     * Link latencies in force from the topology's boot, before any controller's first request,
-     * to the end of the run (docs/scenarios.md "Boot latency"): the ordering a boot race needs,
-     * which steps cannot give (the real executor times them from the end of its warm-up).
+     * the DNS observer saw two authoritatives answer the service name with different regions at
+     * the same time (each PowerDNS runs its own health checks; src/check/disagreement.ts)
      */
-    boot: z.array(BootStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} boot steps`).optional(),
-    expect: z.array(Expectation).default([]),
-  })
-  .strict();
-export type Scenario = z.infer<typeof Scenario>;
+    z.object({ 'authoritatives-disagree': z.literal(true) }).strict(),
+    /** the run must find this invariant violated (for known-unsafe configurations) */
+    z.object({ 'violation-detected': z.string() }).strict(),
+  ]);
+
+  const Scenario = z
+    .object({
+      name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+      description: z.string().default(''),
+      duration: Duration,
+      topology: z
+        .object({
+          leaseBackend: z.enum(['durable', 'kv']).default('durable'),
+          timeScale: z.number().positive().max(1).default(DEFAULT_TIME_SCALE),
+          initialPrimary: z.string().default('a'),
+          controller: ControllerOverrides.default({}),
+          /**
+           * The lease Worker as deployed. Its TTL defaults to the controllers' leaseTtlMs; a
+           * shorter one is a deployment mismatch the controllers must refuse (issue #20).
+           */
+          worker: z.object({ leaseTtl: Duration.optional() }).strict().optional(),
+        })
+        .strict()
+        .default({
+          leaseBackend: 'durable',
+          timeScale: DEFAULT_TIME_SCALE,
+          initialPrimary: 'a',
+          controller: {},
+        }),
+      workload: z
+        .object({
+          clients: z.number().int().min(0).max(16).default(1),
+          writeInterval: Duration.default(1000),
+        })
+        .strict()
+        .default({ clients: 1, writeInterval: 1000 }),
+      steps: z.array(FaultStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} steps`).default([]),
+      /**
+       * Link latencies in force from the topology's boot, before any controller's first request,
+       * to the end of the run (docs/scenarios.md "Boot latency"): the ordering a boot race needs,
+       * which steps cannot give (the real executor times them from the end of its warm-up).
+       */
+      boot: z.array(BootStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} boot steps`).optional(),
+      expect: z.array(Expectation).default([]),
+    })
+    .strict();
+  return { ControllerOverrides, Expectation, Scenario };
+}
+
+function buildSchemas() {
+  const steps = buildStepSchemas();
+  return { ...steps, ...buildScenarioSchemas(steps) };
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+let schemas: Schemas | null = null;
+
+/** The schema `key`, built with all the others the first time any of them is used. */
+function lazySchema<K extends keyof Schemas>(key: K): Schemas[K] {
+  const real = (): Schemas[K] => {
+    if (schemas === null) schemas = buildSchemas();
+    return schemas[key];
+  };
+  // zod's methods are closures over their schema, so a forwarded read works as the real one
+  return new Proxy(Object.create(null) as Schemas[K], {
+    get: (_t, p) => Reflect.get(real(), p),
+    has: (_t, p) => Reflect.has(real(), p),
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+  });
+}
+
+export const Duration = lazySchema('Duration');
+/** "-250ms" | "1.5s" | number(ms), negative allowed. */
+export const SignedDuration = lazySchema('SignedDuration');
+/**
+ * A step placed relative to a protocol instant: armed at the step's `at`, it starts `offset`
+ * ms after the first `on` instant (of `region`, if given) at or after `at`.
+ */
+export const Anchor = lazySchema('Anchor');
+export type Anchor = z.infer<Schemas['Anchor']>;
+export const FaultStep = lazySchema('FaultStep');
+export type FaultStep = z.infer<Schemas['FaultStep']>;
+/** A latency in force from boot to the end of the run (Scenario.boot). */
+export const BootStep = lazySchema('BootStep');
+export type BootStep = z.infer<Schemas['BootStep']>;
+export const ControllerOverrides = lazySchema('ControllerOverrides');
+export const Expectation = lazySchema('Expectation');
+export type Expectation = z.infer<Schemas['Expectation']>;
+export const Scenario = lazySchema('Scenario');
+export type Scenario = z.infer<Schemas['Scenario']>;
