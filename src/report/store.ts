@@ -5,7 +5,6 @@
  * rename(2), so `latest` is never missing. result.json is written last: a run directory with
  * result.json is complete, and only complete runs become `latest` or appear in the index.
  */
-import { randomBytes } from 'node:crypto';
 import {
   cp,
   mkdir,
@@ -131,8 +130,22 @@ async function renderInto(dir: string, input: BuildModelInput, hasLogs: boolean)
   return result;
 }
 
+/**
+ * A temp name no other writer picks: the pid tells processes apart, the counter this process's
+ * own concurrent writes, and the random part hosts sharing a reports directory. Not
+ * node:crypto: loading it was a measurable part of a short `sim`'s start-up (issue #18).
+ */
+let tmpSeq = 0;
+function tmpSuffix(): string {
+  tmpSeq++;
+  const rand = Math.floor(Math.random() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, '0');
+  return `${process.pid}-${tmpSeq}-${rand}`;
+}
+
 async function writeAtomic(path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = `${path}.tmp-${tmpSuffix()}`;
   try {
     await writeFile(tmp, content);
     await rename(tmp, path);
@@ -154,7 +167,7 @@ async function updateLatest(scenarioDir: string): Promise<void> {
     const newest = await newestCompleteRun(scenarioDir);
     if (!newest) return;
     if (pass > 0 && (await latestTarget(scenarioDir)) === newest) return;
-    const tmp = join(scenarioDir, `.${LATEST}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = join(scenarioDir, `.${LATEST}.tmp-${tmpSuffix()}`);
     await symlink(newest, tmp);
     try {
       await rename(tmp, join(scenarioDir, LATEST));
