@@ -19,6 +19,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -64,6 +65,29 @@ const zodEnglishOnly = {
       contents: `export { default as en } from ${JSON.stringify(args.path)};`,
       resolveDir: dirname(args.path),
     }));
+  },
+};
+
+// commander requires node:child_process when it loads, for executable subcommands, which this
+// CLI has none of; loading it (net, dgram and streams come with it) was a few ms of every
+// command's start (issue #18). It is required on first use instead. A commander whose line
+// reads otherwise is bundled as it is.
+const CHILD_PROCESS_REQUIRE = "const childProcess = require('node:child_process');";
+const commanderLazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(CHILD_PROCESS_REQUIRE)) return undefined;
+      return {
+        contents: source.replace(
+          CHILD_PROCESS_REQUIRE,
+          "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };",
+        ),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      };
+    });
   },
 };
 
@@ -116,7 +140,7 @@ async function buildJs(outDir) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    plugins: [zodEnglishOnly, externalUnlessBundled],
+    plugins: [zodEnglishOnly, commanderLazyChildProcess, externalUnlessBundled],
     sourcemap: 'linked',
     // the maps point at src/ and simulator/, which ship in the package
     sourcesContent: false,
@@ -146,7 +170,7 @@ async function buildCliBundle(outDir) {
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    plugins: [zodEnglishOnly, externalUnlessBundled],
+    plugins: [zodEnglishOnly, commanderLazyChildProcess, externalUnlessBundled],
     sourcemap: 'linked',
     sourcesContent: false,
     // no comments, which esbuild otherwise keeps with their non-ASCII characters (see asciiOnly)
