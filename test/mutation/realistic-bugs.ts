@@ -436,6 +436,305 @@ const fenceBugs: RealisticBug[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------
+// Second batch (2026-12-07): 30 more first-draft mistakes, aimed at what the first 45 cover
+// thinly — the Worker's request path (signing, nonces, the lease object, durable.ts's glue),
+// lease-state.ts's boundaries, witness answers the first batch did not model (NXDOMAIN, mixed
+// answers), the core's less-trodden paths (vacancy counting, candidacy deadline, early round
+// close, orphaned and unused grants, reordered renewal replies, semi-automatic approval,
+// manual mode, shutdown), the driver's result mapping and stop cap, config defaults and the
+// fence's demote/validity/epoch rules. Same rules as above: one `find` per file, compiles,
+// changes behaviour. Results (per bug, first violation): reports/mutation/bugs-batch2.json.
+
+const REQUEST = 'src/worker/request.ts';
+const SIGNING = 'src/worker/signing.ts';
+const NONCES = 'src/worker/nonces.ts';
+const DURABLE = 'src/worker/durable.ts';
+
+const workerBugs2: RealisticBug[] = [
+  {
+    // replaces a first draft, signing-skew-one-sided (a freshness check without Math.abs): a
+    // pure no-op, since the lease object re-checks freshness two-sided (nonces.ts isStale)
+    id: 'signing-skew-seconds',
+    file: SIGNING,
+    find: "if (Math.abs(serverTimeMs - claim.timestampMs) > MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'stale' };",
+    replace:
+      "if (Math.abs(serverTimeMs - claim.timestampMs) > MAX_CLOCK_SKEW_MS / 1000) return { ok: false, reason: 'stale' };",
+    class: 'wrong-unit',
+    why: '"the skew window is 30 (seconds)" compared with a difference in ms: any request that took over 30 ms, or any clock 30 ms apart, is refused as stale',
+  },
+  {
+    id: 'request-sign-path-without-query',
+    file: REQUEST,
+    find: '    pathWithQuery: call.pathname + call.search,',
+    replace: '    pathWithQuery: call.pathname,',
+    class: 'wrong-field',
+    why: '"the path is what is signed": the Worker rebuilds the canonical string without the query, so every signed GET /status?lease=… fails as bad-signature',
+  },
+  {
+    id: 'nonce-keep-without-skew',
+    file: NONCES,
+    find: '  return claim.timestampMs + MAX_CLOCK_SKEW_MS + NONCE_GRACE_MS;',
+    replace: '  return claim.timestampMs + NONCE_GRACE_MS;',
+    class: 'wrong-formula',
+    why: 'a nonce is kept for the grace second only, not for the 30 s a copy stays fresh: after a prune a replayed request is accepted again',
+  },
+  {
+    id: 'nonce-prune-key-offset',
+    file: NONCES,
+    find: 'keys.push(key, NONCE_PREFIX + key.slice(INDEX_PREFIX.length + 14));',
+    replace: 'keys.push(key, NONCE_PREFIX + key.slice(INDEX_PREFIX.length + 13));',
+    class: 'off-by-one',
+    why: 'the 13-digit time is sliced off but not its ":" separator: pruning deletes "nonce::<n>", the real nonce keys are never removed and storage grows for ever',
+  },
+  {
+    id: 'object-expiry-stamped-when-noticed',
+    file: OBJECT,
+    find: '    expiresAt: s.expiresAt,\n    storeMs: s.expiresAt,',
+    replace: '    expiresAt: s.expiresAt,\n    storeMs: nowMs,',
+    class: 'wrong-clock',
+    why: "the expiry is logged at the time the next request noticed it, not when it happened: the store's log says the lease lived on past its expiresAt",
+  },
+  {
+    id: 'durable-object-per-region',
+    file: DURABLE,
+    find: 'const stub = env.LEASE.get(env.LEASE.idFromName(request.lease));',
+    replace: 'const stub = env.LEASE.get(env.LEASE.idFromName(auth.region));',
+    class: 'wrong-field',
+    why: 'the Durable Object is named after the authenticated caller instead of the lease: each region gets a lease of its own and both are granted at once',
+  },
+];
+
+const leaseBugs2: RealisticBug[] = [
+  {
+    id: 'lease-expiry-inclusive',
+    file: LEASE,
+    find: '  if (s.holder === null || s.expiresAt === null || nowMs >= s.expiresAt) return null;',
+    replace: '  if (s.holder === null || s.expiresAt === null || nowMs > s.expiresAt) return null;',
+    class: 'off-by-one',
+    why: '"expires after expiresAt": at exactly expiresAt the old holder still holds (a renewal revives it) while the expiry timer already fired',
+  },
+  {
+    id: 'lease-release-ignores-epoch',
+    file: LEASE,
+    find: '  if (s.holder !== region || epoch !== s.epoch) {\n    return { state: s, changed: false, response: { ...view(s, nowMs, ttlMs, false), released: false } };',
+    replace:
+      '  if (s.holder !== region) {\n    return { state: s, changed: false, response: { ...view(s, nowMs, ttlMs, false), released: false } };',
+    class: 'missing-check',
+    why: '"only the holder can release, that is enough": a late release of an old epoch frees the same region\'s newer grant while it is primary under it',
+  },
+  {
+    id: 'lease-view-stored-holder',
+    file: LEASE,
+    find: '  const holder = effectiveHolder(s, nowMs);\n  return {\n    granted,',
+    replace: '  const holder = s.holder;\n  return {\n    granted,',
+    class: 'stale-read',
+    why: 'replies (status, refusals) report the stored holder and expiresAt even after the grant expired: an expired lease reads as held',
+  },
+];
+
+const verdictBugs2: RealisticBug[] = [
+  {
+    id: 'verdict-nxdomain-unreachable',
+    file: VERDICT,
+    find: "if (o.rcode !== 'NOERROR') return { verdict: 'unknown', detail: o.rcode };",
+    replace:
+      "if (o.rcode === 'NXDOMAIN') return { verdict: 'unreachable', detail: o.rcode };\n  if (o.rcode !== 'NOERROR') return { verdict: 'unknown', detail: o.rcode };",
+    class: 'inverted-condition',
+    why: '"the name does not exist, so the region is gone": an NXDOMAIN (a zone being re-published, a misconfigured resolver) votes the peer unreachable',
+  },
+  {
+    id: 'verdict-any-tombstone',
+    file: VERDICT,
+    find: 'if (addrs.length > 0 && addrs.every((a) => a === addresses.tombstone)) {',
+    replace: 'if (addrs.includes(addresses.tombstone)) {',
+    class: 'missing-check',
+    why: 'one tombstone among the answers is taken for "down": a mixed answer (tombstone plus a foreign address) votes unreachable',
+  },
+];
+
+const coreBugs2: RealisticBug[] = [
+  {
+    id: 'core-vacant-polls-not-consecutive',
+    file: CORE,
+    find: '      st.vacantPolls = vacant ? st.vacantPolls + 1 : 0;',
+    replace: '      if (vacant) st.vacantPolls += 1;',
+    class: 'missing-check',
+    why: 'a held poll does not reset the vacancy count: one vacant poll long ago plus one now fills a "vacancy" that is a renewal gap',
+  },
+  {
+    id: 'core-candidate-deadline-from-candidacy',
+    file: CORE,
+    find: '  cand.deadlineMs = st.nowMs + candidateTimeoutMsOf(st.config);',
+    replace: '  cand.deadlineMs = cand.sinceMs + candidateTimeoutMsOf(st.config);',
+    class: 'wrong-clock',
+    why: 'the candidacy deadline counts from when the candidacy began, not from approval: an operator who approves late leaves no time to acquire',
+  },
+  {
+    id: 'core-round-closes-without-quorum-yet',
+    file: CORE,
+    find: '  if (final || unreachable + pending < c.witnessQuorum) {',
+    replace: '  if (final || unreachable < c.witnessQuorum) {',
+    class: 'missing-check',
+    why: '"no quorum, stay standby" judged on the answers so far: the round closes at its first answer, before the others can make a quorum',
+  },
+  {
+    id: 'core-unknown-counts-under-abstain',
+    file: CORE,
+    find: "    if (v === 'unreachable' || (v === 'unknown' && c.unknownWitnessPolicy === 'count-unreachable')) {",
+    replace: "    if (v !== 'reachable') {",
+    class: 'missing-check',
+    why: '"anything but reachable counts against the peer": unknown answers (SERVFAIL, timeouts) vote unreachable whatever the policy',
+  },
+  {
+    id: 'core-orphan-release-ignores-incarnation',
+    file: CORE,
+    find: '  const floor = st.inheritedEpochFloor;\n  if (floor !== null ? epoch <= floor : st.nowMs < st.startedAtMs + leaseGoneBoundMs(c) + c.maxDelayMs)\n    return;\n',
+    replace: '',
+    class: 'missing-check',
+    why: '"this incarnation never acted on it, so release it": a restarted controller frees the lease its previous incarnation\'s app may still write under',
+  },
+  {
+    id: 'core-renew-timeout-heartbeat',
+    file: CORE,
+    find: '      if (st.renewInFlightSentAtMs !== null && now - st.renewInFlightSentAtMs >= reqTimeoutMs) {',
+    replace:
+      '      if (st.renewInFlightSentAtMs !== null && now - st.renewInFlightSentAtMs >= c.heartbeatMs) {',
+    class: 'wrong-constant',
+    why: 'a renewal is given a whole heartbeat to answer before it is retried: one lost renewal leaves a single retry inside L',
+  },
+  {
+    id: 'core-renew-older-reply-rewinds',
+    file: CORE,
+    find: '      if (r.sentAtMs >= (st.lastRenewalSentAtMs ?? Number.NEGATIVE_INFINITY)) {',
+    replace: '      {',
+    class: 'wrong-order',
+    why: 'every granted renewal reply updates the renewal bookkeeping, also one older than the last: a reordered reply rewinds lastRenewalSentAtMs',
+  },
+  {
+    id: 'core-semi-auto-failover-only',
+    file: CORE,
+    find: "    approvedBy === 'automatic' &&\n    !(basis === 'bootstrap' && st.preferredBootstrap);",
+    replace: "    basis === 'failover';",
+    class: 'missing-check',
+    why: '"only a failover needs the operator": in semi-automatic mode a vacancy fill or a standby bootstrap acquires without approval',
+  },
+  {
+    id: 'core-manual-fills-vacancy',
+    file: CORE,
+    find: "  // A failing peer goes through the failover gates instead.\n  if (c.mode === 'manual') return;\n",
+    replace: '  // A failing peer goes through the failover gates instead.\n',
+    class: 'missing-check',
+    why: 'manual mode blocks the witness path but not the vacancy path: a manual standby takes a vacant lease on its own',
+  },
+  {
+    id: 'core-shutdown-done-early',
+    file: CORE,
+    find: "    demote(st, acts, 'shutdown', true);\n    st.shutdown = st.pendingRelease ? 'demoting' : 'done';",
+    replace: "    demote(st, acts, 'shutdown', true);\n    st.shutdown = 'done';",
+    class: 'wrong-order',
+    why: 'a stopping primary reports done once the demote is sent: the process exits before the app confirms it, so the lease is never released',
+  },
+];
+
+const driverBugs2: RealisticBug[] = [
+  {
+    id: 'driver-refusal-as-failure',
+    file: DRIVER,
+    find: "  if (!reply.ok) {\n    return {\n      type: 'lease-result',",
+    replace:
+      "  if (!reply.ok || (op !== 'status' && op !== 'release' && !reply.granted)) {\n    return {\n      type: 'lease-result',",
+    class: 'error-path',
+    why: '"not granted is a failed call": a refused renewal is retried like a lost one (no demote on refusal), a refused acquire says nothing about the holder',
+  },
+  {
+    // replaces a first draft, driver-witness-own-addresses (compare the answers with our own
+    // region's addresses): a pure no-op, production's witnessAddresses port ignores the target
+    id: 'driver-failed-hook-drops-queue',
+    file: DRIVER,
+    find: '    this.runStep(input);\n    this.hookBusy = false;',
+    replace:
+      '    this.runStep(input);\n    if (!o.ok) this.hookQueue.length = 0;\n    this.hookBusy = false;',
+    class: 'error-path',
+    why: '"after a failed app call the queued ones are stale": a demote queued behind a failed extend is dropped, so the app is never told and the lease never released',
+  },
+  {
+    id: 'driver-stop-cap-parallel',
+    file: DRIVER,
+    find: '  return appRequestTimeoutMs + leaseRequestTimeoutMs + 1000;',
+    replace: '  return Math.max(appRequestTimeoutMs, leaseRequestTimeoutMs) + 1000;',
+    class: 'wrong-formula',
+    why: '"the demote and the release run in parallel": they run one after the other, so a slow demote leaves no time for the release before exit',
+  },
+];
+
+const configBugs2: RealisticBug[] = [
+  {
+    // replaces a first draft, config-candidate-timeout-ttl (candidate timeout = T): caught at
+    // load by validateControllerConfig (every scenario refuses the config), so no run judges it
+    id: 'config-delay-default-lan',
+    file: CONFIG,
+    find: '    maxDelayMs: p.maxDelayMs ?? Math.round(leaseTtlMs / 60),',
+    replace: '    maxDelayMs: p.maxDelayMs ?? 50,',
+    class: 'wrong-constant',
+    why: '"one-way delay is 50 ms on our network": d fixed at 50 ms whatever T, so L grows by 450 ms at T = 30 s and a slow reply lets the primary act after the lease',
+  },
+  {
+    id: 'config-status-poll-ttl',
+    file: CONFIG,
+    find: '    leaseStatusPollMs: p.leaseStatusPollMs ?? heartbeatMs,',
+    replace: '    leaseStatusPollMs: p.leaseStatusPollMs ?? leaseTtlMs,',
+    class: 'wrong-field',
+    why: 'status polled once a TTL instead of once a heartbeat: a vacancy (two polls) takes a minute to fill',
+  },
+];
+
+const fenceBugs2: RealisticBug[] = [
+  {
+    id: 'fence-demote-ignores-epoch',
+    file: FENCE,
+    find: '  if (epoch !== null && s.authorityEpoch !== null && epoch < s.authorityEpoch) {',
+    replace: '  if (epoch !== null && s.authorityEpoch !== null && epoch > s.authorityEpoch) {',
+    class: 'inverted-condition',
+    why: '"refuse a demote for a term we were never given": the comparison is the wrong way round, so a late demote of an older epoch revokes the newer term',
+  },
+  {
+    id: 'fence-validity-seconds',
+    file: FENCE,
+    find: '    validUntilMs: nowMs + validityMs,',
+    replace: '    validUntilMs: nowMs + validityMs * 1000,',
+    class: 'wrong-unit',
+    why: '"validity is in seconds, like a TTL": the app holds authority 1000× longer than the controller granted',
+  },
+  {
+    id: 'fence-stale-epoch-after-lapse',
+    file: FENCE,
+    find: '  if (epoch < s.highestEpochSeen) {',
+    replace: '  if (epoch < s.highestEpochSeen && holding(s, nowMs)) {',
+    class: 'missing-check',
+    why: '"an older epoch only matters while the newer one is live": once the newer authority lapsed (or after a demote) a stale promote/extend is granted',
+  },
+  {
+    id: 'fence-write-boundary',
+    file: FENCE,
+    find: '  return s.authorityEpoch !== null && nowMs < s.validUntilMs;',
+    replace: '  return s.authorityEpoch !== null && nowMs <= s.validUntilMs;',
+    class: 'off-by-one',
+    why: '"valid until validUntilMs" read inclusively: a write at exactly the end of the window is accepted',
+  },
+];
+
+/** The second batch, kept apart so each batch's score stays comparable. */
+export const REALISTIC_BUGS_BATCH2: readonly RealisticBug[] = [
+  ...workerBugs2,
+  ...leaseBugs2,
+  ...verdictBugs2,
+  ...coreBugs2,
+  ...driverBugs2,
+  ...configBugs2,
+  ...fenceBugs2,
+];
+
 export const REALISTIC_BUGS: readonly RealisticBug[] = [
   ...configBugs,
   ...verdictBugs,
@@ -444,4 +743,5 @@ export const REALISTIC_BUGS: readonly RealisticBug[] = [
   ...leaseBugs,
   ...workerBugs,
   ...fenceBugs,
+  ...REALISTIC_BUGS_BATCH2,
 ];
