@@ -152,8 +152,14 @@ export class Agent {
       ]);
       await Promise.race([Promise.allSettled([...this.pending]), sleep(capMs)]);
       this.halt();
-      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-      this.server?.closeAllConnections?.();
+      await new Promise<void>((resolve) => {
+        if (!this.server) return resolve();
+        this.server.close(() => resolve());
+        // close() waits for every open connection, so they are closed now, not after it resolved:
+        // admin connections left open when a paused controller got its SIGTERM (the peer's probes,
+        // through its proxy) held the exit until the supervisor's SIGKILL 20 s later
+        this.server.closeAllConnections?.();
+      });
       if (this.events) await new Promise<void>((resolve) => this.events!.end(() => resolve()));
       this.logger.info({ view: this.driver.view }, 'controller stopped');
     })();

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -202,6 +203,24 @@ describe('agent runtime loop', () => {
     expect(release).toMatchObject({ region: 'b', granted: true, epoch });
     expect(worker.holder).toBeNull();
   });
+
+  it('stop() closes the admin connections still open instead of waiting for their clients', async () => {
+    worker = await new FakeWorker(SECRETS, 2000).start();
+    peerHealth.status = () => 200;
+    const agent = startAgent(env('a', { INITIAL_ROLE: 'primary' }));
+    const { adminUrl } = await agent.start();
+    await waitFor(() => agent.view.role === 'primary', 'primary');
+    // a request whose headers never finish: never idle, so server.close() alone waits for it
+    // (on the real topology, the peer's probes sent while the controller was paused)
+    const { hostname, port } = new URL(adminUrl);
+    const socket = connect(Number(port), hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: admin\r\n');
+    await agent.stop();
+    await closed;
+    expect(socket.destroyed).toBe(true);
+  }, 20_000);
 
   it('`failover-lab controller` runs until SIGTERM, then demotes, releases and exits 0', async () => {
     worker = await new FakeWorker(SECRETS, 2000).start();
