@@ -54,4 +54,23 @@ describe('the stop fault (graceful SIGTERM) in the simulator', () => {
     // the epoch ends at the store on its own: it expires
     expect(storeOps(r.history).some((e) => e.op === 'expire' && e.epoch === 1)).toBe(true);
   });
+
+  it('a stop right after a pause finds two extends queued: the demote reaches the app after both, and nothing after it', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = simulateScenario(catalog('stop-after-pause-queued-extends'), { seed });
+      expect(r.verdict.violations).toEqual([]);
+      const stopT = processOf(r.history, 'ctl-a').find((p) => p.op === 'stop')!.t;
+      const acts = r.history.flatMap((e) => (e.kind === 'act' && e.region === 'a' ? [e] : []));
+      const demote = acts.find((e) => e.action === 'demote')!;
+      expect(demote.t).toBe(stopT);
+      // what the scenario is for: the core emitted two extends after waking, before the demote,
+      // and the first had not come back yet (its grant lands after the stop)
+      const extendsBefore = acts.filter((e) => e.action === 'extend' && e.t > stopT - 1000 && e.t < stopT);
+      expect(extendsBefore).toHaveLength(2);
+      const authority = r.history.flatMap((e) =>
+        e.kind === 'app-authority' && e.region === 'a' && e.t >= stopT ? [`${e.op}:${e.reason}`] : [],
+      );
+      expect(authority.slice(0, 3)).toEqual(['grant:extend', 'grant:extend', 'revoke:demote: shutdown']);
+    }
+  });
 });
