@@ -5,7 +5,9 @@
  *   - every clock's rate stays within ±maxClockDriftRate of true time (ρ);
  *   - no clock steps backwards (the controllers' and apps' monotonic clocks) and the
  *     Worker's clock never steps forward (that expires leases early); a clock-offset is a
- *     wall-clock step, felt only by the Worker;
+ *     wall-clock step, felt by the Worker's lease expiry and by the signature timestamps;
+ *   - every controller's wall clock stays within the Worker's signature window
+ *     (MAX_CLOCK_SKEW_MS) of the Worker's: the request signing assumes NTP;
  *   - a holder-issued action reaches its app within maxDelayMs (d): no added latency on
  *     ctl-r->app-r beyond d;
  *   - an app is never paused longer than maxPauseMs (p): a paused app applies a queued
@@ -18,6 +20,7 @@ import type { ControllerConfig } from '../src/controller/types.ts';
 import type { FaultStep } from '../src/scenario/schema.ts';
 import { selectLinks, type TopologySpec } from '../src/scenario/topology-description.ts';
 import { stepParams } from '../src/scenario/validate.ts';
+import { MAX_CLOCK_SKEW_MS } from '../src/worker/signing.ts';
 
 export interface Assessment {
   withinAssumptions: boolean;
@@ -89,5 +92,33 @@ export function assessSchedule(
         break;
     }
   });
+  notes.push(...wallClockSkewNotes(steps, config, spec));
   return { withinAssumptions: notes.length === 0, notes };
+}
+
+/**
+ * The lease requests are signed with the sender's wall clock and the Worker refuses a skew
+ * over MAX_CLOCK_SKEW_MS (src/worker/signing.ts): the design assumes wall clocks kept within
+ * that of each other (NTP). Clock faults step them (clock-offset, clock-jump); bounded here
+ * conservatively by the sum of a controller's steps and the Worker's, less two transits.
+ */
+function wallClockSkewNotes(steps: FaultStep[], config: ControllerConfig, spec: TopologySpec): string[] {
+  const stepped = new Map<string, number>();
+  for (const step of steps) {
+    if (step.fault !== 'clock-jump' && step.fault !== 'clock-offset') continue;
+    const p = stepParams(step);
+    const delta = Math.abs(step.fault === 'clock-jump' ? p.jumpMs : p.offsetMs);
+    for (const t of targets(step)) stepped.set(t, (stepped.get(t) ?? 0) + delta);
+  }
+  const limitMs = MAX_CLOCK_SKEW_MS - 2 * config.maxDelayMs;
+  const workerMs = stepped.get('worker') ?? 0;
+  const notes: string[] = [];
+  for (const r of spec.regions) {
+    const skewMs = (stepped.get(`ctl-${r}`) ?? 0) + workerMs;
+    if (skewMs >= limitMs)
+      notes.push(
+        `clock faults may put ctl-${r}'s wall clock ${skewMs} ms off the Worker's: its signed requests are refused beyond ${MAX_CLOCK_SKEW_MS} ms`,
+      );
+  }
+  return notes;
 }

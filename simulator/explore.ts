@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { INVARIANTS, LIVENESS_INVARIANTS, SAFETY_INVARIANTS } from '../src/check/checker.ts';
 import type { Violation } from '../src/check/verdict.ts';
 import { defaultControllerConfig } from '../src/controller/core.ts';
+import type { ControllerConfig } from '../src/controller/types.ts';
 import {
   ANCHOR_EVENTS,
   type Anchor,
@@ -297,13 +298,21 @@ export function caseArb(
         .chain((enabled) => fc.array(oneOfKinds(byKind, enabled), { maxLength: maxSteps })),
     })
     .map((c) =>
-      opts.withinAssumptions
-        ? {
-            seed: c.seed,
-            steps: c.steps.filter((s) => assessSchedule([s], config, SPEC, wakeMaxMs).withinAssumptions),
-          }
-        : c,
+      opts.withinAssumptions ? { seed: c.seed, steps: keptWithin(c.steps, config, wakeMaxMs) } : c,
     );
+}
+
+/**
+ * The drawn steps in order, each kept if the schedule so far stays inside the assumptions:
+ * most rules judge one step, the wall-clock skew sums the clock steps of a schedule.
+ */
+function keptWithin(steps: FaultStep[], config: ControllerConfig, wakeMaxMs: number): FaultStep[] {
+  const kept: FaultStep[] = [];
+  for (const s of steps) {
+    kept.push(s);
+    if (!assessSchedule(kept, config, SPEC, wakeMaxMs).withinAssumptions) kept.pop();
+  }
+  return kept;
 }
 
 export function caseToScenario(

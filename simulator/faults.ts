@@ -151,6 +151,12 @@ function controllerOf(world: World, c: string): ControllerModel | undefined {
   return world.controllers.find((m) => m.proc.id === c);
 }
 
+/** A wall-clock step of a controller or the Worker: what the request signatures carry. */
+function stepWallClock(world: World, c: string, deltaMs: number): void {
+  if (c === 'worker') world.store.stepWallClock(deltaMs);
+  else controllerOf(world, c)?.stepWallClock(deltaMs);
+}
+
 /**
  * SIGTERM to a controller (the `stop` fault): the production shell's graceful stop runs; the
  * process is gone once it exits (an `exit` process event, as the real supervisor records).
@@ -236,10 +242,12 @@ function applyStep(f: StepFault): void {
       const delta = step.fault === 'clock-jump' ? p.jumpMs : p.offsetMs;
       for (const c of f.comps) {
         // An offset steps the wall clock. Controllers and apps reason with monotonic
-        // clocks, so only the Worker (whose lease expiry uses Date.now) feels it.
+        // clocks: the Worker (whose lease expiry uses Date.now) feels it, and a controller
+        // only in its requests' signature timestamps (the Worker refuses a skew over 30 s).
         if (step.fault === 'clock-jump' || c === 'worker') {
           world.clocks.get(c)!.jump(world.engine.now, delta);
         }
+        stepWallClock(world, c, delta);
         world.rec.emit({
           kind: 'clock',
           t: world.engine.now,
@@ -337,6 +345,7 @@ function revertStep(f: StepFault): void {
     case 'clock-offset':
       for (const c of f.comps) {
         if (c === 'worker') world.clocks.get(c)!.jump(world.engine.now, -p.offsetMs);
+        stepWallClock(world, c, -p.offsetMs);
         world.rec.emit({ kind: 'clock', t: world.engine.now, node: c, op: 'offset', value: -p.offsetMs });
         clockChanged(f, c);
       }

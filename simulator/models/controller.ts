@@ -56,6 +56,11 @@ export class ControllerModel implements Server {
   private readonly authIds: string[];
   /** a graceful stop in progress: called when the process exits */
   private stopping: { exit: () => void; incarnation: number } | null = null;
+  /**
+   * Steps of this controller's wall clock so far (clock-offset and clock-jump faults: under
+   * libfaketime both move Date.now, src/faults/clock.ts); it signs its requests with it
+   */
+  private wallStepMs = 0;
 
   constructor(
     private readonly sim: SimContext,
@@ -70,6 +75,11 @@ export class ControllerModel implements Server {
     this.appId = `app-${region}`;
     this.peerId = `ctl-${config.peerRegion}`;
     this.authIds = sim.spec.regions.map((r) => `auth-${r}`);
+  }
+
+  /** A clock fault steps this controller's wall clock by `deltaMs` (an offset's revert: −deltaMs). */
+  stepWallClock(deltaMs: number): void {
+    this.wallStepMs += deltaMs;
   }
 
   get role(): string {
@@ -216,8 +226,13 @@ export class ControllerModel implements Server {
 
   private lease(op: LeaseOp, epoch: number | null, done: (r: PortLeaseReply) => void): void {
     const { sim } = this;
+    // signed at send on this controller's wall clock, as the production lease client signs
+    const sentAtT = sim.engine.now;
+    const wallStepMs = this.wallStepMs;
     const req: LeaseRequest =
-      epoch !== null ? { op, region: this.region, epoch } : { op, region: this.region };
+      epoch !== null
+        ? { op, region: this.region, epoch, sentAtT, wallStepMs }
+        : { op, region: this.region, sentAtT, wallStepMs };
     const route = this.routes.to('worker');
     sim.net.call(
       route.link,

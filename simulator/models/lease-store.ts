@@ -57,7 +57,7 @@ import {
   runCallSync,
   type SecretsTable,
 } from '../../src/worker/request.ts';
-import { canonicalString, SIGNATURE_HEADERS } from '../../src/worker/signing.ts';
+import { canonicalString, MAX_CLOCK_SKEW_MS, SIGNATURE_HEADERS } from '../../src/worker/signing.ts';
 import {
   executeOnStale,
   forkStaleInstance,
@@ -94,6 +94,13 @@ export interface LeaseRequest {
   op: 'acquire' | 'renew' | 'release' | 'status';
   region: string;
   epoch?: number;
+  /**
+   * When the caller sent it (global ms) and how far its wall clock was stepped by clock faults
+   * then: the signature's timestamp is the caller's Date.now at send, as src/agent/lease-client.ts
+   * signs. Absent: signed on the Worker's clock at arrival (callers without a clock, e.g. tests).
+   */
+  sentAtT?: number;
+  wallStepMs?: number;
 }
 
 export interface LeaseReply {
@@ -227,6 +234,8 @@ export class LeaseStoreModel implements Server {
   /** extra cacheTtl from active kv-staleness faults (the largest wins) */
   private readonly staleOverrides: number[] = [];
   private expiryArmedAtT: number | null = null;
+  /** steps of the Worker's wall clock by clock faults so far (see callerWallMs) */
+  private wallStepMs = 0;
   /** the stale-instance fault: an old instance of the lease object still serving (durable only) */
   private stale: StaleInstance | null = null;
   private readonly headerView = new HeaderView();
@@ -249,6 +258,22 @@ export class LeaseStoreModel implements Server {
     this.secretsTable = { ok: true, table: this.secrets };
   }
 
+  /** A clock fault steps the Worker's wall clock by `deltaMs` (its NodeClock is stepped too). */
+  stepWallClock(deltaMs: number): void {
+    this.wallStepMs += deltaMs;
+  }
+
+  /**
+   * The caller's Date.now when it sent `req`. Wall clocks are NTP-disciplined, so apart from the
+   * steps clock faults inject, the caller's reads the Worker's time (back by the transit); a
+   * drifting monotonic clock (ρ) does not carry into the wall clock here.
+   */
+  private callerWallMs(req: LeaseRequest, nowMs: number): number {
+    if (req.sentAtT === undefined) return nowMs;
+    const transitMs = this.sim.engine.now - req.sentAtT;
+    return nowMs - transitMs + (req.wallStepMs ?? 0) - this.wallStepMs;
+  }
+
   /** The Worker's Date.now(): its simulated clock on a wall-clock scale (see SIM_WALL_EPOCH_MS). */
   private nowMs(): number {
     return SIM_WALL_EPOCH_MS + this.proc.clock.read(this.sim.engine.now);
@@ -262,10 +287,18 @@ export class LeaseStoreModel implements Server {
     }
     const seq = (this.nonceSeq.get(req.region) ?? 0) + 1;
     this.nonceSeq.set(req.region, seq);
-    const reply = this.handle(signLeaseRequest(req, this.nowMs(), seq));
+    const nowMs = this.nowMs();
+    const signedAtMs = this.callerWallMs(req, nowMs);
+    const reply = this.handle(signLeaseRequest(req, signedAtMs, seq));
     if (reply.status === 500) {
       // an old instance's storage write threw (stale-instance): the client sees a failed call
       this.sim.net.fail(call, `HTTP 500 ${JSON.stringify(reply.body)}`);
+      return;
+    }
+    if (reply.status === 401 && Math.abs(nowMs - signedAtMs) > MAX_CLOCK_SKEW_MS) {
+      // the caller's wall clock really is off by more than the Worker accepts (a clock fault):
+      // refused as stale, as the real Worker refuses it. Any other refusal is a Worker bug.
+      this.sim.net.fail(call, `HTTP 401 ${JSON.stringify(reply.body)}`);
       return;
     }
     if (reply.status !== 200)
