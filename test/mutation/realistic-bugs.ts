@@ -188,7 +188,7 @@ const coreBugs: RealisticBug[] = [
   {
     id: 'core-demote-without-hold-down',
     file: CORE,
-    find: '  st.holdDownUntilMs = st.nowMs + st.config.promotionHoldDownMs;',
+    find: "  st.holdDownUntilMs =\n    st.nowMs +\n    (reason === 'resource-failed' ? resourceFailedHoldDownMsOf(st.config) : st.config.promotionHoldDownMs);",
     replace: '  st.holdDownUntilMs = st.nowMs;',
     class: 'missing-check',
     why: 'a demoted primary may campaign again at once: regions ping-pong the lease',
@@ -377,8 +377,8 @@ const workerBugs: RealisticBug[] = [
   {
     id: 'object-persist-only-granted',
     file: OBJECT,
-    find: '    if (t.changed) writes[STATE_KEY] = next;',
-    replace: '    if (t.response.granted) writes[STATE_KEY] = next;',
+    find: '    if (t.changed) writes.set(STATE_KEY, next);',
+    replace: '    if (t.response.granted) writes.set(STATE_KEY, next);',
     class: 'wrong-field',
     why: 'the state is written when the response says granted, not when it changed: a release (granted false) is never stored',
   },
