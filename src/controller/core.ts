@@ -601,8 +601,11 @@ function onLeaseResult(
         return;
       }
       if (!r.ok) {
-        // transport failure: retry soon while the window lasts
-        st.nextRenewAtMs = st.nowMs + acquireRetryMsOf(c);
+        // transport failure: retry soon while the window lasts, H/4 after the failed send — at
+        // once after a timeout (found by the simulator: a transport timeout landing 1 ms before
+        // the core's own abandonment waited another H/4, so tries through a blackhole came
+        // every 7.5 s instead of every H/2, and the last one missed the safe window)
+        st.nextRenewAtMs = Math.max(st.nowMs, r.sentAtMs + acquireRetryMsOf(c));
         return;
       }
       if (!r.granted) {
