@@ -16,6 +16,7 @@ import { INVARIANTS, LIVENESS_INVARIANTS, SAFETY_INVARIANTS } from '../src/check
 import type { Violation } from '../src/check/verdict.ts';
 import { defaultControllerConfig } from '../src/controller/core.ts';
 import type { ControllerConfig } from '../src/controller/types.ts';
+import { assessSchedule } from '../src/scenario/assumptions.ts';
 import {
   ANCHOR_EVENTS,
   type Anchor,
@@ -30,7 +31,6 @@ import {
   SIM_ONLY_FAULTS,
 } from '../src/scenario/schema.ts';
 import { describeTopology } from '../src/scenario/topology-description.ts';
-import { assessSchedule } from './assumptions.ts';
 import { wakeRangeMs } from './boot.ts';
 import { allCells, type Coverage, mergeCoverage, newCoverage } from './coverage.ts';
 import type { LeaseBackend } from './models/lease-store.ts';
@@ -277,7 +277,7 @@ export function searchKinds(leaseBackend: LeaseBackend): FaultKind[] {
  * Swarm testing (FoundationDB, TigerBeetle): each case first draws which fault kinds it may
  * use, then up to `maxSteps` steps of those kinds only — so some schedules hammer one
  * mechanism and others mix. With `withinAssumptions`, steps outside the documented
- * assumptions (simulator/assumptions.ts) are left out of the case.
+ * assumptions (src/scenario/assumptions.ts) are left out of the case.
  */
 export function caseArb(
   durationMs: number,

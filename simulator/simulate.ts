@@ -5,9 +5,9 @@
 import { checkHistory } from '../src/check/checker.ts';
 import type { Verdict } from '../src/check/verdict.ts';
 import type { HistoryEvent, MetaEvent } from '../src/contracts/history.ts';
+import { assessSchedule } from '../src/scenario/assumptions.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
 import { bootSteps } from '../src/scenario/validate.ts';
-import { assessSchedule } from './assumptions.ts';
 import type { Coverage } from './coverage.ts';
 import { scheduleFaults } from './faults.ts';
 import type { LeaseBackend } from './models/lease-store.ts';

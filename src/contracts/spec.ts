@@ -12,6 +12,13 @@
  * Imports allowed here: types only. Pure arithmetic.
  */
 
+/**
+ * The lease requests are signed with the sender's wall clock; the Worker refuses a timestamp
+ * further than this from its own (src/worker/signing.ts). The design so assumes wall clocks
+ * kept within it of each other (NTP).
+ */
+export const SIGNATURE_CLOCK_SKEW_MS = 30_000;
+
 /** The design's inputs (all ms unless named otherwise). */
 export interface SpecInput {
   witnessCount: number;

@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 import { checkHistory } from '../check/checker.ts';
 import { type RunJson, shownFailoverMs, type Verdict } from '../check/verdict.ts';
 import type { HistoryEvent, MetaEvent } from '../contracts/history.ts';
-import { configuredNumbers } from '../contracts/spec.ts';
+import { configuredNumbers, type DesignSpec } from '../contracts/spec.ts';
 import { historyTiming } from '../controller/core.ts';
 import { InfraError } from '../errors.ts';
 import {
@@ -22,8 +22,9 @@ import {
   LinkFaults,
   planRealRun,
 } from '../faults/index.ts';
+import { assessSchedule } from '../scenario/assumptions.ts';
 import type { Expectation, Scenario } from '../scenario/schema.ts';
-import { stepParams } from '../scenario/validate.ts';
+import { bootSteps } from '../scenario/validate.ts';
 import { queryDns } from '../topology/dns.ts';
 import { LEASE_NAME, startTopology, type Topology } from '../topology/local.ts';
 import { sleep } from '../topology/supervisor.ts';
@@ -94,36 +95,33 @@ export function scaleExpectations(expect: Expectation[], timeScale: number): Exp
   });
 }
 
-/** Which faults of the schedule leave the documented assumptions (docs/invariants.md). */
+/**
+ * Which faults of the schedule leave the documented assumptions (docs/invariants.md): the
+ * simulator's one rule (src/scenario/assumptions.ts), on the scenario's production-ms steps
+ * against the run's design p and d taken back to production ms. No host wake latency is
+ * added: on the real topology an app's stall is measured, not modelled.
+ */
 export function assumptionsOf(
   s: Scenario,
-  topo: Pick<Topology, 'timing' | 'leaseBackend'>,
+  topo: Pick<Topology, 'timing' | 'leaseBackend' | 'spec'>,
+  design: Pick<DesignSpec, 'maxClockDriftRate' | 'maxPauseMs' | 'maxDelayMs'>,
+  timeScale: number,
 ): { within: boolean; notes: string[] } {
   const notes: string[] = [];
-  const ctl = Object.values(topo.timing.controllers)[0]!;
   if (topo.leaseBackend === 'kv')
     notes.push('legacy-kv lease Worker: no compare-and-set, cached reads (known unsafe)');
-  for (const step of s.steps) {
-    const p = stepParams(step);
-    const targets = Array.isArray(step.target) ? step.target : [step.target];
-    if (step.fault === 'clock-drift' && Math.abs(p.rate) > ctl.maxClockDriftRate) {
-      notes.push(`clock drift ${p.rate} exceeds maxClockDriftRate ${ctl.maxClockDriftRate}`);
-    }
-    if (
-      step.fault === 'latency' &&
-      targets.some((t) => /^ctl-.+->app-/.test(t)) &&
-      p.latencyMs * topo.timing.timeScale > ctl.maxDelayMs
-    ) {
-      notes.push(`latency on a controller->app link exceeds maxDelayMs`);
-    }
-    // p bounds a pause between a validity check and the act taking effect; a longer freeze
-    // is survivable only if it does not land in that gap (the run shows whether it did).
-    if (step.fault === 'pause' && targets.some((t) => t.startsWith('ctl-'))) {
-      const pauseMs = (step.for ?? s.duration - step.at) * topo.timing.timeScale;
-      if (pauseMs > ctl.maxPauseMs)
-        notes.push(`controller pause ${Math.round(pauseMs)} ms exceeds maxPauseMs ${ctl.maxPauseMs} ms`);
-    }
-  }
+  const ctl = Object.values(topo.timing.controllers)[0]!;
+  const assessed = assessSchedule(
+    [...s.steps, ...bootSteps(s)],
+    {
+      ...ctl,
+      maxClockDriftRate: design.maxClockDriftRate,
+      maxPauseMs: design.maxPauseMs / timeScale,
+      maxDelayMs: design.maxDelayMs / timeScale,
+    },
+    topo.spec,
+  );
+  notes.push(...assessed.notes);
   return { within: notes.length === 0, notes };
 }
 
@@ -272,7 +270,15 @@ async function executeRun(run: PreparedRun, topo: Topology, bootSeconds: number)
 function metaOf(run: PreparedRun, topo: Topology): Omit<MetaEvent, 'seq'> {
   const { scenario, timeScale } = run;
   const ctl0 = topo.timing.controllers[topo.initialPrimary]!;
-  const assumptions = assumptionsOf(scenario, topo);
+  const spec = realDesignSpec({
+    scenario,
+    timeScale,
+    witnessCount: topo.spec.witnesses.length,
+    healthCheckIntervalS: topo.timing.pdnsHealthCheckIntervalS,
+    // the durable Worker's own log is read (exact); the legacy KV one is only polled
+    leaseStorePollMs: topo.leaseBackend === 'durable' ? null : leasePollMsOf(topo),
+  });
+  const assumptions = assumptionsOf(scenario, topo, spec, timeScale);
   return {
     kind: 'meta',
     t: 0,
@@ -285,14 +291,7 @@ function metaOf(run: PreparedRun, topo: Topology): Omit<MetaEvent, 'seq'> {
     initialPrimary: topo.initialPrimary,
     witnesses: topo.spec.witnesses,
     timing: historyTiming(ctl0),
-    spec: realDesignSpec({
-      scenario,
-      timeScale,
-      witnessCount: topo.spec.witnesses.length,
-      healthCheckIntervalS: topo.timing.pdnsHealthCheckIntervalS,
-      // the durable Worker's own log is read (exact); the legacy KV one is only polled
-      leaseStorePollMs: topo.leaseBackend === 'durable' ? null : leasePollMsOf(topo),
-    }),
+    spec,
     configured: configuredNumbers(ctl0),
     withinAssumptions: assumptions.within,
     ...(assumptions.notes.length ? { assumptionNotes: assumptions.notes } : {}),

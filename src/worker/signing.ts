@@ -10,6 +10,7 @@
  * The Worker authenticates *before* parsing the body, rejects |serverTime - ts| > 30 s,
  * and rejects a nonce it has already seen within the skew window (replay).
  */
+import { SIGNATURE_CLOCK_SKEW_MS } from '../contracts/spec.ts';
 
 export const SIGNATURE_HEADERS = {
   region: 'x-fl-region',
@@ -18,7 +19,7 @@ export const SIGNATURE_HEADERS = {
   signature: 'x-fl-signature',
 } as const;
 
-export const MAX_CLOCK_SKEW_MS = 30_000;
+export const MAX_CLOCK_SKEW_MS = SIGNATURE_CLOCK_SKEW_MS;
 
 /**
  * Shortest HMAC secret the Worker and its launcher accept, in characters. A guessable key

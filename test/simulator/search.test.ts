@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assessSchedule } from '../../simulator/assumptions.ts';
 import { wakeRangeMs } from '../../simulator/boot.ts';
 import { runSeeds } from '../../simulator/distribution.ts';
 import { caseArb } from '../../simulator/explore.ts';
@@ -23,6 +22,7 @@ import {
   simulateScenario,
 } from '../../simulator/index.ts';
 import { defaultControllerConfig } from '../../src/controller/config.ts';
+import { assessSchedule } from '../../src/scenario/assumptions.ts';
 import { parseScenario, scenarioToYaml } from '../../src/scenario/loader.ts';
 import { DEFAULT_TIME_SCALE } from '../../src/scenario/schema.ts';
 import { describeTopology } from '../../src/scenario/topology-description.ts';

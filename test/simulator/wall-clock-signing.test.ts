@@ -4,10 +4,10 @@
  * libfaketime on the real topology (simulator/models/lease-store.ts callerWallMs).
  */
 import { describe, expect, it } from 'vitest';
-import { assessSchedule } from '../../simulator/assumptions.ts';
 import { simulateScenario } from '../../simulator/index.ts';
 import type { HistoryEvent } from '../../src/contracts/history.ts';
 import { defaultControllerConfig } from '../../src/controller/core.ts';
+import { assessSchedule } from '../../src/scenario/assumptions.ts';
 import { parseScenario } from '../../src/scenario/loader.ts';
 import { describeTopology } from '../../src/scenario/topology-description.ts';
 

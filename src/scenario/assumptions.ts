@@ -1,5 +1,6 @@
 /**
- * Is a schedule inside the assumptions the controller's safety argument makes
+ * One rule for both executors (the simulator labels its runs with it, and so does the real
+ * runner, src/runner/execute.ts): is a schedule inside the assumptions the controller's safety argument makes
  * (reference §3.4, src/controller/config.ts safeWindowMs)? Decided from the schedule alone,
  * before the run, so a label never depends on the outcome:
  *   - every clock's rate stays within ±maxClockDriftRate of true time (ρ);
@@ -7,7 +8,7 @@
  *     Worker's clock never steps forward (that expires leases early); a clock-offset is a
  *     wall-clock step, felt by the Worker's lease expiry and by the signature timestamps;
  *   - every controller's wall clock stays within the Worker's signature window
- *     (MAX_CLOCK_SKEW_MS) of the Worker's: the request signing assumes NTP;
+ *     (SIGNATURE_CLOCK_SKEW_MS) of the Worker's: the request signing assumes NTP;
  *   - a holder-issued action reaches its app within maxDelayMs (d): no added latency on
  *     ctl-r->app-r beyond d;
  *   - an app is never paused longer than maxPauseMs (p): a paused app applies a queued
@@ -16,11 +17,11 @@
  * Everything else (partitions, loss, crashes, controller pauses of any length, witness and
  * KV faults) is within the assumptions: the lease and the safe window must cope.
  */
-import type { ControllerConfig } from '../src/controller/types.ts';
-import type { FaultStep } from '../src/scenario/schema.ts';
-import { selectLinks, type TopologySpec } from '../src/scenario/topology-description.ts';
-import { stepParams } from '../src/scenario/validate.ts';
-import { MAX_CLOCK_SKEW_MS } from '../src/worker/signing.ts';
+import { SIGNATURE_CLOCK_SKEW_MS } from '../contracts/spec.ts';
+import type { ControllerConfig } from '../controller/types.ts';
+import type { FaultStep } from './schema.ts';
+import { selectLinks, type TopologySpec } from './topology-description.ts';
+import { stepParams } from './validate.ts';
 
 export interface Assessment {
   withinAssumptions: boolean;
@@ -98,7 +99,7 @@ export function assessSchedule(
 
 /**
  * The lease requests are signed with the sender's wall clock and the Worker refuses a skew
- * over MAX_CLOCK_SKEW_MS (src/worker/signing.ts): the design assumes wall clocks kept within
+ * over SIGNATURE_CLOCK_SKEW_MS (src/worker/signing.ts): the design assumes wall clocks kept within
  * that of each other (NTP). Clock faults step them (clock-offset, clock-jump); bounded here
  * conservatively by the sum of a controller's steps and the Worker's, less two transits.
  */
@@ -110,14 +111,14 @@ function wallClockSkewNotes(steps: FaultStep[], config: ControllerConfig, spec: 
     const delta = Math.abs(step.fault === 'clock-jump' ? p.jumpMs : p.offsetMs);
     for (const t of targets(step)) stepped.set(t, (stepped.get(t) ?? 0) + delta);
   }
-  const limitMs = MAX_CLOCK_SKEW_MS - 2 * config.maxDelayMs;
+  const limitMs = SIGNATURE_CLOCK_SKEW_MS - 2 * config.maxDelayMs;
   const workerMs = stepped.get('worker') ?? 0;
   const notes: string[] = [];
   for (const r of spec.regions) {
     const skewMs = (stepped.get(`ctl-${r}`) ?? 0) + workerMs;
     if (skewMs >= limitMs)
       notes.push(
-        `clock faults may put ctl-${r}'s wall clock ${skewMs} ms off the Worker's: its signed requests are refused beyond ${MAX_CLOCK_SKEW_MS} ms`,
+        `clock faults may put ctl-${r}'s wall clock ${skewMs} ms off the Worker's: its signed requests are refused beyond ${SIGNATURE_CLOCK_SKEW_MS} ms`,
       );
   }
   return notes;
