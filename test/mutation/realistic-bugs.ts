@@ -163,7 +163,7 @@ const coreBugs: RealisticBug[] = [
   {
     id: 'core-demote-on-first-renew-failure',
     file: CORE,
-    find: '        // transport failure: retry soon while the window lasts\n        st.nextRenewAtMs = st.nowMs + acquireRetryMsOf(c);\n        return;',
+    find: '        st.nextRenewAtMs = Math.max(st.nowMs, r.sentAtMs + acquireRetryMsOf(c));\n        return;',
     replace: "        demote(st, acts, 'renewal-failed', false);\n        return;",
     class: 'missing-check',
     why: 'one lost renewal demotes a healthy primary at once (no retry inside the window): spurious failovers on a brief blip',
@@ -180,7 +180,7 @@ const coreBugs: RealisticBug[] = [
   {
     id: 'core-renew-retry-waits-heartbeat',
     file: CORE,
-    find: 'st.nextRenewAtMs = st.nowMs + acquireRetryMsOf(c);',
+    find: 'st.nextRenewAtMs = Math.max(st.nowMs, r.sentAtMs + acquireRetryMsOf(c));',
     replace: 'st.nextRenewAtMs = st.nowMs + c.heartbeatMs;',
     class: 'wrong-constant',
     why: 'after a failed renewal the next one waits a full heartbeat, so a second attempt rarely fits inside L',
