@@ -17,6 +17,7 @@ import { checkAppLossFailover } from './invariants/app-loss.ts';
 import { checkWriteAvailability } from './invariants/availability.ts';
 import { checkCandidacyHoldDown } from './invariants/candidacy.ts';
 import { checkConfigMeetsSpec } from './invariants/config.ts';
+import { checkDemoteFencing } from './invariants/demote-fencing.ts';
 import { checkDemotionFinal } from './invariants/demotion.ts';
 import { checkDnsFollowsLease } from './invariants/dns.ts';
 import { checkStopReleasesLease } from './invariants/handover.ts';
@@ -60,6 +61,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkLeaseStoreLog(facts),
     checkNoStaleWrite(facts),
     checkDemotionFinal(facts),
+    checkDemoteFencing(facts),
     checkPromotionEvidence(facts),
     checkConfigMeetsSpec(facts),
     checkNoInternalError(facts),

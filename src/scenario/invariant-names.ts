@@ -12,6 +12,7 @@ export const SAFETY_INVARIANTS = [
   'lease-store-log',
   'no-stale-write',
   'demotion-final',
+  'demote-fencing',
   'promotion-evidence',
   'no-internal-error',
 ] as const;
