@@ -84,6 +84,22 @@ describe('stop-releases-lease', () => {
     );
   });
 
+  it('an exit before the app could answer the demote (within H/2 − d of the stop) is still judged', () => {
+    // the controller exited at once; its app revoked 300 ms later, while a graceful stop still
+    // had to be waiting for that answer: nobody released the lease
+    const early = judge(
+      [grantA, stopA(20_000), exitA(20_001), revoke(20_300, 'demote: shutdown'), end],
+      'stop-releases-lease',
+    );
+    expect(early.ok).toBe(false);
+    // a revoke after the wait (H/2 − d = 4.5 s) answered nobody: not judged
+    const late = judge(
+      [grantA, stopA(20_000), exitA(25_000), revoke(25_100, 'demote: shutdown'), end],
+      'stop-releases-lease',
+    );
+    expect(late).toMatchObject({ ok: true, evaluated: false });
+  });
+
   it('not judged when the Worker was faulted meanwhile, or when the app only crashed', () => {
     const workerPause: NewEvent[] = [
       {

@@ -16,8 +16,13 @@ import { type Facts, fmtS, isStoreLogEntry, outcome, touchesLeaseStore } from '.
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { isDemotion } from './demotion.ts';
 
-/** [stop, exit) spans of each controller's graceful stops, from its process events. */
-function stopSpans(f: Facts): Map<string, Array<{ from: number; to: number }>> {
+/**
+ * [stop, exit) spans of each controller's graceful stops, from its process events. A graceful
+ * stop waits up to the app request's timeout (H/2) for the demote's answer, so a span reaches
+ * at least H/2 − d past the stop: an app that revoked by then answered a controller that was
+ * still bound to be waiting — one that had exited already gave up on its app too early.
+ */
+function stopSpans(f: Facts, waitMs: number): Map<string, Array<{ from: number; to: number }>> {
   const out = new Map<string, Array<{ from: number; to: number }>>();
   for (const ev of f.events) {
     if (ev.kind !== 'process' || !ev.component.startsWith('ctl-')) continue;
@@ -26,7 +31,7 @@ function stopSpans(f: Facts): Map<string, Array<{ from: number; to: number }>> {
     if (ev.op === 'stop') spans.push({ from: ev.t, to: Number.POSITIVE_INFINITY });
     else if ((ev.op === 'exit' || ev.op === 'crash') && spans.length > 0) {
       const last = spans[spans.length - 1]!;
-      if (last.to === Number.POSITIVE_INFINITY) last.to = ev.t;
+      if (last.to === Number.POSITIVE_INFINITY) last.to = Math.max(ev.t, last.from + waitMs);
     }
   }
   return out;
@@ -57,12 +62,17 @@ function endedWithin(f: Facts, epoch: number, from: number, to: number): History
 /** Something between R's controller and the store was faulted during [from, to]. */
 function releasePathFaulted(f: Facts, region: RegionId, from: number, to: number): boolean {
   const ctl = `ctl-${region}`;
+  const appLink = `${ctl}->app-${region}`;
   return f.faults.some(
     (x) =>
       x.start <= to &&
       x.end >= from &&
       x.fault !== 'stop' &&
-      (touchesLeaseStore(x, region) || x.components.includes(ctl) || x.target === region),
+      (touchesLeaseStore(x, region) ||
+        x.components.includes(ctl) ||
+        x.target === region ||
+        // the demote's answer may be lost (a latency within d is waited out)
+        (x.fault !== 'latency' && x.links.includes(appLink))),
   );
 }
 
@@ -71,7 +81,7 @@ export function checkStopReleasesLease(f: Facts): CheckOutcome {
   const spec = f.spec;
   if (!spec) return outcome('stop-releases-lease', 'liveness', [], 'no meta: bound unknown', false);
   const boundMs = spec.heartbeatMs / 2 + spec.maxDelayMs;
-  const stops = stopSpans(f);
+  const stops = stopSpans(f, spec.heartbeatMs / 2 - spec.maxDelayMs);
   let judged = 0;
   for (const ev of f.events) {
     if (ev.kind !== 'app-authority' || ev.op !== 'revoke' || !isDemotion(ev.reason)) continue;
