@@ -114,7 +114,7 @@ function buildStepSchemas() {
       for: Duration.optional(),
       fault: z.enum(FAULT_KINDS),
       target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default(() => ({})),
     })
     .strict();
 
@@ -122,7 +122,7 @@ function buildStepSchemas() {
     .object({
       fault: z.literal('latency'),
       target: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default(() => ({})),
     })
     .strict();
   return { Duration, SignedDuration, Anchor, FaultStep, BootStep };
@@ -169,7 +169,7 @@ function buildScenarioSchemas({ Duration, FaultStep, BootStep }: ReturnType<type
           leaseBackend: z.enum(['durable', 'kv']).default('durable'),
           timeScale: z.number().positive().max(1).default(DEFAULT_TIME_SCALE),
           initialPrimary: z.string().default('a'),
-          controller: ControllerOverrides.default({}),
+          controller: ControllerOverrides.default(() => ({})),
           /**
            * The lease Worker as deployed. Its TTL defaults to the controllers' leaseTtlMs; a
            * shorter one is a deployment mismatch the controllers must refuse (issue #20).
@@ -177,27 +177,32 @@ function buildScenarioSchemas({ Duration, FaultStep, BootStep }: ReturnType<type
           worker: z.object({ leaseTtl: Duration.optional() }).strict().optional(),
         })
         .strict()
-        .default({
-          leaseBackend: 'durable',
+        // factories, not shared objects: a default handed to one parse must not be the one
+        // the next parse gets (a caller that set `mode` on one leaked it into every later one)
+        .default(() => ({
+          leaseBackend: 'durable' as const,
           timeScale: DEFAULT_TIME_SCALE,
           initialPrimary: 'a',
           controller: {},
-        }),
+        })),
       workload: z
         .object({
           clients: z.number().int().min(0).max(16).default(1),
           writeInterval: Duration.default(1000),
         })
         .strict()
-        .default({ clients: 1, writeInterval: 1000 }),
-      steps: z.array(FaultStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} steps`).default([]),
+        .default(() => ({ clients: 1, writeInterval: 1000 })),
+      steps: z
+        .array(FaultStep)
+        .max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} steps`)
+        .default(() => []),
       /**
        * Link latencies in force from the topology's boot, before any controller's first request,
        * to the end of the run (docs/scenarios.md "Boot latency"): the ordering a boot race needs,
        * which steps cannot give (the real executor times them from the end of its warm-up).
        */
       boot: z.array(BootStep).max(MAX_SCENARIO_STEPS, `at most ${MAX_SCENARIO_STEPS} boot steps`).optional(),
-      expect: z.array(Expectation).default([]),
+      expect: z.array(Expectation).default(() => []),
     })
     .strict();
   return { ControllerOverrides, Expectation, Scenario };

@@ -250,3 +250,15 @@ describe('loadScenarioFile', () => {
     expect(lines[0]).toContain(`${bad}:5:12: steps[0].fault: must be one of`);
   });
 });
+
+describe('parsed scenarios share no defaults', () => {
+  it('a default object filled in for one scenario is not the one another parse gets', () => {
+    const text = 'name: t\ndescription: t\nduration: 10s\n';
+    const first = parseScenario(text, 'a.yaml');
+    first.topology.controller.mode = 'semi-automatic';
+    first.steps.push({ at: 0, fault: 'crash', target: 'a', params: {} });
+    const second = parseScenario(text, 'b.yaml');
+    expect(second.topology.controller.mode).toBeUndefined();
+    expect(second.steps).toEqual([]);
+  });
+});
