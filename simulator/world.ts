@@ -121,6 +121,7 @@ export function simDesignSpec(scenario: Scenario, spec: TopologySpec, timings: S
       ...(o.maxDelayMs !== undefined ? { maxDelayMs: o.maxDelayMs } : {}),
       ...(o.peerCheckIntervalMs !== undefined ? { peerCheckIntervalMs: o.peerCheckIntervalMs } : {}),
       ...(o.peerFailureThreshold !== undefined ? { peerFailureThreshold: o.peerFailureThreshold } : {}),
+      ...(o.mode !== undefined ? { controllerMode: o.mode } : {}),
       healthCheckIntervalMs: timings.healthCheckIntervalMs,
       healthCheckTimeoutMs: timings.healthCheckTimeoutMs,
     }),

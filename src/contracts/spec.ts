@@ -37,6 +37,11 @@ export interface SpecInput {
   promotionHoldDownMs: number;
   /** how often a controller not holding the lease polls the store's status */
   leaseStatusPollMs: number;
+  /**
+   * The operating mode the scenario runs the controllers in (absent: automatic). In manual
+   * mode only an operator moves the lease, so no failover bound applies.
+   */
+  controllerMode?: 'automatic' | 'semi-automatic' | 'manual';
   /** authoritative health-check interval (PowerDNS lua-health-checks-interval) */
   healthCheckIntervalMs: number;
   healthCheckTimeoutMs: number;
@@ -107,6 +112,7 @@ export function designInput(p: Partial<SpecInput> & { witnessCount: number; leas
     acquireRetryMs: p.acquireRetryMs ?? Math.max(1, Math.round(heartbeatMs / 4)),
     promotionHoldDownMs: p.promotionHoldDownMs ?? T,
     leaseStatusPollMs: p.leaseStatusPollMs ?? heartbeatMs,
+    ...(p.controllerMode !== undefined ? { controllerMode: p.controllerMode } : {}),
     healthCheckIntervalMs: p.healthCheckIntervalMs ?? 5000,
     healthCheckTimeoutMs: p.healthCheckTimeoutMs ?? 1000,
   };

@@ -42,6 +42,7 @@ export function realDesignSpec(opts: {
         ? { peerCheckIntervalMs: scaleMs(o.peerCheckIntervalMs, s) }
         : {}),
       ...(o.peerFailureThreshold !== undefined ? { peerFailureThreshold: o.peerFailureThreshold } : {}),
+      ...(o.mode !== undefined ? { controllerMode: o.mode } : {}),
       healthCheckIntervalMs: opts.healthCheckIntervalS * 1000,
       // ifurlextup's check timeout is whole seconds: 1 s
       healthCheckTimeoutMs: 1000,

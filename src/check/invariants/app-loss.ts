@@ -47,6 +47,8 @@ function otherAppGrant(f: Facts, lost: RegionId, from: number, to: number): numb
 export function checkAppLossFailover(f: Facts, m: Measurements): CheckOutcome {
   const bound = f.spec?.bounds.appLossFailoverBoundMs;
   if (bound === undefined) return outcome(NAME, 'liveness', [], 'bound not recorded in the spec', false);
+  if (f.spec?.controllerMode === 'manual')
+    return outcome(NAME, 'liveness', [], "manual mode: a takeover is the operator's", false);
   const violations: Violation[] = [];
   const skipped: string[] = [];
   let evaluated = 0;

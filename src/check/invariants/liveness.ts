@@ -29,6 +29,8 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
   const skipped: string[] = [];
   if (bound === undefined)
     return outcome('failover-liveness', 'liveness', [], 'no meta: bound unknown', false);
+  if (f.spec?.controllerMode === 'manual')
+    return outcome('failover-liveness', 'liveness', [], "manual mode: a failover is the operator's", false);
   for (const fault of f.faults) {
     if (!REGION_LOSS_FAULTS.has(fault.fault) || !f.regions.includes(fault.target)) continue;
     const lost = fault.target;
