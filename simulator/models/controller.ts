@@ -319,12 +319,25 @@ export class ControllerModel implements Server {
     }
   }
 
-  /** The simulated operator approves every request after a fixed delay. */
+  /**
+   * The simulated operator approves every request after a fixed delay. The approval is the
+   * operator's own observation (a `note` from source `operator`): what the checker's
+   * operator-approval judges promotions in semi-automatic mode against.
+   */
   private awaitApproval(): void {
     const driver = this.driver;
     this.sim.engine.after(
       this.sim.timings.operatorDelayMs,
-      () => this.proc.run(() => driver?.operator('approve'), null),
+      () => {
+        this.sim.rec.emit({
+          kind: 'note',
+          t: this.sim.engine.now,
+          source: 'operator',
+          message: `approve ${this.ctlId}`,
+          data: { region: this.region, command: 'approve' },
+        });
+        this.proc.run(() => driver?.operator('approve'), null);
+      },
       null,
     );
   }

@@ -27,6 +27,7 @@ import {
   checkFailoverLiveness,
   checkNoSpuriousFailover,
 } from './invariants/liveness.ts';
+import { checkOperatorApproval } from './invariants/operator.ts';
 import { checkPromotionEvidence } from './invariants/promotion-evidence.ts';
 import {
   checkActWithinSafeWindow,
@@ -63,6 +64,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkDemotionFinal(facts),
     checkDemoteFencing(facts),
     checkPromotionEvidence(facts),
+    checkOperatorApproval(facts),
     checkConfigMeetsSpec(facts),
     checkNoInternalError(facts),
     checkFailoverLiveness(facts, m),

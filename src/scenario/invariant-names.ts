@@ -14,6 +14,7 @@ export const SAFETY_INVARIANTS = [
   'demotion-final',
   'demote-fencing',
   'promotion-evidence',
+  'operator-approval',
   'no-internal-error',
 ] as const;
 export const LIVENESS_INVARIANTS = [
