@@ -2,7 +2,8 @@
  * Processes and message delivery.
  *
  * A Proc is one component's process: up, paused (SIGSTOP: everything delivered to it waits
- * in a queue and runs, in order, a host wake latency after resume — timers fire late) or crashed (deliveries are
+ * in a queue and runs, in order, a host wake latency after resume — timers fire late; a Node
+ * process runs its expired timers before what arrived on its sockets, see wake) or crashed (deliveries are
  * dropped; requests to it are refused with a reset; on restart its incarnation changes so
  * replies and timers meant for the old process vanish).
  *
@@ -27,11 +28,30 @@ export class Proc {
   /** invalidates a pending wake when the process is paused or crashed again */
   private wakeToken = 0;
   private queue: Array<Fn | unknown> = [];
+  /** timers that expired while a Node process was stopped (see wake) */
+  private timerQueue: Array<Fn | unknown> = [];
 
   constructor(
     readonly id: string,
     readonly clock: NodeClock,
+    /**
+     * A Node process (the controllers, the apps): after SIGSTOP/SIGCONT its epoll_wait returns
+     * EINTR (man 7 signal), so libuv runs the expired timers before it polls the sockets again:
+     * a request whose timeout passed while stopped times out even if its reply is waiting.
+     * Measured on the real topology (docs/simulator.md "Pauses").
+     */
+    private readonly timersFirst = false,
   ) {}
+
+  /** A timer's callback in this process: like run, but see `timersFirst`. */
+  runTimer(fn: Fn, arg: unknown, incarnation = -1): void {
+    if (this.state === 'paused' && this.timersFirst) {
+      if (incarnation >= 0 && incarnation !== this.incarnation) return;
+      this.timerQueue.push(fn, arg);
+      return;
+    }
+    this.run(fn, arg, incarnation);
+  }
 
   /** Runs fn(arg) in this process now, later (paused) or never (crashed / other incarnation). */
   run(fn: Fn, arg: unknown, incarnation = -1): void {
@@ -75,9 +95,11 @@ export class Proc {
   wake(token: number): void {
     if (token !== this.wakeToken || this.pauseDepth > 0 || this.state !== 'paused') return;
     this.state = 'up';
-    // Drain in order; a handler may schedule more work but cannot re-pause us.
-    const q = this.queue;
+    // Drain in order, a Node process's expired timers first; a handler may schedule more
+    // work but cannot re-pause us.
+    const q = this.timerQueue.length > 0 ? this.timerQueue.concat(this.queue) : this.queue;
     this.queue = [];
+    this.timerQueue = [];
     for (let i = 0; i < q.length; i += 2) {
       if (this.state !== 'up') break;
       (q[i] as Fn)(q[i + 1]);
@@ -92,6 +114,7 @@ export class Proc {
     this.wakeToken++;
     this.incarnation++;
     this.queue = [];
+    this.timerQueue = [];
     return true;
   }
 
@@ -326,7 +349,7 @@ export class Net {
     const call = arg as Call;
     call.link.inflight.delete(call);
     if (call.done) return;
-    call.from.run(this.timeoutInSender, call, call.fromIncarnation);
+    call.from.runTimer(this.timeoutInSender, call, call.fromIncarnation);
   };
 
   private readonly timeoutInSender = (arg: unknown): void => {

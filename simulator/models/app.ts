@@ -37,7 +37,7 @@ export class AppModel implements Server {
     readonly region: string,
     clock: NodeClock,
   ) {
-    this.proc = new Proc(`app-${region}`, clock);
+    this.proc = new Proc(`app-${region}`, clock, true);
   }
 
   private localNow(): number {

@@ -70,7 +70,7 @@ export class ControllerModel implements Server {
     private readonly initialRole: 'primary' | 'standby',
   ) {
     this.ctlId = `ctl-${region}`;
-    this.proc = new Proc(this.ctlId, clock);
+    this.proc = new Proc(this.ctlId, clock, true);
     this.routes = new Routes(sim, this.ctlId);
     this.appId = `app-${region}`;
     this.peerId = `ctl-${config.peerRegion}`;
@@ -199,7 +199,7 @@ export class ControllerModel implements Server {
     if (gen !== this.wakeGen) return;
     this.wakeGlobalMs = Number.POSITIVE_INFINITY;
     this.countWake();
-    this.proc.run(this.tick, null, this.proc.incarnation);
+    this.proc.runTimer(this.tick, null, this.proc.incarnation);
   };
 
   /**
