@@ -98,13 +98,18 @@ const briefCuts = ['refuse', 'drop'].flatMap((mode) =>
 );
 
 /**
- * Calls held beyond d on a controller's link to its app, delivered after the app saw a newer
- * epoch (and restarted): outside the assumptions, where the app's fencing token is the only
- * defence (each file says how). Automatic mode only (stale-extend-after-unseen-demote.yaml says
- * why). Not in the catalog: the real topology's client timeouts need not let a held request
- * through.
+ * Calls held beyond d, delivered after a newer epoch was granted: outside the assumptions, where
+ * the fencing token is the only defence (each file says how) — on a controller's link to its app
+ * (the app's fence, after it restarted) and on its link to the Worker (a release of epoch e
+ * after the same region was granted e + 1: the store's epoch check). Automatic mode only
+ * (stale-extend-after-unseen-demote.yaml says why). Not in the catalog: the real topology's
+ * client timeouts need not let a held request through.
  */
-const staleHooks = ['stale-hooks-beyond-d.yaml', 'stale-extend-after-unseen-demote.yaml'].map((file) => ({
+const staleHooks = [
+  'stale-hooks-beyond-d.yaml',
+  'stale-extend-after-unseen-demote.yaml',
+  'stale-release-beyond-d.yaml',
+].map((file) => ({
   name: file,
   scenario: parseScenario(readFileSync(new URL(`./${file}`, import.meta.url), 'utf8'), file),
 }));
@@ -118,7 +123,7 @@ describe('simulator search as the mutation kill test', () => {
     expect(failingRuns(catalogIn('automatic'), [1])).toEqual([]);
   });
 
-  it('the catalog in semi-automatic mode, a store with a short TTL, brief cuts at a renewal, stale hooks', () => {
+  it('the catalog in semi-automatic mode, a store with a short TTL, brief cuts at a renewal, stale hooks and release', () => {
     expect(failingRuns(catalogIn('semi-automatic'), [1])).toEqual([]);
     expect(failingRuns(ttlMismatch, [1, 2, 3])).toEqual([]);
     expect(failingRuns(briefCuts, [1])).toEqual([]);
