@@ -29,6 +29,7 @@ import {
 } from './invariants/liveness.ts';
 import { checkOperatorApproval } from './invariants/operator.ts';
 import { checkPromotionEvidence } from './invariants/promotion-evidence.ts';
+import { checkReleaseAfterRevoke } from './invariants/release-after-revoke.ts';
 import {
   checkActWithinSafeWindow,
   checkEpochMonotonic,
@@ -63,6 +64,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkNoStaleWrite(facts),
     checkDemotionFinal(facts),
     checkDemoteFencing(facts),
+    checkReleaseAfterRevoke(facts),
     checkPromotionEvidence(facts),
     checkOperatorApproval(facts),
     checkConfigMeetsSpec(facts),

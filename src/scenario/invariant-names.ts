@@ -13,6 +13,7 @@ export const SAFETY_INVARIANTS = [
   'no-stale-write',
   'demotion-final',
   'demote-fencing',
+  'release-after-revoke',
   'promotion-evidence',
   'operator-approval',
   'no-internal-error',
