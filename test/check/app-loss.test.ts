@@ -5,28 +5,11 @@
  * leaves the DR app without authority: a violation.
  */
 import { describe, expect, it } from 'vitest';
-import { checkHistory } from '../../src/check/checker.ts';
-import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
-import { designInput, designSpec } from '../../src/contracts/spec.ts';
+import type { NewEvent } from '../../src/contracts/history.ts';
+import { outcomeOf, SPEC_T30 } from './helpers/history.ts';
 
-const spec = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000 }), 'test');
-const BOUND_MS = spec.bounds.appLossFailoverBoundMs!;
+const BOUND_MS = SPEC_T30.bounds.appLossFailoverBoundMs!;
 const CRASH_AT_MS = 20_000;
-
-function history(events: NewEvent[]): HistoryEvent[] {
-  const meta = {
-    kind: 'meta',
-    t: 0,
-    scenario: 't',
-    executor: 'sim',
-    seed: 1,
-    regions: ['a', 'b'],
-    witnesses: ['w1', 'w2', 'w3'],
-    timing: { leaseTtlMs: 30_000, heartbeatMs: 10_000 },
-    spec,
-  } as unknown as NewEvent;
-  return [meta, ...events].sort((x, y) => x.t - y.t).map((e, seq) => ({ ...e, seq }) as HistoryEvent);
-}
 
 const grant = (t: number, region: string, epoch: number): NewEvent => ({
   kind: 'app-authority',
@@ -61,8 +44,7 @@ function appLoss(forMs: number, extra: NewEvent[]): NewEvent[] {
     ...extra,
   ];
 }
-const judge = (events: NewEvent[]) =>
-  checkHistory(history(events)).outcomes.find((o) => o.name === 'app-loss-failover')!;
+const judge = (events: NewEvent[]) => outcomeOf('app-loss-failover', events);
 
 describe('app-loss-failover', () => {
   it('derives its bound from the design: N hand-overs, the lease gone, two status polls of the peer', () => {

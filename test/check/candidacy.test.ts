@@ -4,27 +4,10 @@
  * candidacy ends only by its timeout or a rejection, and the hold-down must follow.
  */
 import { describe, expect, it } from 'vitest';
-import { checkHistory } from '../../src/check/checker.ts';
-import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
-import { designInput, designSpec } from '../../src/contracts/spec.ts';
+import type { NewEvent } from '../../src/contracts/history.ts';
+import { outcomeOf, SPEC_T30 } from './helpers/history.ts';
 
-const spec = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000 }), 'test');
-const HOLD_DOWN_MS = spec.promotionHoldDownMs;
-
-function history(events: NewEvent[]): HistoryEvent[] {
-  const meta = {
-    kind: 'meta',
-    t: 0,
-    scenario: 't',
-    executor: 'sim',
-    seed: 1,
-    regions: ['a', 'b'],
-    witnesses: ['w1', 'w2', 'w3'],
-    timing: { leaseTtlMs: 30_000, heartbeatMs: 10_000 },
-    spec,
-  } as unknown as NewEvent;
-  return [meta, ...events].sort((x, y) => x.t - y.t).map((e, seq) => ({ ...e, seq }) as HistoryEvent);
-}
+const HOLD_DOWN_MS = SPEC_T30.promotionHoldDownMs;
 
 const refused = (t: number): NewEvent => ({
   kind: 'lease-store',
@@ -65,8 +48,7 @@ function candidacy(fromMs: number): NewEvent[] {
 }
 const LAST_OF_FIRST_MS = 30_000 + 15 * 2_550;
 const end: NewEvent = { kind: 'note', t: 200_000, source: 't', message: 'end' };
-const judge = (events: NewEvent[]) =>
-  checkHistory(history(events)).outcomes.find((o) => o.name === 'candidacy-hold-down')!;
+const judge = (events: NewEvent[]) => outcomeOf('candidacy-hold-down', events);
 
 describe('candidacy-hold-down', () => {
   it('passes when the next candidacy starts after the hold-down', () => {

@@ -3,26 +3,10 @@
  * operator's own record of approvals (src/check/invariants/operator.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { checkHistory } from '../../src/check/checker.ts';
-import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
+import type { NewEvent } from '../../src/contracts/history.ts';
 import { designInput, designSpec } from '../../src/contracts/spec.ts';
+import { outcomeOf } from './helpers/history.ts';
 
-function history(mode: 'automatic' | 'semi-automatic', events: NewEvent[]): HistoryEvent[] {
-  const spec = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000, controllerMode: mode }), 'test');
-  const meta = {
-    kind: 'meta',
-    t: 0,
-    scenario: 't',
-    executor: 'sim',
-    seed: 1,
-    regions: ['a', 'b'],
-    initialPrimary: 'a',
-    witnesses: ['w1', 'w2', 'w3'],
-    timing: { leaseTtlMs: 30_000, heartbeatMs: 10_000 },
-    spec,
-  } as unknown as NewEvent;
-  return [meta, ...events].map((e, seq) => ({ ...e, seq }) as HistoryEvent);
-}
 const promote = (t: number, region: string, epoch: number): NewEvent => ({
   kind: 'app-authority',
   t,
@@ -39,8 +23,10 @@ const approve = (t: number, region: string): NewEvent => ({
   message: `approve ctl-${region}`,
   data: { region, command: 'approve' },
 });
+const specIn = (mode: 'automatic' | 'semi-automatic') =>
+  designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000, controllerMode: mode }), 'test');
 const judge = (mode: 'automatic' | 'semi-automatic', events: NewEvent[]) =>
-  checkHistory(history(mode, events)).outcomes.find((o) => o.name === 'operator-approval')!;
+  outcomeOf('operator-approval', events, specIn(mode));
 
 describe('operator-approval', () => {
   it('passes the preferred bootstrap and a failover the operator approved', () => {

@@ -1,0 +1,32 @@
+/**
+ * A synthetic history for the checker's unit tests: a sim meta with the design spec at
+ * T = 30 s (regions a and b, three witnesses, a the initial primary), then the given events
+ * in time order with their seq numbers.
+ */
+import { checkHistory } from '../../../src/check/checker.ts';
+import type { CheckOutcome } from '../../../src/check/verdict.ts';
+import type { HistoryEvent, NewEvent } from '../../../src/contracts/history.ts';
+import { type DesignSpec, designInput, designSpec } from '../../../src/contracts/spec.ts';
+
+export const SPEC_T30: DesignSpec = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000 }), 'test');
+
+export function history(events: NewEvent[], spec: DesignSpec = SPEC_T30): HistoryEvent[] {
+  const meta = {
+    kind: 'meta',
+    t: 0,
+    scenario: 't',
+    executor: 'sim',
+    seed: 1,
+    regions: ['a', 'b'],
+    initialPrimary: 'a',
+    witnesses: ['w1', 'w2', 'w3'],
+    timing: { leaseTtlMs: 30_000, heartbeatMs: 10_000 },
+    spec,
+  } as unknown as NewEvent;
+  return [meta, ...[...events].sort((x, y) => x.t - y.t)].map((e, seq) => ({ ...e, seq }) as HistoryEvent);
+}
+
+/** The named outcome of checking `events` (after the meta). */
+export function outcomeOf(name: string, events: NewEvent[], spec: DesignSpec = SPEC_T30): CheckOutcome {
+  return checkHistory(history(events, spec)).outcomes.find((o) => o.name === name)!;
+}
