@@ -101,7 +101,11 @@ const briefCuts = ['refuse', 'drop'].flatMap((mode) =>
  * Calls held beyond d, delivered after a newer epoch was granted: outside the assumptions, where
  * the fencing token is the only defence (each file says how) — on a controller's link to its app
  * (the app's fence, after it restarted) and on its link to the Worker (a release of epoch e
- * after the same region was granted e + 1: the store's epoch check). Automatic mode only
+ * after the same region was granted e + 1: the store's epoch check); and a Worker clock step
+ * that lets the holder's lease run out early, where the store's refusal of its renewal is the
+ * only thing that ends the holder's term (early-expiry-renew-refused.yaml), or a grant lost to
+ * a pause beyond p, where the store's "held by you, not granted" must not read as a grant
+ * (orphan-grant-refused-acquire.yaml). Automatic mode only
  * (stale-extend-after-unseen-demote.yaml says why). Not in the catalog: the real topology's
  * client timeouts need not let a held request through.
  */
@@ -109,6 +113,8 @@ const staleHooks = [
   'stale-hooks-beyond-d.yaml',
   'stale-extend-after-unseen-demote.yaml',
   'stale-release-beyond-d.yaml',
+  'early-expiry-renew-refused.yaml',
+  'orphan-grant-refused-acquire.yaml',
 ].map((file) => ({
   name: file,
   scenario: parseScenario(readFileSync(new URL(`./${file}`, import.meta.url), 'utf8'), file),
