@@ -3,26 +3,8 @@
  * store's observations (src/check/invariants/handover.ts, demotion.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { checkHistory } from '../../src/check/checker.ts';
-import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
-import { designInput, designSpec } from '../../src/contracts/spec.ts';
-
-const spec = designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000 }), 'test');
-
-function history(events: NewEvent[]): HistoryEvent[] {
-  const meta = {
-    kind: 'meta',
-    t: 0,
-    scenario: 't',
-    executor: 'sim',
-    seed: 1,
-    regions: ['a', 'b'],
-    witnesses: ['w1', 'w2', 'w3'],
-    timing: { leaseTtlMs: 30_000, heartbeatMs: 10_000 },
-    spec,
-  } as unknown as NewEvent;
-  return [meta, ...events].map((e, seq) => ({ ...e, seq }) as HistoryEvent);
-}
+import type { NewEvent } from '../../src/contracts/history.ts';
+import { outcomeOf } from './helpers/history.ts';
 
 const grantA: NewEvent = {
   kind: 'lease-store',
@@ -61,8 +43,7 @@ const release = (t: number): NewEvent => ({
   storeNowMs: t,
 });
 const end: NewEvent = { kind: 'note', t: 60_000, source: 't', message: 'end' };
-const judge = (events: NewEvent[], name: string) =>
-  checkHistory(history(events)).outcomes.find((o) => o.name === name)!;
+const judge = (events: NewEvent[], name: string) => outcomeOf(name, events);
 
 describe('stop-releases-lease', () => {
   it('a stopped holder whose app confirmed the demotion releases within H/2 + d', () => {
