@@ -3,9 +3,9 @@
  * production request handling on virtual time. Nothing of the Worker is restated here:
  * - src/worker/request.ts: the request procedure (signature check on the raw bytes,
  *   parse, backend, replay/stale answers), driven synchronously with the simulator's MAC (simMac);
- * - durable: src/worker/lease-object.ts (nonce cache, lease-state.ts transitions and the
- *   store's observations) applied to this model's in-memory Durable Object storage, which
- *   survives a Worker crash like DO storage does;
+ * - durable: src/worker/lease-object.ts (the object's name, nonce cache, lease-state.ts
+ *   transitions and the store's observations) applied to this model's in-memory Durable
+ *   Object storage, one per object name, which survives a Worker crash like DO storage does;
  * - kv (legacy-kv, KNOWN UNSAFE): src/worker/legacy-kv-rules.ts against the simulated KV
  *   (./kv.ts: 60 s minimum expiration, per-location read caches with cacheTtl), with the
  *   nonce guard's rule from src/worker/nonces.ts. A `kv-staleness` fault raises cacheTtl.
@@ -28,7 +28,7 @@ import {
   OBS_META_KEY,
   type ObjectCommand,
   type ObsMeta,
-  objectCommandOf,
+  objectCallOf,
   objectReadKeys,
   STATE_KEY,
 } from '../../src/worker/lease-object.ts';
@@ -221,23 +221,66 @@ class HeaderView {
   }
 }
 
+/**
+ * One Durable Object, as workerd keeps one per name: its storage, which survives Worker
+ * crashes, and what its instance keeps beside it (the nonce prune schedule, the model's expiry
+ * timer, the stale-instance fault's old instance).
+ */
+class SimDurableObject {
+  readonly storage = new Map<string, unknown>();
+  /** the storage keys under the nonce index's prefix (what pruning lists) */
+  readonly nonceIndexKeys = new Set<string>();
+  readonly prune = new PruneSchedule();
+  /** when this object's expiry timer fires (global ms), if one is armed */
+  expiryArmedAtT: number | null = null;
+  /** the stale-instance fault: an old instance of this object still serving (durable only) */
+  stale: StaleInstance | null = null;
+
+  write(entries: ReadonlyMap<string, unknown>): void {
+    for (const [k, v] of entries) {
+      this.storage.set(k, v);
+      if (k.startsWith(NONCE_INDEX_PREFIX)) this.nonceIndexKeys.add(k);
+    }
+  }
+
+  /**
+   * The Durable Object's amortised nonce pruning, over the in-memory storage. The listing
+   * reads the nonce index keys kept aside by write(), not every key in storage (the
+   * observation log alone grows by one key per lease request).
+   */
+  pruneNonces(nowMs: number): void {
+    if (!this.prune.due(nowMs)) return;
+    const { prefix, end, limit } = expiredNonceListing(nowMs);
+    const listed: string[] = [];
+    for (const k of this.nonceIndexKeys) if (k.startsWith(prefix) && k < end) listed.push(k);
+    listed.sort();
+    const batch = listed.slice(0, limit);
+    for (const k of keysToPrune(batch)) {
+      this.storage.delete(k);
+      this.nonceIndexKeys.delete(k);
+    }
+    this.prune.pruned(batch.length);
+  }
+}
+
 export class LeaseStoreModel implements Server {
   readonly proc: Proc;
-  /** the Durable Object's storage (durable) or the nonce guard's (kv): survives crashes */
-  private readonly storage = new Map<string, unknown>();
-  /** the storage keys under the nonce index's prefix (what pruning lists) */
-  private readonly nonceIndexKeys = new Set<string>();
-  private readonly prune = new PruneSchedule();
+  /**
+   * The Durable Objects by name, each made at its first request as workerd makes them. The
+   * front Worker names them (objectCallOf, shared with durable.ts): every simulated controller
+   * asks for SIM_LEASE_NAME, so a Worker that names them by lease uses one object, and one
+   * that names them otherwise gets a lease per name.
+   */
+  private readonly objects = new Map<string, SimDurableObject>();
+  /** the object of SIM_LEASE_NAME: the stale-instance fault's, and the kv variant's nonce guard */
+  private readonly leaseObject: SimDurableObject;
   private readonly kv: SimKv;
   private readonly secrets: Record<string, string>;
   private readonly nonceSeq = new Map<string, number>();
   /** extra cacheTtl from active kv-staleness faults (the largest wins) */
   private readonly staleOverrides: number[] = [];
-  private expiryArmedAtT: number | null = null;
   /** steps of the Worker's wall clock by clock faults so far (see callerWallMs) */
   private wallStepMs = 0;
-  /** the stale-instance fault: an old instance of the lease object still serving (durable only) */
-  private stale: StaleInstance | null = null;
   private readonly headerView = new HeaderView();
   private readonly secretsTable: SecretsTable;
   private readonly port = {
@@ -256,6 +299,16 @@ export class LeaseStoreModel implements Server {
     this.kv = new SimKv(sim.timings.kvMinExpirationMs);
     this.secrets = Object.fromEntries(sim.spec.regions.map((r) => [r, simLeaseSecret(r)]));
     this.secretsTable = { ok: true, table: this.secrets };
+    this.leaseObject = this.objectNamed(SIM_LEASE_NAME);
+  }
+
+  private objectNamed(name: string): SimDurableObject {
+    let o = this.objects.get(name);
+    if (o === undefined) {
+      o = new SimDurableObject();
+      this.objects.set(name, o);
+    }
+    return o;
   }
 
   /** A clock fault steps the Worker's wall clock by `deltaMs` (its NodeClock is stepped too). */
@@ -339,37 +392,45 @@ export class LeaseStoreModel implements Server {
 
   private durable(req: WireRequest, auth: AuthContext): BackendResult {
     const now = this.nowMs();
-    // the front Worker's forwarding and the object's routing, as workerd runs them (durable.ts)
-    const cmd = objectCommandOf(req, auth);
-    if (runsOnStale(this.stale, cmd)) return this.durableOnStale(this.stale, cmd, now);
-    newInstanceTouchesStorage(this.stale);
-    const out = executeObjectCommand(this.read(objectReadKeys(cmd)), cmd, now, this.leaseTtlMs);
-    if (out.writes) this.write(out.writes);
+    // the front Worker's forwarding and the object's naming and routing, as workerd runs
+    // them (durable.ts)
+    const { name, command: cmd } = objectCallOf(req, auth);
+    const obj = this.objectNamed(name);
+    if (runsOnStale(obj.stale, cmd)) return this.durableOnStale(obj, obj.stale, cmd, now);
+    newInstanceTouchesStorage(obj.stale);
+    const out = executeObjectCommand(this.read(obj, objectReadKeys(cmd)), cmd, now, this.leaseTtlMs);
+    if (out.writes) obj.write(out.writes);
     for (const o of out.observations) this.record(o);
-    this.armExpiry();
-    this.pruneNonces(now);
+    this.armExpiry(obj);
+    obj.pruneNonces(now);
     return out.result;
   }
 
   /** A request on the old instance (src/worker/stale-instance.ts), as the lease object runs it. */
-  private durableOnStale(stale: StaleInstance, cmd: ObjectCommand, now: number): BackendResult {
+  private durableOnStale(
+    obj: SimDurableObject,
+    stale: StaleInstance,
+    cmd: ObjectCommand,
+    now: number,
+  ): BackendResult {
     const { outcome, commit } = executeOnStale(stale, cmd, now, this.leaseTtlMs);
-    if (commit) this.write(commit);
+    if (commit) obj.write(commit);
     for (const o of outcome.observations) this.record(o);
-    this.armExpiry();
+    this.armExpiry(obj);
     return outcome.result;
   }
 
-  /** stale-instance fault: fork the old instance from storage as it is now. */
+  /** stale-instance fault: fork the lease object's old instance from storage as it is now. */
   startStaleInstance(region: string): StaleInstanceReport {
-    this.stale = forkStaleInstance(region, this.storage);
-    return staleReport(this.stale);
+    const obj = this.leaseObject;
+    obj.stale = forkStaleInstance(region, obj.storage);
+    return staleReport(obj.stale);
   }
 
   /** stale-instance fault ends: what the old instance did. */
   stopStaleInstance(): StaleInstanceReport {
-    const report = staleReport(this.stale);
-    this.stale = null;
+    const report = staleReport(this.leaseObject.stale);
+    this.leaseObject.stale = null;
     return report;
   }
 
@@ -377,77 +438,57 @@ export class LeaseStoreModel implements Server {
    * The values of `keys` as one storage.get returns them. One map, refilled per read: both
    * readers (executeObjectCommand, noteExpiry) are done with it before they return.
    */
-  private read(keys: string[]): ReadonlyMap<string, unknown> {
+  private read(obj: SimDurableObject, keys: string[]): ReadonlyMap<string, unknown> {
     const stored = this.readBuffer;
     stored.clear();
-    for (const k of keys) if (this.storage.has(k)) stored.set(k, this.storage.get(k));
+    for (const k of keys) if (obj.storage.has(k)) stored.set(k, obj.storage.get(k));
     return stored;
   }
   private readonly readBuffer = new Map<string, unknown>();
 
-  private write(entries: ReadonlyMap<string, unknown>): void {
-    for (const [k, v] of entries) {
-      this.storage.set(k, v);
-      if (k.startsWith(NONCE_INDEX_PREFIX)) this.nonceIndexKeys.add(k);
-    }
-  }
-
-  /**
-   * The Durable Object's amortised nonce pruning, over the in-memory storage. The listing
-   * reads the nonce index keys kept aside by write(), not every key in storage (the
-   * observation log alone grows by one key per lease request).
-   */
-  private pruneNonces(nowMs: number): void {
-    if (!this.prune.due(nowMs)) return;
-    const { prefix, end, limit } = expiredNonceListing(nowMs);
-    const listed: string[] = [];
-    for (const k of this.nonceIndexKeys) if (k.startsWith(prefix) && k < end) listed.push(k);
-    listed.sort();
-    const batch = listed.slice(0, limit);
-    for (const k of keysToPrune(batch)) {
-      this.storage.delete(k);
-      this.nonceIndexKeys.delete(k);
-    }
-    this.prune.pruned(batch.length);
-  }
-
   /** A timer at the grant's expiry on the Worker's clock, so the expiry is seen when it happens. */
-  private armExpiry(notBeforeT = this.sim.engine.now): void {
+  private armExpiry(obj: SimDurableObject, notBeforeT = this.sim.engine.now): void {
     if (this.backend !== 'durable') return;
-    const s = this.storage.get(STATE_KEY) as LeaseState | undefined;
+    const s = obj.storage.get(STATE_KEY) as LeaseState | undefined;
     if (!s || s.holder === null || s.expiresAt === null) return;
-    const meta = this.storage.get(OBS_META_KEY) as ObsMeta | undefined;
+    const meta = obj.storage.get(OBS_META_KEY) as ObsMeta | undefined;
     if (meta && meta.expiredEpoch >= s.epoch) return; // this grant's expiry is already noted
     const at = this.proc.clock.globalAt(s.expiresAt - SIM_WALL_EPOCH_MS, notBeforeT);
-    if (this.expiryArmedAtT !== null && this.expiryArmedAtT <= at) return;
-    this.expiryArmedAtT = at;
+    if (obj.expiryArmedAtT !== null && obj.expiryArmedAtT <= at) return;
+    obj.expiryArmedAtT = at;
     const incarnation = this.proc.incarnation;
     this.sim.engine.at(at, () => {
-      if (this.expiryArmedAtT === at) this.expiryArmedAtT = null;
-      this.proc.run(() => this.onExpiryTimer(), undefined, incarnation);
+      if (obj.expiryArmedAtT === at) obj.expiryArmedAtT = null;
+      this.proc.run(() => this.onExpiryTimer(obj), undefined, incarnation);
     });
   }
 
-  private onExpiryTimer(): void {
-    const noted = noteExpiry(this.read([STATE_KEY, OBS_META_KEY]), this.nowMs());
+  private onExpiryTimer(obj: SimDurableObject): void {
+    const noted = noteExpiry(this.read(obj, [STATE_KEY, OBS_META_KEY]), this.nowMs());
     if (noted) {
-      this.write(noted.writes);
+      obj.write(noted.writes);
       this.record(noted.observation);
       return;
     }
     // Renewed meanwhile, or the clock moved (or rounding left it 1 ms short): wait again,
     // never at the same instant, so a timer cannot spin.
-    this.armExpiry(this.sim.engine.now + 1);
+    this.armExpiry(obj, this.sim.engine.now + 1);
   }
 
   onRestart(): void {
-    this.expiryArmedAtT = null;
-    this.armExpiry();
+    this.rearmExpiries();
   }
 
   onClockChange(): void {
-    this.expiryArmedAtT = null;
-    this.armExpiry();
+    this.rearmExpiries();
+  }
+
+  /** The Worker restarted or its clock moved: every object's expiry timer is armed anew. */
+  private rearmExpiries(): void {
+    for (const obj of this.objects.values()) {
+      obj.expiryArmedAtT = null;
+      this.armExpiry(obj);
+    }
   }
 
   private record(o: LeaseObservation, location?: string): void {
@@ -478,10 +519,11 @@ export class LeaseStoreModel implements Server {
     const now = this.nowMs();
     // the per-lease NonceGuard object
     const claim = { nonce: auth.nonce, timestampMs: auth.timestampMs };
-    const verdict = nonceVerdict(this.storage.has(nonceKey(claim.nonce)), claim, now);
+    const guard = this.leaseObject;
+    const verdict = nonceVerdict(guard.storage.has(nonceKey(claim.nonce)), claim, now);
     if (verdict !== 'ok') return { kind: verdict };
-    this.write(addNonceEntries(new Map(), claim));
-    this.pruneNonces(now);
+    guard.write(addNonceEntries(new Map(), claim));
+    guard.pruneNonces(now);
 
     const { kvDesignTtlMs, kvMinExpirationMs } = this.sim.timings;
     const expirationMs = kvExpirationMs(kvDesignTtlMs, kvMinExpirationMs);

@@ -2,7 +2,7 @@
  * Lease Worker, durable variant (the safe one). Module Worker entry: bundled by
  * src/worker/bundle.ts for miniflare, deployed by wrangler.toml.
  *
- * One Durable Object per lease name (idFromName(lease)) holds {holder, epoch, expiresAt}
+ * One Durable Object per lease name (objectCallOf) holds {holder, epoch, expiresAt}
  * in its transactional storage. Each request is one read-modify-write inside the object:
  * a single storage.get of the state and the nonce, pure computation (lease-object.ts over
  * lease-state.ts, the same code the simulator runs), a single storage.put of the new state,
@@ -26,7 +26,7 @@ import { type Backend, type BackendResult, handleLeaseRequest, internalError, js
 import {
   executeObjectCommand,
   type ObjectCommand,
-  objectCommandOf,
+  objectCallOf,
   objectReadKeys,
   observationListing,
   observationsBody,
@@ -143,8 +143,8 @@ function durableBackend(env: DurableEnv): Backend {
   return {
     variant: 'durable',
     async execute(request, auth) {
-      const stub = env.LEASE.get(env.LEASE.idFromName(request.lease));
-      const cmd = objectCommandOf(request, auth);
+      const { name, command: cmd } = objectCallOf(request, auth);
+      const stub = env.LEASE.get(env.LEASE.idFromName(name));
       const res = await stub.fetch('https://lease-object/execute', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -62,6 +62,25 @@ export function objectCommandOf(request: LeaseRequest, auth: AuthContext): Objec
   return cmd;
 }
 
+/** Where the front Worker sends an authenticated request: the object's name and the command. */
+export interface ObjectCall {
+  name: string;
+  command: ObjectCommand;
+}
+
+/**
+ * The Durable Object of a request is named after the lease it asks about, never after the
+ * caller: every region's requests for one lease must meet in one object, whose input gate
+ * serialises them; an object per caller would be a lease per region. One definition for
+ * workerd (durable.ts: idFromName) and the simulator's Worker model (one storage per name).
+ */
+export function objectCallOf(request: LeaseRequest, auth: AuthContext): ObjectCall {
+  return {
+    name: request.lease,
+    command: objectCommandOf(request, auth),
+  };
+}
+
 export interface ObsMeta {
   /** seq of the last observation written; 0 = none */
   seq: number;

@@ -449,7 +449,6 @@ const fenceBugs: RealisticBug[] = [
 const REQUEST = 'src/worker/request.ts';
 const SIGNING = 'src/worker/signing.ts';
 const NONCES = 'src/worker/nonces.ts';
-const DURABLE = 'src/worker/durable.ts';
 
 const workerBugs2: RealisticBug[] = [
   {
@@ -497,9 +496,10 @@ const workerBugs2: RealisticBug[] = [
   },
   {
     id: 'durable-object-per-region',
-    file: DURABLE,
-    find: 'const stub = env.LEASE.get(env.LEASE.idFromName(request.lease));',
-    replace: 'const stub = env.LEASE.get(env.LEASE.idFromName(auth.region));',
+    // the naming moved into lease-object.ts objectCallOf, shared with the simulator's Worker
+    file: OBJECT,
+    find: '    name: request.lease,\n',
+    replace: '    name: auth.region,\n',
     class: 'wrong-field',
     why: 'the Durable Object is named after the authenticated caller instead of the lease: each region gets a lease of its own and both are granted at once',
   },

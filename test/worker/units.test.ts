@@ -16,6 +16,7 @@ import type {
 } from '../../src/worker/cf-types.ts';
 import { LocationKv } from '../../src/worker/kv-locations.ts';
 import { COMPATIBILITY_DATE, validateStartOptions } from '../../src/worker/launch.ts';
+import { objectCallOf } from '../../src/worker/lease-object.ts';
 import * as lease from '../../src/worker/lease-state.ts';
 import { type NonceClaim, nonceEntries, nonceKey, pruneNonces } from '../../src/worker/nonces.ts';
 import { parsePostBody, parseStatusQuery } from '../../src/worker/protocol.ts';
@@ -143,6 +144,18 @@ function memoryStorage(): DurableObjectStorage & { data: Map<string, unknown> } 
     },
   };
 }
+
+describe('lease object naming (durable.ts, the simulator)', () => {
+  it('names the object after the lease, so every region meets in one object per lease', () => {
+    const auth = (region: string) => ({ region, nonce: `n-${region}`, timestampMs: 1 });
+    const a = objectCallOf({ op: 'acquire', lease: 'svc' }, auth('a'));
+    const b = objectCallOf({ op: 'renew', lease: 'svc', epoch: 3 }, auth('b'));
+    expect([a.name, b.name]).toEqual(['svc', 'svc']);
+    expect(objectCallOf({ op: 'status', lease: 'other' }, auth('a')).name).toBe('other');
+    // the command still carries the caller the signature proved
+    expect([a.command.region, b.command.region, b.command.epoch]).toEqual(['a', 'b', 3]);
+  });
+});
 
 describe('nonce memory', () => {
   it('keeps a nonce for the whole skew window and prunes it after, in bounded batches', async () => {
