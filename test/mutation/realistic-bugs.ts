@@ -517,9 +517,9 @@ const leaseBugs2: RealisticBug[] = [
   {
     id: 'lease-release-ignores-epoch',
     file: LEASE,
-    find: '  if (s.holder !== region || epoch !== s.epoch) {\n    return { state: s, changed: false, response: { ...view(s, nowMs, ttlMs, false), released: false } };',
-    replace:
-      '  if (s.holder !== region) {\n    return { state: s, changed: false, response: { ...view(s, nowMs, ttlMs, false), released: false } };',
+    // the condition alone: a Stryker comment now sits between it and its return (3b429c5)
+    find: '  if (s.holder !== region || epoch !== s.epoch) {\n',
+    replace: '  if (s.holder !== region) {\n',
     class: 'missing-check',
     why: '"only the holder can release, that is enough": a late release of an old epoch frees the same region\'s newer grant while it is primary under it',
   },
