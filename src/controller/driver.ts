@@ -306,7 +306,6 @@ export class ControllerDriver {
     this.steps++;
     try {
       r = step(this.state!, input);
-      // Stryker disable next-line BlockStatement: unreachable — only a core that throws gets here (an invariant violation inside the core, no-internal-error), and the shipped core does not
     } catch (err) {
       this.fail(err, input);
       return;
