@@ -6,20 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { outcomeOf, SPEC_T30 } from './helpers/history.ts';
+import { appGrant as grant, outcomeOf, SPEC_T30 } from './helpers/history.ts';
 
 const BOUND_MS = SPEC_T30.bounds.appLossFailoverBoundMs!;
 const CRASH_AT_MS = 20_000;
 
-const grant = (t: number, region: string, epoch: number): NewEvent => ({
-  kind: 'app-authority',
-  t,
-  region,
-  op: 'grant',
-  epoch,
-  untilT: t + 27_000,
-  reason: 'promote',
-});
 const fault = (phase: 'start' | 'end', t: number, target: string, fault = 'crash'): NewEvent => ({
   kind: 'fault',
   t,

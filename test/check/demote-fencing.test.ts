@@ -7,21 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { collectFacts } from '../../src/check/facts.ts';
 import { checkDemoteFencing } from '../../src/check/invariants/demote-fencing.ts';
 import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
+import { appGrant } from './helpers/history.ts';
 
 function judge(events: NewEvent[]) {
   const h = events.map((e, seq) => ({ ...e, seq }) as HistoryEvent);
   return checkDemoteFencing(collectFacts(h));
 }
 
-const grant = (t: number, epoch: number, untilT: number): NewEvent => ({
-  kind: 'app-authority',
-  t,
-  region: 'a',
-  op: 'grant',
-  epoch,
-  untilT,
-  reason: 'promote',
-});
+const grant = (t: number, epoch: number, untilT: number): NewEvent => appGrant(t, 'a', epoch, untilT);
+
 const decided = (
   t: number,
   op: 'revoke' | 'reject',

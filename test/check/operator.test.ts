@@ -5,17 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
 import { designInput, designSpec } from '../../src/contracts/spec.ts';
-import { outcomeOf } from './helpers/history.ts';
+import { outcomeOf, appGrant as promote } from './helpers/history.ts';
 
-const promote = (t: number, region: string, epoch: number): NewEvent => ({
-  kind: 'app-authority',
-  t,
-  region,
-  op: 'grant',
-  epoch,
-  untilT: t + 27_000,
-  reason: 'promote',
-});
 const approve = (t: number, region: string): NewEvent => ({
   kind: 'note',
   t,

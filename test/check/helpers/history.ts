@@ -30,3 +30,14 @@ export function history(events: NewEvent[], spec: DesignSpec = SPEC_T30): Histor
 export function outcomeOf(name: string, events: NewEvent[], spec: DesignSpec = SPEC_T30): CheckOutcome {
   return checkHistory(history(events, spec)).outcomes.find((o) => o.name === name)!;
 }
+
+/** An app's promote (or other) grant of authority under `epoch`, for 27 s by default (L at T = 30 s). */
+export function appGrant(
+  t: number,
+  region: string,
+  epoch: number,
+  untilT = t + 27_000,
+  reason = 'promote',
+): NewEvent {
+  return { kind: 'app-authority', t, region, op: 'grant', epoch, untilT, reason };
+}
