@@ -350,7 +350,9 @@ export class LeaseStoreModel implements Server {
     }
     if (reply.status === 401 && Math.abs(nowMs - signedAtMs) > MAX_CLOCK_SKEW_MS) {
       // the caller's wall clock really is off by more than the Worker accepts (a clock fault):
-      // refused as stale, as the real Worker refuses it. Any other refusal is a Worker bug.
+      // refused as stale, as the real Worker refuses it. Any other refusal is a Worker bug. The
+      // skew test is restated here on purpose, not taken from signing.ts: it is the yardstick
+      // that tells a Worker whose own test is wrong from a caller whose clock is.
       this.sim.net.fail(call, `HTTP 401 ${JSON.stringify(reply.body)}`);
       return;
     }

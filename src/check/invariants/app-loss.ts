@@ -21,16 +21,13 @@ function lostAppRegion(f: Facts, fault: FaultSpan): RegionId | null {
   return r !== null && f.regions.includes(r) ? r : null;
 }
 
-/** Did app-r itself hold write authority just before `t` (its last authority event a live grant)? */
+/**
+ * Did app-r itself hold write authority just before `t`? Its write-authority window (the
+ * facts' windows, from its grants and revokes) was open then; the crash's own revoke at `t`
+ * closes it at `t`.
+ */
 function appHeldAuthority(f: Facts, r: RegionId, t: number): boolean {
-  let live = false;
-  for (const ev of f.events) {
-    if (ev.t >= t) break; // the crash's own revoke is recorded at t
-    if (ev.kind !== 'app-authority' || ev.region !== r) continue;
-    if (ev.op === 'grant') live = ev.untilT === undefined || ev.untilT > t;
-    else if (ev.op === 'revoke') live = false;
-  }
-  return live;
+  return f.windows.some((w) => w.region === r && w.start < t && w.end >= t);
 }
 
 /** First authority grant an app of another region observed in (from, to]. */

@@ -19,14 +19,6 @@ function approvedRegion(ev: Facts['events'][number]): RegionId | null {
   return d && d['command'] === 'approve' && typeof d['region'] === 'string' ? d['region'] : null;
 }
 
-/**
- * The preferred bootstrap: the initial primary taking a lease never granted before is the
- * history's first promotion (any later one follows an earlier grant).
- */
-function isPreferredBootstrap(f: Facts, firstPromotion: boolean, region: RegionId): boolean {
-  return firstPromotion && region === f.meta?.initialPrimary;
-}
-
 export function checkOperatorApproval(f: Facts): CheckOutcome {
   if (f.spec?.controllerMode !== 'semi-automatic')
     return outcome(NAME, 'safety', [], 'not semi-automatic mode: no approval required', false);
@@ -45,7 +37,9 @@ export function checkOperatorApproval(f: Facts): CheckOutcome {
     const key = `${ev.region}/${ev.epoch}`;
     if (promoted.has(key)) continue; // the same term promoted again (a retry)
     promoted.add(key);
-    if (isPreferredBootstrap(f, promoted.size === 1, ev.region)) continue;
+    // the preferred bootstrap: the initial primary taking a lease never granted before is the
+    // history's first promotion (any later one follows an earlier grant)
+    if (promoted.size === 1 && ev.region === f.meta?.initialPrimary) continue;
     judged++;
     if ((pending.get(ev.region) ?? 0) > 0) {
       pending.set(ev.region, 0);
