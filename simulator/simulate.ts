@@ -113,6 +113,8 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
   scheduleFaults(world, steps);
   world.engine.at(0, () => world.start());
   world.engine.run(scenario.duration);
+  // how much the lease store's storage holds at the end (store-storage-bounded reads it)
+  world.store.recordStorageAtEnd();
   const stoppedEarly = world.engine.stopped;
   if (stoppedEarly) world.coverage.earlyStops++;
   for (const l of world.links.values()) {

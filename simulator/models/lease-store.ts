@@ -21,7 +21,7 @@
  * The legacy-kv variant reports no refusals (it has no epoch to report for them) and no
  * expiries (KV expires values without the Worker noticing).
  */
-import type { LeaseStoreEvent } from '../../src/contracts/history.ts';
+import type { LeaseStoreEvent, StoreStorageEvent } from '../../src/contracts/history.ts';
 import {
   executeObjectCommand,
   noteExpiry,
@@ -86,6 +86,8 @@ export const SIM_WALL_EPOCH_MS = 1_767_225_600_000;
 
 /** The prefix of the nonce index keys (src/worker/nonces.ts), as its pruning lists them. */
 const NONCE_INDEX_PREFIX = expiredNonceListing(0).prefix;
+/** The prefix of the nonce keys themselves. */
+const NONCE_KEY_PREFIX = nonceKey('');
 
 /** The lease every simulated controller asks for. */
 export const SIM_LEASE_NAME = 'svc';
@@ -230,7 +232,15 @@ class SimDurableObject {
   readonly storage = new Map<string, unknown>();
   /** the storage keys under the nonce index's prefix (what pruning lists) */
   readonly nonceIndexKeys = new Set<string>();
+  /** how many `nonce:` keys storage holds: counted as keys come and go, never by a scan */
+  nonceKeys = 0;
+  /** the nonce count at which the next high-water reading is recorded (×1.5 each time) */
+  nextHighWater = 16;
+  /** global time of the last request this object served */
+  lastRequestT = 0;
   readonly prune = new PruneSchedule();
+
+  constructor(readonly name: string) {}
   /** when this object's expiry timer fires (global ms), if one is armed */
   expiryArmedAtT: number | null = null;
   /** the stale-instance fault: an old instance of this object still serving (durable only) */
@@ -238,8 +248,10 @@ class SimDurableObject {
 
   write(entries: ReadonlyMap<string, unknown>): void {
     for (const [k, v] of entries) {
+      const size = this.storage.size;
       this.storage.set(k, v);
       if (k.startsWith(NONCE_INDEX_PREFIX)) this.nonceIndexKeys.add(k);
+      else if (this.storage.size > size && k.startsWith(NONCE_KEY_PREFIX)) this.nonceKeys++;
     }
   }
 
@@ -256,7 +268,8 @@ class SimDurableObject {
     listed.sort();
     const batch = listed.slice(0, limit);
     for (const k of keysToPrune(batch)) {
-      this.storage.delete(k);
+      // the storage's own count: a key that was not there is not removed (delete says which)
+      if (this.storage.delete(k) && k.startsWith(NONCE_KEY_PREFIX)) this.nonceKeys--;
       this.nonceIndexKeys.delete(k);
     }
     this.prune.pruned(batch.length);
@@ -305,7 +318,7 @@ export class LeaseStoreModel implements Server {
   private objectNamed(name: string): SimDurableObject {
     let o = this.objects.get(name);
     if (o === undefined) {
-      o = new SimDurableObject();
+      o = new SimDurableObject(name);
       this.objects.set(name, o);
     }
     return o;
@@ -405,6 +418,7 @@ export class LeaseStoreModel implements Server {
     for (const o of out.observations) this.record(o);
     this.armExpiry(obj);
     obj.pruneNonces(now);
+    this.servedBy(obj);
     return out.result;
   }
 
@@ -419,6 +433,7 @@ export class LeaseStoreModel implements Server {
     if (commit) obj.write(commit);
     for (const o of outcome.observations) this.record(o);
     this.armExpiry(obj);
+    this.servedBy(obj);
     return outcome.result;
   }
 
@@ -493,6 +508,46 @@ export class LeaseStoreModel implements Server {
     }
   }
 
+  /**
+   * After a request on `obj`: its storage is read (a `store-storage` event) when its nonce
+   * entries reach a new high, ×1.5 apart, so a run records a handful, not one per request.
+   */
+  private servedBy(obj: SimDurableObject): void {
+    obj.lastRequestT = this.sim.engine.now;
+    if (obj.nonceKeys < obj.nextHighWater) return;
+    obj.nextHighWater = Math.ceil(obj.nonceKeys * 1.5);
+    this.recordStorage(obj, 'high-water');
+  }
+
+  /**
+   * The end of the run: every object's storage as its last request left it, stamped with the
+   * history's last time (or that request's), so the reading does not stretch the history the
+   * other checks judge.
+   */
+  recordStorageAtEnd(): void {
+    let t = this.sim.rec.events.at(-1)?.t ?? 0;
+    for (const obj of this.objects.values()) t = Math.max(t, obj.lastRequestT);
+    for (const obj of this.objects.values()) this.recordStorage(obj, 'end', t);
+  }
+
+  private recordStorage(
+    obj: SimDurableObject,
+    reason: StoreStorageEvent['reason'],
+    t = this.sim.engine.now,
+  ): void {
+    const ev: Omit<StoreStorageEvent, 'seq'> = {
+      kind: 'store-storage',
+      t,
+      object: obj.name,
+      keys: obj.storage.size,
+      nonceKeys: obj.nonceKeys,
+      nonceIndexKeys: obj.nonceIndexKeys.size,
+      reason,
+    };
+    if (reason === 'end') ev.afterRequestT = obj.lastRequestT;
+    this.sim.rec.emit(ev);
+  }
+
   private record(o: LeaseObservation, location?: string): void {
     const ev: StoreObservationEvent = {
       kind: 'lease-store',
@@ -526,6 +581,7 @@ export class LeaseStoreModel implements Server {
     if (verdict !== 'ok') return { kind: verdict };
     guard.write(addNonceEntries(new Map(), claim));
     guard.pruneNonces(now);
+    this.servedBy(guard);
 
     const { kvDesignTtlMs, kvMinExpirationMs } = this.sim.timings;
     const expirationMs = kvExpirationMs(kvDesignTtlMs, kvMinExpirationMs);

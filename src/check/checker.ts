@@ -38,6 +38,7 @@ import {
   checkSinglePrimary,
 } from './invariants/safety.ts';
 import { checkLeaseStoreLog } from './invariants/store-log.ts';
+import { checkStoreStorageBounded } from './invariants/store-storage.ts';
 import type { CheckOutcome, Measurements, Verdict } from './verdict.ts';
 
 export {
@@ -61,6 +62,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkActWithinSafeWindow(facts),
     checkEpochMonotonic(facts),
     checkLeaseStoreLog(facts),
+    checkStoreStorageBounded(facts),
     checkNoStaleWrite(facts),
     checkDemotionFinal(facts),
     checkDemoteFencing(facts),

@@ -128,6 +128,28 @@ export interface LeaseStoreEvent extends Base {
 }
 
 /**
+ * (added) What the lease store's Durable Object storage holds, read by the executor from the
+ * storage itself, never reported by the Worker's code (the simulator's in-memory storage; see
+ * docs/invariants.md `store-storage-bounded` for the real topology). Nonce entries change only
+ * when the store serves a request, so a reading describes the storage as that request left it.
+ */
+export interface StoreStorageEvent extends Base {
+  kind: 'store-storage';
+  /** the Durable Object's name */
+  object: string;
+  /** every key in its storage */
+  keys: number;
+  /** replay-protection entries: `nonce:<n>` keys */
+  nonceKeys: number;
+  /** their expiry index: `nexp:<keepUntil>:<n>` keys */
+  nonceIndexKeys: number;
+  /** global time of the last request the store served before this reading (absent: at `t`) */
+  afterRequestT?: number;
+  /** 'high-water': the nonce entries reached a new high; 'end': the end of the run */
+  reason: 'high-water' | 'end';
+}
+
+/**
  * A side effect a controller performed *as primary* (or tried to). The checker verifies
  * that every such act happened while localMs < safeUntilLocalMs and with a non-decreasing epoch.
  */
@@ -263,6 +285,7 @@ export type HistoryEvent =
   | RoleEvent
   | LeaseEvent
   | LeaseStoreEvent
+  | StoreStorageEvent
   | ActEvent
   | PromotionEvidenceEvent
   | WitnessEvent

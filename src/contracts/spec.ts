@@ -19,6 +19,28 @@
  */
 export const SIGNATURE_CLOCK_SKEW_MS = 30_000;
 
+/**
+ * Replay protection (docs/worker.md): the store keeps a request's nonce until its timestamp +
+ * the skew window + this grace, and prunes expired nonces at most once per
+ * DESIGN_NONCE_PRUNE_INTERVAL_MS, on a request. Restated here, not read from
+ * src/worker/nonces.ts: the bound on the store's storage (`store-storage-bounded`) must not
+ * move with the code it judges.
+ */
+export const DESIGN_NONCE_GRACE_MS = 1000;
+export const DESIGN_NONCE_PRUNE_INTERVAL_MS = 5000;
+
+/**
+ * How long after a request was sent its nonce may still be held, in the store's clock ms (the
+ * caller's wall clock runs with the store's, as the design assumes of NTP-disciplined clocks):
+ * its timestamp may lead the store's clock by the skew window and is kept the window + grace
+ * past it (2S + G); the pass that removes it comes at most one prune interval later while
+ * requests come; and one more interval covers a pass that hit its batch limit, which the
+ * next request resumes.
+ */
+export function nonceHeldMs(): number {
+  return 2 * SIGNATURE_CLOCK_SKEW_MS + DESIGN_NONCE_GRACE_MS + 2 * DESIGN_NONCE_PRUNE_INTERVAL_MS;
+}
+
 /** The design's inputs (all ms unless named otherwise). */
 export interface SpecInput {
   witnessCount: number;

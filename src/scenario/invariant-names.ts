@@ -10,6 +10,7 @@ export const SAFETY_INVARIANTS = [
   'act-within-safe-window',
   'epoch-monotonic',
   'lease-store-log',
+  'store-storage-bounded',
   'no-stale-write',
   'demotion-final',
   'demote-fencing',
