@@ -46,6 +46,20 @@ export function drawBootPlan(
 }
 
 /**
+ * How long the simulated operator takes to approve a candidacy in semi-automatic mode (when
+ * the scenario has no `operator` steps of its own): a person paged, reading, deciding. Drawn
+ * once per run, uniformly in this range, from its own stream of the seed (the main stream's
+ * draws are not shifted), so a search meets quick and slow approvals; a run may fix it
+ * (SimulateOptions.operatorDelayMs). docs/simulator.md "The simulated operator".
+ */
+export const OPERATOR_DELAY_RANGE_MS = { min: 1000, max: 20_000 } as const;
+
+export function drawOperatorDelayMs(seed: number): number {
+  const prng = new Prng((seed ^ 0x0a9e7a70) >>> 0);
+  return prng.range(OPERATOR_DELAY_RANGE_MS.min, OPERATOR_DELAY_RANGE_MS.max);
+}
+
+/**
  * Host wake latency: a process continued with SIGCONT runs its first handler some real
  * milliseconds later (kernel wake-up, Node's event loop turning over, the timers it owes).
  * Measured on the real topology, a paused primary's controller stood down after SIGCONT in

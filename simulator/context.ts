@@ -33,8 +33,13 @@ export interface SimTimings {
   witnessInfraHostTtlMs: number;
   /** client → app write timeout, client → resolver timeout */
   clientTimeoutMs: number;
-  /** semi-automatic mode: the simulated operator approves this long after being asked */
+  /**
+   * semi-automatic mode: the simulated operator approves this long after being asked (drawn
+   * per run, simulator/boot.ts drawOperatorDelayMs)
+   */
   operatorDelayMs: number;
+  /** the simulated operator approves at all: not when the scenario's own `operator` steps are the operator */
+  autoApprove: boolean;
   /** legacy-kv: the design TTL, KV's minimum expiration and the per-location cacheTtl */
   kvDesignTtlMs: number;
   kvMinExpirationMs: number;

@@ -3,7 +3,7 @@
  * promotion bases the controllers went through, what witnesses answered. Aggregated across
  * runs so a search can show it explored more than the happy path.
  */
-import { FAULT_KINDS, type FaultKind, type FaultStep } from '../src/scenario/schema.ts';
+import { FAULT_KINDS, type FaultKind, type FaultStep, OPERATOR_COMMANDS } from '../src/scenario/schema.ts';
 import type { TopologySpec } from '../src/scenario/topology-description.ts';
 import { PHASES, type Phase } from './anchors.ts';
 
@@ -48,8 +48,10 @@ export function targetClass(step: FaultStep, spec: TopologySpec): string {
   return `${w(from)}->${w(to)}`;
 }
 
+/** An operator step's cell names its command too: an approve and a demote exercise different paths. */
 export function coverageCell(step: FaultStep, spec: TopologySpec, phase: Phase): string {
-  return `${step.fault}|${targetClass(step, spec)}|${phase}`;
+  const command = step.fault === 'operator' ? `:${String(step.params['command'])}` : '';
+  return `${step.fault}|${targetClass(step, spec)}${command}|${phase}`;
 }
 
 /** Every cell a search could visit: each kind × the target classes it accepts × each phase. */
@@ -57,6 +59,7 @@ export function allCells(spec: TopologySpec): string[] {
   const comps = [...new Set(spec.components.map((c) => (spec.witnesses.includes(c.id) ? 'w*' : c.id)))];
   const links = [...new Set(spec.links.map((l) => targetClass({ target: l.id } as FaultStep, spec)))];
   const clocks = spec.components.filter((c) => c.kind === 'controller' || c.kind === 'app').map((c) => c.id);
+  const controllers = spec.components.filter((c) => c.kind === 'controller').map((c) => c.id);
   const byKind: Record<FaultKind, string[]> = {
     isolate: [...spec.regions],
     partition: links,
@@ -65,7 +68,8 @@ export function allCells(spec: TopologySpec): string[] {
     flap: links,
     pause: comps,
     crash: [...comps, ...spec.regions],
-    stop: spec.components.filter((c) => c.kind === 'controller').map((c) => c.id),
+    stop: controllers,
+    operator: controllers.flatMap((c) => OPERATOR_COMMANDS.map((cmd) => `${c}:${cmd}`)),
     'clock-offset': [...clocks, 'worker'],
     'clock-drift': [...clocks, 'worker'],
     'clock-jump': [...clocks, 'worker'],

@@ -27,6 +27,7 @@ import {
   type FaultStep,
   MAX_DURATION_MS,
   MAX_SCENARIO_STEPS,
+  OPERATOR_COMMANDS,
   Scenario,
   SIM_ONLY_FAULTS,
 } from '../src/scenario/schema.ts';
@@ -122,11 +123,14 @@ const anchorArb: fc.Arbitrary<Anchor> = fc
   })
   .map((a) => (a.region === undefined ? { on: a.on, offset: a.offset } : a));
 
+/** Every kind but the operator's commands: what a search of the automatic mode draws from. */
+const FAULT_KINDS_NO_OPERATOR: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'operator');
+
 /** Arbitrary fault steps over a run of `durationMs`; drift bounds relative to ρ; only `kinds`. */
 export function faultStepArb(
   durationMs: number,
   maxClockDriftRate: number,
-  kinds: readonly FaultKind[] = FAULT_KINDS,
+  kinds: readonly FaultKind[] = FAULT_KINDS_NO_OPERATOR,
 ): fc.Arbitrary<FaultStep> {
   return oneOfKinds(stepArbsByKind(durationMs, maxClockDriftRate), kinds);
 }
@@ -207,6 +211,15 @@ function stepArbsByKind(durationMs: number, maxClockDriftRate: number): StepArbs
     ['pause', step('pause', fc.constantFrom(...COMPONENTS), none)],
     ['crash', step('crash', fc.constantFrom(...SPEC.regions, ...COMPONENTS), none)],
     ['stop', step('stop', fc.constantFrom(...SPEC.regions.map((r) => `ctl-${r}`)), none)],
+    // instantaneous: an operator command takes no `for` (dropped here, so shrinking keeps it valid)
+    [
+      'operator',
+      step(
+        'operator',
+        fc.constantFrom(...SPEC.regions.map((r) => `ctl-${r}`)),
+        fc.constantFrom(...OPERATOR_COMMANDS).map((command) => ({ command })),
+      ).map(({ for: _for, ...rest }) => rest),
+    ],
     [
       'clock-offset',
       step(
@@ -267,10 +280,21 @@ function stepArbsByKind(durationMs: number, maxClockDriftRate: number): StepArbs
   return all;
 }
 
-/** Kinds a search draws from (kv-staleness only means something on the KV backend). */
-export function searchKinds(leaseBackend: LeaseBackend): FaultKind[] {
+/** The controllers' operating mode a search runs them in (docs/controller.md). */
+export type SearchMode = 'automatic' | 'semi-automatic' | 'manual';
+
+/**
+ * Kinds a search draws from (kv-staleness only means something on the KV backend; operator
+ * commands only where the operator has a part: semi-automatic and manual modes).
+ */
+export function searchKinds(leaseBackend: LeaseBackend, mode: SearchMode = 'automatic'): FaultKind[] {
   // stale-instance is a scenario fault (issue #15 item 5), not drawn by the search yet
-  return FAULT_KINDS.filter((k) => k !== 'stale-instance' && (leaseBackend === 'kv' || k !== 'kv-staleness'));
+  return FAULT_KINDS.filter(
+    (k) =>
+      k !== 'stale-instance' &&
+      (leaseBackend === 'kv' || k !== 'kv-staleness') &&
+      (mode !== 'automatic' || k !== 'operator'),
+  );
 }
 
 /**
@@ -285,7 +309,7 @@ export function caseArb(
   maxSteps = 8,
   opts: { kinds?: readonly FaultKind[]; withinAssumptions?: boolean } = {},
 ): fc.Arbitrary<ExploreCase> {
-  const kinds = opts.kinds ?? FAULT_KINDS;
+  const kinds = opts.kinds ?? FAULT_KINDS_NO_OPERATOR;
   const config = defaultControllerConfig({ region: 'a', peerRegion: 'b', witnesses: SPEC.witnesses });
   // generated scenarios run at the default time scale, whose host wake latency counts too
   const wakeMaxMs = wakeRangeMs(DEFAULT_TIME_SCALE).max;
@@ -317,13 +341,14 @@ function keptWithin(steps: FaultStep[], config: ControllerConfig, wakeMaxMs: num
 
 export function caseToScenario(
   c: ExploreCase,
-  opts: { durationMs: number; leaseBackend: LeaseBackend; name?: string },
+  opts: { durationMs: number; leaseBackend: LeaseBackend; name?: string; mode?: SearchMode },
 ): Scenario {
+  const mode = opts.mode !== undefined && opts.mode !== 'automatic' ? opts.mode : undefined;
   const input = {
     name: opts.name ?? 'sim-explore',
     description: '',
     duration: opts.durationMs,
-    topology: { leaseBackend: opts.leaseBackend },
+    topology: { leaseBackend: opts.leaseBackend, ...(mode ? { controller: { mode } } : {}) },
     steps: c.steps,
   };
   return drawnScenario(input) ?? Scenario.parse(input);
@@ -357,7 +382,7 @@ const isPlain = (o: object): boolean => {
 function drawnScenario(input: {
   name: string;
   duration: number;
-  topology: { leaseBackend: LeaseBackend };
+  topology: { leaseBackend: LeaseBackend; controller?: { mode: SearchMode } };
   steps: FaultStep[];
 }): Scenario | null {
   if (!SCENARIO_NAME.test(input.name) || !isMs(input.duration) || input.steps.length > MAX_SCENARIO_STEPS)
@@ -377,7 +402,7 @@ function drawnScenario(input: {
       leaseBackend: input.topology.leaseBackend,
       timeScale: DEFAULT_TIME_SCALE,
       initialPrimary: 'a',
-      controller: {},
+      controller: input.topology.controller ? { mode: input.topology.controller.mode } : {},
     },
     workload: { clients: 1, writeInterval: 1000 },
     steps,
@@ -433,8 +458,10 @@ export interface ExploreOptions {
   outsideAssumptions?: boolean;
   /** most fault steps per schedule (default 8) */
   maxSteps?: number;
-  /** fault kinds to draw from (default: every kind of the backend) */
+  /** fault kinds to draw from (default: every kind of the backend and mode) */
   kinds?: FaultKind[];
+  /** the controllers' operating mode (default automatic; operator steps are drawn in the others) */
+  mode?: SearchMode;
   /** wall clock for statistics, injected (the simulator itself never reads time) */
   wallClockMs?: () => number;
   onProgress?: (done: number, total: number) => void;
@@ -642,7 +669,7 @@ function searchArb(opts: ExploreOptions): fc.Arbitrary<ExploreCase> {
     witnesses: SPEC.witnesses,
   }).maxClockDriftRate;
   return caseArb(opts.durationMs, rho, opts.maxSteps ?? 8, {
-    kinds: opts.kinds ?? searchKinds(opts.leaseBackend),
+    kinds: opts.kinds ?? searchKinds(opts.leaseBackend, opts.mode),
     withinAssumptions: !(opts.outsideAssumptions ?? false),
   });
 }
@@ -836,7 +863,7 @@ export function runCoverageGuided(opts: ExploreOptions & { roundRuns?: number })
   let round = 0;
   while (stats.runs < opts.runs) {
     const seen = new Set(Object.keys(coverage.cells));
-    const open = searchKinds(opts.leaseBackend).filter((k) =>
+    const open = searchKinds(opts.leaseBackend, opts.mode).filter((k) =>
       cells.some((c) => c.startsWith(`${k}|`) && !seen.has(c)),
     );
     const r = runExploration({

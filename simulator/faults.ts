@@ -80,6 +80,7 @@ export function scheduleFaults(world: World, steps: FaultStep[]): void {
       flapCut: false,
     };
     const start = () => {
+      if (step.fault === 'operator') return operatorCommand(f);
       applyStep(f);
       if (step.for !== undefined) world.engine.after(step.for, () => revertStep(f));
     };
@@ -189,6 +190,32 @@ function flapToggle(f: StepFault, gen: unknown): void {
   world.engine.after(p.periodMs, (next) => flapToggle(f, next), gen);
 }
 
+/**
+ * An operator step: the command typed into each target controller's admin API, as the real
+ * runner POSTs it (src/faults/operator.ts). Not a fault: no fault events, nothing to revert;
+ * the operator's own record of it is a `note` from source `operator` (what the checker judges
+ * the command's consequences by), written whether or not the controller is up to take it.
+ */
+function operatorCommand(f: StepFault): void {
+  const { world, step, p } = f;
+  const command = p.command;
+  if (command === undefined) return; // validated: never
+  bump(world.coverage.faultKinds, step.fault);
+  bump(world.coverage.cells, coverageCell(step, world.spec, world.rec.phase()));
+  for (const c of targetsOf(step)) {
+    const ctl = controllerOf(world, c);
+    if (ctl === undefined) continue;
+    world.rec.emit({
+      kind: 'note',
+      t: world.engine.now,
+      source: 'operator',
+      message: `${command} ${c} (step ${f.id})`,
+      data: { region: ctl.region, command, step: f.id },
+    });
+    ctl.operator(command);
+  }
+}
+
 /** Starts the step's fault: counts its coverage cell, records the start, acts on links, processes or clocks. */
 function applyStep(f: StepFault): void {
   const { world, step, p } = f;
@@ -281,6 +308,8 @@ function applyStep(f: StepFault): void {
     case 'stale-instance':
       world.store.startStaleInstance(p.region ?? '');
       break;
+    case 'operator':
+      break; // operatorCommand: never a fault
   }
 }
 
@@ -375,6 +404,8 @@ function revertStep(f: StepFault): void {
       f.endDetail = `old instance served ${r.served}, ${r.broken ? 'broken by a storage write' : 'never broken'}; suppressed: ${r.suppressed.map((x) => `${x.op} of ${x.region}`).join(', ') || 'none'}`;
       break;
     }
+    case 'operator':
+      break; // instantaneous: nothing to revert
   }
   record(f, 'end', f.endDetail);
 }

@@ -35,6 +35,11 @@ export interface SimulateOptions {
    * so in production ms they grow as the scale shrinks.
    */
   hostTimeScale?: number;
+  /**
+   * The simulated operator's approval delay in semi-automatic mode (default: drawn per seed
+   * from simulator/boot.ts OPERATOR_DELAY_RANGE_MS)
+   */
+  operatorDelayMs?: number;
 }
 
 export interface SimulationResult {
@@ -64,6 +69,7 @@ export function simulateScenario(scenario: Scenario, opts: SimulateOptions): Sim
     trace: opts.trace ?? false,
     ...(opts.controllerOverrides ? { controllerOverrides: opts.controllerOverrides } : {}),
     ...(opts.hostTimeScale !== undefined ? { hostTimeScale: opts.hostTimeScale } : {}),
+    ...(opts.operatorDelayMs !== undefined ? { operatorDelayMs: opts.operatorDelayMs } : {}),
   });
   const ctl = world.configs.get(world.spec.regions[0]!)!;
   // The assumptions are the design's (ρ, p, d of the spec), not whatever the controller was given.

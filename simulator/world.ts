@@ -16,7 +16,14 @@ import type { ControllerConfig } from '../src/controller/types.ts';
 import type { Scenario } from '../src/scenario/schema.ts';
 import { describeTopology, type LinkSpec, type TopologySpec } from '../src/scenario/topology-description.ts';
 import { ObservedRecorder } from './anchors.ts';
-import { type BootPlan, drawBootPlan, wakeLatencyOf, wakeRangeMs } from './boot.ts';
+import {
+  type BootPlan,
+  drawBootPlan,
+  drawOperatorDelayMs,
+  OPERATOR_DELAY_RANGE_MS,
+  wakeLatencyOf,
+  wakeRangeMs,
+} from './boot.ts';
 import { NodeClock } from './clock.ts';
 import type { SimContext, SimTimings } from './context.ts';
 import { type Coverage, newCoverage } from './coverage.ts';
@@ -66,7 +73,8 @@ export function simTimings(config: ControllerConfig): SimTimings {
     witnessUpstreamTimeoutMs: 1000,
     witnessInfraHostTtlMs: 1000,
     clientTimeoutMs: 2000,
-    operatorDelayMs: 5000,
+    operatorDelayMs: OPERATOR_DELAY_RANGE_MS.min,
+    autoApprove: true,
     kvDesignTtlMs: config.leaseTtlMs,
     kvMinExpirationMs: 60_000,
     kvCacheTtlMs: 60_000,
@@ -164,6 +172,8 @@ export class World implements SimContext {
       controllerOverrides?: ControllerConfigOverrides;
       /** the real run's time scale whose host latencies this run models (default: the scenario's) */
       hostTimeScale?: number;
+      /** the simulated operator's approval delay (default: drawn per seed, drawOperatorDelayMs) */
+      operatorDelayMs?: number;
     } = {},
   ) {
     this.wakeRange = wakeRangeMs(opts.hostTimeScale ?? scenario.topology.timeScale);
@@ -174,7 +184,12 @@ export class World implements SimContext {
     this.monitor = new SafetyMonitor(opts.stopOnViolation ? () => this.engine.stop() : null);
     this.configs = controllerConfigs(scenario, this.spec, opts.controllerOverrides);
     const first = this.configs.get(this.spec.regions[0]!)!;
-    this.timings = simTimings(first);
+    this.timings = {
+      ...simTimings(first),
+      operatorDelayMs: opts.operatorDelayMs ?? drawOperatorDelayMs(seed),
+      // a scenario that types operator commands is the operator: nobody else approves
+      autoApprove: !scenario.steps.some((s) => s.fault === 'operator'),
+    };
 
     this.boot = drawBootPlan(seed, first.heartbeatMs, this.timings.healthCheckIntervalMs, {
       controllers: this.spec.regions.map((r) => `ctl-${r}`),
@@ -277,6 +292,18 @@ export class World implements SimContext {
    * process paused at its boot time starts on resume; a crashed one starts on its restart.
    */
   start(): void {
+    // The operator says who they are: in semi-automatic mode without operator steps, the
+    // simulated approver answers every request (the checker's liveness bounds count from its
+    // approvals; a scenario's own commands, or nobody, answer otherwise)
+    if (this.timings.autoApprove && this.configs.get(this.spec.regions[0]!)!.mode === 'semi-automatic') {
+      this.rec.emit({
+        kind: 'note',
+        t: this.engine.now,
+        source: 'operator',
+        message: `simulated approver: approves each request ${this.timings.operatorDelayMs} ms after it`,
+        data: { approver: 'simulated', delayMs: this.timings.operatorDelayMs },
+      });
+    }
     const at = (id: string, fn: () => void) => {
       const proc = this.proc(id);
       this.engine.at(this.boot.startAtMs.get(id) ?? 0, () => proc.run(fn, null, proc.incarnation));

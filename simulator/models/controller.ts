@@ -100,8 +100,13 @@ export class ControllerModel implements Server {
     driver.start();
   }
 
-  /** An operator command through the admin API (e.g. a manual demote in a schedule). */
+  /**
+   * An operator command through the admin API (an `operator` step, or the simulated approver):
+   * taken now, queued while the process is paused (the request waits in its socket), lost
+   * while it is down; refused once a graceful stop began, as the admin API answers 503 then.
+   */
   operator(command: OperatorCommand): void {
+    if (this.stopping !== null) return;
     this.proc.run(() => this.driver?.operator(command), null);
   }
 
@@ -320,12 +325,14 @@ export class ControllerModel implements Server {
   }
 
   /**
-   * The simulated operator approves every request after a fixed delay. The approval is the
-   * operator's own observation (a `note` from source `operator`): what the checker's
-   * operator-approval judges promotions in semi-automatic mode against.
+   * The simulated operator approves every request after the run's delay (drawn per seed,
+   * simulator/boot.ts), unless the scenario's own `operator` steps are the operator. The
+   * approval is the operator's own observation (a `note` from source `operator`): what the
+   * checker's operator-approval judges promotions in semi-automatic mode against.
    */
   private awaitApproval(): void {
     const driver = this.driver;
+    if (!this.sim.timings.autoApprove) return;
     this.sim.engine.after(
       this.sim.timings.operatorDelayMs,
       () => {

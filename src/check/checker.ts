@@ -27,7 +27,7 @@ import {
   checkFailoverLiveness,
   checkNoSpuriousFailover,
 } from './invariants/liveness.ts';
-import { checkOperatorApproval } from './invariants/operator.ts';
+import { checkOperatorApproval, checkOperatorDemote } from './invariants/operator.ts';
 import { checkPromotionEvidence } from './invariants/promotion-evidence.ts';
 import { checkReleaseAfterRevoke } from './invariants/release-after-revoke.ts';
 import {
@@ -69,6 +69,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkReleaseAfterRevoke(facts),
     checkPromotionEvidence(facts),
     checkOperatorApproval(facts),
+    checkOperatorDemote(facts),
     checkConfigMeetsSpec(facts),
     checkNoInternalError(facts),
     checkFailoverLiveness(facts, m),

@@ -22,6 +22,7 @@ import {
   LinkFaults,
   planRealRun,
 } from '../faults/index.ts';
+import { operatorStep } from '../faults/operator.ts';
 import { assessSchedule } from '../scenario/assumptions.ts';
 import type { Expectation, Scenario } from '../scenario/schema.ts';
 import { bootSteps } from '../scenario/validate.ts';
@@ -419,6 +420,14 @@ class StepTimeline {
         return;
       }
       anchorDetail = `${describeAnchorFire(step.anchor, fire.instant, fire.startT, fire.firedT, timeScale)}; `;
+    }
+    if (step.fault === 'operator') {
+      // a command, not a fault: the operator's note and the admin API's answer, nothing to revert
+      await operatorStep(step, id, (r) => this.ctx.topo.controllers[r]?.admin, {
+        operatorNote: (message, data) => rec.note('operator', message, data),
+        runnerNote: (message, data) => rec.note('runner', message, data),
+      });
+      return;
     }
     const startT = rec.now();
     const startedPerf = step.anchor !== undefined ? performance.now() : t0Perf + scaled(step.at);

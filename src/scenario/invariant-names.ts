@@ -17,6 +17,7 @@ export const SAFETY_INVARIANTS = [
   'release-after-revoke',
   'promotion-evidence',
   'operator-approval',
+  'operator-demote',
   'no-internal-error',
 ] as const;
 export const LIVENESS_INVARIANTS = [

@@ -52,8 +52,15 @@ export const FAULT_KINDS = [
   // target: controller(s); SIGTERM, a graceful stop (a deploy): the controller demotes, its app
   // confirms, it releases the lease and exits; restarted when the step ends
   'stop',
+  // target: controller(s); params.command (approve | reject | promote | demote): an operator's
+  // command through the controller's admin API (POST /<command>), instantaneous (no `for`); the
+  // executor records it as the operator's `note` (docs/scenarios.md "Operator commands")
+  'operator',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/** What an `operator` step may command: exactly the admin API's POST paths (src/agent/admin.ts). */
+export const OPERATOR_COMMANDS = ['approve', 'reject', 'promote', 'demote'] as const;
+export type OperatorStepCommand = (typeof OPERATOR_COMMANDS)[number];
 export const SIM_ONLY_FAULTS: FaultKind[] = ['witness-stale'];
 
 /** Protocol instants a step can be anchored to (docs/scenarios.md "Anchored steps"). */

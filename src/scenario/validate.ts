@@ -9,7 +9,15 @@
  */
 import { defaultControllerConfig, validateControllerConfig } from '../controller/config.ts';
 import { INVARIANTS } from './invariant-names.ts';
-import { type FaultKind, type FaultStep, MAX_DURATION_MS, parseDurationMs, type Scenario } from './schema.ts';
+import {
+  type FaultKind,
+  type FaultStep,
+  MAX_DURATION_MS,
+  OPERATOR_COMMANDS,
+  type OperatorStepCommand,
+  parseDurationMs,
+  type Scenario,
+} from './schema.ts';
 import { describeTopology, selectLinks, type TopologySpec } from './topology-description.ts';
 
 export type PathSeg = string | number;
@@ -48,9 +56,19 @@ export interface StepParams {
   periodMs: number;
   /** stale-instance: the region whose requests reach the old instance ('' when absent) */
   region?: string;
+  /** operator: the admin API command (validated; absent on other kinds) */
+  command?: OperatorStepCommand;
 }
 
-type ParamKind = 'boolean' | 'duration' | 'signed-duration' | 'probability' | 'rate' | 'cut-mode' | 'region';
+type ParamKind =
+  | 'boolean'
+  | 'duration'
+  | 'signed-duration'
+  | 'probability'
+  | 'rate'
+  | 'cut-mode'
+  | 'region'
+  | 'operator-command';
 const PARAMS: Record<FaultKind, Record<string, { kind: ParamKind; required: boolean }>> = {
   isolate: { mode: { kind: 'cut-mode', required: false }, oneway: { kind: 'boolean', required: false } },
   partition: { mode: { kind: 'cut-mode', required: false }, oneway: { kind: 'boolean', required: false } },
@@ -66,6 +84,7 @@ const PARAMS: Record<FaultKind, Record<string, { kind: ParamKind; required: bool
   'witness-stale': { stale: { kind: 'duration', required: true } },
   'kv-staleness': { stale: { kind: 'duration', required: true } },
   'stale-instance': { region: { kind: 'region', required: true } },
+  operator: { command: { kind: 'operator-command', required: true } },
   flap: {
     period: { kind: 'duration', required: true },
     mode: { kind: 'cut-mode', required: false },
@@ -116,6 +135,10 @@ function checkParam(kind: ParamKind, v: string | number | boolean): string | nul
     case 'region':
       // which regions exist is checked with the topology (checkStaleInstanceSteps)
       return typeof v === 'string' && v !== '' ? null : `expected a region id, got ${JSON.stringify(v)}`;
+    case 'operator-command':
+      return (OPERATOR_COMMANDS as readonly unknown[]).includes(v)
+        ? null
+        : `expected one of ${OPERATOR_COMMANDS.join(', ')} (the admin API's POST commands), got ${JSON.stringify(v)}`;
     case 'rate':
       return typeof v === 'number' && v > -0.5 && v < 0.5
         ? null
@@ -139,6 +162,9 @@ export function stepParams(step: Pick<FaultStep, 'params'>): StepParams {
     staleMs: dur('stale'),
     periodMs: dur('period'),
     region: typeof p['region'] === 'string' ? p['region'] : '',
+    ...(OPERATOR_COMMANDS.includes(p['command'] as OperatorStepCommand)
+      ? { command: p['command'] as OperatorStepCommand }
+      : {}),
   };
 }
 
@@ -169,6 +195,9 @@ function allowedComponents(kind: FaultKind, spec: TopologySpec): string[] | null
       return [...ids, ...spec.regions];
     case 'stop':
       // the graceful stop is the controller's own protocol (a SIGTERM elsewhere is a crash)
+      return of('controller');
+    case 'operator':
+      // a command to a controller's admin API
       return of('controller');
     case 'clock-offset':
     case 'clock-drift':
@@ -299,7 +328,12 @@ export function validateScenario(s: Scenario, spec: TopologySpec = describeTopol
         message: `step starts at ${step.at} ms, at or after the end of the scenario (${s.duration} ms)`,
       });
     }
-    if (step.for !== undefined && step.for <= 0) {
+    if (step.fault === 'operator' && step.for !== undefined) {
+      problems.push({
+        path: [...base, 'for'],
+        message: 'an operator command is instantaneous: it takes no "for" (a later step can undo it)',
+      });
+    } else if (step.for !== undefined && step.for <= 0) {
       problems.push({
         path: [...base, 'for'],
         message: '"for" must be greater than 0 (omit it for "until the end")',

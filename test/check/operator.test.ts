@@ -1,23 +1,46 @@
 /**
- * `operator-approval` judges semi-automatic promotions on the apps' promote grants against the
- * operator's own record of approvals (src/check/invariants/operator.ts).
+ * The operator's commands judged on what the apps observed (src/check/invariants/operator.ts):
+ * `operator-approval` (semi-automatic: an approval, not voided by a rejection's hold-down,
+ * recent enough; manual: a promote) and `operator-demote` (authority ends within L(1+ρ) + d);
+ * and the operator's part in the liveness checks (approval shifts the takeover bound; a stretch
+ * waiting for the operator is explained).
  */
 import { describe, expect, it } from 'vitest';
+import { approvalReachMs } from '../../src/check/invariants/operator.ts';
 import type { NewEvent } from '../../src/contracts/history.ts';
 import { designInput, designSpec } from '../../src/contracts/spec.ts';
 import { outcomeOf, appGrant as promote } from './helpers/history.ts';
 
-const approve = (t: number, region: string): NewEvent => ({
+type Mode = 'automatic' | 'semi-automatic' | 'manual';
+
+/** An operator note: `step` marks a command a scenario step typed (not the simulated approver). */
+const op = (t: number, region: string, command: string, step?: string): NewEvent => ({
   kind: 'note',
   t,
   source: 'operator',
-  message: `approve ctl-${region}`,
-  data: { region, command: 'approve' },
+  message: `${command} ctl-${region}`,
+  data: { region, command, ...(step ? { step } : {}) },
 });
-const specIn = (mode: 'automatic' | 'semi-automatic') =>
+const approve = (t: number, region: string) => op(t, region, 'approve');
+const specIn = (mode: Mode) =>
   designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000, controllerMode: mode }), 'test');
-const judge = (mode: 'automatic' | 'semi-automatic', events: NewEvent[]) =>
-  outcomeOf('operator-approval', events, specIn(mode));
+const judge = (mode: Mode, events: NewEvent[], name = 'operator-approval') =>
+  outcomeOf(name, events, specIn(mode));
+const revoke = (t: number, region: string, epoch: number): NewEvent => ({
+  kind: 'app-authority',
+  t,
+  region,
+  op: 'revoke',
+  epoch,
+  reason: 'demote: operator-demote',
+});
+const end = (t: number) => ({ kind: 'note', t, source: 'runner', message: 'end' }) as NewEvent;
+const processOp = (t: number, component: string, o: 'crash' | 'restart' | 'pause' | 'resume'): NewEvent => ({
+  kind: 'process',
+  t,
+  component,
+  op: o,
+});
 
 describe('operator-approval', () => {
   it('passes the preferred bootstrap and a failover the operator approved', () => {
@@ -43,15 +66,262 @@ describe('operator-approval', () => {
       promote(4_000, 'a', 1),
       approve(60_000, 'b'),
       promote(61_000, 'b', 2),
-      promote(200_000, 'b', 4),
+      promote(75_000, 'b', 4),
     ]);
     expect(twice.ok).toBe(false);
   });
 
-  it('is not evaluated outside semi-automatic mode', () => {
+  it('an approval reaches a promotion at most W = (T+H)(1+ρ) + 3d + p later', () => {
+    const reach = approvalReachMs(specIn('semi-automatic'));
+    expect(reach).toBe(40_040 + 1_500 + 2_000);
+    const at = (dt: number) =>
+      judge('semi-automatic', [promote(4_000, 'a', 1), approve(60_000, 'b'), promote(60_000 + dt, 'b', 2)]);
+    expect(at(reach).ok).toBe(true);
+    // an approval the core ignored (no candidacy waiting) cannot excuse a candidacy long after
+    expect(at(reach + 1).ok).toBe(false);
+  });
+
+  it("an approval typed inside a rejection's hold-down is void; after it, it counts", () => {
+    const events = (approveAt: number) => [
+      promote(4_000, 'a', 1),
+      op(50_000, 'b', 'reject', 'f1'),
+      approve(approveAt, 'b'),
+      promote(approveAt + 100, 'b', 2),
+    ];
+    const inside = judge('semi-automatic', events(65_000));
+    expect(inside.ok).toBe(false);
+    expect(inside.violations[0]?.detail).toContain('hold-down');
+    // the hold-down (T = 30 s) on a clock up to ρ fast: over by 50 s + 30 s / 1.001
+    expect(judge('semi-automatic', events(80_000)).ok).toBe(true);
+    // an operator promote starts a candidacy whatever the hold-down
+    const promoteInside = judge('semi-automatic', [
+      promote(4_000, 'a', 1),
+      op(50_000, 'b', 'reject', 'f1'),
+      op(65_000, 'b', 'promote', 'f2'),
+      promote(65_100, 'b', 2),
+    ]);
+    expect(promoteInside.ok).toBe(true);
+  });
+
+  it('a reject is not counted when it may have met an acquiring candidacy or no running controller', () => {
+    // approved at 40 s (the candidacy acquires, a reject at 50 s is ignored by it)
+    const raced = judge('semi-automatic', [
+      promote(4_000, 'a', 1),
+      approve(40_000, 'b'),
+      op(50_000, 'b', 'reject', 'f1'),
+      approve(65_000, 'b'),
+      promote(65_100, 'b', 2),
+    ]);
+    expect(raced.ok).toBe(true);
+    // ctl-b was down at the reject (lost), or crashed within the hold-down (state lost)
+    const down = judge('semi-automatic', [
+      promote(4_000, 'a', 1),
+      processOp(45_000, 'ctl-b', 'crash'),
+      op(50_000, 'b', 'reject', 'f1'),
+      processOp(55_000, 'ctl-b', 'restart'),
+      approve(65_000, 'b'),
+      promote(65_100, 'b', 2),
+    ]);
+    expect(down.ok).toBe(true);
+    const crashedAfter = judge('semi-automatic', [
+      promote(4_000, 'a', 1),
+      op(50_000, 'b', 'reject', 'f1'),
+      processOp(55_000, 'ctl-b', 'crash'),
+      processOp(56_000, 'ctl-b', 'restart'),
+      approve(65_000, 'b'),
+      promote(65_100, 'b', 2),
+    ]);
+    expect(crashedAfter.ok).toBe(true);
+  });
+
+  it('a command typed to a paused controller is taken when it is continued; to a crashed one, never', () => {
+    const W = approvalReachMs(specIn('manual'));
+    const typedWhilePaused = (resumeAt: number, o: 'resume' | 'crash') =>
+      judge('manual', [
+        promote(4_000, 'a', 1),
+        processOp(9_000, 'ctl-b', 'pause'),
+        op(9_100, 'b', 'promote', 'f1'),
+        processOp(resumeAt, 'ctl-b', o),
+        promote(resumeAt + 100, 'b', 2),
+      ]);
+    // continued 44 s later (beyond W from the typing): the promote counts from the resume
+    expect(9_100 + W).toBeLessThan(53_100);
+    expect(typedWhilePaused(53_000, 'resume').ok).toBe(true);
+    expect(typedWhilePaused(53_000, 'crash').ok).toBe(false);
+  });
+
+  it('in manual mode a promotion follows an operator promote of that region (an approve is not one)', () => {
+    expect(
+      judge('manual', [promote(4_000, 'a', 1), op(55_000, 'b', 'promote', 'f1'), promote(55_050, 'b', 2)]),
+    ).toMatchObject({ ok: true, evaluated: true });
+    const approved = judge('manual', [
+      promote(4_000, 'a', 1),
+      op(55_000, 'b', 'approve', 'f1'),
+      promote(55_050, 'b', 2),
+    ]);
+    expect(approved.ok).toBe(false);
+    expect(approved.violations[0]?.detail).toContain('manual mode');
+    // a promote of the other region does not count
+    expect(
+      judge('manual', [promote(4_000, 'a', 1), op(55_000, 'a', 'promote', 'f1'), promote(55_050, 'b', 2)]).ok,
+    ).toBe(false);
+  });
+
+  it('is not evaluated in automatic mode', () => {
     expect(judge('automatic', [promote(4_000, 'a', 1), promote(61_000, 'b', 2)])).toMatchObject({
       ok: true,
       evaluated: false,
     });
+  });
+});
+
+describe('operator-demote', () => {
+  // L at T = 30 s is 27 442 ms; L(1+ρ) + d + 1 ms
+  const bound = Math.ceil(27_442 * 1.001) + 500 + 1;
+
+  it("passes a demote that ends the region's authority at once", () => {
+    const o = judge(
+      'manual',
+      [promote(34_000, 'a', 1), op(40_000, 'a', 'demote', 'f0'), revoke(40_010, 'a', 1), end(60_000)],
+      'operator-demote',
+    );
+    expect(o).toMatchObject({ ok: true, evaluated: true });
+    // still writing when the run ends before the bound: not judged
+    const short = judge(
+      'manual',
+      [promote(4_000, 'a', 1), op(40_000, 'a', 'demote', 'f0')],
+      'operator-demote',
+    );
+    expect(short).toMatchObject({ ok: true, evaluated: false });
+  });
+
+  it('fails a region that keeps writing beyond L(1+ρ) + d after the demote', () => {
+    // extends keep coming after the demote: the window runs on past the bound
+    const extend = (t: number) => promote(t, 'a', 1, t + 27_000, 'extend');
+    const events = [
+      promote(4_000, 'a', 1),
+      extend(14_000),
+      extend(24_000),
+      extend(34_000),
+      op(40_000, 'a', 'demote', 'f0'),
+      extend(44_000),
+      extend(54_000),
+      extend(64_000),
+      { kind: 'note', t: 120_000, source: 'runner', message: 'end' } as NewEvent,
+    ];
+    const o = judge('manual', events, 'operator-demote');
+    expect(o.ok).toBe(false);
+    expect(o.violations[0]).toMatchObject({ invariant: 'operator-demote', at: 40_000 + bound });
+    // the last grant before the demote may run out on its own: exactly at the bound passes
+    const lapse = judge(
+      'manual',
+      [
+        promote(4_000, 'a', 1),
+        promote(40_000 - 499, 'a', 1, 40_000 + bound, 'extend'),
+        op(40_000, 'a', 'demote', 'f0'),
+        { kind: 'note', t: 120_000, source: 'runner', message: 'end' } as NewEvent,
+      ],
+      'operator-demote',
+    );
+    expect(lapse).toMatchObject({ ok: true, evaluated: true });
+  });
+
+  it('does not judge a demote typed to a paused or crashed controller, or a region not writing', () => {
+    const extend = (t: number) => promote(t, 'a', 1, t + 27_000, 'extend');
+    const keepsWriting = [extend(44_000), extend(54_000), extend(64_000)];
+    const end = { kind: 'note', t: 120_000, source: 'runner', message: 'end' } as NewEvent;
+    const paused = judge(
+      'manual',
+      [
+        promote(4_000, 'a', 1),
+        processOp(39_000, 'ctl-a', 'pause'),
+        op(40_000, 'a', 'demote', 'f0'),
+        ...keepsWriting,
+        end,
+      ],
+      'operator-demote',
+    );
+    expect(paused).toMatchObject({ ok: true, evaluated: false });
+    const idle = judge('manual', [op(40_000, 'b', 'demote', 'f0'), end], 'operator-demote');
+    expect(idle).toMatchObject({ ok: true, evaluated: false });
+  });
+});
+
+describe("the operator's part in liveness", () => {
+  const regionCrash = (t: number, end: number): NewEvent[] => [
+    { kind: 'fault', t, phase: 'start', id: 'f0', fault: 'crash', target: 'a', verified: true } as NewEvent,
+    {
+      kind: 'fault',
+      t: end,
+      phase: 'end',
+      id: 'f0',
+      fault: 'crash',
+      target: 'a',
+      verified: true,
+    } as NewEvent,
+  ];
+  const role = (t: number, region: string, from: string, to: string): NewEvent =>
+    ({ kind: 'role', t, region, from, to, reason: 'x', epoch: null }) as NewEvent;
+  /** the simulated approver's announcement (simulator/world.ts): it answers every request */
+  const approver = {
+    kind: 'note',
+    t: 0,
+    source: 'operator',
+    message: 'simulated approver',
+    data: { approver: 'simulated', delayMs: 5000 },
+  } as NewEvent;
+  const history = (approvalAt: number, primaryAt: number): NewEvent[] => [
+    approver,
+    role(4_000, 'a', 'candidate', 'primary'),
+    promote(4_000, 'a', 1),
+    ...regionCrash(20_000, 190_000),
+    approve(approvalAt, 'b'),
+    role(primaryAt, 'b', 'candidate', 'primary'),
+    promote(primaryAt, 'b', 2),
+  ];
+
+  it("semi-automatic failover-liveness counts from the simulated approver's approval when it is later", () => {
+    // bound 34.031 s from the loss; approved at 60 s: one acquire (2.5 s + 3d) after it
+    expect(judge('semi-automatic', history(60_000, 63_900), 'failover-liveness').ok).toBe(true);
+    expect(judge('semi-automatic', history(60_000, 64_100), 'failover-liveness').ok).toBe(false);
+    // automatic mode ignores approvals: the bound runs from the loss
+    expect(judge('automatic', history(60_000, 63_900), 'failover-liveness').ok).toBe(false);
+  });
+
+  it('is not judged in semi-automatic mode when nobody answers approval requests', () => {
+    const o = judge('semi-automatic', history(60_000, 140_000).slice(1), 'failover-liveness');
+    expect(o).toMatchObject({ ok: true, evaluated: false });
+    expect(o.detail).toContain('nobody answers approval requests');
+    // with the simulated approver it is judged, and fails
+    expect(judge('semi-automatic', history(60_000, 140_000), 'failover-liveness').ok).toBe(false);
+  });
+
+  it("write-availability: a stretch waiting for the operator's promote is explained until it, plus B", () => {
+    const events = (promoteAt: number): NewEvent[] => [
+      promote(4_000, 'a', 1),
+      op(40_000, 'a', 'demote', 'f0'),
+      revoke(40_010, 'a', 1),
+      op(promoteAt, 'b', 'promote', 'f1'),
+      promote(promoteAt + 50, 'b', 2, promoteAt + 27_050),
+      { kind: 'note', t: promoteAt + 20_000, source: 'runner', message: 'end' } as NewEvent,
+    ];
+    expect(judge('manual', events(150_000), 'write-availability').ok).toBe(true);
+    // the same gap in automatic mode has nothing to explain it
+    expect(judge('automatic', events(150_000), 'write-availability').ok).toBe(false);
+  });
+
+  it('write-availability: semi-automatic with the simulated approver waits until its approval, plus B', () => {
+    const events = (approveAt: number): NewEvent[] => [
+      approver,
+      promote(4_000, 'a', 1),
+      revoke(40_010, 'a', 1),
+      approve(approveAt, 'b'),
+      promote(approveAt + 80_000, 'b', 2, approveAt + 107_000),
+      { kind: 'note', t: approveAt + 100_000, source: 'runner', message: 'end' } as NewEvent,
+    ];
+    // explained until B = 34.031 s after the approval: a takeover 80 s after it leaves 46 s
+    const o = judge('semi-automatic', events(60_000), 'write-availability');
+    expect(o.ok).toBe(false);
+    expect(judge('semi-automatic', events(60_000).slice(1), 'write-availability').ok).toBe(true);
   });
 });

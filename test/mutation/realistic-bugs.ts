@@ -724,6 +724,39 @@ const fenceBugs2: RealisticBug[] = [
   },
 ];
 
+/**
+ * The third batch: the operator's commands (issue #14, "a fault means one thing everywhere"),
+ * which the simulator reaches through `operator` steps (semi-automatic-reject-then-approve,
+ * manual-operator-switchover, the kill test's anchored demote).
+ */
+const operatorBugs3: RealisticBug[] = [
+  {
+    id: 'core-reject-only-while-acquiring',
+    file: CORE,
+    find: "    case 'reject':\n      if (st.role === 'candidate' && cand?.awaitingApproval) {",
+    replace: "    case 'reject':\n      if (st.role === 'candidate' && !cand?.awaitingApproval) {",
+    class: 'inverted-condition',
+    why: '"a reject stops an acquiring candidate": the condition is inverted, so a candidacy waiting for approval ignores the reject and the next approval promotes it',
+  },
+  {
+    id: 'core-reject-without-hold-down',
+    file: CORE,
+    find: "        toStandby(st, acts, 'operator-rejected', true);",
+    replace: "        toStandby(st, acts, 'operator-rejected', false);",
+    class: 'missing-check',
+    why: '"a rejected candidate simply goes back to watching": without the hold-down it asks again within seconds, and an approval the operator meant for later lands on the new candidacy',
+  },
+  {
+    id: 'core-demote-waits-for-renewal',
+    file: CORE,
+    find: "      if (st.role === 'primary') demote(st, acts, 'operator-demote', true);",
+    replace:
+      "      if (st.role === 'primary' && st.renewInFlightSentAtMs === null) demote(st, acts, 'operator-demote', true);",
+    class: 'missing-check',
+    why: '"do not demote in the middle of a renewal, its reply would confuse the bookkeeping": a demote typed while a renewal is in flight is dropped, and the region keeps writing',
+  },
+];
+
 /** The second batch, kept apart so each batch's score stays comparable. */
 export const REALISTIC_BUGS_BATCH2: readonly RealisticBug[] = [
   ...workerBugs2,
@@ -735,6 +768,9 @@ export const REALISTIC_BUGS_BATCH2: readonly RealisticBug[] = [
   ...fenceBugs2,
 ];
 
+/** The third batch: the operator's commands. */
+export const REALISTIC_BUGS_BATCH3: readonly RealisticBug[] = [...operatorBugs3];
+
 export const REALISTIC_BUGS: readonly RealisticBug[] = [
   ...configBugs,
   ...verdictBugs,
@@ -744,4 +780,5 @@ export const REALISTIC_BUGS: readonly RealisticBug[] = [
   ...workerBugs,
   ...fenceBugs,
   ...REALISTIC_BUGS_BATCH2,
+  ...REALISTIC_BUGS_BATCH3,
 ];

@@ -61,11 +61,21 @@ function failingRuns(
   return failures;
 }
 
+/**
+ * A scenario that expects a violation declares an unsafe configuration (kv-split-brain): in
+ * semi-automatic mode whether the violation happens depends on when the operator approves (with
+ * the simulated approver at 15-20 s, kv-split-brain's second grant missed 5-6 of 20 seeds), so
+ * it runs in its own mode only.
+ */
+const expectsViolation = (s: Scenario) => s.expect.some((e) => 'violation-detected' in e);
+
 const catalogIn = (mode: Mode) =>
-  catalog.map(({ file, text }) => ({
-    name: `${basename(file)} (${mode})`,
-    scenario: scenarioIn(text, file, mode),
-  }));
+  catalog
+    .map(({ file, text }) => ({
+      name: `${basename(file)} (${mode})`,
+      scenario: scenarioIn(text, file, mode),
+    }))
+    .filter((r) => mode === 'automatic' || !expectsViolation(r.scenario));
 
 /**
  * A lease store deployed with a TTL shorter than the design's T (issue #20): a controller must
@@ -110,6 +120,8 @@ const briefCuts = ['refuse', 'drop'].flatMap((mode) =>
  * client timeouts need not let a held request through.
  */
 const staleHooks = [
+  // inside the assumptions, but its 5 ms anchor is finer than the real runner's timers
+  'operator-demote-at-renewal.yaml',
   'stale-hooks-beyond-d.yaml',
   'stale-extend-after-unseen-demote.yaml',
   'stale-release-beyond-d.yaml',

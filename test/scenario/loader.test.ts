@@ -103,6 +103,30 @@ const BROKEN: Array<[string, string, string, string[]]> = [
     ['stop cannot target "app-a"', 'expected one of: ctl-a, ctl-b'],
   ],
   [
+    'operator command the admin API does not take',
+    'name: x\nduration: 5m\nsteps:\n  - at: 1s\n    fault: operator\n    target: ctl-b\n    params: {command: approv}\n',
+    'bad.yaml:7:23',
+    ['command: expected one of approve, reject, promote, demote', '"approv"'],
+  ],
+  [
+    'operator command without a command (points at the step)',
+    'name: x\nduration: 5m\nsteps:\n  - at: 1s\n    fault: operator\n    target: ctl-b\n',
+    'bad.yaml:4:5',
+    ['operator needs parameter "command"'],
+  ],
+  [
+    'operator command to something that is not a controller',
+    'name: x\nduration: 5m\nsteps:\n  - at: 1s\n    fault: operator\n    target: b\n    params: {command: promote}\n',
+    'bad.yaml:6:13',
+    ['operator cannot target "b"', 'expected one of: ctl-a, ctl-b'],
+  ],
+  [
+    'operator command with a duration (it is instantaneous)',
+    'name: x\nduration: 5m\nsteps:\n  - at: 1s\n    for: 10s\n    fault: operator\n    target: ctl-a\n    params: {command: demote}\n',
+    'bad.yaml:5:10',
+    ['steps[0].for', 'an operator command is instantaneous'],
+  ],
+  [
     'misspelt parameter (points at the key)',
     'name: x\nduration: 5m\nsteps:\n  - at: 1s\n    fault: latency\n    target: ctl-a->worker\n    params:\n      latncy: 5s\n',
     'bad.yaml:8:7',

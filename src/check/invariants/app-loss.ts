@@ -9,6 +9,8 @@ import type { RegionId } from '../../contracts/history.ts';
 import { type Facts, type FaultSpan, fmtS, inHoldDown, othersOverlap, outcome } from '../facts.ts';
 import { faultEffect } from '../premises.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
+import { afterApproval } from './liveness.ts';
+import { approvalShift } from './operator.ts';
 
 const NAME = 'app-loss-failover';
 
@@ -53,9 +55,15 @@ export function checkAppLossFailover(f: Facts, m: Measurements): CheckOutcome {
   for (const fault of f.faults) {
     const lost = lostAppRegion(f, fault);
     if (lost === null || !appHeldAuthority(f, lost, fault.start)) continue;
-    const deadline = fault.start + bound;
-    if (fault.end < deadline || f.endT < deadline) continue; // down for less than the bound
     const what = `crash of app-${lost} at t=${fmtS(fault.start)}`;
+    // semi-automatic: the takeover waits for the operator's approval (as failover-liveness)
+    const shift = approvalShift(f, lost, fault.start);
+    if (shift === null) {
+      skipped.push(`${what}: nobody answers approval requests (the scenario's commands decide)`);
+      continue;
+    }
+    const deadline = Math.max(fault.start + bound, afterApproval(f, shift.startsAt));
+    if (fault.end < deadline || f.endT < deadline) continue; // down for less than the bound
     // the bound assumes the Worker, the peer and the probes all work: another fault voids it
     if (othersOverlap(f, fault, fault.start, deadline)) {
       skipped.push(`${what}: other faults overlap`);

@@ -9,6 +9,7 @@
 import { type Facts, fmtS, outcome } from '../facts.ts';
 import { gaps, merge, type Span, subtract } from '../intervals.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
+import { operatorWaitUntil } from './operator.ts';
 
 /** Margin inside a window's edges: clock readings are rounded to µs in real runs. */
 const INSIDE_MARGIN_MS = 1;
@@ -82,6 +83,12 @@ export function checkWriteAvailability(f: Facts, m: Measurements): CheckOutcome 
     { from: 0, to: Number.isFinite(firstStart) ? firstStart : start + boundMs },
     ...f.faults.map((x) => ({ from: x.start, to: (Number.isFinite(x.end) ? x.end : f.endT) + boundMs })),
   ];
+  // semi-automatic and manual modes: a stretch waits for the operator's approval (manual: their
+  // promote), then B for the takeover it starts
+  for (const s of down) {
+    const until = operatorWaitUntil(f, s.from);
+    if (until > s.from) explained.push({ from: s.from, to: until + boundMs });
+  }
   const unexplained = merge(subtract(down, explained));
   const longest = unexplained.reduce<Span | null>(
     (x, s) => (!x || s.to - s.from > x.to - x.from ? s : x),

@@ -7,6 +7,7 @@
 import type { LeaseStoreEvent, RegionId } from '../../contracts/history.ts';
 import { type Facts, type FaultSpan, fmtS, isStoreLogEntry, outcome, touchesLeaseStore } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
+import { operatorCommands } from './operator.ts';
 
 const NAME = 'candidacy-hold-down';
 
@@ -31,8 +32,11 @@ function disturbsCandidate(x: FaultSpan, region: RegionId): boolean {
 
 /** The span [from, to] is judged: the peer link cut throughout, nothing else touching the candidate. */
 function judgeable(f: Facts, region: RegionId, from: number, to: number): boolean {
-  const cut = f.faults.some((x) => cutsPeerProbes(x, region) && x.start <= from && x.end >= to);
+  const cut = f.faults.find((x) => cutsPeerProbes(x, region) && x.start <= from && x.end >= to);
   if (!cut) return false;
+  // a candidacy that waited for the operator's approval (or promote) may have begun, on another
+  // basis, before the cut: whether it owed a hold-down the store's log cannot tell
+  if (operatorCommands(f).some((c) => c.region === region && c.t >= cut.start && c.t <= to)) return false;
   if (f.faults.some((x) => disturbsCandidate(x, region) && x.start <= to && x.end >= from)) return false;
   // a controller that restarted forgot its hold-down (it is process memory)
   return !f.events.some(

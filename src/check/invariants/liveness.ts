@@ -20,6 +20,7 @@ import {
 } from '../facts.ts';
 import { faultEffect } from '../premises.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
+import { approvalShift, operatorCommands } from './operator.ts';
 
 export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
   const violations: Violation[] = [];
@@ -36,7 +37,16 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
     const lost = fault.target;
     const before = f.rolesAtFault.get(fault.id);
     if (primaryOf(before) !== lost) continue;
-    const deadline = fault.start + bound;
+    // semi-automatic: the takeover waits for the operator's approval; from it, one acquire
+    // (a retry interval, its round trip, the promote's delivery) remains
+    const shift = approvalShift(f, lost, fault.start);
+    if (shift === null) {
+      skipped.push(
+        `${fault.fault} of ${lost} at t=${fmtS(fault.start)}: nobody answers approval requests (the scenario's commands decide)`,
+      );
+      continue;
+    }
+    const deadline = Math.max(fault.start + bound, afterApproval(f, shift.startsAt));
     if (fault.end < deadline || f.endT < deadline) continue; // lost for less than the bound
     // The bound is a promise for a region loss alone; say why a loss was not judged.
     if (othersOverlap(f, fault, fault.start, deadline)) {
@@ -80,6 +90,12 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
         }
       : undefined,
   );
+}
+
+/** The latest a takeover approved at `t` is primary: one acquire retry, its round trip, the promote. */
+export function afterApproval(f: Facts, t: number): number {
+  const s = f.spec;
+  return s ? t + s.acquireRetryMs + 3 * s.maxDelayMs : t;
 }
 
 /**
@@ -259,6 +275,8 @@ export function checkBoundedFlapping(f: Facts): CheckOutcome {
   const minGapMs = hold / (1 + rho) - 1;
   const violations: Violation[] = [];
   const lastDemotion = new Map<RegionId, RoleEvent>();
+  const promotes = operatorCommands(f).filter((c) => c.command === 'promote');
+  const lastPromotion = new Map<RegionId, number>();
   let promotions = 0;
   for (const ev of f.events) {
     if (ev.kind === 'process' && (ev.op === 'crash' || ev.op === 'restart' || ev.op === 'start')) {
@@ -271,7 +289,13 @@ export function checkBoundedFlapping(f: Facts): CheckOutcome {
     if (ev.to === 'primary') {
       promotions++;
       const d = lastDemotion.get(ev.region);
-      if (d && ev.t - d.t < minGapMs) {
+      // an operator's promote overrides the hold-down by design (docs/controller.md); one taken
+      // since the region's previous promotion (a promote reaching a primary is ignored)
+      const since = lastPromotion.get(ev.region) ?? Number.NEGATIVE_INFINITY;
+      const byOperator = promotes.some(
+        (c) => c.region === ev.region && c.takenAt !== null && c.takenAt >= since && c.takenAt <= ev.t,
+      );
+      if (d && ev.t - d.t < minGapMs && !byOperator) {
         violations.push({
           invariant: 'bounded-flapping',
           at: ev.t,
@@ -279,6 +303,7 @@ export function checkBoundedFlapping(f: Facts): CheckOutcome {
           events: [d.seq, ev.seq],
         });
       }
+      lastPromotion.set(ev.region, ev.t);
     }
   }
   return outcome(

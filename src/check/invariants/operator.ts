@@ -1,38 +1,155 @@
 /**
- * `operator-approval` (docs/invariants.md, Safety): in semi-automatic mode a region's app is
- * promoted only after the operator approved that region's candidacy — the one exception is the
- * preferred region's bootstrap (the initial primary taking a lease never granted before).
- * Judged on what the apps observed (their promote grants) against what the operator recorded
- * (`note` events from source `operator`), never on the controller's own `approvedBy`.
+ * The operator's commands and what the apps observed after them (docs/invariants.md, "Operator
+ * commands"). Judged on the operator's own record of what they typed (`note` events from source
+ * `operator`: `data.region`, `data.command`; `data.step` when a scenario step typed it), on the
+ * apps' authority and on the executor's process events; never on a controller's role,
+ * candidacy or `approvedBy`.
+ *
+ * - `operator-approval` (safety): in semi-automatic mode a region's app is promoted only after
+ *   the operator approved (or promoted) that region; in manual mode only after an operator
+ *   promote of it. The approval is recent (an approved candidacy gives up T + H after it), was
+ *   not used by an earlier promotion, and was not typed into a rejection's hold-down.
+ * - `operator-demote` (safety): after an operator demote reached a running controller, its
+ *   region's app stops writing within L(1 + ρ) + d (no extend after the demote; the last
+ *   grant's validity is at most L on the app's clock, its delivery at most d late).
+ *
+ * The helpers at the end give the liveness checks the operator's part: when an approval lets a
+ * semi-automatic takeover start, and which stretches without a writable region wait for them.
  */
 
-import type { RegionId } from '../../contracts/history.ts';
+import type { HistoryEvent, RegionId } from '../../contracts/history.ts';
+import type { DesignSpec } from '../../contracts/spec.ts';
 import { type Facts, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 const NAME = 'operator-approval';
+const DEMOTE = 'operator-demote';
 
-/** The region an operator note approved, or null for any other note. */
-function approvedRegion(ev: Facts['events'][number]): RegionId | null {
-  if (ev.kind !== 'note' || ev.source !== 'operator') return null;
-  const d = ev.data;
-  return d && d['command'] === 'approve' && typeof d['region'] === 'string' ? d['region'] : null;
+export interface OperatorCommandNote {
+  t: number;
+  seq: number;
+  region: RegionId;
+  command: string;
+  /** when its controller took it (takenAt); null: lost (down or stopping) */
+  takenAt: number | null;
 }
 
+/** The command an operator note records, or null for any other event. */
+export function operatorCommandOf(ev: HistoryEvent): Omit<OperatorCommandNote, 'takenAt'> | null {
+  if (ev.kind !== 'note' || ev.source !== 'operator') return null;
+  const d = ev.data;
+  if (!d || typeof d['region'] !== 'string' || typeof d['command'] !== 'string') return null;
+  return { t: ev.t, seq: ev.seq, region: d['region'], command: d['command'] };
+}
+
+export function operatorCommands(f: Facts): OperatorCommandNote[] {
+  const out: OperatorCommandNote[] = [];
+  for (const ev of f.events) {
+    const c = operatorCommandOf(ev);
+    if (c !== null) out.push({ ...c, takenAt: takenAt(f, c.region, c.t) });
+  }
+  return out;
+}
+
+/**
+ * W: how long after an approval (or an operator promote) its candidacy may still promote. The
+ * candidacy acquires until T + H after it on its own clock (the design's candidate timeout);
+ * its last acquire's reply comes within 2d, the promote call reaches the app within d, and a
+ * pause of at most p may come between.
+ */
+export function approvalReachMs(spec: DesignSpec): number {
+  const rho = spec.maxClockDriftRate;
+  return Math.ceil((spec.leaseTtlMs + spec.heartbeatMs) * (1 + rho)) + 3 * spec.maxDelayMs + spec.maxPauseMs;
+}
+
+/**
+ * When ctl-region took a command typed at t, by the executor's process events: at once while it
+ * runs; when it is continued, if paused (the request waits in its socket; lost if it crashes
+ * first); never while it is down or stopping (refused, as the admin API answers 503 then).
+ */
+export function takenAt(f: Facts, region: RegionId, t: number): number | null {
+  const ctl = `ctl-${region}`;
+  let state: 'up' | 'paused' | 'down' = 'up';
+  for (const ev of f.events) {
+    if (ev.kind !== 'process' || ev.component !== ctl) continue;
+    if (ev.t > t) {
+      if (state !== 'paused') break;
+      if (ev.op === 'resume') return ev.t;
+      if (ev.op === 'crash' || ev.op === 'exit' || ev.op === 'stop') return null;
+      continue;
+    }
+    if (ev.op === 'crash' || ev.op === 'exit' || ev.op === 'stop') state = 'down';
+    else if (ev.op === 'pause') state = 'paused';
+    else state = 'up'; // start, restart, resume
+  }
+  return state === 'up' ? t : null;
+}
+
+/** The first crash or exit of ctl-region in (from, to], or `to`. */
+function stateLostBy(f: Facts, region: RegionId, from: number, to: number): number {
+  const ctl = `ctl-${region}`;
+  for (const ev of f.events) {
+    if (ev.t <= from) continue;
+    if (ev.t > to) break;
+    if (ev.kind === 'process' && ev.component === ctl && (ev.op === 'crash' || ev.op === 'exit')) return ev.t;
+  }
+  return to;
+}
+
+/**
+ * Spans in which an approval of a region is void: a reject that reached its running controller
+ * sends a waiting candidacy back to standby for the promotion hold-down (shorter on a clock
+ * running fast by ρ; a crash ends it early). A reject typed within W of an approval may have
+ * met a candidacy already acquiring (which ignores it): not counted.
+ */
+function rejectHoldDowns(
+  f: Facts,
+  cmds: OperatorCommandNote[],
+  spec: DesignSpec,
+): Map<RegionId, Array<[number, number]>> {
+  const reach = approvalReachMs(spec);
+  const hold = spec.promotionHoldDownMs / (1 + spec.maxClockDriftRate) - 1;
+  const out = new Map<RegionId, Array<[number, number]>>();
+  for (const c of cmds) {
+    if (c.command !== 'reject' || c.takenAt === null) continue;
+    const taken = c.takenAt;
+    const approvedBefore = cmds.some(
+      (x) =>
+        x.region === c.region &&
+        (x.command === 'approve' || x.command === 'promote') &&
+        x.t <= c.t &&
+        x.takenAt !== null &&
+        x.takenAt >= taken - reach,
+    );
+    if (approvedBefore) continue;
+    const spans = out.get(c.region) ?? [];
+    // approvals typed after it (those queued behind it too) until its hold-down ends
+    spans.push([c.t, stateLostBy(f, c.region, taken, taken + hold)]);
+    out.set(c.region, spans);
+  }
+  return out;
+}
+
+/** Commands that approve a promotion of a region in this mode. */
+const approves = (mode: string, command: string): boolean =>
+  command === 'promote' || (mode === 'semi-automatic' && command === 'approve');
+
 export function checkOperatorApproval(f: Facts): CheckOutcome {
-  if (f.spec?.controllerMode !== 'semi-automatic')
-    return outcome(NAME, 'safety', [], 'not semi-automatic mode: no approval required', false);
+  const spec = f.spec;
+  const mode = spec?.controllerMode ?? 'automatic';
+  if (spec === null || mode === 'automatic')
+    return outcome(NAME, 'safety', [], 'automatic mode: no approval required', false);
+  const cmds = operatorCommands(f);
+  const reach = approvalReachMs(spec);
+  const voided = rejectHoldDowns(f, cmds, spec);
+  const isVoid = (c: OperatorCommandNote) =>
+    c.command === 'approve' && (voided.get(c.region) ?? []).some(([from, to]) => c.t > from && c.t < to);
   const violations: Violation[] = [];
-  /** approvals per region since its last promotion */
-  const pending = new Map<RegionId, number>();
+  /** per region: time of its last judged promotion (approvals before it are used) */
+  const usedUntil = new Map<RegionId, number>();
   const promoted = new Set<string>();
   let judged = 0;
   for (const ev of f.events) {
-    const approved = approvedRegion(ev);
-    if (approved !== null) {
-      pending.set(approved, (pending.get(approved) ?? 0) + 1);
-      continue;
-    }
     if (ev.kind !== 'app-authority' || ev.op !== 'grant' || ev.reason !== 'promote') continue;
     const key = `${ev.region}/${ev.epoch}`;
     if (promoted.has(key)) continue; // the same term promoted again (a retry)
@@ -41,15 +158,29 @@ export function checkOperatorApproval(f: Facts): CheckOutcome {
     // history's first promotion (any later one follows an earlier grant)
     if (promoted.size === 1 && ev.region === f.meta?.initialPrimary) continue;
     judged++;
-    if ((pending.get(ev.region) ?? 0) > 0) {
-      pending.set(ev.region, 0);
-      continue;
-    }
+    const used = usedUntil.get(ev.region) ?? Number.NEGATIVE_INFINITY;
+    usedUntil.set(ev.region, ev.t);
+    // taken by its controller, within W before the promotion, not used by an earlier one
+    const mine = cmds.filter(
+      (c) =>
+        c.region === ev.region &&
+        c.takenAt !== null &&
+        c.takenAt <= ev.t &&
+        c.takenAt >= ev.t - reach &&
+        c.takenAt > used &&
+        approves(mode, c.command),
+    );
+    if (mine.some((c) => !isVoid(c))) continue;
+    const voidOnes = mine.filter(isVoid);
+    const what = mode === 'manual' ? 'promote' : 'approval (or promote)';
     violations.push({
       invariant: NAME,
       at: ev.t,
-      detail: `app-${ev.region} was promoted under epoch ${ev.epoch} at t=${fmtS(ev.t)} in semi-automatic mode, but the operator approved no candidacy of ${ev.region} since its last promotion`,
-      events: [ev.seq],
+      detail:
+        voidOnes.length > 0
+          ? `app-${ev.region} was promoted under epoch ${ev.epoch} at t=${fmtS(ev.t)} in ${mode} mode on the operator's approval at t=${fmtS(voidOnes[0]!.t)}, typed inside the hold-down of their rejection of ${ev.region} (which that approval cannot reach)`
+          : `app-${ev.region} was promoted under epoch ${ev.epoch} at t=${fmtS(ev.t)} in ${mode} mode, but the operator typed no ${what} of ${ev.region} within ${fmtS(reach)} before it that an earlier promotion had not used`,
+      events: [ev.seq, ...voidOnes.map((c) => c.seq)],
     });
   }
   return outcome(
@@ -57,8 +188,84 @@ export function checkOperatorApproval(f: Facts): CheckOutcome {
     'safety',
     violations,
     judged > 0
-      ? `${judged} promotion(s) in semi-automatic mode, each after the operator's approval`
+      ? `${judged} promotion(s) in ${mode} mode, each after the operator's ${mode === 'manual' ? 'promote' : 'approval'}`
       : 'no promotion that needed the operator',
     judged > 0,
   );
+}
+
+/**
+ * `operator-demote`: a demote typed to a running controller (not paused or down then) ends its
+ * app's write authority by tD + L(1 + ρ) + d. Judged once the window has ended, or the run
+ * lasted past the bound.
+ */
+export function checkOperatorDemote(f: Facts): CheckOutcome {
+  const spec = f.spec;
+  if (spec === null) return outcome(DEMOTE, 'safety', [], 'no spec: bound unknown', false);
+  const bound = Math.ceil(spec.bounds.safeWindowMs * (1 + spec.maxClockDriftRate)) + spec.maxDelayMs + 1;
+  const violations: Violation[] = [];
+  let judged = 0;
+  for (const c of operatorCommands(f)) {
+    if (c.command !== 'demote') continue;
+    if (c.takenAt !== c.t) continue; // queued or lost: not taken when typed
+    const w = f.windows.find((x) => x.region === c.region && x.start <= c.t && x.end > c.t);
+    if (w === undefined) continue; // its app did not write: nothing to end
+    const ended = w.end <= c.t + bound && w.end < f.endT;
+    if (!ended && f.endT < c.t + bound) continue; // still writing when the run ended, before the bound
+    judged++;
+    if (ended) continue;
+    violations.push({
+      invariant: DEMOTE,
+      at: c.t + bound,
+      detail: `the operator demoted ctl-${c.region} at t=${fmtS(c.t)}, but app-${c.region} still held write authority (epoch ${w.epoch}) at t=${fmtS(c.t + bound)}, beyond L(1+ρ) + d = ${fmtS(bound)}; it held it until t=${fmtS(w.end)}`,
+      events: [c.seq, ...w.seqs.slice(-2)],
+    });
+  }
+  return outcome(
+    DEMOTE,
+    'safety',
+    violations,
+    judged > 0
+      ? `${judged} operator demote(s) of a writing region, each ending its authority within ${fmtS(bound)}`
+      : 'no operator demote of a writing region',
+    judged > 0,
+  );
+}
+
+/**
+ * Someone answers every approval request: the operator's note announcing the simulated
+ * approver (simulator/world.ts). Without it, approvals come from a scenario's commands or from
+ * nobody, and whether one met a waiting candidacy is not observable.
+ */
+function answersRequests(f: Facts): boolean {
+  return f.events.some(
+    (ev) => ev.kind === 'note' && ev.source === 'operator' && ev.data?.['approver'] === 'simulated',
+  );
+}
+
+/**
+ * For the semi-automatic liveness bounds: when the operator let a takeover by a region other
+ * than `lost` start after `from` — its first approval (or promote) of one, if later than `from`.
+ * null: nobody answers requests (a scenario's commands decide), so no takeover bound applies.
+ */
+export function approvalShift(f: Facts, lost: RegionId, from: number): { startsAt: number } | null {
+  if (f.spec?.controllerMode !== 'semi-automatic') return { startsAt: from };
+  if (!answersRequests(f)) return null;
+  const first = operatorCommands(f).find(
+    (c) => c.region !== lost && c.t >= from && approves('semi-automatic', c.command),
+  );
+  return { startsAt: first === undefined ? from : Math.max(from, first.t) };
+}
+
+/**
+ * Stretches that wait for the operator (semi-automatic and manual modes): from `from` until
+ * the simulated approver's next approval after it; the whole stretch when nobody answers
+ * requests (manual mode, or a scenario's commands: a takeover is the operator's decision).
+ */
+export function operatorWaitUntil(f: Facts, from: number): number {
+  const mode = f.spec?.controllerMode ?? 'automatic';
+  if (mode === 'automatic') return from;
+  if (mode === 'manual' || !answersRequests(f)) return f.endT;
+  const next = operatorCommands(f).find((c) => c.t >= from && approves(mode, c.command));
+  return next?.t ?? f.endT;
 }
