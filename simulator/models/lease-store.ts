@@ -57,7 +57,7 @@ import {
   runCallSync,
   type SecretsTable,
 } from '../../src/worker/request.ts';
-import { canonicalString, MAX_CLOCK_SKEW_MS, SIGNATURE_HEADERS } from '../../src/worker/signing.ts';
+import { canonicalString, MAX_CLOCK_SKEW_MS, type SIGNATURE_HEADERS } from '../../src/worker/signing.ts';
 import {
   executeOnStale,
   forkStaleInstance,
@@ -204,12 +204,14 @@ export function signLeaseRequest(
       pathname,
       search,
       body,
+      // the names written out (SIGNATURE_HEADERS' values, checked below): a literal with
+      // computed keys is built key by key at run time, one per signed request
       headers: {
-        [SIGNATURE_HEADERS.region]: req.region,
-        [SIGNATURE_HEADERS.timestamp]: String(timestampMs),
-        [SIGNATURE_HEADERS.nonce]: nonce,
-        [SIGNATURE_HEADERS.signature]: signature,
-      },
+        'x-fl-region': req.region,
+        'x-fl-timestamp': String(timestampMs),
+        'x-fl-nonce': nonce,
+        'x-fl-signature': signature,
+      } satisfies Record<(typeof SIGNATURE_HEADERS)[keyof typeof SIGNATURE_HEADERS], string>,
     },
   };
 }
@@ -218,8 +220,11 @@ export function signLeaseRequest(
 class HeaderView {
   h: Record<string, string> = {};
   get(name: string): string | null {
+    // the procedure asks by the lower-case names it signs with: no case folding for those
+    const h = this.h;
+    if (Object.hasOwn(h, name)) return h[name] ?? null;
     const k = name.toLowerCase();
-    return Object.hasOwn(this.h, k) ? (this.h[k] ?? null) : null;
+    return Object.hasOwn(h, k) ? (h[k] ?? null) : null;
   }
 }
 
@@ -232,6 +237,13 @@ class SimDurableObject {
   readonly storage = new Map<string, unknown>();
   /** the storage keys under the nonce index's prefix (what pruning lists) */
   readonly nonceIndexKeys = new Set<string>();
+  /**
+   * The same keys in storage.list order (ascending), so a listing of the expired ones reads
+   * only those: a nonce's index key starts with its retention end, and requests arrive
+   * almost in that order, so each insertion moves at most a few keys. Pruning is due on
+   * nearly every request, and it walked and sorted every live key (issue #18).
+   */
+  private readonly nonceIndexSorted: string[] = [];
   /** how many `nonce:` keys storage holds: counted as keys come and go, never by a scan */
   nonceKeys = 0;
   /** the nonce count at which the next high-water reading is recorded (×1.5 each time) */
@@ -250,29 +262,61 @@ class SimDurableObject {
     for (const [k, v] of entries) {
       const size = this.storage.size;
       this.storage.set(k, v);
-      if (k.startsWith(NONCE_INDEX_PREFIX)) this.nonceIndexKeys.add(k);
+      if (k.startsWith(NONCE_INDEX_PREFIX)) this.addIndexKey(k);
       else if (this.storage.size > size && k.startsWith(NONCE_KEY_PREFIX)) this.nonceKeys++;
     }
   }
 
+  private addIndexKey(k: string): void {
+    if (this.nonceIndexKeys.has(k)) return;
+    this.nonceIndexKeys.add(k);
+    const sorted = this.nonceIndexSorted;
+    let i = sorted.length;
+    sorted.push(k);
+    while (i > 0 && sorted[i - 1]! > k) {
+      sorted[i] = sorted[i - 1]!;
+      i--;
+    }
+    sorted[i] = k;
+  }
+
   /**
-   * The Durable Object's amortised nonce pruning, over the in-memory storage. The listing
-   * reads the nonce index keys kept aside by write(), not every key in storage (the
-   * observation log alone grows by one key per lease request).
+   * The Durable Object's amortised nonce pruning, over the in-memory storage: what
+   * storage.list({ prefix, end, limit }) returns (keys under the prefix, below `end`, in
+   * order, at most `limit`), then storage.delete of keysToPrune's keys.
    */
   pruneNonces(nowMs: number): void {
     if (!this.prune.due(nowMs)) return;
     const { prefix, end, limit } = expiredNonceListing(nowMs);
-    const listed: string[] = [];
-    for (const k of this.nonceIndexKeys) if (k.startsWith(prefix) && k < end) listed.push(k);
-    listed.sort();
-    const batch = listed.slice(0, limit);
-    for (const k of keysToPrune(batch)) {
-      // the storage's own count: a key that was not there is not removed (delete says which)
-      if (this.storage.delete(k) && k.startsWith(NONCE_KEY_PREFIX)) this.nonceKeys--;
-      this.nonceIndexKeys.delete(k);
+    const batch: string[] = [];
+    for (const k of this.nonceIndexSorted) {
+      if (batch.length >= limit) break;
+      if (k.startsWith(prefix) && k < end) batch.push(k);
+      // every index key starts with the prefix it is listed by: the rest are all >= end
+      else if (prefix === NONCE_INDEX_PREFIX) break;
+    }
+    if (batch.length > 0) {
+      for (const k of keysToPrune(batch)) {
+        // the storage's own count: a key that was not there is not removed (delete says which)
+        if (this.storage.delete(k) && k.startsWith(NONCE_KEY_PREFIX)) this.nonceKeys--;
+        this.nonceIndexKeys.delete(k);
+      }
+      this.dropPrunedIndexKeys();
     }
     this.prune.pruned(batch.length);
+  }
+
+  /** Drops from the sorted index the keys pruning deleted (normally its first few). */
+  private dropPrunedIndexKeys(): void {
+    const sorted = this.nonceIndexSorted;
+    let n = 0;
+    while (n < sorted.length && !this.nonceIndexKeys.has(sorted[n]!)) n++;
+    if (n > 0) sorted.splice(0, n);
+    if (sorted.length !== this.nonceIndexKeys.size) {
+      const kept = sorted.filter((k) => this.nonceIndexKeys.has(k));
+      sorted.length = 0;
+      sorted.push(...kept);
+    }
   }
 }
 
