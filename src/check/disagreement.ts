@@ -8,7 +8,7 @@
  */
 
 import type { RegionId } from '../contracts/history.ts';
-import type { Facts } from './facts.ts';
+import { eventsOfKind, type Facts } from './facts.ts';
 import { merge, type Span } from './intervals.ts';
 
 export interface Disagreement extends Span {
@@ -24,8 +24,8 @@ interface Step extends Span {
 
 function stepsByAuthoritative(f: Facts): Map<string, Step[]> {
   const out = new Map<string, Step[]>();
-  for (const ev of f.events) {
-    if (ev.kind !== 'dns-answer' || ev.observer !== 'dns-observer') continue;
+  for (const ev of eventsOfKind(f, 'dns-answer')) {
+    if (ev.observer !== 'dns-observer') continue;
     const list = out.get(ev.resolver) ?? [];
     const last = list[list.length - 1];
     if (last) last.to = ev.t;

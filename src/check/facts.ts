@@ -103,6 +103,31 @@ export function isOrdered(events: HistoryEvent[]): boolean {
   return true;
 }
 
+type EventOfKind<K extends HistoryEvent['kind']> = Extract<HistoryEvent, { kind: K }>;
+
+/** Per Facts (one verdict's): its events by kind, in history order, built on first use. */
+const byKindCache = new WeakMap<Facts, Map<string, HistoryEvent[]>>();
+
+/**
+ * The history's events of one kind, in order: what `for (ev of f.events) if (ev.kind !== k)
+ * continue` visits. A history holds some fifteen kinds in as many object shapes, so every
+ * such walk reads `kind` through a megamorphic load per event; one index serves all of a
+ * verdict's walks (issue #18).
+ */
+export function eventsOfKind<K extends HistoryEvent['kind']>(f: Facts, kind: K): readonly EventOfKind<K>[] {
+  let index = byKindCache.get(f);
+  if (index === undefined) {
+    index = new Map();
+    for (const ev of f.events) {
+      const list = index.get(ev.kind);
+      if (list === undefined) index.set(ev.kind, [ev]);
+      else list.push(ev);
+    }
+    byKindCache.set(f, index);
+  }
+  return (index.get(kind) ?? []) as EventOfKind<K>[];
+}
+
 export function collectFacts(events: HistoryEvent[]): Facts {
   const meta = (events.find((e) => e.kind === 'meta') as MetaEvent | undefined) ?? null;
   const regionSet = new Set<RegionId>(meta?.regions ?? []);

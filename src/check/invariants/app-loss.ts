@@ -6,7 +6,15 @@
  */
 
 import type { RegionId } from '../../contracts/history.ts';
-import { type Facts, type FaultSpan, fmtS, inHoldDown, othersOverlap, outcome } from '../facts.ts';
+import {
+  eventsOfKind,
+  type Facts,
+  type FaultSpan,
+  fmtS,
+  inHoldDown,
+  othersOverlap,
+  outcome,
+} from '../facts.ts';
 import { faultEffect } from '../premises.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
 import { afterApproval } from './liveness.ts';
@@ -34,10 +42,10 @@ function appHeldAuthority(f: Facts, r: RegionId, t: number): boolean {
 
 /** First authority grant an app of another region observed in (from, to]. */
 function otherAppGrant(f: Facts, lost: RegionId, from: number, to: number): number | null {
-  for (const ev of f.events) {
+  for (const ev of eventsOfKind(f, 'app-authority')) {
     if (ev.t <= from) continue;
     if (ev.t > to) break;
-    if (ev.kind === 'app-authority' && ev.op === 'grant' && ev.region !== lost) return ev.t;
+    if (ev.op === 'grant' && ev.region !== lost) return ev.t;
   }
   return null;
 }

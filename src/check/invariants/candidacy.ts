@@ -5,7 +5,15 @@
  */
 
 import type { LeaseStoreEvent, RegionId } from '../../contracts/history.ts';
-import { type Facts, type FaultSpan, fmtS, isStoreLogEntry, outcome, touchesLeaseStore } from '../facts.ts';
+import {
+  eventsOfKind,
+  type Facts,
+  type FaultSpan,
+  fmtS,
+  isStoreLogEntry,
+  outcome,
+  touchesLeaseStore,
+} from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { operatorCommands } from './operator.ts';
 
@@ -39,12 +47,8 @@ function judgeable(f: Facts, region: RegionId, from: number, to: number): boolea
   if (operatorCommands(f).some((c) => c.region === region && c.t >= cut.start && c.t <= to)) return false;
   if (f.faults.some((x) => disturbsCandidate(x, region) && x.start <= to && x.end >= from)) return false;
   // a controller that restarted forgot its hold-down (it is process memory)
-  return !f.events.some(
-    (e) =>
-      e.kind === 'process' &&
-      e.t >= from &&
-      e.t <= to &&
-      (e.component === `ctl-${region}` || e.component === 'worker'),
+  return !eventsOfKind(f, 'process').some(
+    (e) => e.t >= from && e.t <= to && (e.component === `ctl-${region}` || e.component === 'worker'),
   );
 }
 
@@ -66,7 +70,7 @@ export function checkCandidacyHoldDown(f: Facts): CheckOutcome {
   const violations: Violation[] = [];
   let judged = 0;
   const last = new Map<RegionId, LeaseStoreEvent>();
-  for (const ev of f.events) {
+  for (const ev of eventsOfKind(f, 'lease-store')) {
     if (!isStoreLogEntry(ev) || ev.region === undefined) continue;
     const isAcquire = (ev.op === 'refuse' && ev.requested === 'acquire') || ev.op === 'grant';
     if (!isAcquire) continue;

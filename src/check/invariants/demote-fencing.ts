@@ -13,7 +13,7 @@
  */
 
 import type { RegionId } from '../../contracts/history.ts';
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { eventsOfKind, type Facts, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { isDemotion } from './demotion.ts';
 
@@ -29,8 +29,7 @@ export function checkDemoteFencing(f: Facts): CheckOutcome {
   const violations: Violation[] = [];
   const terms = new Map<RegionId, Term>();
   let demotes = 0;
-  for (const ev of f.events) {
-    if (ev.kind !== 'app-authority') continue;
+  for (const ev of eventsOfKind(f, 'app-authority')) {
     const term = terms.get(ev.region);
     if (ev.op === 'grant') {
       terms.set(ev.region, { epoch: ev.epoch, untilT: ev.untilT ?? ev.t, seq: ev.seq, ended: false });

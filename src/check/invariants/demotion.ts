@@ -10,7 +10,7 @@
  */
 
 import type { RegionId } from '../../contracts/history.ts';
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { eventsOfKind, type Facts, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 /** The fence's decision text for a demote call (src/topology/app/fence.ts `demote`). */
@@ -21,8 +21,7 @@ export function checkDemotionFinal(f: Facts): CheckOutcome {
   /** region → epoch → seq of its demote */
   const demoted = new Map<RegionId, Map<number, number>>();
   let demotions = 0;
-  for (const ev of f.events) {
-    if (ev.kind !== 'app-authority') continue;
+  for (const ev of eventsOfKind(f, 'app-authority')) {
     const mine = demoted.get(ev.region) ?? new Map<number, number>();
     demoted.set(ev.region, mine);
     if (ev.op === 'revoke' && isDemotion(ev.reason)) {

@@ -13,7 +13,7 @@
  */
 
 import type { RegionId } from '../../contracts/history.ts';
-import { type Facts, type FaultSpan, fmtS, outcome, touchesLeaseStore } from '../facts.ts';
+import { eventsOfKind, type Facts, type FaultSpan, fmtS, outcome, touchesLeaseStore } from '../facts.ts';
 import { intersect, type Span, subtract } from '../intervals.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
 
@@ -31,8 +31,8 @@ interface AnswerSpan extends Span {
 function holderSpans(f: Facts): HolderSpan[] {
   const out: HolderSpan[] = [];
   let cur: HolderSpan | null = null;
-  for (const ev of f.events) {
-    if (ev.kind !== 'lease-store' || ev.location !== undefined) continue;
+  for (const ev of eventsOfKind(f, 'lease-store')) {
+    if (ev.location !== undefined) continue;
     if (cur && (ev.holder === null || ev.epoch !== cur.epoch)) {
       cur.to = ev.t;
       out.push(cur);
@@ -47,8 +47,8 @@ function holderSpans(f: Facts): HolderSpan[] {
 /** Each observed authoritative's answer as a step function. */
 function answerSpans(f: Facts): Map<string, AnswerSpan[]> {
   const byAuth = new Map<string, AnswerSpan[]>();
-  for (const ev of f.events) {
-    if (ev.kind !== 'dns-answer' || ev.observer !== 'dns-observer') continue;
+  for (const ev of eventsOfKind(f, 'dns-answer')) {
+    if (ev.observer !== 'dns-observer') continue;
     const list = byAuth.get(ev.resolver) ?? [];
     const last = list[list.length - 1];
     if (last) last.to = ev.t;
@@ -95,18 +95,12 @@ function crashedHolder(f: Facts, h: HolderSpan): Span[] {
   const ctl = `ctl-${h.holder}`;
   // the holder's last acquire sent before the grant: its process may have died since
   let askedT = h.from;
-  for (const ev of f.events) {
+  for (const ev of eventsOfKind(f, 'lease')) {
     if (ev.t > h.from) break;
-    if (ev.kind === 'lease' && ev.op === 'acquire' && ev.phase === 'sent' && ev.region === h.holder)
-      askedT = ev.t;
+    if (ev.op === 'acquire' && ev.phase === 'sent' && ev.region === h.holder) askedT = ev.t;
   }
-  const crash = f.events.find(
-    (ev) =>
-      ev.kind === 'process' &&
-      (ev.op === 'crash' || ev.op === 'exit') &&
-      ev.component === ctl &&
-      ev.t >= askedT &&
-      ev.t < h.to,
+  const crash = eventsOfKind(f, 'process').find(
+    (ev) => (ev.op === 'crash' || ev.op === 'exit') && ev.component === ctl && ev.t >= askedT && ev.t < h.to,
   );
   return crash ? [{ from: Math.max(crash.t, h.from), to: h.to }] : [];
 }
@@ -123,15 +117,17 @@ export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
   const authority = new Map<RegionId, Span[]>();
   for (const w of f.windows)
     authority.set(w.region, [...(authority.get(w.region) ?? []), { from: w.start, to: w.end }]);
+  // the same for every authoritative (each walks the history): worked out once
+  const crashed = holders.map((h) => crashedHolder(f, h));
   for (const [auth, spans] of answers) {
     // (1) converge on the holder
-    for (const h of holders) {
+    for (const [i, h] of holders.entries()) {
       const judged = subtract(
         [{ from: h.from + boundMs, to: h.to }],
         [
           ...excused(f, [auth, `ctl-${h.holder}`, `app-${h.holder}`], h.holder, boundMs),
           ...leaseServiceFaults(f, h.holder, boundMs),
-          ...crashedHolder(f, h),
+          ...crashed[i]!,
         ],
       );
       const wrong = spans.filter((s) => s.region !== h.holder);

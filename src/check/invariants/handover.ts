@@ -12,7 +12,7 @@
  */
 
 import type { AppAuthorityEvent, HistoryEvent, RegionId } from '../../contracts/history.ts';
-import { type Facts, fmtS, isStoreLogEntry, outcome, touchesLeaseStore } from '../facts.ts';
+import { eventsOfKind, type Facts, fmtS, isStoreLogEntry, outcome, touchesLeaseStore } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { isDemotion } from './demotion.ts';
 
@@ -24,8 +24,8 @@ import { isDemotion } from './demotion.ts';
  */
 function stopSpans(f: Facts, waitMs: number): Map<string, Array<{ from: number; to: number }>> {
   const out = new Map<string, Array<{ from: number; to: number }>>();
-  for (const ev of f.events) {
-    if (ev.kind !== 'process' || !ev.component.startsWith('ctl-')) continue;
+  for (const ev of eventsOfKind(f, 'process')) {
+    if (!ev.component.startsWith('ctl-')) continue;
     const spans = out.get(ev.component) ?? [];
     out.set(ev.component, spans);
     if (ev.op === 'stop') spans.push({ from: ev.t, to: Number.POSITIVE_INFINITY });
@@ -40,7 +40,7 @@ function stopSpans(f: Facts, waitMs: number): Map<string, Array<{ from: number; 
 /** The store held e for `region` when the app revoked it (the store's log, up to the revoke). */
 function heldAt(f: Facts, region: RegionId, epoch: number, t: number): boolean {
   let held = false;
-  for (const ev of f.events) {
+  for (const ev of eventsOfKind(f, 'lease-store')) {
     if (ev.t > t) break;
     if (!isStoreLogEntry(ev) || ev.op === 'refuse') continue;
     held = ev.holder === region && ev.epoch === epoch && (ev.op === 'grant' || ev.op === 'renew');
@@ -50,7 +50,7 @@ function heldAt(f: Facts, region: RegionId, epoch: number, t: number): boolean {
 
 /** The store's log ends e (release, expiry, or a later epoch) within [from, to]. */
 function endedWithin(f: Facts, epoch: number, from: number, to: number): HistoryEvent | null {
-  for (const ev of f.events) {
+  for (const ev of eventsOfKind(f, 'lease-store')) {
     if (ev.t > to) break;
     if (ev.t < from || !isStoreLogEntry(ev)) continue;
     if ((ev.op === 'release' || ev.op === 'expire') && ev.epoch === epoch) return ev;

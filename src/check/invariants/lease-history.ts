@@ -19,7 +19,7 @@
  */
 
 import type { AppAuthorityEvent, LeaseStoreEvent, RegionId } from '../../contracts/history.ts';
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { eventsOfKind, type Facts, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 const tLow = (o: LeaseStoreEvent): number => o.observedSinceT ?? o.t;
@@ -47,9 +47,7 @@ function regrantOf(o: LeaseStoreEvent, ttlMs: number, rho: number): number {
 
 /** Store observations (durable: one store) in the order the checker applies them. */
 function storeViews(f: Facts): LeaseStoreEvent[] {
-  return f.events.filter(
-    (e): e is LeaseStoreEvent => e.kind === 'lease-store' && e.location === undefined && e.op !== 'refuse',
-  );
+  return eventsOfKind(f, 'lease-store').filter((e) => e.location === undefined && e.op !== 'refuse');
 }
 
 function judgeGrant(g: AppAuthorityEvent, s: EpochState | undefined, storeSeen: boolean): Violation | null {
@@ -99,9 +97,7 @@ export function checkLeaseHistory(f: Facts): CheckOutcome {
   const views = storeViews(f);
   const storeSeen = views.length > 0;
   const slackMs = pollSlackMs(f);
-  const grants = f.events.filter(
-    (e): e is AppAuthorityEvent => e.kind === 'app-authority' && e.op === 'grant',
-  );
+  const grants = eventsOfKind(f, 'app-authority').filter((e) => e.op === 'grant');
   const epochs = new Map<number, EpochState>();
   let current: number | null = null;
   let vi = 0;

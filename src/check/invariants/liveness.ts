@@ -6,6 +6,7 @@
 import type { LeaseStoreEvent, RegionId, RoleEvent } from '../../contracts/history.ts';
 import {
   CUT_FAULTS,
+  eventsOfKind,
   type Facts,
   type FaultSpan,
   firstPromotion,
@@ -134,9 +135,8 @@ function onlyDelaysRenewal(x: FaultSpan, holder: RegionId): boolean {
 
 /** A process of the holder's region or of the Worker crashed, started or restarted in [from, to]. */
 function restartedBetween(f: Facts, holder: RegionId, from: number, to: number): boolean {
-  return f.events.some(
+  return eventsOfKind(f, 'process').some(
     (e) =>
-      e.kind === 'process' &&
       e.t >= from &&
       e.t <= to &&
       (e.component === 'worker' || regionOfEndpoint(e.component, f.regions) === holder),
@@ -180,8 +180,8 @@ function unexplainedLeaseLapses(f: Facts): { judged: number; violations: Violati
   const need = (H / 2 + 2 * d) * (1 + spec.maxClockDriftRate) + spec.maxClockDriftRate * T + 1;
   const renewals = new Map<RegionId, LeaseStoreEvent[]>();
   let judged = 0;
-  for (const ev of f.events) {
-    if (ev.kind !== 'lease-store' || ev.op === undefined) continue;
+  for (const ev of eventsOfKind(f, 'lease-store')) {
+    if (ev.op === undefined) continue;
     if ((ev.op === 'grant' || ev.op === 'renew') && ev.holder !== null) {
       const mine = renewals.get(ev.holder) ?? [];
       renewals.set(ev.holder, [...mine.filter((x) => x.epoch === ev.epoch).slice(-1), ev]);
@@ -232,8 +232,7 @@ export function checkNoSpuriousFailover(f: Facts): CheckOutcome {
     if (othersOverlap(f, fault, fault.start, until)) continue;
     evaluated++;
     const cutEnd = Math.min(fault.end, f.endT);
-    if (f.events.some((e) => e.kind === 'peer-probe' && !e.ok && e.t >= fault.start && e.t <= cutEnd))
-      cutsSeen++;
+    if (eventsOfKind(f, 'peer-probe').some((e) => !e.ok && e.t >= fault.start && e.t <= cutEnd)) cutsSeen++;
     const promo = firstPromotion(f, primary, fault.start, until);
     if (promo) {
       violations.push({

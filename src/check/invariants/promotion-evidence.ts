@@ -13,7 +13,7 @@ import type {
   RoleEvent,
   WitnessEvent,
 } from '../../contracts/history.ts';
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { eventsOfKind, type Facts, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 /** A witness answer counts as "unreachable" only when the witness saw the region down (tombstone). */
@@ -65,20 +65,18 @@ function storeSlackMs(f: Facts): number {
 /** Did the lease store grant `region` epoch `epoch` (observed by the store's observer)? */
 function storeGranted(f: Facts, region: RegionId, epoch: number | null, t: number): LeaseStoreEvent | null {
   const until = t + storeSlackMs(f);
-  for (const ev of f.events) {
+  for (const ev of eventsOfKind(f, 'lease-store')) {
     if (ev.t > until) break;
-    if (ev.kind === 'lease-store' && ev.holder === region && (epoch === null || ev.epoch === epoch))
-      return ev;
+    if (ev.holder === region && (epoch === null || ev.epoch === epoch)) return ev;
   }
   return null;
 }
 
 /** Fallback when no store observer ran (legacy-kv on the real topology): the adapter's lease result. */
 function adapterGranted(f: Facts, region: RegionId, epoch: number | null, t: number): boolean {
-  return f.events.some(
+  return eventsOfKind(f, 'lease').some(
     (ev) =>
       ev.t <= t &&
-      ev.kind === 'lease' &&
       ev.phase === 'result' &&
       ev.ok === true &&
       ev.region === region &&
@@ -97,7 +95,7 @@ function needsQuorum(evidence: PromotionEvidenceEvent | undefined): boolean {
 export function checkPromotionEvidence(f: Facts): CheckOutcome {
   const violations: Violation[] = [];
   const quorum = f.spec?.witnessQuorum ?? 1;
-  const storeObserved = f.events.some((e) => e.kind === 'lease-store');
+  const storeObserved = eventsOfKind(f, 'lease-store').length > 0;
   const claimed = new Map<RegionId, PromotionEvidenceEvent>();
   let promotions = 0;
   let failovers = 0;

@@ -4,7 +4,7 @@
  */
 
 import type { HistoryEvent, RegionId } from '../../contracts/history.ts';
-import { type AuthorityWindow, type Facts, fmtS, outcome, PRIMARY_ACTS } from '../facts.ts';
+import { type AuthorityWindow, eventsOfKind, type Facts, fmtS, outcome, PRIMARY_ACTS } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 export function checkSinglePrimary(f: Facts): CheckOutcome {
@@ -46,16 +46,15 @@ export function checkSinglePrimary(f: Facts): CheckOutcome {
 function beyondSpecWindow(f: Facts): Violation[] {
   const L = f.spec?.bounds.safeWindowMs;
   if (L === undefined) return [];
-  const grants = f.events.filter(
-    (e): e is Extract<HistoryEvent, { kind: 'lease' }> =>
-      e.kind === 'lease' &&
+  const grants = eventsOfKind(f, 'lease').filter(
+    (e) =>
       e.phase === 'result' &&
       (e.op === 'acquire' || e.op === 'renew') &&
       (e.granted ?? (e.ok === true && e.holder === e.region)),
   );
   const out: Violation[] = [];
-  for (const ev of f.events) {
-    if (ev.kind !== 'act' || !PRIMARY_ACTS.has(ev.action) || ev.safeUntilLocalMs === null) continue;
+  for (const ev of eventsOfKind(f, 'act')) {
+    if (!PRIMARY_ACTS.has(ev.action) || ev.safeUntilLocalMs === null) continue;
     // the latest grant the actor can have heard of (same t counts: one step records both)
     let backing: Extract<HistoryEvent, { kind: 'lease' }> | null = null;
     for (const g of grants) {
@@ -81,8 +80,8 @@ function beyondSpecWindow(f: Facts): Violation[] {
 export function checkActWithinSafeWindow(f: Facts): CheckOutcome {
   const violations: Violation[] = beyondSpecWindow(f);
   let acts = 0;
-  for (const ev of f.events) {
-    if (ev.kind !== 'act' || !PRIMARY_ACTS.has(ev.action)) continue;
+  for (const ev of eventsOfKind(f, 'act')) {
+    if (!PRIMARY_ACTS.has(ev.action)) continue;
     acts++;
     if (ev.safeUntilLocalMs === null) {
       violations.push({
@@ -259,8 +258,8 @@ export function checkNoStaleWrite(f: Facts): CheckOutcome {
 
 export function checkNoInternalError(f: Facts): CheckOutcome {
   const violations: Violation[] = [];
-  for (const ev of f.events) {
-    if (ev.kind === 'process' && ev.error !== undefined) {
+  for (const ev of eventsOfKind(f, 'process')) {
+    if (ev.error !== undefined) {
       violations.push({
         invariant: 'no-internal-error',
         at: ev.t,

@@ -20,7 +20,7 @@
  */
 
 import type { LeaseStoreEvent } from '../../contracts/history.ts';
-import { type Facts, fmtS, isStoreLogEntry, outcome } from '../facts.ts';
+import { eventsOfKind, type Facts, fmtS, isStoreLogEntry, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 interface StoreState {
@@ -110,7 +110,7 @@ export function checkLeaseStoreLog(f: Facts): CheckOutcome {
   const ttl = new TtlWitness();
   let prev: StoreState = { holder: null, epochHolder: null, epoch: 0, expiresAt: null, seq: -1 };
   let judged = 0;
-  for (const e of f.events) {
+  for (const e of eventsOfKind(f, 'lease-store')) {
     if (!isStoreLogEntry(e)) continue;
     judged++;
     const wrong = judge(prev, e, expired, ttl);
