@@ -105,8 +105,37 @@ export function isOrdered(events: HistoryEvent[]): boolean {
 
 type EventOfKind<K extends HistoryEvent['kind']> = Extract<HistoryEvent, { kind: K }>;
 
-/** Per Facts (one verdict's): its events by kind, in history order, built on first use. */
-const byKindCache = new WeakMap<Facts, Map<string, HistoryEvent[]>>();
+/** One kind's events in history order, and where each sits in the history. */
+interface KindBucket {
+  events: HistoryEvent[];
+  at: number[];
+}
+
+/** Per Facts (one verdict's): its events by kind (built on first use), and merged selections. */
+const byKindCache = new WeakMap<
+  Facts,
+  { kinds: Map<string, KindBucket>; merged: Map<string, HistoryEvent[]> }
+>();
+
+function kindIndex(f: Facts) {
+  let index = byKindCache.get(f);
+  if (index === undefined) {
+    const kinds = new Map<string, KindBucket>();
+    const events = f.events;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      const b = kinds.get(ev.kind);
+      if (b === undefined) kinds.set(ev.kind, { events: [ev], at: [i] });
+      else {
+        b.events.push(ev);
+        b.at.push(i);
+      }
+    }
+    index = { kinds, merged: new Map() };
+    byKindCache.set(f, index);
+  }
+  return index;
+}
 
 /**
  * The history's events of one kind, in order: what `for (ev of f.events) if (ev.kind !== k)
@@ -115,17 +144,47 @@ const byKindCache = new WeakMap<Facts, Map<string, HistoryEvent[]>>();
  * verdict's walks (issue #18).
  */
 export function eventsOfKind<K extends HistoryEvent['kind']>(f: Facts, kind: K): readonly EventOfKind<K>[] {
-  let index = byKindCache.get(f);
-  if (index === undefined) {
-    index = new Map();
-    for (const ev of f.events) {
-      const list = index.get(ev.kind);
-      if (list === undefined) index.set(ev.kind, [ev]);
-      else list.push(ev);
+  return (kindIndex(f).kinds.get(kind)?.events ?? []) as EventOfKind<K>[];
+}
+
+/** The history's events of any of `kinds`, in history order (eventsOfKind's buckets merged). */
+export function eventsOfKinds<K extends HistoryEvent['kind']>(
+  f: Facts,
+  ...kinds: K[]
+): readonly EventOfKind<K>[] {
+  const index = kindIndex(f);
+  const key = kinds.join(' ');
+  let out = index.merged.get(key);
+  if (out === undefined) {
+    const buckets = kinds.map((k) => index.kinds.get(k)).filter((b) => b !== undefined);
+    const next = buckets.map(() => 0);
+    out = [];
+    for (;;) {
+      let best = -1;
+      for (let j = 0; j < buckets.length; j++) {
+        const n = next[j]!;
+        if (n < buckets[j]!.at.length && (best < 0 || buckets[j]!.at[n]! < buckets[best]!.at[next[best]!]!))
+          best = j;
+      }
+      if (best < 0) break;
+      out.push(buckets[best]!.events[next[best]!]!);
+      next[best]!++;
     }
-    byKindCache.set(f, index);
+    index.merged.set(key, out);
   }
-  return (index.get(kind) ?? []) as EventOfKind<K>[];
+  return out as EventOfKind<K>[];
+}
+
+/** Index of the first event at or after global `t` in a time-ordered history (length if none). */
+export function firstIndexAtOrAfter(events: readonly HistoryEvent[], t: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid]!.t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function collectFacts(events: HistoryEvent[]): Facts {

@@ -10,7 +10,7 @@
  */
 
 import type { HistoryEvent } from '../contracts/history.ts';
-import { type Facts, type FaultSpan, type Premise, regionOfEndpoint } from './facts.ts';
+import { type Facts, type FaultSpan, firstIndexAtOrAfter, type Premise, regionOfEndpoint } from './facts.ts';
 
 const LINK_FAULTS: ReadonlySet<string> = new Set(['partition', 'flap', 'isolate', 'loss', 'latency']);
 
@@ -104,8 +104,10 @@ function showsComponent(fault: FaultSpan, ev: HistoryEvent, f: Facts): boolean {
 export function faultEffect(f: Facts, fault: FaultSpan): Premise & { atSeq: number | null } {
   const statement = `${fault.fault} ${fault.target} had an observable effect`;
   const latency = fault.fault === 'latency';
-  for (const ev of f.events) {
-    if (ev.t < fault.start) continue;
+  const events = f.events;
+  // the history is in time order: start at the fault, not at the first event
+  for (let i = firstIndexAtOrAfter(events, fault.start); i < events.length; i++) {
+    const ev = events[i]!;
     if (!inWindow(f, fault, ev)) {
       if (ev.t > fault.start) break;
       continue;

@@ -6,7 +6,7 @@
  * bootstrap (a run that never becomes writable gets B).
  * Also measures availability = accepted / attempted writes that reached an app.
  */
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { eventsOfKinds, type Facts, fmtS, outcome } from '../facts.ts';
 import { gaps, merge, type Span, subtract } from '../intervals.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
 import { operatorWaitUntil } from './operator.ts';
@@ -34,7 +34,7 @@ interface WriteScan {
 function scanWrites(f: Facts, name: string): WriteScan {
   const scan: WriteScan = { accepted: 0, attempted: 0, startT: 0, rejected: null };
   let startSeen = false;
-  for (const ev of f.events) {
+  for (const ev of eventsOfKinds(f, 'note', 'app-write')) {
     if (ev.kind === 'note') {
       if (!startSeen && ev.message === 'scenario-start') {
         startSeen = true;

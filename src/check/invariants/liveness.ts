@@ -7,6 +7,7 @@ import type { LeaseStoreEvent, RegionId, RoleEvent } from '../../contracts/histo
 import {
   CUT_FAULTS,
   eventsOfKind,
+  eventsOfKinds,
   type Facts,
   type FaultSpan,
   firstPromotion,
@@ -277,7 +278,7 @@ export function checkBoundedFlapping(f: Facts): CheckOutcome {
   const promotes = operatorCommands(f).filter((c) => c.command === 'promote');
   const lastPromotion = new Map<RegionId, number>();
   let promotions = 0;
-  for (const ev of f.events) {
+  for (const ev of eventsOfKinds(f, 'process', 'role')) {
     if (ev.kind === 'process' && (ev.op === 'crash' || ev.op === 'restart' || ev.op === 'start')) {
       const r = regionOfEndpoint(ev.component, f.regions);
       if (r !== null && ev.component.startsWith('ctl-')) lastDemotion.delete(r); // state (and hold-down) lost

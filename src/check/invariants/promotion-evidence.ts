@@ -13,7 +13,7 @@ import type {
   RoleEvent,
   WitnessEvent,
 } from '../../contracts/history.ts';
-import { eventsOfKind, type Facts, fmtS, outcome } from '../facts.ts';
+import { eventsOfKind, eventsOfKinds, type Facts, firstIndexAtOrAfter, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 /** A witness answer counts as "unreachable" only when the witness saw the region down (tombstone). */
@@ -45,7 +45,10 @@ function roundVotes(f: Facts, promo: RoleEvent): RoundVotes {
   }
   const fromT = decision.t - (spec ? spec.witnessRoundTimeoutMs + 2 * spec.maxDelayMs : 0);
   const latest = new Map<string, WitnessEvent>();
-  for (const ev of f.events) {
+  const events = f.events;
+  // nothing before fromT counts (time order: start there)
+  for (let i = firstIndexAtOrAfter(events, fromT); i < events.length; i++) {
+    const ev = events[i]!;
     if (ev === decision || ev.t > decision.t) break;
     if (ev.kind !== 'witness' || ev.t < fromT || ev.region !== promo.region || ev.target === promo.region)
       continue;
@@ -99,7 +102,7 @@ export function checkPromotionEvidence(f: Facts): CheckOutcome {
   const claimed = new Map<RegionId, PromotionEvidenceEvent>();
   let promotions = 0;
   let failovers = 0;
-  for (const ev of f.events) {
+  for (const ev of eventsOfKinds(f, 'promotion-evidence', 'role')) {
     if (ev.kind === 'promotion-evidence') {
       claimed.set(ev.region, ev);
       continue;

@@ -14,7 +14,7 @@
  */
 
 import type { RegionId } from '../../contracts/history.ts';
-import { type Facts, fmtS, isStoreLogEntry, outcome } from '../facts.ts';
+import { eventsOfKinds, type Facts, fmtS, isStoreLogEntry, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 interface Term {
@@ -29,7 +29,7 @@ export function checkReleaseAfterRevoke(f: Facts): CheckOutcome {
   const slackMs = f.spec?.maxDelayMs ?? 0;
   const terms = new Map<RegionId, Term>();
   let releases = 0;
-  for (const ev of f.events) {
+  for (const ev of eventsOfKinds(f, 'app-authority', 'lease-store')) {
     if (ev.kind === 'app-authority') {
       const term = terms.get(ev.region);
       if (ev.op === 'grant')

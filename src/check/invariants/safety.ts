@@ -4,7 +4,15 @@
  */
 
 import type { HistoryEvent, RegionId } from '../../contracts/history.ts';
-import { type AuthorityWindow, eventsOfKind, type Facts, fmtS, outcome, PRIMARY_ACTS } from '../facts.ts';
+import {
+  type AuthorityWindow,
+  eventsOfKind,
+  eventsOfKinds,
+  type Facts,
+  fmtS,
+  outcome,
+  PRIMARY_ACTS,
+} from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 export function checkSinglePrimary(f: Facts): CheckOutcome {
@@ -126,7 +134,7 @@ export function checkEpochMonotonic(f: Facts): CheckOutcome {
   // (b) promotions: per region non-decreasing, across regions strictly increasing
   const lastPromote = new Map<RegionId, number>();
   let maxOther: { region: RegionId; epoch: number; seq: number } | null = null;
-  for (const ev of f.events) {
+  for (const ev of eventsOfKinds(f, 'lease-store', 'act')) {
     if (ev.kind === 'lease-store') {
       if (ev.holder === null) {
         cur = null;
@@ -198,7 +206,7 @@ export function checkNoStaleWrite(f: Facts): CheckOutcome {
   const appMax = new Map<RegionId, { epoch: number; seq: number }>();
   let storeMax: { epoch: number; seq: number; holder: string } | null = null;
   let accepted = 0;
-  for (const ev of f.events) {
+  for (const ev of eventsOfKinds(f, 'app-authority', 'lease-store', 'app-write')) {
     if (ev.kind === 'app-authority') {
       const m = appMax.get(ev.region);
       if (!m || ev.epoch > m.epoch) appMax.set(ev.region, { epoch: ev.epoch, seq: ev.seq });
