@@ -30,6 +30,7 @@ import {
 import { checkOperatorApproval, checkOperatorDemote } from './invariants/operator.ts';
 import { checkPromotionEvidence } from './invariants/promotion-evidence.ts';
 import { checkReleaseAfterRevoke } from './invariants/release-after-revoke.ts';
+import { checkLeaseRequestCadence } from './invariants/request-cadence.ts';
 import {
   checkActWithinSafeWindow,
   checkEpochMonotonic,
@@ -80,6 +81,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkStopReleasesLease(facts),
     checkAppLossFailover(facts, m),
     checkCandidacyHoldDown(facts),
+    checkLeaseRequestCadence(facts),
   ];
 }
 

@@ -29,6 +29,7 @@ export const LIVENESS_INVARIANTS = [
   'stop-releases-lease',
   'app-loss-failover',
   'candidacy-hold-down',
+  'lease-request-cadence',
 ] as const;
 /**
  * Findings about the configuration rather than the schedule (safety-category outcomes): every

@@ -1,0 +1,61 @@
+/**
+ * `lease-request-cadence` judges the gaps between a region's acquire/renew requests on the lease
+ * store's own log (src/check/invariants/request-cadence.ts): one at a time, the retry interval
+ * R (H/4 = 2.5 s at T = 30 s) apart at least, less d for the delay of each.
+ */
+import { describe, expect, it } from 'vitest';
+import type { NewEvent } from '../../src/contracts/history.ts';
+import { outcomeOf } from './helpers/history.ts';
+
+const renew = (t: number, region = 'a'): NewEvent => ({
+  kind: 'lease-store',
+  t,
+  op: 'renew',
+  region,
+  holder: region,
+  epoch: 1,
+  expiresAt: t + 30_000,
+  storeNowMs: t,
+});
+const refusedAcquire = (t: number): NewEvent => ({
+  kind: 'lease-store',
+  t,
+  op: 'refuse',
+  requested: 'acquire',
+  region: 'b',
+  holder: 'a',
+  epoch: 1,
+  expiresAt: t + 20_000,
+  storeNowMs: t,
+});
+const end: NewEvent = { kind: 'note', t: 100_000, source: 't', message: 'end' };
+const judge = (events: NewEvent[]) => outcomeOf('lease-request-cadence', events);
+
+describe('lease-request-cadence', () => {
+  it('passes renewals a heartbeat apart and acquires a retry apart (less d)', () => {
+    const o = judge([renew(10_000), renew(20_000), refusedAcquire(21_000), refusedAcquire(23_100), end]);
+    expect(o).toMatchObject({ ok: true, evaluated: true });
+    expect(o.detail).toContain('2 consecutive');
+  });
+
+  it('fails a second renewal while the first may still be in flight', () => {
+    const o = judge([renew(10_000), renew(10_300), end]);
+    expect(o.ok).toBe(false);
+    expect(o.violations[0]).toMatchObject({ invariant: 'lease-request-cadence', at: 10_300 });
+  });
+
+  it('fails an acquire sent again before the retry interval', () => {
+    const o = judge([refusedAcquire(21_000), refusedAcquire(22_000), end]);
+    expect(o.ok).toBe(false);
+  });
+
+  it('does not judge across a restart of the controller (a new incarnation asks at once)', () => {
+    const restart: NewEvent = { kind: 'process', t: 10_100, component: 'ctl-a', op: 'restart' };
+    expect(judge([renew(10_000), restart, renew(10_300), end]).evaluated).toBe(false);
+  });
+
+  it('still judges across a graceful stop (its release is not counted; a renewal is)', () => {
+    const stop: NewEvent = { kind: 'process', t: 10_100, component: 'ctl-a', op: 'stop' };
+    expect(judge([renew(10_000), stop, renew(10_300), end]).ok).toBe(false);
+  });
+});
