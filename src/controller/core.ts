@@ -212,7 +212,8 @@ export function step(s: ControllerState, input: ControllerInput): StepResult<Con
 /**
  * The copy step() works on, so that step stays pure: every object a transition writes is
  * copied, everything else is shared. Shared and never written: `config` (read-only after
- * creation) and `candidacy.votes` (replaced, never edited). A shallow copy instead of
+ * creation), `candidacy.votes` and `witnessVerdicts` (replaced, never edited: a spread of the
+ * latter on every step was a generic copy, issue #18). A shallow copy instead of
  * structuredClone, which was 40 % of the simulator's CPU (issue #18); test/controller/driver.ts
  * deep-freezes every input state, so a transition that writes a shared object throws there.
  */
@@ -253,7 +254,7 @@ function copyState(s: ControllerState): ControllerState {
     lastStatusEpoch: s.lastStatusEpoch,
     witnessRoundSeq: s.witnessRoundSeq,
     witnessRound: round === null ? null : { ...round, answers: { ...round.answers } },
-    witnessVerdicts: { ...s.witnessVerdicts },
+    witnessVerdicts: s.witnessVerdicts,
     candidacy: s.candidacy === null ? null : { ...s.candidacy },
     pendingRelease: s.pendingRelease === null ? null : { ...s.pendingRelease },
     holdDownUntilMs: s.holdDownUntilMs,
@@ -456,7 +457,7 @@ function onWitnessResult(
         : { kind: 'witness', witness: input.witness, verdict: input.verdict, detail: input.detail },
     ),
   );
-  st.witnessVerdicts[input.witness] = input.verdict;
+  st.witnessVerdicts = { ...st.witnessVerdicts, [input.witness]: input.verdict };
   const round = st.witnessRound;
   if (st.role !== 'standby' || !round || round.round !== input.round) return; // stale round
   if (round.answers[input.witness] !== undefined) return; // first answer counts
@@ -489,7 +490,9 @@ function evaluateWitnessRound(st: ControllerState, acts: ControllerAction[], fin
     pending = 0;
   }
   if (final) {
-    for (const w of c.witnesses) if (round.answers[w] === undefined) st.witnessVerdicts[w] = 'unknown';
+    const verdicts = { ...st.witnessVerdicts };
+    for (const w of c.witnesses) if (round.answers[w] === undefined) verdicts[w] = 'unknown';
+    st.witnessVerdicts = verdicts;
   }
   if (unreachable >= c.witnessQuorum) {
     st.witnessRound = null;
