@@ -129,9 +129,9 @@ export interface LeaseStoreEvent extends Base {
 
 /**
  * (added) What the lease store's Durable Object storage holds, read by the executor from the
- * storage itself, never reported by the Worker's code (the simulator's in-memory storage; see
- * docs/invariants.md `store-storage-bounded` for the real topology). Nonce entries change only
- * when the store serves a request, so a reading describes the storage as that request left it.
+ * storage itself, never reported by the Worker's code (the simulator's in-memory storage; the
+ * real topology's SQLite files, src/runner/store-storage.ts). Nonce entries change only when
+ * the store serves a request, so a reading describes the storage as that request left it.
  */
 export interface StoreStorageEvent extends Base {
   kind: 'store-storage';
@@ -143,6 +143,11 @@ export interface StoreStorageEvent extends Base {
   nonceKeys: number;
   /** their expiry index: `nexp:<keepUntil>:<n>` keys */
   nonceIndexKeys: number;
+  /**
+   * (real topology) nonce entries of the executor's own requests (its status and log polls,
+   * which are not `lease` events), left out of nonceKeys and nonceIndexKeys
+   */
+  executorNonceKeys?: number;
   /** global time of the last request the store served before this reading (absent: at `t`) */
   afterRequestT?: number;
   /** 'high-water': the nonce entries reached a new high; 'end': the end of the run */

@@ -38,6 +38,7 @@ import { stepLocation } from './locate.ts';
 import { ProcessEventCollector } from './process-events.ts';
 import { Recorder } from './recorder.ts';
 import { StoreLogReader } from './store-log.ts';
+import { observerNonce, recordStoreStorage } from './store-storage.ts';
 import { ClientWorkload } from './workload.ts';
 
 export interface RunOptions {
@@ -244,6 +245,7 @@ async function executeRun(run: PreparedRun, topo: Topology, bootSeconds: number)
     timeline = new StepTimeline(run, clock, faultContext(run, topo, workload, collector));
     const allSteps = timeline.start(sup);
     await sleepUntil(clock.endAtPerf, sup.signal);
+    await collector.readStorage(); // before the end: every request it counts is in the history
     // The history ends here. Steps without `for` last until the end: they are reverted (and
     // verified) now, their end events stamped with the end time; what the reverts set off
     // afterwards (restarts, re-elections) is past the end and not part of the history.
@@ -629,7 +631,13 @@ class Collector {
     for (const r of regions) {
       this.leaseClients.push({
         location: r,
-        client: new LeaseClient({ url: topo.worker.url, region: r, secret: topo.secrets[r]! }),
+        // marked nonces: the storage reading tells the observer's own apart (store-storage.ts)
+        client: new LeaseClient({
+          url: topo.worker.url,
+          region: r,
+          secret: topo.secrets[r]!,
+          nonce: observerNonce,
+        }),
       });
     }
     this.storeLog =
@@ -649,6 +657,13 @@ class Collector {
     this.pollOnce();
     await this.storeLog?.poll();
   }
+
+  /** The lease store's storage, read from its files (src/runner/store-storage.ts). */
+  readStorage(): Promise<void> {
+    return recordStoreStorage(this.topo.runDir, this.rec, this.storeAnsweredT);
+  }
+  /** when the store last answered the observer's status poll */
+  private storeAnsweredT: number | null = null;
 
   /** A killed process reports nothing: see ProcessEventCollector.crashed. */
   crashed(component: string, reason?: string): void {
@@ -686,6 +701,7 @@ class Collector {
           // the cache refreshes and change what that location's region reads.
           const res = await client.status(LEASE_NAME, { peek: true });
           if (res.status !== 200) return;
+          this.storeAnsweredT = this.rec.now();
           const b = res.body;
           if (this.topo.leaseBackend === 'kv') {
             // The legacy KV store keeps a bare region name: its status reports no epoch and

@@ -13,6 +13,8 @@ export interface LeaseClientOptions {
   secret: string;
   /** clock used for x-fl-timestamp (default Date.now) */
   nowMs?: () => number;
+  /** nonce for each request (default random): a harness observer marks its own */
+  nonce?: () => string;
 }
 
 export interface PreparedRequest {
@@ -39,6 +41,7 @@ export class LeaseClient {
     body = '',
     override: { timestampMs?: number; nonce?: string } = {},
   ): Promise<PreparedRequest> {
+    const nonce = override.nonce ?? this.opts.nonce?.();
     const headers = await signRequest({
       region: this.opts.region,
       secret: this.opts.secret,
@@ -46,7 +49,7 @@ export class LeaseClient {
       pathWithQuery,
       body,
       timestampMs: override.timestampMs ?? (this.opts.nowMs ?? Date.now)(),
-      ...(override.nonce === undefined ? {} : { nonce: override.nonce }),
+      ...(nonce === undefined ? {} : { nonce }),
     });
     if (body.length > 0) headers['content-type'] = 'application/json';
     const init: PreparedRequest['init'] = { method, headers };

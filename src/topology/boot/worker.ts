@@ -21,13 +21,18 @@ export interface LeaseWorker {
   restart(port: number): Promise<Managed>;
 }
 
+/** Where the Worker's Durable Object and KV state persist in a run (the runner reads it too). */
+export function workerStateDir(runDir: string): string {
+  return join(runDir, 'worker-state');
+}
+
 /** Starts the Worker at host:port; its cleanup is registered before the start finishes. */
 export function launchLeaseWorker(run: BootRun, host: string, port: number): LeaseWorker {
   const { supervisor, leaseBackend, timing } = run;
   const workerLog = join(run.logsDir, 'worker.log');
   // The lease state lives in runDir, not in the Worker's own temp dir, so a Worker started
   // again after a crash fault finds the lease (and its epoch) as the crash left it.
-  const persistDir = join(run.runDir, 'worker-state');
+  const persistDir = workerStateDir(run.runDir);
   let current: WorkerHandle | null = null;
   const launch = async (atPort: number): Promise<WorkerHandle> => {
     const h = await supervisor.guardOwnChildrenDuring(
