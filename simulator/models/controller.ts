@@ -179,7 +179,7 @@ export class ControllerModel implements Server {
       },
       resource: (call, done) => this.resource(call, done),
       publish: (epoch, activeRegion, done) => this.publish(epoch, activeRegion, done),
-      awaitApproval: () => this.awaitApproval(),
+      awaitApproval: (reason) => this.awaitApproval(reason),
       record: (r) => this.record(r),
       stepped: (s) => {
         // the shell's stop waits for this (src/agent/runtime.ts `stepped`); exits between steps
@@ -330,8 +330,17 @@ export class ControllerModel implements Server {
    * approval is the operator's own observation (a `note` from source `operator`): what the
    * checker's operator-approval judges promotions in semi-automatic mode against.
    */
-  private awaitApproval(): void {
+  private awaitApproval(reason?: string): void {
     const driver = this.driver;
+    // the operator's pager: they see every request, whoever answers it (the checker's
+    // operator-approval reads which request a reject answered, and when the next one came)
+    this.sim.rec.emit({
+      kind: 'note',
+      t: this.sim.engine.now,
+      source: 'operator',
+      message: `${this.ctlId} asks for approval${reason ? `: ${reason}` : ''}`,
+      data: { region: this.region, request: 'approval' },
+    });
     if (!this.sim.timings.autoApprove) return;
     this.sim.engine.after(
       this.sim.timings.operatorDelayMs,

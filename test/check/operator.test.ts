@@ -22,6 +22,14 @@ const op = (t: number, region: string, command: string, step?: string): NewEvent
   data: { region, command, ...(step ? { step } : {}) },
 });
 const approve = (t: number, region: string) => op(t, region, 'approve');
+/** the operator's record of a request for approval (the simulator's pager) */
+const asks = (t: number, region: string): NewEvent => ({
+  kind: 'note',
+  t,
+  source: 'operator',
+  message: `ctl-${region} asks for approval`,
+  data: { region, request: 'approval' },
+});
 const specIn = (mode: Mode) =>
   designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000, controllerMode: mode }), 'test');
 const judge = (mode: Mode, events: NewEvent[], name = 'operator-approval') =>
@@ -81,41 +89,54 @@ describe('operator-approval', () => {
     expect(at(reach + 1).ok).toBe(false);
   });
 
-  it("an approval typed inside a rejection's hold-down is void; after it, it counts", () => {
-    const events = (approveAt: number) => [
+  it('an approval that answers a request the operator already refused is void', () => {
+    const events = (approveAt: number, askedAgainAt?: number) => [
       promote(4_000, 'a', 1),
+      asks(30_000, 'b'),
       op(50_000, 'b', 'reject', 'f1'),
+      ...(askedAgainAt ? [asks(askedAgainAt, 'b')] : []),
       approve(approveAt, 'b'),
       promote(approveAt + 100, 'b', 2),
     ];
-    const inside = judge('semi-automatic', events(65_000));
-    expect(inside.ok).toBe(false);
-    expect(inside.violations[0]?.detail).toContain('hold-down');
-    // the hold-down (T = 30 s) on a clock up to ρ fast: over by 50 s + 30 s / 1.001
-    expect(judge('semi-automatic', events(80_000)).ok).toBe(true);
-    // an operator promote starts a candidacy whatever the hold-down
-    const promoteInside = judge('semi-automatic', [
+    const refused = judge('semi-automatic', events(65_000));
+    expect(refused.ok).toBe(false);
+    expect(refused.violations[0]?.detail).toContain('already refused');
+    // b asked again after the reject: the approval answers the new request
+    expect(judge('semi-automatic', events(85_000, 81_000)).ok).toBe(true);
+    // a demote answers a waiting request with "no" as well
+    const demoted = judge('semi-automatic', [
       promote(4_000, 'a', 1),
+      asks(30_000, 'b'),
+      op(50_000, 'b', 'demote', 'f1'),
+      approve(65_000, 'b'),
+      promote(65_100, 'b', 2),
+    ]);
+    expect(demoted.ok).toBe(false);
+    // an operator promote starts a candidacy of its own
+    const promoted = judge('semi-automatic', [
+      promote(4_000, 'a', 1),
+      asks(30_000, 'b'),
       op(50_000, 'b', 'reject', 'f1'),
       op(65_000, 'b', 'promote', 'f2'),
       promote(65_100, 'b', 2),
     ]);
-    expect(promoteInside.ok).toBe(true);
+    expect(promoted.ok).toBe(true);
   });
 
-  it('a reject is not counted when it may have met an acquiring candidacy or no running controller', () => {
-    // approved at 40 s (the candidacy acquires, a reject at 50 s is ignored by it)
+  it('a refusal is not counted when it was lost, or came before the request it would answer', () => {
+    // approved at 40 s, then rejected: the approval answered the request first
     const raced = judge('semi-automatic', [
       promote(4_000, 'a', 1),
+      asks(30_000, 'b'),
       approve(40_000, 'b'),
       op(50_000, 'b', 'reject', 'f1'),
-      approve(65_000, 'b'),
-      promote(65_100, 'b', 2),
+      promote(50_100, 'b', 2),
     ]);
     expect(raced.ok).toBe(true);
-    // ctl-b was down at the reject (lost), or crashed within the hold-down (state lost)
+    // ctl-b was down at the reject: lost
     const down = judge('semi-automatic', [
       promote(4_000, 'a', 1),
+      asks(30_000, 'b'),
       processOp(45_000, 'ctl-b', 'crash'),
       op(50_000, 'b', 'reject', 'f1'),
       processOp(55_000, 'ctl-b', 'restart'),
@@ -123,15 +144,52 @@ describe('operator-approval', () => {
       promote(65_100, 'b', 2),
     ]);
     expect(down.ok).toBe(true);
-    const crashedAfter = judge('semi-automatic', [
+    // without the operator's record of requests (the real topology) nothing is void
+    const unrecorded = judge('semi-automatic', [
       promote(4_000, 'a', 1),
       op(50_000, 'b', 'reject', 'f1'),
-      processOp(55_000, 'ctl-b', 'crash'),
-      processOp(56_000, 'ctl-b', 'restart'),
       approve(65_000, 'b'),
       promote(65_100, 'b', 2),
     ]);
-    expect(crashedAfter.ok).toBe(true);
+    expect(unrecorded.ok).toBe(true);
+  });
+
+  it('a refused request opens the hold-down: asking again inside it fails while the other region is down', () => {
+    const regionCrash: NewEvent[] = [
+      {
+        kind: 'fault',
+        t: 20_000,
+        phase: 'start',
+        id: 'f0',
+        fault: 'crash',
+        target: 'a',
+        verified: true,
+      } as NewEvent,
+      {
+        kind: 'fault',
+        t: 200_000,
+        phase: 'end',
+        id: 'f0',
+        fault: 'crash',
+        target: 'a',
+        verified: true,
+      } as NewEvent,
+    ];
+    const events = (askedAgainAt: number, crash = regionCrash) => [
+      promote(4_000, 'a', 1),
+      ...crash,
+      asks(30_000, 'b'),
+      op(50_000, 'b', 'reject', 'f1'),
+      asks(askedAgainAt, 'b'),
+    ];
+    const early = judge('semi-automatic', events(62_000));
+    expect(early.ok).toBe(false);
+    expect(early.violations[0]?.detail).toContain('inside the promotion hold-down');
+    // H_d = 30 s on a clock up to ρ fast
+    expect(judge('semi-automatic', events(80_000)).ok).toBe(true);
+    // a's region up: b's candidacy may have ended on its own (the peer answered again) before
+    // the reject, which then met nothing: not judged
+    expect(judge('semi-automatic', events(62_000, [])).ok).toBe(true);
   });
 
   it('a command typed to a paused controller is taken when it is continued; to a crashed one, never', () => {

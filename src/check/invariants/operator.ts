@@ -85,47 +85,93 @@ export function takenAt(f: Facts, region: RegionId, t: number): number | null {
   return state === 'up' ? t : null;
 }
 
-/** The first crash or exit of ctl-region in (from, to], or `to`. */
-function stateLostBy(f: Facts, region: RegionId, from: number, to: number): number {
-  const ctl = `ctl-${region}`;
+/** When the operator saw ctl-region ask for approval (their `note`, `data.request: approval`). */
+function requestsOf(f: Facts, region: RegionId): number[] {
+  const out: number[] = [];
   for (const ev of f.events) {
-    if (ev.t <= from) continue;
-    if (ev.t > to) break;
-    if (ev.kind === 'process' && ev.component === ctl && (ev.op === 'crash' || ev.op === 'exit')) return ev.t;
+    if (ev.kind === 'note' && ev.source === 'operator' && ev.data?.['request'] === 'approval') {
+      if (ev.data['region'] === region) out.push(ev.t);
+    }
   }
-  return to;
+  return out;
+}
+
+/** A command that answers a waiting request with "no": the candidacy goes back to standby. */
+const refuses = (c: OperatorCommandNote) => c.command === 'reject' || c.command === 'demote';
+
+/**
+ * The request an approval answers was already refused: the operator's record shows ctl-r's
+ * latest request before the approval was taken, and a reject (or demote) of r taken after that
+ * request and typed before the approval. The candidacy it asked for went back to standby (or,
+ * approved already, ignored both); the approval can reach no candidacy until r asks again.
+ * Without a record of requests (the real topology) nothing is void.
+ */
+function answersRefusedRequest(
+  c: OperatorCommandNote,
+  requests: number[],
+  cmds: OperatorCommandNote[],
+): boolean {
+  if (c.command !== 'approve' || c.takenAt === null) return false;
+  const taken = c.takenAt;
+  const asked = requests.filter((t) => t <= taken).pop();
+  if (asked === undefined) return false;
+  return cmds.some(
+    (x) => x.region === c.region && refuses(x) && x.takenAt !== null && x.takenAt > asked && x.t < c.t,
+  );
+}
+
+/** A crash or isolation of the whole region (or a crash of its controller) covered [from, to]. */
+function regionDownThroughout(f: Facts, region: RegionId, from: number, to: number): boolean {
+  return f.faults.some(
+    (x) =>
+      x.start <= from &&
+      x.end >= to &&
+      ((x.fault === 'crash' && (x.target === region || x.components.includes(`ctl-${region}`))) ||
+        (x.fault === 'isolate' && x.target === region)),
+  );
 }
 
 /**
- * Spans in which an approval of a region is void: a reject that reached its running controller
- * sends a waiting candidacy back to standby for the promotion hold-down (shorter on a clock
- * running fast by ρ; a crash ends it early). A reject typed within W of an approval may have
- * met a candidacy already acquiring (which ignores it): not counted.
+ * A refused request opens the promotion hold-down: ctl-r asks again no sooner than
+ * H_d/(1+ρ) − 1 ms after the refusal was taken. Judged when nothing else could have ended the
+ * candidacy first (a failover candidacy ends by itself when the peer answers again, a vacancy
+ * fill when the other region takes the lease): the other region down throughout — crashed or
+ * isolated — and ctl-r neither crashed nor restarted (the hold-down is process memory).
  */
-function rejectHoldDowns(
-  f: Facts,
-  cmds: OperatorCommandNote[],
-  spec: DesignSpec,
-): Map<RegionId, Array<[number, number]>> {
-  const reach = approvalReachMs(spec);
+function askedInsideHoldDown(f: Facts, spec: DesignSpec, cmds: OperatorCommandNote[]): Violation[] {
   const hold = spec.promotionHoldDownMs / (1 + spec.maxClockDriftRate) - 1;
-  const out = new Map<RegionId, Array<[number, number]>>();
-  for (const c of cmds) {
-    if (c.command !== 'reject' || c.takenAt === null) continue;
-    const taken = c.takenAt;
-    const approvedBefore = cmds.some(
-      (x) =>
-        x.region === c.region &&
-        (x.command === 'approve' || x.command === 'promote') &&
-        x.t <= c.t &&
-        x.takenAt !== null &&
-        x.takenAt >= taken - reach,
-    );
-    if (approvedBefore) continue;
-    const spans = out.get(c.region) ?? [];
-    // approvals typed after it (those queued behind it too) until its hold-down ends
-    spans.push([c.t, stateLostBy(f, c.region, taken, taken + hold)]);
-    out.set(c.region, spans);
+  const out: Violation[] = [];
+  for (const region of f.regions) {
+    const requests = requestsOf(f, region);
+    const other = f.regions.find((r) => r !== region);
+    for (const x of cmds) {
+      if (x.region !== region || !refuses(x) || x.takenAt === null || other === undefined) continue;
+      const taken = x.takenAt;
+      const asked = requests.filter((t) => t < taken).pop();
+      const next = requests.find((t) => t > taken);
+      if (asked === undefined || next === undefined || next >= taken + hold) continue;
+      // the request was still open: nothing answered it before this refusal
+      if (
+        cmds.some(
+          (y) =>
+            y !== x && y.region === region && y.takenAt !== null && y.takenAt > asked && y.takenAt <= taken,
+        )
+      )
+        continue;
+      if (!regionDownThroughout(f, other, asked, next)) continue;
+      if (
+        f.events.some(
+          (e) => e.kind === 'process' && e.component === `ctl-${region}` && e.t >= asked && e.t <= next,
+        )
+      )
+        continue;
+      out.push({
+        invariant: NAME,
+        at: next,
+        detail: `ctl-${region} asked the operator for approval again at t=${fmtS(next)}, ${fmtS(next - taken)} after their ${x.command} at t=${fmtS(x.t)} refused its request, inside the promotion hold-down (${fmtS(spec.promotionHoldDownMs)}) while ${other} was down`,
+        events: [x.seq],
+      });
+    }
   }
   return out;
 }
@@ -141,10 +187,9 @@ export function checkOperatorApproval(f: Facts): CheckOutcome {
     return outcome(NAME, 'safety', [], 'automatic mode: no approval required', false);
   const cmds = operatorCommands(f);
   const reach = approvalReachMs(spec);
-  const voided = rejectHoldDowns(f, cmds, spec);
-  const isVoid = (c: OperatorCommandNote) =>
-    c.command === 'approve' && (voided.get(c.region) ?? []).some(([from, to]) => c.t > from && c.t < to);
-  const violations: Violation[] = [];
+  const requests = new Map(f.regions.map((r) => [r, requestsOf(f, r)]));
+  const isVoid = (c: OperatorCommandNote) => answersRefusedRequest(c, requests.get(c.region) ?? [], cmds);
+  const violations: Violation[] = askedInsideHoldDown(f, spec, cmds);
   /** per region: time of its last judged promotion (approvals before it are used) */
   const usedUntil = new Map<RegionId, number>();
   const promoted = new Set<string>();
@@ -178,7 +223,7 @@ export function checkOperatorApproval(f: Facts): CheckOutcome {
       at: ev.t,
       detail:
         voidOnes.length > 0
-          ? `app-${ev.region} was promoted under epoch ${ev.epoch} at t=${fmtS(ev.t)} in ${mode} mode on the operator's approval at t=${fmtS(voidOnes[0]!.t)}, typed inside the hold-down of their rejection of ${ev.region} (which that approval cannot reach)`
+          ? `app-${ev.region} was promoted under epoch ${ev.epoch} at t=${fmtS(ev.t)} in ${mode} mode on the operator's approval at t=${fmtS(voidOnes[0]!.t)}, which answered a request of ${ev.region} the operator had already refused (no request since)`
           : `app-${ev.region} was promoted under epoch ${ev.epoch} at t=${fmtS(ev.t)} in ${mode} mode, but the operator typed no ${what} of ${ev.region} within ${fmtS(reach)} before it that an earlier promotion had not used`,
       events: [ev.seq, ...voidOnes.map((c) => c.seq)],
     });
