@@ -18,8 +18,12 @@
  * - "embedded": the server runs in this process (as the real-topology harness embeds it),
  *   sharing one event loop with the load generator and the sink. A proxied byte then costs
  *   this one thread four socket operations instead of two, so ~50 % of direct is the ceiling.
+ * - In the two child modes a real toxiproxy-server joins the same run when `TOXIPROXY_BIN` (a
+ *   binary, started here on a free port) or `TOXIPROXY_URL` (a running server) is given:
+ *   issue #18 asks for the built-in proxy's throughput ≥ real Toxiproxy's, on the same
+ *   machine in the same run (docs/toxiproxy.md says how the reference binary was built).
  * Trials alternate direct/proxy (and, in process mode, a bare `pipe()` proxy as the floor
- * for any Node proxy) so that load from other work on the machine hits all alike; medians
+ * for any Node proxy, and the real Toxiproxy when given) so that load from other work on the machine hits all alike; medians
  * are reported, with CPU ms per GB beside wall-clock MB/s because the latter swings with
  * machine load.
  */
@@ -129,6 +133,61 @@ async function startBarePipe(
   return {
     listen,
     cpuMs: () => processCpuMs(child.pid),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** A free TCP port on HOST (listen on 0, read it, close). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  const address = await listen(server);
+  await closeServer(server);
+  return Number(address.slice(address.lastIndexOf(':') + 1));
+}
+
+/** Polls GET /version until the server answers (a fresh toxiproxy-server takes ~50 ms). */
+async function waitForApi(url: string, timeoutMs: number): Promise<string> {
+  const deadlineMs = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/version`);
+      // {"version": "2.12.0"} from toxiproxy-server; the built-in server answers the same
+      if (res.ok) return String(((await res.json()) as { version?: unknown }).version);
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadlineMs) throw new Error(`no toxiproxy API at ${url} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The real Toxiproxy for the comparison: TOXIPROXY_URL (a running server; its CPU is not
+ * ours to read) or TOXIPROXY_BIN (spawned here), else undefined.
+ */
+async function startRealToxiproxy(): Promise<(ApiHandle & { version: string }) | undefined> {
+  const url = process.env['TOXIPROXY_URL']?.trim();
+  if (url) {
+    const version = await waitForApi(url, 5000);
+    return { url, version, childCpuMs: () => Number.NaN, close: async () => {} };
+  }
+  const bin = process.env['TOXIPROXY_BIN']?.trim();
+  if (!bin) return undefined;
+  const port = await freePort();
+  const child = spawn(bin, ['-host', HOST, '-port', String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`${bin} exited early (${code})`))),
+  );
+  const version = await Promise.race([waitForApi(`http://${HOST}:${port}`, 10_000), exited]);
+  return {
+    url: `http://${HOST}:${port}`,
+    version,
+    childCpuMs: () => processCpuMs(child.pid),
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -256,8 +315,21 @@ async function roundTripsMs(address: string, count: number, warmup: number): Pro
   return samples.sort((a, b) => a - b);
 }
 
+/** The sink and echo proxies on a server, by the Toxiproxy API; their listen addresses. */
+async function makeBenchProxies(
+  url: string,
+  sinkAddress: string,
+  echoAddress: string,
+): Promise<{ sink: string; echo: string }> {
+  const make = async (name: string, upstream: string): Promise<string> =>
+    ((await api(url, 'POST', '/proxies', { name, listen: `${HOST}:0`, upstream })) as { listen: string })
+      .listen;
+  return { sink: await make('bench_sink', sinkAddress), echo: await make('bench_echo', echoAddress) };
+}
+
 async function runMode(mode: string): Promise<Record<string, unknown>> {
   const proxyServer = await startProxyServer(mode);
+  const real = mode === 'embedded' ? undefined : await startRealToxiproxy();
   const loadAtStart = round(loadavg()[0] ?? 0, 2);
 
   const sinkState: { received: number; onTotal?: () => void } = { received: 0 };
@@ -311,6 +383,10 @@ async function runMode(mode: string): Promise<Record<string, unknown>> {
     const proxied = await roundTripsMs(echoProxy.listen, SMALL_REQUESTS, WARMUP_REQUESTS);
     const addedP50Ms = percentile(proxied, 50) - percentile(direct, 50);
     const addedP99Ms = percentile(proxied, 99) - percentile(direct, 99);
+    const realProxies = real ? await makeBenchProxies(real.url, sinkAddress, echoAddress) : undefined;
+    const realProxied = realProxies
+      ? await roundTripsMs(realProxies.echo, SMALL_REQUESTS, WARMUP_REQUESTS)
+      : undefined;
 
     // Throughput, alternating direct and proxied trials. Wall-clock MB/s depends on what
     // else the machine runs; CPU ms per GB (all our processes together) does not, so both
@@ -321,6 +397,8 @@ async function runMode(mode: string): Promise<Record<string, unknown>> {
     const directCpuMsPerGB: number[] = [];
     const proxyCpuMsPerGB: number[] = [];
     const bareCpuMsPerGB: number[] = [];
+    const realMBps: number[] = [];
+    const realCpuMsPerGB: number[] = [];
     const bare = mode === 'embedded' ? undefined : await startBarePipe(sinkAddress);
     const trial = async (
       address: string,
@@ -337,10 +415,14 @@ async function runMode(mode: string): Promise<Record<string, unknown>> {
       await transferMBps(sinkAddress, sinkState); // warm-up
       await transferMBps(sinkProxy.listen, sinkState);
       if (bare) await transferMBps(bare.listen, sinkState);
+      if (realProxies) await transferMBps(realProxies.sink, sinkState);
       for (let i = 0; i < THROUGHPUT_TRIALS; i++) {
         await trial(sinkAddress, () => 0, directMBps, directCpuMsPerGB);
         await trial(sinkProxy.listen, () => proxyServer.childCpuMs(), proxyMBps, proxyCpuMsPerGB);
         if (bare) await trial(bare.listen, () => bare.cpuMs(), bareMBps, bareCpuMsPerGB);
+        if (real && realProxies) {
+          await trial(realProxies.sink, () => real.childCpuMs(), realMBps, realCpuMsPerGB);
+        }
       }
     } finally {
       await bare?.close();
@@ -373,6 +455,23 @@ async function runMode(mode: string): Promise<Record<string, unknown>> {
             }
           : {}),
       },
+      ...(real && realProxied
+        ? {
+            realToxiproxy: {
+              version: real.version,
+              source: process.env['TOXIPROXY_URL']?.trim() ? 'TOXIPROXY_URL' : 'TOXIPROXY_BIN',
+              throughputMBpsMedian: round(median(realMBps), 1),
+              throughputMBpsAll: realMBps.map((v) => round(v, 1)),
+              cpuMsPerGBMedian: round(median(realCpuMsPerGB), 0),
+              addedP50Ms: round(percentile(realProxied, 50) - percentile(direct, 50), 4),
+              addedP99Ms: round(percentile(realProxied, 99) - percentile(direct, 99), 4),
+              /** Built-in over real, same run, alternating trials (issue #18: target >= 1). */
+              throughputRatioBuiltInVsReal: round(median(proxyMBps) / median(realMBps), 3),
+              target: 'throughputRatioBuiltInVsReal >= 1',
+              met: median(proxyMBps) >= median(realMBps),
+            },
+          }
+        : {}),
       smallRequestLatency: {
         requestBytes: SMALL_REQUEST_BYTES,
         requests: SMALL_REQUESTS,
@@ -397,6 +496,7 @@ async function runMode(mode: string): Promise<Record<string, unknown>> {
       },
     };
   } finally {
+    await real?.close();
     await proxyServer.close();
     await closeServer(sink);
     await closeServer(echo);
