@@ -21,6 +21,8 @@ import { parseScenario } from '../../src/scenario/loader.ts';
 import type { Scenario } from '../../src/scenario/schema.ts';
 
 const SEARCH_RUNS = Number(process.env.FL_MUTATION_SEARCH_RUNS ?? 500);
+/** Schedules per operator mode (operator steps drawn): a few seconds each. */
+const OPERATOR_SEARCH_RUNS = Number(process.env.FL_MUTATION_OPERATOR_RUNS ?? 300);
 /** Catalog seeds after the first: a catalog run costs ~20 ms, so seeds are the cheap budget. */
 const CATALOG_SEEDS = Number(process.env.FL_MUTATION_CATALOG_SEEDS ?? 12);
 
@@ -152,6 +154,24 @@ describe('simulator search as the mutation kill test', () => {
     const seeds = seedsFrom(2, CATALOG_SEEDS);
     expect(failingRuns(catalogIn('automatic'), seeds)).toEqual([]);
     expect(failingRuns(catalogIn('semi-automatic'), seeds)).toEqual([]);
+  });
+
+  // the operator's commands at random times, in the modes where the operator has a part: most
+  // meet a role that does not take them (onOperator's every branch, judged by the checker)
+  it(`a ${OPERATOR_SEARCH_RUNS}-schedule search in semi-automatic and in manual mode (seed 3) finds no violation inside the assumptions`, () => {
+    for (const mode of ['semi-automatic', 'manual'] as const) {
+      const r = runExploration({
+        runs: OPERATOR_SEARCH_RUNS,
+        seed: 3,
+        leaseBackend: 'durable',
+        durationMs: 10 * 60_000,
+        property: 'all',
+        mode,
+      });
+      expect(r.error).toBeNull();
+      expect(r.failure?.result.verdict.violations.slice(0, 3) ?? []).toEqual([]);
+      expect(r.otherFindings.examples.slice(0, 3)).toEqual([]);
+    }
   });
 
   for (const [seed, property] of [
