@@ -37,6 +37,7 @@ import {
   WORKER_BUILD_OPTIONS,
   WORKER_ENTRIES,
   workerFile,
+  zodEnglishOnly,
 } from '../src/build-options.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,25 +49,6 @@ const STALE_CHUNK_GRACE_MS = 60 * 60 * 1000;
 // is ~95 ESM files, and resolving and loading them was most of `sim`'s start-up. Everything
 // else (native binaries, worker-thread transports, miniflare, Docker clients) stays external.
 const BUNDLED_PACKAGES = new Set(['zod', 'yaml', 'commander', 'fast-check', 'pure-rand']);
-
-// zod's package entry re-exports every message locale (`z.locales`, ~340 KB of the 750 KB it
-// bundles to), and the CLI parses that on every start; it only ever uses the English messages,
-// which zod installs itself (classic/schemas.js imports locales/en.js directly). Anything else
-// reaching for `z.locales.<lang>` would get undefined.
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
-        ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
-      resolveDir: dirname(args.path),
-    }));
-  },
-};
 
 // commander requires node:child_process when it loads, for executable subcommands, which this
 // CLI has none of; loading it (net, dgram and streams come with it) was a few ms of every
