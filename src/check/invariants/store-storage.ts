@@ -21,7 +21,7 @@
 
 import type { HistoryEvent, StoreStorageEvent } from '../../contracts/history.ts';
 import { nonceHeldMs } from '../../contracts/spec.ts';
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { eventsOfKind, type Facts, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 /** The lease store's process in clock events (the simulator's and the topology's name). */
@@ -69,15 +69,13 @@ function judge(r: StoreStorageEvent, sentTs: readonly number[], windowMs: number
 
 export function checkStoreStorageBounded(f: Facts): CheckOutcome {
   const name = 'store-storage-bounded';
-  const sentTs: number[] = [];
-  const readings: StoreStorageEvent[] = [];
-  for (const e of f.events) {
-    if (e.kind === 'lease' && e.phase === 'sent') sentTs.push(e.t);
-    else if (e.kind === 'store-storage') readings.push(e);
-  }
+  // the history's per-kind index: no walk over every event (a run has thousands)
+  const readings = eventsOfKind(f, 'store-storage');
   if (readings.length === 0)
     return outcome(name, 'safety', [], 'no reading of the lease store storage in this history', false);
-  const windowMs = nonceHeldWindowMs(f.events, f.spec?.maxClockDriftRate ?? 0);
+  const sentTs: number[] = [];
+  for (const e of eventsOfKind(f, 'lease')) if (e.phase === 'sent') sentTs.push(e.t);
+  const windowMs = nonceHeldWindowMs(eventsOfKind(f, 'clock'), f.spec?.maxClockDriftRate ?? 0);
   const violations: Violation[] = [];
   let peak = readings[0]!;
   for (const r of readings) {
