@@ -54,6 +54,32 @@ describe('lease-request-cadence', () => {
     expect(judge([renew(10_000), restart, renew(10_300), end]).evaluated).toBe(false);
   });
 
+  it('does not judge after latency on the controller link to the Worker, even once it ended', () => {
+    // the assumptions bound delay by d only on the holder's links to its app: an abandoned
+    // renewal held by the latency can reach the store just before its retry (search, manual
+    // mode seed 4: 2.1 s +/- 1 s on ctl-a->worker, renewals 1.934 s apart at the store)
+    const latency = (phase: 'start' | 'end', t: number): NewEvent => ({
+      kind: 'fault',
+      t,
+      phase,
+      id: 'f1',
+      fault: 'latency',
+      target: 'ctl-a->worker',
+      verified: true,
+      links: ['ctl-a->worker'],
+    });
+    const o = judge([latency('start', 5_000), latency('end', 9_000), renew(10_000), renew(11_900), end]);
+    expect(o.evaluated).toBe(false);
+    // latency on another region's link leaves ctl-a judged
+    const other = judge([
+      { ...latency('start', 5_000), target: 'ctl-b->worker', links: ['ctl-b->worker'] } as NewEvent,
+      renew(10_000),
+      renew(11_900),
+      end,
+    ]);
+    expect(other.ok).toBe(false);
+  });
+
   it('still judges across a graceful stop (its release is not counted; a renewal is)', () => {
     const stop: NewEvent = { kind: 'process', t: 10_100, component: 'ctl-a', op: 'stop' };
     expect(judge([renew(10_000), stop, renew(10_300), end]).ok).toBe(false);

@@ -20,16 +20,25 @@ function isAcquireOrRenew(ev: LeaseStoreEvent): boolean {
 /**
  * A fault that voids the bound between two of the region's requests: a clock fault on its
  * controller (a step or a fast clock shortens its intervals), one on the Worker (a restarted
- * or stale instance), or — outside the assumptions only, where a message may be held longer
- * than d — one on the controller's link to the Worker. A pause or a graceful stop does not:
- * the controller's clock runs on through both, and a stop sends a release, not a renewal.
+ * or stale instance), added latency on the controller's link to the Worker (the assumptions
+ * bound delay by d only on the holder's links to its app: a lease request may take longer,
+ * so one the controller abandoned can reach the store just before its retry), or — outside
+ * the assumptions — any fault on that link. A pause or a graceful stop does not: the
+ * controller's clock runs on through both, and a stop sends a release, not a renewal.
  */
 function voidsCadence(x: FaultSpan, region: RegionId, outside: boolean): boolean {
   const ctl = `ctl-${region}`;
   if (x.fault.startsWith('clock') && (x.target === ctl || x.components.includes(ctl))) return true;
   if (x.target === 'worker' || x.components.includes('worker')) return true;
-  return outside && x.links.includes(`${ctl}->worker`);
+  const onLink = x.links.includes(`${ctl}->worker`);
+  return onLink && (outside || x.fault === 'latency');
 }
+
+/**
+ * Until when a fault can still bend the cadence: its end, except for latency, whose last
+ * delayed request arrives after the fault is gone by an amount the history does not record.
+ */
+const voidsUntil = (x: FaultSpan): number => (x.fault === 'latency' ? Number.POSITIVE_INFINITY : x.end);
 
 /** A process (re)start or crash of the controller or the Worker: a new incarnation starts afresh. */
 const NEW_INCARNATION: ReadonlySet<string> = new Set(['start', 'restart', 'crash']);
@@ -38,7 +47,8 @@ const NEW_INCARNATION: ReadonlySet<string> = new Set(['start', 'restart', 'crash
 const asked = (e: LeaseStoreEvent): string => e.requested ?? (e.op === 'grant' ? 'acquire' : 'renew');
 
 function judgeable(f: Facts, region: RegionId, from: number, to: number, outside: boolean): boolean {
-  if (f.faults.some((x) => voidsCadence(x, region, outside) && x.start <= to && x.end >= from)) return false;
+  if (f.faults.some((x) => voidsCadence(x, region, outside) && x.start <= to && voidsUntil(x) >= from))
+    return false;
   // an operator's command may start a candidacy at once
   if (operatorCommands(f).some((c) => c.region === region && c.t >= from && c.t <= to)) return false;
   return !eventsOfKind(f, 'process').some(
