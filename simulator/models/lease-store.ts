@@ -461,7 +461,9 @@ export class LeaseStoreModel implements Server {
     if (out.writes) obj.write(out.writes);
     for (const o of out.observations) this.record(o);
     this.armExpiry(obj);
-    obj.pruneNonces(now);
+    // durable.ts prunes only after a command that wrote (pruneLater follows the put): a
+    // replayed or stale request leaves the schedule as it was
+    if (out.writes) obj.pruneNonces(now);
     this.servedBy(obj);
     return out.result;
   }
@@ -622,10 +624,11 @@ export class LeaseStoreModel implements Server {
     const claim = { nonce: auth.nonce, timestampMs: auth.timestampMs };
     const guard = this.leaseObject;
     const verdict = nonceVerdict(guard.storage.has(nonceKey(claim.nonce)), claim, now);
-    if (verdict !== 'ok') return { kind: verdict };
-    guard.write(addNonceEntries(new Map(), claim));
+    if (verdict === 'ok') guard.write(addNonceEntries(new Map(), claim));
+    // legacy-kv.ts's NonceGuard prunes after every claim, a refused one too
     guard.pruneNonces(now);
     this.servedBy(guard);
+    if (verdict !== 'ok') return { kind: verdict };
 
     const { kvDesignTtlMs, kvMinExpirationMs } = this.sim.timings;
     const expirationMs = kvExpirationMs(kvDesignTtlMs, kvMinExpirationMs);
