@@ -8,7 +8,7 @@
 import type { HistoryEvent, LeaseEvent } from '../src/contracts/history.ts';
 import { formatDuration } from '../src/scenario/loader.ts';
 import type { BootStep, Expectation, Scenario } from '../src/scenario/schema.ts';
-import type { ExploreFailure, PropertyKind } from './explore.ts';
+import type { ExploreFailure, PropertyKind, SearchMode } from './explore.ts';
 import type { LeaseBackend } from './models/lease-store.ts';
 import { simulateScenario } from './simulate.ts';
 
@@ -19,6 +19,8 @@ export interface ReplayArgs {
   durationMs: number;
   property: PropertyKind;
   runs: number;
+  /** the controllers' operating mode of the search (absent: automatic) */
+  mode?: SearchMode;
 }
 
 export function replayCommand(a: ReplayArgs): string {
@@ -30,6 +32,7 @@ export function replayCommand(a: ReplayArgs): string {
     `--duration ${formatDuration(a.durationMs)}`,
     `--property ${a.property}`,
     `--runs ${a.runs}`,
+    ...(a.mode !== undefined && a.mode !== 'automatic' ? [`--mode ${a.mode}`] : []),
   ].join(' ');
 }
 
@@ -83,8 +86,6 @@ export function counterexampleScenario(f: ExploreFailure, leaseBackend: LeaseBac
     f.scenario.duration,
     Math.ceil((Math.max(firstAt, lastStepMs) + MARGIN_MS) / ROUND_MS) * ROUND_MS,
   );
-  // A known-unsafe backend is *expected* to break: the file then passes when it reproduces.
-  // For the durable backend the finding is a bug: the file fails (exit 1) until it is fixed.
   // A known-unsafe backend is *expected* to break: the file then passes when it reproduces.
   // For the durable backend the finding is a bug: the file fails (exit 1) until it is fixed.
   const expect: Expectation[] = leaseBackend === 'kv' ? [{ 'violation-detected': f.invariant }] : [];

@@ -23,6 +23,7 @@ export {
   type PropertyKind,
   runCoverageGuided,
   runExploration as runSimulation,
+  type SearchMode,
   SIM_ONLY_KINDS,
   simOnlyParts,
 } from './explore.ts';

@@ -164,6 +164,25 @@ describe('sim CLI', () => {
       'failover-lab: --runs: expected an integer in 1..10000000, got "many"',
     ]);
   });
+
+  it('--mode manual searches with operator steps and says so; a bad or clashing --mode exits 2', async () => {
+    const r = await cli(['--mode', 'manual', '--runs', '40', '--seed', '3', '--property', 'all', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout.trim());
+    expect(j.search).toMatchObject({ mode: 'manual', seed: 3, runs: 40 });
+    expect(j.coverage.faultKinds.operator).toBeGreaterThan(0);
+    const automatic = JSON.parse((await cli(['--runs', '40', '--seed', '3', '--json'])).stdout.trim());
+    expect(automatic.search.mode).toBe('automatic');
+    expect(automatic.coverage.faultKinds.operator ?? 0).toBe(0);
+    const bad = await cli(['--mode', 'auto']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'failover-lab: --mode: expected automatic, semi-automatic or manual, got "auto"',
+    ]);
+    const clash = await cli(['--mode', 'manual', '--scenario', 'scenarios/primary-region-crash.yaml']);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('--mode: a scenario file sets its own mode');
+  });
 });
 
 describe('anchored steps, swarm, seeds (issues #13, #14)', () => {

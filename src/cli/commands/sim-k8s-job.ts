@@ -28,6 +28,8 @@ export interface K8sJobOptions {
   leaseBackend: 'durable' | 'kv';
   duration: string;
   property: 'safety' | 'liveness' | 'all';
+  /** the controllers' operating mode of the search (sim --mode) */
+  mode: 'automatic' | 'semi-automatic' | 'manual';
   /** PersistentVolumeClaim the shards write shard-<i>.json to; null = stdout only (kubectl logs) */
   resultsClaim: string | null;
   namespace: string | null;
@@ -41,6 +43,7 @@ export interface K8sJobFlags {
   leaseBackend?: string;
   duration?: string;
   property?: string;
+  mode?: string;
   image?: string;
   name?: string;
   namespace?: string;
@@ -57,6 +60,7 @@ export function addK8sJobOptions(cmd: Command): Command {
     .option('--lease-backend <b>', 'k8s-job: durable (default) or kv')
     .option('--duration <d>', 'k8s-job: simulated length of each schedule (default 10m)')
     .option('--property <p>', 'k8s-job: safety (default), liveness or all')
+    .option('--mode <m>', 'k8s-job: automatic (default), semi-automatic or manual')
     .option('--image <ref>', `k8s-job: image with the package (default ${DEFAULT_JOB_IMAGE})`)
     .option('--name <name>', 'k8s-job: Job name (default failover-lab-sim-<seed>)')
     .option('--namespace <ns>', 'k8s-job: namespace of the Job')
@@ -80,6 +84,9 @@ export function parseK8sJobFlags(f: K8sJobFlags): K8sJobOptions {
   const property = f.property ?? 'safety';
   if (property !== 'safety' && property !== 'liveness' && property !== 'all')
     throw new BadInputError(`expected safety, liveness or all, got "${property}"`, '--property');
+  const mode = f.mode ?? 'automatic';
+  if (mode !== 'automatic' && mode !== 'semi-automatic' && mode !== 'manual')
+    throw new BadInputError(`expected automatic, semi-automatic or manual, got "${mode}"`, '--mode');
   const duration = f.duration ?? '10m';
   try {
     parseDurationMs(duration);
@@ -103,6 +110,7 @@ export function parseK8sJobFlags(f: K8sJobFlags): K8sJobOptions {
     leaseBackend,
     duration,
     property,
+    mode,
     resultsClaim: f.resultsClaim ?? null,
     namespace: f.namespace ?? null,
   };
@@ -122,6 +130,7 @@ export function shardArgs(o: K8sJobOptions): string[] {
     o.duration,
     '--property',
     o.property,
+    ...(o.mode !== 'automatic' ? ['--mode', o.mode] : []),
     '--shards',
     String(o.shards),
     ...(o.resultsClaim !== null ? ['--results-dir', RESULTS_MOUNT] : []),

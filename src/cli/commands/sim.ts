@@ -28,6 +28,7 @@ import {
   runCoverageGuided,
   runSeeds,
   runSimulation,
+  type SearchMode,
   type SeedsResult,
   simulateScenario,
 } from '../../../simulator/index.ts';
@@ -69,6 +70,7 @@ interface SimFlags extends ParallelFlags {
   seeds?: string;
   outsideAssumptions?: boolean;
   targetCoverage?: boolean;
+  mode?: string;
 }
 
 export interface SimArgs {
@@ -89,6 +91,8 @@ export interface SimArgs {
   outsideAssumptions: boolean;
   /** search in rounds that draw only kinds with unvisited coverage cells */
   targetCoverage: boolean;
+  /** the controllers' operating mode the search runs them in (operator steps outside automatic) */
+  mode: SearchMode;
   /** --workers, --shards/--shard-index/--results-dir, --merge (sim-parallel.ts) */
   parallel: ParallelArgs;
 }
@@ -138,6 +142,11 @@ export function parseSimFlags(f: SimFlags): SimArgs {
   if (f.scenario !== undefined && f.path !== undefined) {
     throw new BadInputError('--path replays a search case; a --scenario run takes only --seed', '--path');
   }
+  const mode = f.mode ?? 'automatic';
+  if (mode !== 'automatic' && mode !== 'semi-automatic' && mode !== 'manual')
+    throw new BadInputError(`expected automatic, semi-automatic or manual, got "${mode}"`, '--mode');
+  if (f.mode !== undefined && f.scenario !== undefined)
+    throw new BadInputError('a scenario file sets its own mode (topology.controller.mode)', '--mode');
   return {
     runs,
     seed,
@@ -153,6 +162,7 @@ export function parseSimFlags(f: SimFlags): SimArgs {
     seeds,
     outsideAssumptions: f.outsideAssumptions ?? false,
     targetCoverage: f.targetCoverage ?? false,
+    mode,
     parallel: parseParallelFlags(f, process.env, {
       seed: seed !== null,
       scenario: f.scenario !== undefined,
@@ -414,6 +424,8 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter, source?: SearchSou
     durationMs: a.durationMs,
     property: a.property,
     outsideAssumptions: a.outsideAssumptions,
+    // absent in automatic mode, so shard outputs of earlier versions still merge
+    ...(a.mode !== 'automatic' ? { mode: a.mode } : {}),
     wallClockMs: wallMs,
     onProgress: (done: number, total: number) => progress.update(done, total),
   };
@@ -447,6 +459,7 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter, source?: SearchSou
           durationMs: a.durationMs,
           property: a.property,
           runs,
+          mode: a.mode,
         })
     : null;
   // once: it re-runs the case (trimmed, and with a boot order) to check it still violates
@@ -479,7 +492,14 @@ async function runSearchMode(a: SimArgs, setExit: ExitSetter, source?: SearchSou
       counterexample: f ? { invariant: f.invariant, seed: f.case.seed, steps: f.case.steps } : null,
       replay,
       stats,
-      search: { seed, property: a.property, leaseBackend: backend, durationMs: a.durationMs, runs },
+      search: {
+        seed,
+        property: a.property,
+        leaseBackend: backend,
+        durationMs: a.durationMs,
+        runs,
+        mode: a.mode,
+      },
       shrink: f
         ? {
             shrinks: f.shrinks,
@@ -539,6 +559,7 @@ function runMergeMode(a: SimArgs, setExit: ExitSetter): Promise<void> {
     durationMs: spec.durationMs,
     property: spec.property,
     outsideAssumptions: spec.outsideAssumptions ?? false,
+    mode: spec.mode ?? 'automatic',
   };
   return runSearchMode(merged, setExit, (search) => mergeShards({ ...spec, ...search }, ranges, wallMs));
 }
@@ -558,6 +579,10 @@ export function register(program: Command, setExit: ExitSetter): void {
     .option('--lease-backend <b>', 'durable (default) or kv (known unsafe legacy-kv)')
     .option('--duration <d>', 'simulated length of each schedule', '10m')
     .option('--property <p>', 'invariants the search shrinks on: safety, liveness or all', 'safety')
+    .option(
+      '--mode <m>',
+      "controllers' operating mode: automatic (default), semi-automatic or manual (operator steps drawn)",
+    )
     .option('--scenario <file>', 'run one scenario file instead of searching')
     .option('--json', 'print one JSON object on stdout')
     .option(
