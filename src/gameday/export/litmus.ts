@@ -157,6 +157,11 @@ function stepEngines(m: ExportModel, w: Warnings, step: ExportStep, notExported:
     case 'witness-stale':
       skip('a witness answering from a stale view exists only in the simulator');
       break;
+    case 'operator':
+      skip(
+        'an operator command is a person at the game day, not an experiment: send POST /<command> to the controller admin API at this time (failover-lab run sends it itself)',
+      );
+      break;
     case 'kv-staleness':
       skip('KV read staleness is a property of the lease store, not of a pod or link');
       break;

@@ -156,7 +156,8 @@ const NO_PARAMS: ExportStep['params'] = {
 export function modelFromScenario(s: Scenario, file: string): ExportModel {
   const steps = s.steps.map((step, index): ExportStep => {
     const targets = Array.isArray(step.target) ? step.target : [step.target];
-    const durationMs = step.for ?? Math.max(0, s.duration - step.at);
+    // an operator command is an instant (no `for`), not a fault held to the end
+    const durationMs = step.fault === 'operator' ? 0 : (step.for ?? Math.max(0, s.duration - step.at));
     const p = stepParams(step);
     // Index + fault is unique and short; resources add what they act on (link, region...).
     const name = k8sName(`s${index + 1}-${step.fault}`);
@@ -171,7 +172,10 @@ export function modelFromScenario(s: Scenario, file: string): ExportModel {
       cooldownMs: 0,
       weight: null,
       probes: [],
-      describe: `${step.fault} ${targets.join(',')} at ${formatDurationMs(step.at)} for ${formatDurationMs(durationMs)}`,
+      describe:
+        step.fault === 'operator'
+          ? `operator ${p.command ?? '?'} on ${targets.join(',')} at ${formatDurationMs(step.at)}`
+          : `${step.fault} ${targets.join(',')} at ${formatDurationMs(step.at)} for ${formatDurationMs(durationMs)}`,
     };
   });
   return {
