@@ -30,6 +30,7 @@ import {
   type ObsMeta,
   objectCallOf,
   objectReadKeys,
+  prunesAfter,
   STATE_KEY,
 } from '../../src/worker/lease-object.ts';
 import type { LeaseState } from '../../src/worker/lease-state.ts';
@@ -461,9 +462,8 @@ export class LeaseStoreModel implements Server {
     if (out.writes) obj.write(out.writes);
     for (const o of out.observations) this.record(o);
     this.armExpiry(obj);
-    // durable.ts prunes only after a command that wrote (pruneLater follows the put): a
-    // replayed or stale request leaves the schedule as it was
-    if (out.writes) obj.pruneNonces(now);
+    // the object's own rule (lease-object.ts prunesAfter), as durable.ts asks it
+    if (prunesAfter(out)) obj.pruneNonces(now);
     this.servedBy(obj);
     return out.result;
   }

@@ -31,6 +31,7 @@ import {
   observationListing,
   observationsBody,
   prunableObservations,
+  prunesAfter,
 } from './lease-object.ts';
 import { maybePrune, PruneSchedule } from './nonces.ts';
 import { intVar } from './protocol.ts';
@@ -116,7 +117,7 @@ export class LeaseObject {
     const out = executeObjectCommand(stored, cmd, nowMs, this.ttlMs);
     if (out.writes) await storage.put(Object.fromEntries(out.writes));
     // ---- end of the read-modify-write ----
-    if (out.writes) await this.pruneLater(nowMs, out.observations.at(-1)?.seq);
+    if (prunesAfter(out)) await this.pruneLater(nowMs, out.observations.at(-1)?.seq);
     if (out.listSince !== undefined) {
       const listed = await storage.list(observationListing(out.listSince));
       return { kind: 'ok', body: observationsBody(listed.values(), out.listSince, nowMs) };

@@ -108,6 +108,15 @@ export interface ObjectOutcome {
   listSince?: number;
 }
 
+/**
+ * When the object runs its amortised nonce pruning: after a command that wrote. A replayed or
+ * stale request changes nothing, so it leaves the prune schedule as it was. durable.ts and the
+ * simulator's store model both ask this; they drifted apart when each kept its own copy.
+ */
+export function prunesAfter(out: ObjectOutcome): boolean {
+  return out.writes !== null;
+}
+
 export function observationKey(seq: number): string {
   return OBS_PREFIX + String(seq).padStart(12, '0');
 }
