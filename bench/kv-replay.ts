@@ -11,7 +11,7 @@
  *   flock /tmp/fl-heavy.lock npm run bench:kv-replay        (RUNS=10, SEED=1 by default)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,10 @@ interface Outcome {
 
 // 1. the counterexample, as the simulator writes it
 const dir = mkdtempSync(join(tmpdir(), 'fl-kv-replay-'));
+// the counterexample and the runs' outputs are read here and copied into the result JSON:
+// nothing of the directory outlives the bench, on any exit (it was left behind before)
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 const sim = cli([
   'sim',
   '--lease-backend',
