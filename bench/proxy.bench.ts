@@ -89,12 +89,7 @@ async function startProxyServer(mode: string): Promise<ApiHandle> {
   return {
     url,
     childCpuMs: () => processCpuMs(child.pid),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    close: () => stopChild(child),
   };
 }
 
@@ -133,12 +128,7 @@ async function startBarePipe(
   return {
     listen,
     cpuMs: () => processCpuMs(child.pid),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    close: () => stopChild(child),
   };
 }
 
@@ -188,13 +178,17 @@ async function startRealToxiproxy(): Promise<(ApiHandle & { version: string }) |
     url: `http://${HOST}:${port}`,
     version,
     childCpuMs: () => processCpuMs(child.pid),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    close: () => stopChild(child),
   };
+}
+
+/** SIGTERM a child process; resolves once it has exited (at once if it already has). */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 /** utime + stime of a process from /proc (Linux), in ms; NaN where /proc is unavailable. */
