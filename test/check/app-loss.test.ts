@@ -6,21 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { appGrant as grant, outcomeOf, SPEC_T30 } from './helpers/history.ts';
+import { faultEvent, appGrant as grant, outcomeOf, SPEC_T30 } from './helpers/history.ts';
 
 const BOUND_MS = SPEC_T30.bounds.appLossFailoverBoundMs!;
 const CRASH_AT_MS = 20_000;
 
-const fault = (phase: 'start' | 'end', t: number, target: string, fault = 'crash'): NewEvent => ({
-  kind: 'fault',
-  t,
-  phase,
-  id: `f-${target}`,
-  fault,
-  target,
-  verified: true,
-  components: [target],
-});
+const fault = (phase: 'start' | 'end', t: number, target: string, kind = 'crash'): NewEvent =>
+  faultEvent(phase, t, target, kind, { components: [target] });
 const crashed = (t: number): NewEvent => ({ kind: 'process', t, component: 'app-a', op: 'crash' });
 const end = (t: number): NewEvent => ({ kind: 'note', t, source: 't', message: 'end' });
 

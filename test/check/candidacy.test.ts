@@ -5,21 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { outcomeOf, SPEC_T30 } from './helpers/history.ts';
+import { outcomeOf, refusedAcquire, SPEC_T30 } from './helpers/history.ts';
 
 const HOLD_DOWN_MS = SPEC_T30.promotionHoldDownMs;
 
-const refused = (t: number): NewEvent => ({
-  kind: 'lease-store',
-  t,
-  op: 'refuse',
-  requested: 'acquire',
-  region: 'b',
-  holder: 'a',
-  epoch: 1,
-  expiresAt: t + 20_000,
-  storeNowMs: t,
-});
 const cut = (from: number, to: number, links = ['ctl-b->peer', 'auth-b->app-a']): NewEvent[] => [
   {
     kind: 'fault',
@@ -44,7 +33,7 @@ const cut = (from: number, to: number, links = ['ctl-b->peer', 'auth-b->app-a'])
 ];
 /** b's candidacy: an acquire every 2.55 s for 40 s from `fromMs`, all refused. */
 function candidacy(fromMs: number): NewEvent[] {
-  return Array.from({ length: 16 }, (_, i) => refused(fromMs + i * 2_550));
+  return Array.from({ length: 16 }, (_, i) => refusedAcquire(fromMs + i * 2_550));
 }
 const LAST_OF_FIRST_MS = 30_000 + 15 * 2_550;
 const end: NewEvent = { kind: 'note', t: 200_000, source: 't', message: 'end' };

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { approvalReachMs } from '../../src/check/invariants/operator.ts';
 import type { NewEvent } from '../../src/contracts/history.ts';
 import { designInput, designSpec } from '../../src/contracts/spec.ts';
-import { outcomeOf, appGrant as promote } from './helpers/history.ts';
+import { faultEvent, outcomeOf, appGrant as promote } from './helpers/history.ts';
 
 type Mode = 'automatic' | 'semi-automatic' | 'manual';
 
@@ -22,6 +22,12 @@ const op = (t: number, region: string, command: string, step?: string): NewEvent
   data: { region, command, ...(step ? { step } : {}) },
 });
 const approve = (t: number, region: string) => op(t, region, 'approve');
+/** a's bootstrap, then the operator's approval of b's takeover and b's promotion a second later */
+const approvedTakeoverByB = (): NewEvent[] => [
+  promote(4_000, 'a', 1),
+  approve(60_000, 'b'),
+  promote(61_000, 'b', 2),
+];
 /** the operator's record of a request for approval (the simulator's pager) */
 const asks = (t: number, region: string): NewEvent => ({
   kind: 'note',
@@ -52,30 +58,16 @@ const processOp = (t: number, component: string, o: 'crash' | 'restart' | 'pause
 
 describe('operator-approval', () => {
   it('passes the preferred bootstrap and a failover the operator approved', () => {
-    const o = judge('semi-automatic', [
-      promote(4_000, 'a', 1),
-      approve(60_000, 'b'),
-      promote(61_000, 'b', 2),
-    ]);
+    const o = judge('semi-automatic', approvedTakeoverByB());
     expect(o).toMatchObject({ ok: true, evaluated: true });
   });
 
   it('fails a promotion without an approval since the region last took over', () => {
-    const o = judge('semi-automatic', [
-      promote(4_000, 'a', 1),
-      approve(60_000, 'b'),
-      promote(61_000, 'b', 2),
-      promote(150_000, 'a', 3),
-    ]);
+    const o = judge('semi-automatic', [...approvedTakeoverByB(), promote(150_000, 'a', 3)]);
     expect(o.ok).toBe(false);
     expect(o.violations[0]).toMatchObject({ invariant: 'operator-approval', at: 150_000 });
     // one approval covers one promotion
-    const twice = judge('semi-automatic', [
-      promote(4_000, 'a', 1),
-      approve(60_000, 'b'),
-      promote(61_000, 'b', 2),
-      promote(75_000, 'b', 4),
-    ]);
+    const twice = judge('semi-automatic', [...approvedTakeoverByB(), promote(75_000, 'b', 4)]);
     expect(twice.ok).toBe(false);
   });
 
@@ -156,24 +148,8 @@ describe('operator-approval', () => {
 
   it('a refused request opens the hold-down: asking again inside it fails while the other region is down', () => {
     const regionCrash: NewEvent[] = [
-      {
-        kind: 'fault',
-        t: 20_000,
-        phase: 'start',
-        id: 'f0',
-        fault: 'crash',
-        target: 'a',
-        verified: true,
-      } as NewEvent,
-      {
-        kind: 'fault',
-        t: 200_000,
-        phase: 'end',
-        id: 'f0',
-        fault: 'crash',
-        target: 'a',
-        verified: true,
-      } as NewEvent,
+      faultEvent('start', 20_000, 'a', 'crash', { id: 'f0' }),
+      faultEvent('end', 200_000, 'a', 'crash', { id: 'f0' }),
     ];
     const events = (askedAgainAt: number, crash = regionCrash) => [
       promote(4_000, 'a', 1),

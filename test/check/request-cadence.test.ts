@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { outcomeOf } from './helpers/history.ts';
+import { faultEvent, outcomeOf, refusedAcquire } from './helpers/history.ts';
 
 const renew = (t: number, region = 'a'): NewEvent => ({
   kind: 'lease-store',
@@ -15,17 +15,6 @@ const renew = (t: number, region = 'a'): NewEvent => ({
   holder: region,
   epoch: 1,
   expiresAt: t + 30_000,
-  storeNowMs: t,
-});
-const refusedAcquire = (t: number): NewEvent => ({
-  kind: 'lease-store',
-  t,
-  op: 'refuse',
-  requested: 'acquire',
-  region: 'b',
-  holder: 'a',
-  epoch: 1,
-  expiresAt: t + 20_000,
   storeNowMs: t,
 });
 const end: NewEvent = { kind: 'note', t: 100_000, source: 't', message: 'end' };
@@ -58,25 +47,12 @@ describe('lease-request-cadence', () => {
     // the assumptions bound delay by d only on the holder's links to its app: an abandoned
     // renewal held by the latency can reach the store just before its retry (search, manual
     // mode seed 4: 2.1 s +/- 1 s on ctl-a->worker, renewals 1.934 s apart at the store)
-    const latency = (phase: 'start' | 'end', t: number): NewEvent => ({
-      kind: 'fault',
-      t,
-      phase,
-      id: 'f1',
-      fault: 'latency',
-      target: 'ctl-a->worker',
-      verified: true,
-      links: ['ctl-a->worker'],
-    });
+    const latency = (phase: 'start' | 'end', t: number, link = 'ctl-a->worker'): NewEvent =>
+      faultEvent(phase, t, link, 'latency', { id: 'f1', links: [link] });
     const o = judge([latency('start', 5_000), latency('end', 9_000), renew(10_000), renew(11_900), end]);
     expect(o.evaluated).toBe(false);
     // latency on another region's link leaves ctl-a judged
-    const other = judge([
-      { ...latency('start', 5_000), target: 'ctl-b->worker', links: ['ctl-b->worker'] } as NewEvent,
-      renew(10_000),
-      renew(11_900),
-      end,
-    ]);
+    const other = judge([latency('start', 5_000, 'ctl-b->worker'), renew(10_000), renew(11_900), end]);
     expect(other.ok).toBe(false);
   });
 

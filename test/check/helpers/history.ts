@@ -41,3 +41,33 @@ export function appGrant(
 ): NewEvent {
   return { kind: 'app-authority', t, region, op: 'grant', epoch, untilT, reason };
 }
+
+/** The lease store's log entry for region b's acquire, refused while a holds epoch 1. */
+export function refusedAcquire(t: number): NewEvent {
+  return {
+    kind: 'lease-store',
+    t,
+    op: 'refuse',
+    requested: 'acquire',
+    region: 'b',
+    holder: 'a',
+    epoch: 1,
+    expiresAt: t + 20_000,
+    storeNowMs: t,
+  };
+}
+
+/**
+ * An executor's fault event (start or end), confirmed; `extra` sets the id (default
+ * `f-<target>`) and the links or components it acted on.
+ */
+export function faultEvent(
+  phase: 'start' | 'end',
+  t: number,
+  target: string,
+  fault: string,
+  extra: { id?: string; links?: string[]; components?: string[] } = {},
+): NewEvent {
+  const { id = `f-${target}`, ...acted } = extra;
+  return { kind: 'fault', t, phase, id, fault, target, verified: true, ...acted };
+}
