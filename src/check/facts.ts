@@ -338,6 +338,22 @@ export function isStoreLogEntry(
   return e.kind === 'lease-store' && e.op !== undefined && e.location === undefined;
 }
 
+/**
+ * Some process event in [from, to] of a component `of` accepts (only of `ops`, if given): a
+ * crash, start or restart there gives the component a new incarnation that forgot its timers.
+ */
+export function processEventBetween(
+  f: Facts,
+  of: (component: string) => boolean,
+  from: number,
+  to: number,
+  ops?: ReadonlySet<string>,
+): boolean {
+  return eventsOfKind(f, 'process').some(
+    (e) => e.t >= from && e.t <= to && (ops === undefined || ops.has(e.op)) && of(e.component),
+  );
+}
+
 /** The fault stands between ctl-`region` and the lease store: the Worker, or that link to it. */
 export function touchesLeaseStore(x: FaultSpan, region: RegionId): boolean {
   return (

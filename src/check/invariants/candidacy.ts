@@ -12,6 +12,7 @@ import {
   fmtS,
   isStoreLogEntry,
   outcome,
+  processEventBetween,
   touchesLeaseStore,
 } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
@@ -47,9 +48,7 @@ function judgeable(f: Facts, region: RegionId, from: number, to: number): boolea
   if (operatorCommands(f).some((c) => c.region === region && c.t >= cut.start && c.t <= to)) return false;
   if (f.faults.some((x) => disturbsCandidate(x, region) && x.start <= to && x.end >= from)) return false;
   // a controller that restarted forgot its hold-down (it is process memory)
-  return !eventsOfKind(f, 'process').some(
-    (e) => e.t >= from && e.t <= to && (e.component === `ctl-${region}` || e.component === 'worker'),
-  );
+  return !processEventBetween(f, (c) => c === `ctl-${region}` || c === 'worker', from, to);
 }
 
 /**

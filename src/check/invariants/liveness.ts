@@ -17,6 +17,7 @@ import {
   othersOverlap,
   outcome,
   primaryOf,
+  processEventBetween,
   REGION_LOSS_FAULTS,
   regionOfEndpoint,
 } from '../facts.ts';
@@ -136,12 +137,7 @@ function onlyDelaysRenewal(x: FaultSpan, holder: RegionId): boolean {
 
 /** A process of the holder's region or of the Worker crashed, started or restarted in [from, to]. */
 function restartedBetween(f: Facts, holder: RegionId, from: number, to: number): boolean {
-  return eventsOfKind(f, 'process').some(
-    (e) =>
-      e.t >= from &&
-      e.t <= to &&
-      (e.component === 'worker' || regionOfEndpoint(e.component, f.regions) === holder),
-  );
+  return processEventBetween(f, (c) => c === 'worker' || regionOfEndpoint(c, f.regions) === holder, from, to);
 }
 
 /** Length of the longest stretch of [from, to] that none of `faults` covers. */

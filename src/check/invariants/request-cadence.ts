@@ -5,7 +5,15 @@
  */
 
 import type { LeaseStoreEvent, RegionId } from '../../contracts/history.ts';
-import { eventsOfKind, type Facts, type FaultSpan, fmtS, isStoreLogEntry, outcome } from '../facts.ts';
+import {
+  eventsOfKind,
+  type Facts,
+  type FaultSpan,
+  fmtS,
+  isStoreLogEntry,
+  outcome,
+  processEventBetween,
+} from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { operatorCommands } from './operator.ts';
 
@@ -51,13 +59,7 @@ function judgeable(f: Facts, region: RegionId, from: number, to: number, outside
     return false;
   // an operator's command may start a candidacy at once
   if (operatorCommands(f).some((c) => c.region === region && c.t >= from && c.t <= to)) return false;
-  return !eventsOfKind(f, 'process').some(
-    (e) =>
-      e.t >= from &&
-      e.t <= to &&
-      NEW_INCARNATION.has(e.op) &&
-      (e.component === `ctl-${region}` || e.component === 'worker'),
-  );
+  return !processEventBetween(f, (c) => c === `ctl-${region}` || c === 'worker', from, to, NEW_INCARNATION);
 }
 
 /**
