@@ -11,8 +11,10 @@
  */
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import type { Mode } from '../../controller/types.ts';
 import { BadInputError } from '../../errors.ts';
 import { parseDurationMs } from '../../scenario/schema.ts';
+import { parseModeFlag } from '../mode-flag.ts';
 
 export const DEFAULT_JOB_IMAGE = 'failover-lab-controller';
 const PACKAGE_BIN = '/opt/failover-lab/node_modules/failover-lab/bin/failover-lab.mjs';
@@ -29,7 +31,7 @@ export interface K8sJobOptions {
   duration: string;
   property: 'safety' | 'liveness' | 'all';
   /** the controllers' operating mode of the search (sim --mode) */
-  mode: 'automatic' | 'semi-automatic' | 'manual';
+  mode: Mode;
   /** PersistentVolumeClaim the shards write shard-<i>.json to; null = stdout only (kubectl logs) */
   resultsClaim: string | null;
   namespace: string | null;
@@ -84,9 +86,7 @@ export function parseK8sJobFlags(f: K8sJobFlags): K8sJobOptions {
   const property = f.property ?? 'safety';
   if (property !== 'safety' && property !== 'liveness' && property !== 'all')
     throw new BadInputError(`expected safety, liveness or all, got "${property}"`, '--property');
-  const mode = f.mode ?? 'automatic';
-  if (mode !== 'automatic' && mode !== 'semi-automatic' && mode !== 'manual')
-    throw new BadInputError(`expected automatic, semi-automatic or manual, got "${mode}"`, '--mode');
+  const mode = parseModeFlag(f.mode);
   const duration = f.duration ?? '10m';
   try {
     parseDurationMs(duration);

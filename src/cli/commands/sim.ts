@@ -40,6 +40,7 @@ import { loadScenarioFile, scenarioToYaml } from '../../scenario/loader.ts';
 import { MAX_DURATION_MS, parseDurationMs, type Scenario } from '../../scenario/schema.ts';
 import { describeTopology } from '../../scenario/topology-description.ts';
 import type { ExitSetter } from '../command-module.ts';
+import { parseModeFlag } from '../mode-flag.ts';
 import {
   mergeShards,
   type ParallelArgs,
@@ -142,9 +143,7 @@ export function parseSimFlags(f: SimFlags): SimArgs {
   if (f.scenario !== undefined && f.path !== undefined) {
     throw new BadInputError('--path replays a search case; a --scenario run takes only --seed', '--path');
   }
-  const mode = f.mode ?? 'automatic';
-  if (mode !== 'automatic' && mode !== 'semi-automatic' && mode !== 'manual')
-    throw new BadInputError(`expected automatic, semi-automatic or manual, got "${mode}"`, '--mode');
+  const mode = parseModeFlag(f.mode);
   if (f.mode !== undefined && f.scenario !== undefined)
     throw new BadInputError('a scenario file sets its own mode (topology.controller.mode)', '--mode');
   return {
