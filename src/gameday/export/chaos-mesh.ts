@@ -17,6 +17,7 @@ import {
   labelsOf,
   linkEnds,
   NameAllocator,
+  OPERATOR_STEP_NOT_EXPORTED,
   stepLinks,
   type Warnings,
 } from './model.ts';
@@ -238,9 +239,7 @@ function chaosOf(mesh: Builder, step: ExportStep): ChaosSpec[] {
     case 'witness-stale':
       return skip('a witness answering from a stale view exists only in the simulator');
     case 'operator':
-      return skip(
-        'an operator command is a person at the game day, not a chaos object: send POST /<command> to the controller admin API at this time (failover-lab run sends it itself)',
-      );
+      return skip(OPERATOR_STEP_NOT_EXPORTED);
     case 'kv-staleness':
       return skip('KV read staleness is a property of the lease store, not of a pod or link');
     default:
@@ -487,7 +486,8 @@ function scenarioEntry(mesh: Builder): string {
       else if (s.durationMs > 0) children.push(suspend(`skipped-${s.name}`, s.durationMs));
       clock = s.atMs + s.durationMs;
     }
-    if (children.length === 0) children.push(suspend('no-exported-step', Math.max(m.totalMs, 1000)));
+    // every step skipped: the Workflow still waits out the scenario (a Serial needs a child)
+    if (children.length === 0) children.push(suspend('no-exported-step', m.totalMs));
     entry = addTemplate({
       name: uniq('scenario'),
       templateType: 'Serial',

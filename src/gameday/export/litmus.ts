@@ -15,6 +15,7 @@ import {
   labelsOf,
   linkEnds,
   NameAllocator,
+  OPERATOR_STEP_NOT_EXPORTED,
   serviceHost,
   stepLinks,
   type Warnings,
@@ -158,9 +159,7 @@ function stepEngines(m: ExportModel, w: Warnings, step: ExportStep, notExported:
       skip('a witness answering from a stale view exists only in the simulator');
       break;
     case 'operator':
-      skip(
-        'an operator command is a person at the game day, not an experiment: send POST /<command> to the controller admin API at this time (failover-lab run sends it itself)',
-      );
+      skip(OPERATOR_STEP_NOT_EXPORTED);
       break;
     case 'kv-staleness':
       skip('KV read staleness is a property of the lease store, not of a pod or link');

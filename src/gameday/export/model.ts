@@ -64,6 +64,10 @@ export class Warnings {
 export const REGION_LABEL = 'failover-lab.io/region';
 export const COMPONENT_LABEL = 'failover-lab.io/component';
 
+/** Why an `operator` step is listed, not exported, by both exporters (and what to do instead). */
+export const OPERATOR_STEP_NOT_EXPORTED =
+  'an operator command is a person at the game day, not a fault to inject: send POST /<command> to the controller admin API at this time (failover-lab run sends it itself)';
+
 export function k8sName(s: string): string {
   return (
     s
