@@ -19,7 +19,7 @@
 
 import type { HistoryEvent, RegionId } from '../../contracts/history.ts';
 import type { DesignSpec } from '../../contracts/spec.ts';
-import { type Facts, fmtS, outcome } from '../facts.ts';
+import { eventsOfKind, type Facts, fmtS, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 
 const NAME = 'operator-approval';
@@ -42,11 +42,23 @@ export function operatorCommandOf(ev: HistoryEvent): Omit<OperatorCommandNote, '
   return { t: ev.t, seq: ev.seq, region: d['region'], command: d['command'] };
 }
 
-export function operatorCommands(f: Facts): OperatorCommandNote[] {
-  const out: OperatorCommandNote[] = [];
-  for (const ev of f.events) {
-    const c = operatorCommandOf(ev);
-    if (c !== null) out.push({ ...c, takenAt: takenAt(f, c.region, c.t) });
+const commandsCache = new WeakMap<Facts, readonly OperatorCommandNote[]>();
+
+/**
+ * The operator's commands in history order. Several checks ask it once per store entry they
+ * judge, so it is read from the note events once per history (a walk of every event each
+ * time made two liveness checks a tenth of the simulator's CPU, issue #18).
+ */
+export function operatorCommands(f: Facts): readonly OperatorCommandNote[] {
+  let out = commandsCache.get(f);
+  if (out === undefined) {
+    const found: OperatorCommandNote[] = [];
+    for (const ev of eventsOfKind(f, 'note')) {
+      const c = operatorCommandOf(ev);
+      if (c !== null) found.push({ ...c, takenAt: takenAt(f, c.region, c.t) });
+    }
+    out = found;
+    commandsCache.set(f, out);
   }
   return out;
 }
@@ -109,7 +121,7 @@ const refuses = (c: OperatorCommandNote) => c.command === 'reject' || c.command 
 function answersRefusedRequest(
   c: OperatorCommandNote,
   requests: number[],
-  cmds: OperatorCommandNote[],
+  cmds: readonly OperatorCommandNote[],
 ): boolean {
   if (c.command !== 'approve' || c.takenAt === null) return false;
   const taken = c.takenAt;
@@ -138,7 +150,7 @@ function regionDownThroughout(f: Facts, region: RegionId, from: number, to: numb
  * fill when the other region takes the lease): the other region down throughout — crashed or
  * isolated — and ctl-r neither crashed nor restarted (the hold-down is process memory).
  */
-function askedInsideHoldDown(f: Facts, spec: DesignSpec, cmds: OperatorCommandNote[]): Violation[] {
+function askedInsideHoldDown(f: Facts, spec: DesignSpec, cmds: readonly OperatorCommandNote[]): Violation[] {
   const hold = spec.promotionHoldDownMs / (1 + spec.maxClockDriftRate) - 1;
   const out: Violation[] = [];
   for (const region of f.regions) {
