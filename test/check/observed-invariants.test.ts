@@ -275,6 +275,42 @@ describe('dns-follows-lease', () => {
     expect(paused.violations[0]!.at).toBe(41_501 + SPEC.bounds.dnsConvergeMs);
   });
 
+  it('excuses a holder demoted under a fault until the store ends its epoch, not an unexplained demotion', () => {
+    // Reduced from `sim --runs 10000 --seed 7` (case seed 16): b takes the vacant lease at 40 s
+    // while its links to its app and to both authoritatives lose every message; its hand-overs
+    // fail and it demotes (resource-failed) at 55 s, which never releases (docs/controller.md
+    // section 8): epoch 2 runs to its expiry at 80 s (last renewal 50 s), past the fault's end
+    // (57 s) + B. Both authoritatives keep answering a, whose publish was the last to reach them.
+    const demoted = (fault: [number, number], bPublished: boolean) =>
+      history((h) => {
+        bootstrap(h, 27_000);
+        dns(h, 150, 'auth-a', 'a');
+        dns(h, 150, 'auth-b', 'a');
+        const f = { kind: 'fault', id: 'f0', fault: 'loss', target: 'ctl-b', verified: true } as const;
+        const links = ['ctl-b->app-b', 'ctl-b->auth-a', 'ctl-b->auth-b'];
+        h({ ...f, t: fault[0], phase: 'start', components: [], links });
+        h({ ...f, t: fault[1], phase: 'end', components: [], links });
+        h({ kind: 'lease-store', t: 40_000, holder: 'b', epoch: 2, expiresAt: 70_000, storeNowMs: 40_000 });
+        const role = { kind: 'role', region: 'b', epoch: 2 } as const;
+        h({ ...role, t: 40_100, from: 'candidate', to: 'primary', reason: 'lease-granted', localMs: 40_100 });
+        if (bPublished) {
+          dns(h, 41_000, 'auth-a', 'b');
+          dns(h, 41_000, 'auth-b', 'b');
+        }
+        h({ kind: 'lease-store', t: 50_000, holder: 'b', epoch: 2, expiresAt: 80_000, storeNowMs: 50_000 });
+        h({ ...role, t: 55_000, from: 'primary', to: 'fenced', reason: 'resource-failed', localMs: 55_000 });
+        if (bPublished) dns(h, 65_000, 'auth-a', 'a');
+        h({ kind: 'lease-store', t: 80_000, holder: null, epoch: 2, expiresAt: 80_000, storeNowMs: 80_000 });
+        h({ kind: 'note', t: 85_000, source: 't', message: 'end' });
+      });
+    expect(outcome(checkHistory(demoted([39_000, 57_000], false)), 'dns-follows-lease').ok).toBe(true);
+    // no fault explains a demotion at 55 s (the one at 20-30 s was over, with B, at 52 s): b had
+    // published, and auth-a leaving it at 65 s is still judged
+    const judged = outcome(checkHistory(demoted([20_000, 30_000], true)), 'dns-follows-lease');
+    expect(judged.ok).toBe(false);
+    expect(judged.violations.map((x) => x.at)).toEqual([65_000]);
+  });
+
   it('is not evaluated without a DNS observer', () => {
     expect(outcome(checkHistory(history((h) => bootstrap(h, 27_000))), 'dns-follows-lease').evaluated).toBe(
       false,

@@ -7,7 +7,7 @@
  * (1) From B after a lease holder h takes an epoch until the holder changes, every
  *     authoritative answers h's region (not judged during, and B after, a fault touching that
  *     authoritative, h's controller/app, the Worker or h's link to it; and from a crash of h's
- *     controller until the epoch ends). (2) No authoritative points at a region without
+ *     controller, or from its demotion while such a fault excused it, until the epoch ends). (2) No authoritative points at a region without
  *     write authority while another region has it for longer than B (not judged during, and B
  *     after, a fault touching that authoritative or any controller/app). B = spec.bounds.dnsConvergeMs.
  */
@@ -105,6 +105,35 @@ function crashedHolder(f: Facts, h: HolderSpan): Span[] {
   return crash ? [{ from: Math.max(crash.t, h.from), to: h.to }] : [];
 }
 
+/**
+ * A holder whose controller demoted itself from the epoch while a fault on it excused DNS
+ * (its app failed the hand-over N times, its safe window ran out cut off from the Worker):
+ * an involuntary demotion never releases (docs/controller.md section 8: the app may still hold
+ * authority from the last extend), so nobody publishes for that epoch until the store ends it,
+ * up to T after the holder's last renewal. The demotion comes at the end of the fault (the Nth
+ * failed hand-over), so the epoch can outlive the fault by more than B. Excused from the
+ * demotion to the end of the holder's span; a demotion no fault explains is still judged.
+ */
+function demotedHolder(f: Facts, h: HolderSpan, boundMs: number): Span[] {
+  const demotion = eventsOfKind(f, 'role').find(
+    (ev) =>
+      ev.region === h.holder &&
+      ev.from === 'primary' &&
+      ev.to === 'fenced' &&
+      ev.epoch === h.epoch &&
+      ev.t >= h.from &&
+      ev.t < h.to,
+  );
+  if (demotion === undefined) return [];
+  const faults = [
+    ...excused(f, [`ctl-${h.holder}`, `app-${h.holder}`], h.holder, boundMs),
+    ...leaseServiceFaults(f, h.holder, boundMs),
+  ];
+  return faults.some((x) => x.from <= demotion.t && demotion.t < x.to)
+    ? [{ from: demotion.t, to: h.to }]
+    : [];
+}
+
 export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
   const name = 'dns-follows-lease';
   const boundMs = f.spec?.bounds.dnsConvergeMs;
@@ -118,7 +147,8 @@ export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
   for (const w of f.windows)
     authority.set(w.region, [...(authority.get(w.region) ?? []), { from: w.start, to: w.end }]);
   // the same for every authoritative (each walks the history): worked out once
-  const crashed = holders.map((h) => crashedHolder(f, h));
+  // spans in which nobody can publish for the epoch (its holder crashed, or demoted under a fault)
+  const unpublishable = holders.map((h) => [...crashedHolder(f, h), ...demotedHolder(f, h, boundMs)]);
   for (const [auth, spans] of answers) {
     // (1) converge on the holder
     for (const [i, h] of holders.entries()) {
@@ -127,7 +157,7 @@ export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
         [
           ...excused(f, [auth, `ctl-${h.holder}`, `app-${h.holder}`], h.holder, boundMs),
           ...leaseServiceFaults(f, h.holder, boundMs),
-          ...crashed[i]!,
+          ...unpublishable[i]!,
         ],
       );
       const wrong = spans.filter((s) => s.region !== h.holder);
