@@ -164,13 +164,27 @@ function appLossFailoverBoundMs(i: SpecInput, leaseGoneMs: number): number {
   return stepDownMs + leaseGoneMs + d + peerFillsMs;
 }
 
+/**
+ * The latest a DR region is primary after the primary region was lost at `lostAtMs`.
+ * Detection: N+1 probe intervals (the first failing probe may start one interval late) + a
+ * witness round; the dead holder's lease must also be gone at the store; then one acquire
+ * retry and a round trip. A DR region standing by in a promotion hold-down until `readyAtMs`
+ * detects only from then: the hold-down gates the witness round, and a region leaving it
+ * counts its peer's probe failures afresh (docs/controller.md §9).
+ */
+export function failoverDeadlineMs(i: SpecInput, lostAtMs: number, readyAtMs = lostAtMs): number {
+  const leaseGoneMs = Math.ceil(i.leaseTtlMs / (1 - i.maxClockDriftRate));
+  const detectMs = (i.peerFailureThreshold + 1) * i.peerCheckIntervalMs + i.witnessRoundTimeoutMs;
+  return (
+    Math.max(Math.max(readyAtMs, lostAtMs) + detectMs, lostAtMs + leaseGoneMs + i.maxDelayMs) +
+    i.acquireRetryMs +
+    2 * i.maxDelayMs
+  );
+}
+
 export function deriveBounds(i: SpecInput): SpecBounds {
   const leaseGoneMs = Math.ceil(i.leaseTtlMs / (1 - i.maxClockDriftRate));
-  // detection: N+1 probe intervals (the first failing probe may start one interval late) + a witness round;
-  // the dead holder's lease must also be gone at the store; then one acquire retry and a round trip.
-  const detectMs = (i.peerFailureThreshold + 1) * i.peerCheckIntervalMs + i.witnessRoundTimeoutMs;
-  const failoverBoundMs =
-    Math.max(detectMs, leaseGoneMs + i.maxDelayMs) + i.acquireRetryMs + 2 * i.maxDelayMs;
+  const failoverBoundMs = failoverDeadlineMs(i, 0);
   // after a grant: promote the app (≤ H/2), publish to both authoritatives (≤ H), then one
   // health-check cycle (interval + timeout) before the new target counts as up everywhere.
   const dnsConvergeMs =

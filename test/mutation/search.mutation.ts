@@ -124,6 +124,9 @@ const briefCuts = ['refuse', 'drop'].flatMap((mode) =>
 const staleHooks = [
   // inside the assumptions, but its 5 ms anchor is finer than the real runner's timers
   'operator-demote-at-renewal.yaml',
+  // inside the assumptions: a failover inside the DR region's hold-down (failover-liveness's
+  // bound from the hold-down's end); its 1 ms renewal anchor is finer than the real runner's timers
+  'peer-lost-inside-hold-down.yaml',
   'stale-hooks-beyond-d.yaml',
   'stale-extend-after-unseen-demote.yaml',
   'stale-release-beyond-d.yaml',

@@ -3,7 +3,8 @@
  * not spuriously, and not back and forth. Bounds come from the spec (src/contracts/spec.ts).
  */
 
-import type { LeaseStoreEvent, RegionId, RoleEvent } from '../../contracts/history.ts';
+import type { AppAuthorityEvent, LeaseStoreEvent, RegionId, RoleEvent } from '../../contracts/history.ts';
+import { failoverDeadlineMs } from '../../contracts/spec.ts';
 import {
   CUT_FAULTS,
   eventsOfKind,
@@ -23,6 +24,7 @@ import {
 } from '../facts.ts';
 import { faultEffect } from '../premises.ts';
 import type { CheckOutcome, Measurements, Violation } from '../verdict.ts';
+import { isDemotion } from './demotion.ts';
 import { approvalShift, operatorCommands } from './operator.ts';
 
 export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
@@ -30,6 +32,7 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
   const bound = f.spec?.bounds.failoverBoundMs;
   let evaluated = 0;
   let lossesSeen = 0;
+  let afterHoldDown = 0;
   const skipped: string[] = [];
   if (bound === undefined)
     return outcome('failover-liveness', 'liveness', [], 'no meta: bound unknown', false);
@@ -49,19 +52,24 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
       );
       continue;
     }
-    const deadline = Math.max(fault.start + bound, afterApproval(f, shift.startsAt));
+    const dr = f.regions.filter((r) => r !== lost);
+    const ready = readyAfterHoldDown(f, dr, fault.start);
+    if (ready === null) {
+      skipped.push(`${fault.fault} of ${lost} at t=${fmtS(fault.start)}: DR region in hold-down`);
+      continue;
+    }
+    const deadline = Math.max(
+      ready > fault.start ? failoverDeadlineMs(f.spec!, fault.start, ready) : fault.start + bound,
+      afterApproval(f, shift.startsAt),
+    );
     if (fault.end < deadline || f.endT < deadline) continue; // lost for less than the bound
     // The bound is a promise for a region loss alone; say why a loss was not judged.
     if (othersOverlap(f, fault, fault.start, deadline)) {
       skipped.push(`${fault.fault} of ${lost} at t=${fmtS(fault.start)}: other faults overlap`);
       continue;
     }
-    const dr = f.regions.filter((r) => r !== lost);
-    if (dr.some((r) => inHoldDown(f, r, fault.start))) {
-      skipped.push(`${fault.fault} of ${lost} at t=${fmtS(fault.start)}: DR region in hold-down`);
-      continue;
-    }
     evaluated++;
+    if (ready > fault.start) afterHoldDown++;
     if (faultEffect(f, fault).observed) lossesSeen++;
     const promo = firstPromotion(f, lost, fault.start, deadline);
     if (promo) {
@@ -70,7 +78,10 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
       violations.push({
         invariant: 'failover-liveness',
         at: deadline,
-        detail: `region ${lost} lost (${fault.fault} at t=${fmtS(fault.start)}) but no other region was primary within the bound ${fmtS(bound)}`,
+        detail:
+          ready > fault.start
+            ? `region ${lost} lost (${fault.fault} at t=${fmtS(fault.start)}) but no other region was primary by t=${fmtS(deadline)} (the DR region's hold-down over by t=${fmtS(ready)}, then detection, the lease gone and one acquire)`
+            : `region ${lost} lost (${fault.fault} at t=${fmtS(fault.start)}) but no other region was primary within the bound ${fmtS(bound)}`,
         events: [fault.startSeq],
       });
     }
@@ -80,7 +91,8 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
     'liveness',
     violations,
     evaluated > 0
-      ? `${evaluated} primary-region losses, each failed over within ${fmtS(bound)}`
+      ? `${evaluated} primary-region losses, each failed over within ${fmtS(bound)}` +
+          (afterHoldDown > 0 ? ` (${afterHoldDown} counted from the end of the DR region's hold-down)` : '')
       : skipped.length > 0
         ? `bound not applied: ${skipped.join('; ')}`
         : 'no primary-region loss long enough to require a failover',
@@ -93,6 +105,42 @@ export function checkFailoverLiveness(f: Facts, m: Measurements): CheckOutcome {
         }
       : undefined,
   );
+}
+
+/** Demotions after which the controller stands by for the promotion hold-down H_d. */
+const plainHoldDown = (reason: string | undefined): boolean =>
+  isDemotion(reason) && !reason!.includes('resource-failed') && !reason!.includes('shutdown');
+
+/**
+ * When the DR regions can act on a loss at `lostAt`: at once (lostAt), or — for a region that
+ * demoted inside the hold-down before it — once that hold-down is over (null: not known). The
+ * end is read off the region's app: its revoke of the demoted epoch comes after the demotion,
+ * so the hold-down (H_d on the controller's clock, slow by ρ at most) is over by revoke +
+ * H_d/(1−ρ). A longer hold-down (after a resource failure), a fault on the region's controller
+ * process meanwhile (a pause, a clock fault, a restart), or a demotion its app never saw leaves
+ * the end unknown.
+ */
+function readyAfterHoldDown(f: Facts, dr: RegionId[], lostAt: number): number | null {
+  const spec = f.spec!;
+  const holdMaxMs = Math.ceil(spec.promotionHoldDownMs / (1 - spec.maxClockDriftRate)) + 1;
+  let ready = lostAt;
+  for (const r of dr) {
+    if (!inHoldDown(f, r, lostAt)) continue;
+    let revoke: AppAuthorityEvent | null = null;
+    for (const ev of eventsOfKind(f, 'app-authority')) {
+      if (ev.t > lostAt) break;
+      if (ev.region === r && ev.op === 'revoke' && isDemotion(ev.reason)) revoke = ev;
+    }
+    if (revoke === null || !plainHoldDown(revoke.reason) || revoke.t + holdMaxMs <= lostAt) return null;
+    // the hold-down runs on the controller's clock, in its process: a cut link leaves it be
+    const ctl = `ctl-${r}`;
+    const touched = f.faults.some(
+      (x) => x.start <= lostAt && x.end >= revoke.t && (x.target === ctl || x.components.includes(ctl)),
+    );
+    if (touched || processEventBetween(f, (c) => c === ctl, revoke.t, lostAt)) return null;
+    ready = Math.max(ready, revoke.t + holdMaxMs);
+  }
+  return ready;
 }
 
 /** The latest a takeover approved at `t` is primary: one acquire retry, its round trip, the promote. */
