@@ -7,7 +7,8 @@
  * (1) From B after a lease holder h takes an epoch until the holder changes, every
  *     authoritative answers h's region (not judged during, and B after, a fault touching that
  *     authoritative, h's controller/app, the Worker or h's link to it; and from a crash of h's
- *     controller, or from its demotion while such a fault excused it, until the epoch ends). (2) No authoritative points at a region without
+ *     controller, or from its last renewal while such a fault excused it, until the epoch
+ *     expires). (2) No authoritative points at a region without
  *     write authority while another region has it for longer than B (not judged during, and B
  *     after, a fault touching that authoritative or any controller/app). B = spec.bounds.dnsConvergeMs.
  */
@@ -106,32 +107,44 @@ function crashedHolder(f: Facts, h: HolderSpan): Span[] {
 }
 
 /**
- * A holder whose controller demoted itself from the epoch while a fault on it excused DNS
- * (its app failed the hand-over N times, its safe window ran out cut off from the Worker):
- * an involuntary demotion never releases (docs/controller.md section 8: the app may still hold
- * authority from the last extend), so nobody publishes for that epoch until the store ends it,
- * up to T after the holder's last renewal. The demotion comes at the end of the fault (the Nth
- * failed hand-over), so the epoch can outlive the fault by more than B. Excused from the
- * demotion to the end of the holder's span; a demotion no fault explains is still judged.
+ * A holder that stopped renewing under a fault on it, and whose epoch then ran out at the
+ * store: its controller demoted itself (its app failed the hand-over N times, its safe window
+ * ran out cut off from the Worker), and an involuntary demotion never releases
+ * (docs/controller.md section 8: the app may still hold authority from the last extend), so
+ * nobody publishes for that epoch until the store ends it, up to T after the holder's last
+ * renewal — which can be more than B after the fault's end. Read off the store (its log, or
+ * its polled expiry moving on), not the controller's role: excused from the epoch's last grant
+ * or renewal to its expiry, when a fault on the holder's controller, app or lease path was in
+ * force before its next renewal was due (H on its clock) and timed out (H/2 + d). An epoch
+ * released, or one whose renewals stopped with no fault in force, is still judged.
  */
-function demotedHolder(f: Facts, h: HolderSpan, boundMs: number): Span[] {
-  const demotion = eventsOfKind(f, 'role').find(
-    (ev) =>
-      ev.region === h.holder &&
-      ev.from === 'primary' &&
-      ev.to === 'fenced' &&
-      ev.epoch === h.epoch &&
-      ev.t >= h.from &&
-      ev.t < h.to,
+function abandonedHolder(f: Facts, h: HolderSpan): Span[] {
+  // the store's log (a grant, a renewal) or its polled state (the expiry moved on) alike
+  let lastT: number | null = null;
+  let lastExpiresAt = Number.NEGATIVE_INFINITY;
+  let expired = false;
+  for (const ev of eventsOfKind(f, 'lease-store')) {
+    if (ev.t > h.to) break;
+    if (ev.location !== undefined || ev.epoch !== h.epoch || ev.op === 'refuse') continue;
+    if (ev.holder === h.holder && ev.expiresAt !== null && ev.expiresAt > lastExpiresAt) {
+      lastT = ev.t;
+      lastExpiresAt = ev.expiresAt;
+    } else if (ev.holder === null) {
+      // ran out, rather than released early: the store's own clock had reached the expiry
+      expired = ev.op === 'expire' || (ev.storeNowMs !== undefined && ev.storeNowMs >= lastExpiresAt);
+      break;
+    }
+  }
+  const spec = f.spec;
+  if (lastT === null || !expired || !spec) return [];
+  // it gave up by the next renewal (H later), or that renewal's or an extend's timeout (H/2)
+  const from = lastT;
+  const to = lastT + spec.heartbeatMs * (1 + spec.maxClockDriftRate) + spec.heartbeatMs / 2 + spec.maxDelayMs;
+  const ids = [`ctl-${h.holder}`, `app-${h.holder}`];
+  const gaveUpUnderFault = f.faults.some(
+    (x) => x.start <= to && x.end >= from && (touches(x, ids, h.holder) || touchesLeaseStore(x, h.holder)),
   );
-  if (demotion === undefined) return [];
-  const faults = [
-    ...excused(f, [`ctl-${h.holder}`, `app-${h.holder}`], h.holder, boundMs),
-    ...leaseServiceFaults(f, h.holder, boundMs),
-  ];
-  return faults.some((x) => x.from <= demotion.t && demotion.t < x.to)
-    ? [{ from: demotion.t, to: h.to }]
-    : [];
+  return gaveUpUnderFault ? [{ from, to: h.to }] : [];
 }
 
 export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
@@ -147,8 +160,8 @@ export function checkDnsFollowsLease(f: Facts, m: Measurements): CheckOutcome {
   for (const w of f.windows)
     authority.set(w.region, [...(authority.get(w.region) ?? []), { from: w.start, to: w.end }]);
   // the same for every authoritative (each walks the history): worked out once
-  // spans in which nobody can publish for the epoch (its holder crashed, or demoted under a fault)
-  const unpublishable = holders.map((h) => [...crashedHolder(f, h), ...demotedHolder(f, h, boundMs)]);
+  // spans in which nobody can publish for the epoch (its holder crashed, or gave up under a fault)
+  const unpublishable = holders.map((h) => [...crashedHolder(f, h), ...abandonedHolder(f, h)]);
   for (const [auth, spans] of answers) {
     // (1) converge on the holder
     for (const [i, h] of holders.entries()) {
