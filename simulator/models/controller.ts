@@ -14,6 +14,7 @@
  * An exception from the core is a finding (no-internal-error): the process "crashes" and a
  * supervisor restarts it a second later.
  */
+import { approvalRequestNote } from '../../src/contracts/approval-request.ts';
 import type { NewEvent } from '../../src/contracts/history.ts';
 import {
   ControllerDriver,
@@ -333,14 +334,11 @@ export class ControllerModel implements Server {
   private awaitApproval(reason?: string): void {
     const driver = this.driver;
     // the operator's pager: they see every request, whoever answers it (the checker's
-    // operator-approval reads which request a reject answered, and when the next one came)
-    this.sim.rec.emit({
-      kind: 'note',
-      t: this.sim.engine.now,
-      source: 'operator',
-      message: `${this.ctlId} asks for approval${reason ? `: ${reason}` : ''}`,
-      data: { region: this.region, request: 'approval' },
-    });
+    // operator-approval reads which request a reject answered, and when the next one came);
+    // seen the instant it is made, so no sinceT (the real runner's has one: a scrape's span)
+    this.sim.rec.emit(
+      approvalRequestNote({ t: this.sim.engine.now, region: this.region, ...(reason ? { reason } : {}) }),
+    );
     if (!this.sim.timings.autoApprove) return;
     this.sim.engine.after(
       this.sim.timings.operatorDelayMs,

@@ -14,6 +14,8 @@ import Registry from 'prom-client/lib/registry.js';
 import type { ControllerView, Role } from '../controller/types.ts';
 
 const ROLES: Role[] = ['standby', 'candidate', 'primary', 'fenced'];
+/** The operator's pager counter: the real runner scrapes it (src/runner/approval-observer.ts). */
+export const APPROVAL_REQUESTS_METRIC = 'failover_approval_requests_total';
 const VERDICT_VALUE = { reachable: 1, unreachable: 0, unknown: -1 } as const;
 
 export class AgentMetrics {
@@ -25,6 +27,7 @@ export class AgentMetrics {
   private readonly epoch: Gauge;
   private readonly heldEpoch: Gauge;
   private readonly awaitingApproval: Gauge;
+  private readonly approvalRequests: Counter;
   private readonly safeWindowRemaining: Gauge;
   readonly renewalLatency: Histogram;
   private readonly demotions: Counter;
@@ -77,6 +80,14 @@ export class AgentMetrics {
       labelNames: ['region'],
       registers,
     });
+    // a counter, not only the gauge above: a request answered (or asked again) between two
+    // scrapes still shows, so an alert on its increase pages the operator for every one
+    this.approvalRequests = new Counter({
+      name: APPROVAL_REQUESTS_METRIC,
+      help: 'Times this controller asked the operator for approval (semi-automatic mode)',
+      labelNames: ['region'],
+      registers,
+    });
     this.safeWindowRemaining = new Gauge({
       name: 'failover_safe_window_remaining_seconds',
       help: 'Seconds left in the safe window L while primary, else 0',
@@ -109,9 +120,15 @@ export class AgentMetrics {
       registers,
     });
     this.demotions.inc({ region }, 0);
+    this.approvalRequests.inc({ region }, 0);
     this.leaseTtlRefusals.inc({ region }, 0);
     this.storeLeaseTtl.set({ region }, 0);
     this.lastFailoverTime.set({ region }, 0);
+  }
+
+  /** The controller asked the operator for approval (the driver's awaitApproval port). */
+  approvalRequested(): void {
+    this.approvalRequests.inc({ region: this.region });
   }
 
   /** Refreshes every gauge from the core's view after a step. */

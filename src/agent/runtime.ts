@@ -207,8 +207,10 @@ export class Agent {
       peer: (done) => this.track(probePeer(this.config.peerProbe.url, this.config.peerProbe.timeoutMs), done),
       resource: (call, done) => this.runHook(call, done),
       publish: (epoch, activeRegion, done) => this.publish(epoch, activeRegion, done),
-      awaitApproval: (reason) =>
-        this.logger.warn({ reason }, 'promotion awaits operator approval: POST /approve or /reject'),
+      awaitApproval: (reason) => {
+        this.metrics.approvalRequested();
+        this.logger.warn({ reason }, 'promotion awaits operator approval: POST /approve or /reject');
+      },
       record: (r) => this.record(r),
       stepped: (s) => this.stepped(s),
       coreFailed: (err, input) => {

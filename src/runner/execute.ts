@@ -31,6 +31,7 @@ import { LEASE_NAME, startTopology, type Topology } from '../topology/local.ts';
 import { sleep } from '../topology/supervisor.ts';
 import { LeaseClient } from '../worker/client.ts';
 import { AnchorResolver, describeAnchorFire, waitForAnchor } from './anchors.ts';
+import { ApprovalObserver } from './approval-observer.ts';
 import { bootLatencyHook } from './boot-faults.ts';
 import { realDesignSpec } from './design-spec.ts';
 import { DnsObserver } from './dns-observer.ts';
@@ -234,12 +235,14 @@ async function executeRun(run: PreparedRun, topo: Topology, bootSeconds: number)
   );
   let collector: Collector | null = null;
   let dnsObserver: DnsObserver | null = null;
+  let approvals: ApprovalObserver | null = null;
   let timeline: StepTimeline | null = null;
   try {
     rec.setMeta(metaOf(run, topo));
     collector = new Collector(topo, rec);
     collector.start();
     dnsObserver = startDnsObserver(topo, rec);
+    approvals = startApprovalObserver(topo, rec);
     const clock = await warmUpAndStart(run, topo, collector, bootSeconds);
     workload.start();
     timeline = new StepTimeline(run, clock, faultContext(run, topo, workload, collector));
@@ -251,6 +254,7 @@ async function executeRun(run: PreparedRun, topo: Topology, bootSeconds: number)
     // afterwards (restarts, re-elections) is past the end and not part of the history.
     const endT = rec.now();
     dnsObserver.stop();
+    approvals.stop();
     rec.closeAt(endT);
     await timeline.revertOpen(endT);
     await allSteps;
@@ -259,6 +263,7 @@ async function executeRun(run: PreparedRun, topo: Topology, bootSeconds: number)
     sup.throwIfFailed();
   } catch (err) {
     dnsObserver?.stop();
+    approvals?.stop();
     await workload.stop().catch(() => undefined);
     collector?.stop();
     await topo.stop();
@@ -593,6 +598,24 @@ function startDnsObserver(topo: Topology, rec: Recorder): DnsObserver {
     record: (ev) => rec.record(ev),
     now: () => rec.now(),
   });
+  obs.start();
+  return obs;
+}
+
+/**
+ * The operator's pager: scrapes each controller's metrics page every 100 ms for its approval
+ * requests (operator-approval's refused-request rules), directly as the operator reaches it.
+ */
+function startApprovalObserver(topo: Topology, rec: Recorder): ApprovalObserver {
+  const obs = new ApprovalObserver({
+    admins: Object.entries(topo.controllers).map(([region, c]) => ({ region, admin: c.admin })),
+    intervalMs: 100,
+    scrapeTimeoutMs: 1000,
+    record: (ev) => rec.record(ev),
+    now: () => rec.now(),
+  });
+  // a controller's restart starts its count again (its process events, as they are recorded)
+  rec.subscribe((ev) => obs.observe(ev));
   obs.start();
   return obs;
 }

@@ -180,6 +180,8 @@ describe('agent runtime loop', () => {
     const m = (await get(`${adminUrl}/metrics`)).text;
     expect(m).toContain(`failover_witness_reachable{region="b",witness="${dns[0]!.endpoint}"} 0`);
     expect(m).toContain('failover_awaiting_approval{region="b"} 1');
+    // the operator's pager counts every request (the real runner scrapes it: approval-observer.ts)
+    expect(m).toContain('failover_approval_requests_total{region="b"} 1');
 
     expect((await get(`${adminUrl}/approve`, { method: 'POST' })).status).toBe(202);
     await waitFor(() => agent.view.role === 'primary', 'primary after approval', 20_000);

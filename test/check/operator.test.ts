@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { approvalReachMs } from '../../src/check/invariants/operator.ts';
+import { approvalRequestNote } from '../../src/contracts/approval-request.ts';
 import type { NewEvent } from '../../src/contracts/history.ts';
 import { designInput, designSpec } from '../../src/contracts/spec.ts';
 import { faultEvent, outcomeOf, appGrant as promote } from './helpers/history.ts';
@@ -28,14 +29,12 @@ const approvedTakeoverByB = (): NewEvent[] => [
   approve(60_000, 'b'),
   promote(61_000, 'b', 2),
 ];
-/** the operator's record of a request for approval (the simulator's pager) */
-const asks = (t: number, region: string): NewEvent => ({
-  kind: 'note',
-  t,
-  source: 'operator',
-  message: `ctl-${region} asks for approval`,
-  data: { region, request: 'approval' },
-});
+/**
+ * the operator's record of a request for approval: the simulator's pager (exact), or the real
+ * runner's scrape of the controller's metrics page (made in [sinceT, t])
+ */
+const asks = (t: number, region: string, sinceT?: number): NewEvent =>
+  approvalRequestNote({ t, region, ...(sinceT !== undefined ? { sinceT } : {}) });
 const specIn = (mode: Mode) =>
   designSpec(designInput({ witnessCount: 3, leaseTtlMs: 30_000, controllerMode: mode }), 'test');
 const judge = (mode: Mode, events: NewEvent[], name = 'operator-approval') =>
@@ -166,6 +165,72 @@ describe('operator-approval', () => {
     // a's region up: b's candidacy may have ended on its own (the peer answered again) before
     // the reject, which then met nothing: not judged
     expect(judge('semi-automatic', events(62_000, [])).ok).toBe(true);
+  });
+
+  it("a request seen over a scrape's span is before or after a refusal only when all of its span is", () => {
+    // the real runner saw b ask between two scrapes of its metrics page, sinceT..t
+    const approvedAfter = (asked: NewEvent) =>
+      judge('semi-automatic', [
+        promote(4_000, 'a', 1),
+        asked,
+        op(50_000, 'b', 'reject', 'f1'),
+        approve(65_000, 'b'),
+        promote(65_100, 'b', 2),
+      ]);
+    // wholly before the reject: the approval answers a refused request
+    expect(approvedAfter(asks(30_000, 'b', 29_900)).ok).toBe(false);
+    // b may have asked after the reject: the approval may answer that request
+    expect(approvedAfter(asks(50_100, 'b', 49_900)).ok).toBe(true);
+
+    const regionCrash: NewEvent[] = [
+      faultEvent('start', 20_000, 'a', 'crash', { id: 'f0' }),
+      faultEvent('end', 200_000, 'a', 'crash', { id: 'f0' }),
+    ];
+    const askedAgain = (again: NewEvent) =>
+      judge('semi-automatic', [
+        promote(4_000, 'a', 1),
+        ...regionCrash,
+        asks(30_000, 'b', 29_900),
+        op(50_000, 'b', 'reject', 'f1'),
+        again,
+      ]);
+    // asked again, at the latest 12 s after the reject: inside the hold-down
+    const early = askedAgain(asks(62_000, 'b', 61_900));
+    expect(early.ok).toBe(false);
+    expect(early.violations[0]?.detail).toContain('inside the promotion hold-down');
+    // the span reaches past the hold-down's end (30 s / 1.001 after the reject): it may be after
+    expect(askedAgain(asks(80_100, 'b', 61_900)).ok).toBe(true);
+    // the span holds the reject: this may be the request it refused
+    expect(askedAgain(asks(62_000, 'b', 49_900)).ok).toBe(true);
+  });
+
+  it('says whether the refused-request rules were applied, and counts them as evaluated', () => {
+    const regionCrash: NewEvent[] = [
+      faultEvent('start', 20_000, 'a', 'crash', { id: 'f0' }),
+      faultEvent('end', 200_000, 'a', 'crash', { id: 'f0' }),
+    ];
+    // no promotion of b: only the hold-down rule is judged, on the operator's record of requests
+    const judged = judge('semi-automatic', [
+      promote(4_000, 'a', 1),
+      ...regionCrash,
+      asks(30_000, 'b'),
+      op(50_000, 'b', 'reject', 'f1'),
+      approve(65_000, 'b'),
+      asks(81_000, 'b'),
+    ]);
+    expect(judged).toMatchObject({ ok: true, evaluated: true });
+    expect(judged.detail).toContain(
+      'refused requests judged on 2 approval request(s) the operator saw: 1 refusal(s) against the promotion hold-down, 1 approval(s) void',
+    );
+    // the same commands without a record of requests: nothing to judge them on, and it says so
+    const unrecorded = judge('semi-automatic', [
+      promote(4_000, 'a', 1),
+      ...regionCrash,
+      op(50_000, 'b', 'reject', 'f1'),
+      approve(65_000, 'b'),
+    ]);
+    expect(unrecorded).toMatchObject({ ok: true, evaluated: false });
+    expect(unrecorded.detail).toContain('no approval request recorded: refused requests not judged');
   });
 
   it('a command typed to a paused controller is taken when it is continued; to a crashed one, never', () => {

@@ -17,6 +17,7 @@
  * semi-automatic takeover start, and which stretches without a writable region wait for them.
  */
 
+import { type ApprovalRequestSeen, approvalRequestOf } from '../../contracts/approval-request.ts';
 import type { HistoryEvent, RegionId } from '../../contracts/history.ts';
 import type { DesignSpec } from '../../contracts/spec.ts';
 import { eventsOfKind, type Facts, fmtS, outcome } from '../facts.ts';
@@ -97,13 +98,18 @@ export function takenAt(f: Facts, region: RegionId, t: number): number | null {
   return state === 'up' ? t : null;
 }
 
-/** When the operator saw ctl-region ask for approval (their `note`, `data.request: approval`). */
-function requestsOf(f: Facts, region: RegionId): number[] {
-  const out: number[] = [];
-  for (const ev of f.events) {
-    if (ev.kind === 'note' && ev.source === 'operator' && ev.data?.['request'] === 'approval') {
-      if (ev.data['region'] === region) out.push(ev.t);
-    }
+/**
+ * When the operator saw ctl-region ask for approval (their `note`, `data.request: approval`,
+ * src/contracts/approval-request.ts), each placed in [sinceT, t]: exact in the simulator, one
+ * scrape of the controller's metrics page wide in the real topology. The rules below read
+ * them conservatively: a request counts as before or after an instant only when its whole
+ * span is.
+ */
+function requestsOf(f: Facts, region: RegionId): ApprovalRequestSeen[] {
+  const out: ApprovalRequestSeen[] = [];
+  for (const ev of eventsOfKind(f, 'note')) {
+    const r = approvalRequestOf(ev);
+    if (r !== null && r.region === region) out.push(r);
   }
   return out;
 }
@@ -116,19 +122,21 @@ const refuses = (c: OperatorCommandNote) => c.command === 'reject' || c.command 
  * latest request before the approval was taken, and a reject (or demote) of r taken after that
  * request and typed before the approval. The candidacy it asked for went back to standby (or,
  * approved already, ignored both); the approval can reach no candidacy until r asks again.
- * Without a record of requests (the real topology) nothing is void.
+ * The latest request that may have come before the approval is the one it answers, and the
+ * refusal must be taken after all of that request's span. Without a record of requests
+ * nothing is void.
  */
 function answersRefusedRequest(
   c: OperatorCommandNote,
-  requests: number[],
+  requests: readonly ApprovalRequestSeen[],
   cmds: readonly OperatorCommandNote[],
 ): boolean {
   if (c.command !== 'approve' || c.takenAt === null) return false;
   const taken = c.takenAt;
-  const asked = requests.filter((t) => t <= taken).pop();
+  const asked = requests.filter((r) => r.sinceT <= taken).pop();
   if (asked === undefined) return false;
   return cmds.some(
-    (x) => x.region === c.region && refuses(x) && x.takenAt !== null && x.takenAt > asked && x.t < c.t,
+    (x) => x.region === c.region && refuses(x) && x.takenAt !== null && x.takenAt > asked.t && x.t < c.t,
   );
 }
 
@@ -150,42 +158,54 @@ function regionDownThroughout(f: Facts, region: RegionId, from: number, to: numb
  * fill when the other region takes the lease): the other region down throughout — crashed or
  * isolated — and ctl-r neither crashed nor restarted (the hold-down is process memory).
  */
-function askedInsideHoldDown(f: Facts, spec: DesignSpec, cmds: readonly OperatorCommandNote[]): Violation[] {
+function askedInsideHoldDown(
+  f: Facts,
+  spec: DesignSpec,
+  cmds: readonly OperatorCommandNote[],
+): { violations: Violation[]; judged: number } {
   const hold = spec.promotionHoldDownMs / (1 + spec.maxClockDriftRate) - 1;
   const out: Violation[] = [];
+  let judged = 0;
   for (const region of f.regions) {
     const requests = requestsOf(f, region);
     const other = f.regions.find((r) => r !== region);
     for (const x of cmds) {
       if (x.region !== region || !refuses(x) || x.takenAt === null || other === undefined) continue;
       const taken = x.takenAt;
-      const asked = requests.filter((t) => t < taken).pop();
-      const next = requests.find((t) => t > taken);
-      if (asked === undefined || next === undefined || next >= taken + hold) continue;
+      // asked: the last request wholly before the refusal; next: the first wholly after it. A
+      // request whose span holds the refusal either was the open one or came after it, before
+      // next: if next is inside the hold-down, a request after the refusal is either way
+      const asked = requests.filter((r) => r.t < taken).pop();
+      const next = requests.find((r) => r.sinceT > taken);
+      if (asked === undefined || next === undefined) continue;
+      const from = asked.sinceT;
       // the request was still open: nothing answered it before this refusal
       if (
         cmds.some(
           (y) =>
-            y !== x && y.region === region && y.takenAt !== null && y.takenAt > asked && y.takenAt <= taken,
+            y !== x && y.region === region && y.takenAt !== null && y.takenAt > from && y.takenAt <= taken,
         )
       )
         continue;
-      if (!regionDownThroughout(f, other, asked, next)) continue;
+      if (!regionDownThroughout(f, other, from, next.t)) continue;
       if (
         f.events.some(
-          (e) => e.kind === 'process' && e.component === `ctl-${region}` && e.t >= asked && e.t <= next,
+          (e) => e.kind === 'process' && e.component === `ctl-${region}` && e.t >= from && e.t <= next.t,
         )
       )
         continue;
+      judged++;
+      // inside the hold-down only if its latest possible instant is
+      if (next.t >= taken + hold) continue;
       out.push({
         invariant: NAME,
-        at: next,
-        detail: `ctl-${region} asked the operator for approval again at t=${fmtS(next)}, ${fmtS(next - taken)} after their ${x.command} at t=${fmtS(x.t)} refused its request, inside the promotion hold-down (${fmtS(spec.promotionHoldDownMs)}) while ${other} was down`,
+        at: next.t,
+        detail: `ctl-${region} asked the operator for approval again at t=${fmtS(next.t)}, ${fmtS(next.t - taken)} after their ${x.command} at t=${fmtS(x.t)} refused its request, inside the promotion hold-down (${fmtS(spec.promotionHoldDownMs)}) while ${other} was down`,
         events: [x.seq],
       });
     }
   }
-  return out;
+  return { violations: out, judged };
 }
 
 /** Commands that approve a promotion of a region in this mode. */
@@ -201,7 +221,8 @@ export function checkOperatorApproval(f: Facts): CheckOutcome {
   const reach = approvalReachMs(spec);
   const requests = new Map(f.regions.map((r) => [r, requestsOf(f, r)]));
   const isVoid = (c: OperatorCommandNote) => answersRefusedRequest(c, requests.get(c.region) ?? [], cmds);
-  const violations: Violation[] = askedInsideHoldDown(f, spec, cmds);
+  const holdDown = askedInsideHoldDown(f, spec, cmds);
+  const violations: Violation[] = [...holdDown.violations];
   /** per region: time of its last judged promotion (approvals before it are used) */
   const usedUntil = new Map<RegionId, number>();
   const promoted = new Set<string>();
@@ -240,15 +261,29 @@ export function checkOperatorApproval(f: Facts): CheckOutcome {
       events: [ev.seq, ...voidOnes.map((c) => c.seq)],
     });
   }
-  return outcome(
-    NAME,
-    'safety',
-    violations,
+  const promotions =
     judged > 0
       ? `${judged} promotion(s) in ${mode} mode, each after the operator's ${mode === 'manual' ? 'promote' : 'approval'}`
-      : 'no promotion that needed the operator',
-    judged > 0,
-  );
+      : 'no promotion that needed the operator';
+  const refusals =
+    mode === 'semi-automatic'
+      ? `; ${refusalRulesDetail(requests, holdDown.judged, cmds.filter(isVoid).length)}`
+      : '';
+  return outcome(NAME, 'safety', violations, promotions + refusals, judged > 0 || holdDown.judged > 0);
+}
+
+/**
+ * Whether the rules on refused requests were applied, and on what: they need the operator's
+ * record of requests, which an executor may lack (a game day's operator records none).
+ */
+function refusalRulesDetail(
+  requests: ReadonlyMap<RegionId, readonly ApprovalRequestSeen[]>,
+  holdDownJudged: number,
+  voidApprovals: number,
+): string {
+  const seen = [...requests.values()].reduce((n, r) => n + r.length, 0);
+  if (seen === 0) return 'no approval request recorded: refused requests not judged';
+  return `refused requests judged on ${seen} approval request(s) the operator saw: ${holdDownJudged} refusal(s) against the promotion hold-down, ${voidApprovals} approval(s) void (answered a refused request)`;
 }
 
 /**
