@@ -40,6 +40,7 @@ import {
 } from './invariants/safety.ts';
 import { checkLeaseStoreLog } from './invariants/store-log.ts';
 import { checkStoreStorageBounded } from './invariants/store-storage.ts';
+import { checkUnusedLeaseReleased } from './invariants/unused-lease.ts';
 import type { CheckOutcome, Measurements, Verdict } from './verdict.ts';
 
 export {
@@ -82,6 +83,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkAppLossFailover(facts, m),
     checkCandidacyHoldDown(facts),
     checkLeaseRequestCadence(facts),
+    checkUnusedLeaseReleased(facts),
   ];
 }
 

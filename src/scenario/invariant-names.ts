@@ -30,6 +30,7 @@ export const LIVENESS_INVARIANTS = [
   'app-loss-failover',
   'candidacy-hold-down',
   'lease-request-cadence',
+  'unused-lease-released',
 ] as const;
 /**
  * Findings about the configuration rather than the schedule (safety-category outcomes): every

@@ -89,3 +89,43 @@ describe('candidacy-hold-down', () => {
     expect(o.evaluated).toBe(false);
   });
 });
+
+describe('candidacy-hold-down: a grant shorter than T', () => {
+  /** The store grants b epoch 2 for `ttlMs` (a Worker deployed with a shorter TTL than T). */
+  const shortGrant = (t: number, ttlMs = 5_000): NewEvent => ({
+    kind: 'lease-store',
+    t,
+    op: 'grant',
+    region: 'b',
+    holder: 'b',
+    epoch: 2,
+    expiresAt: t + ttlMs,
+    storeNowMs: t,
+  });
+
+  it('passes when the next acquire waits out the hold-down after the short grant', () => {
+    const o = judge([shortGrant(70_000), refusedAcquire(70_000 + HOLD_DOWN_MS + 500), end]);
+    expect(o).toMatchObject({ ok: true, evaluated: true });
+    expect(o.detail).toContain('1 grant(s) shorter than T');
+  });
+
+  it('fails a region that asks again inside the hold-down (released it and retried, or kept asking)', () => {
+    const o = judge([shortGrant(70_000), refusedAcquire(72_600), end]);
+    expect(o.ok).toBe(false);
+    expect(o.detail).toMatch(
+      /granted ctl-b epoch 2 for 5\.000 s, shorter than T = 30\.000 s.* again 2\.600 s later/,
+    );
+  });
+
+  it('does not judge a grant of the full TTL, nor across an operator command for the region', () => {
+    expect(judge([shortGrant(70_000, 30_000), refusedAcquire(72_600), end]).evaluated).toBe(false);
+    const promote: NewEvent = {
+      kind: 'note',
+      t: 71_000,
+      source: 'operator',
+      message: 'promote ctl-b',
+      data: { region: 'b', command: 'promote' },
+    };
+    expect(judge([shortGrant(70_000), promote, refusedAcquire(72_600), end]).evaluated).toBe(false);
+  });
+});

@@ -20,9 +20,22 @@ const renew = (t: number, region = 'a'): NewEvent => ({
 const end: NewEvent = { kind: 'note', t: 100_000, source: 't', message: 'end' };
 const judge = (events: NewEvent[]) => outcomeOf('lease-request-cadence', events);
 
+/** b's probes of its peer cut 15-60 s: b may be a failover candidate, which keeps asking. */
+const peerCut = (link = 'ctl-b->peer'): NewEvent[] => [
+  faultEvent('start', 15_000, link, 'partition', { id: 'cut', links: [link] }),
+  faultEvent('end', 60_000, link, 'partition', { id: 'cut', links: [link] }),
+];
+
 describe('lease-request-cadence', () => {
   it('passes renewals a heartbeat apart and acquires a retry apart (less d)', () => {
-    const o = judge([renew(10_000), renew(20_000), refusedAcquire(21_000), refusedAcquire(23_100), end]);
+    const o = judge([
+      ...peerCut(),
+      renew(10_000),
+      renew(20_000),
+      refusedAcquire(21_000),
+      refusedAcquire(23_100),
+      end,
+    ]);
     expect(o).toMatchObject({ ok: true, evaluated: true });
     expect(o.detail).toContain('2 consecutive');
   });
@@ -59,5 +72,49 @@ describe('lease-request-cadence', () => {
   it('still judges across a graceful stop (its release is not counted; a renewal is)', () => {
     const stop: NewEvent = { kind: 'process', t: 10_100, component: 'ctl-a', op: 'stop' };
     expect(judge([renew(10_000), stop, renew(10_300), end]).ok).toBe(false);
+  });
+
+  it('fails a candidate that asks again while another region holds the lease and nothing could make it a failover', () => {
+    // b's acquire refused while a holds epoch 1; no fault on either controller or region, the
+    // probe link or b's path to the store: b can only be a vacant-lease or bootstrap candidate,
+    // which stands by when refused (docs/controller.md §2)
+    const o = judge([refusedAcquire(21_000), refusedAcquire(23_600), end]);
+    expect(o.ok).toBe(false);
+    expect(o.detail).toMatch(
+      /refused at t=21\.000 s because a held epoch 1,.* asked again at t=23\.600 s while a still held it/,
+    );
+    // the same with b's probes of a cut: a failover candidate keeps asking until the lease expires
+    expect(judge([...peerCut(), refusedAcquire(21_000), refusedAcquire(23_600), end]).ok).toBe(true);
+    // a cut elsewhere (a's link to the Worker) gives b no failover: still judged
+    expect(judge([...peerCut('ctl-a->worker'), refusedAcquire(21_000), refusedAcquire(23_600), end]).ok).toBe(
+      false,
+    );
+  });
+
+  it('passes a candidate that asks again once the lease it was refused for is gone', () => {
+    const expire: NewEvent = {
+      kind: 'lease-store',
+      t: 41_000,
+      op: 'expire',
+      region: 'a',
+      holder: null,
+      epoch: 1,
+      expiresAt: 41_000,
+      storeNowMs: 41_000,
+    };
+    const o = judge([refusedAcquire(21_000), expire, refusedAcquire(45_000), end]);
+    expect(o).toMatchObject({ ok: true, evaluated: true });
+    expect(o.detail).toContain('1 acquire(s) after one refused for another region');
+  });
+
+  it("does not judge the next acquire after an operator's promote of the region (its candidacy keeps asking)", () => {
+    const promote: NewEvent = {
+      kind: 'note',
+      t: 20_000,
+      source: 'operator',
+      message: 'promote ctl-b',
+      data: { region: 'b', command: 'promote' },
+    };
+    expect(judge([promote, refusedAcquire(21_000), refusedAcquire(23_600), end]).ok).toBe(true);
   });
 });

@@ -59,6 +59,54 @@ function judgeable(f: Facts, region: RegionId, from: number, to: number): boolea
  * is sent at least H_d (its clock, fast by ρ at most) after the last one, so it reaches the
  * store no sooner than H_d/(1+ρ) − d after it.
  */
+/**
+ * Statement (2): docs/controller.md §3, a grant whose TTL is shorter than T is not acted on and
+ * the candidate returns to standby with the hold-down, so the region's next acquire is sent at
+ * least H_d after that grant's reply came (its clock, fast by ρ at most): it reaches the store no
+ * sooner than H_d/(1+ρ) − d after the grant. Not judged across anything that could shorten the
+ * hold-down or bring an older request in late: a new incarnation of the controller or the
+ * Worker, a fault on the controller or its path to the store (latency, from its start to the
+ * end of the run), or an operator's command for the region (a promote overrides the hold-down).
+ */
+function shortGrantHoldDown(f: Facts, holdDownMinMs: number): { violations: Violation[]; judged: number } {
+  const spec = f.spec!;
+  const violations: Violation[] = [];
+  let judged = 0;
+  const short = new Map<RegionId, LeaseStoreEvent>();
+  for (const ev of eventsOfKind(f, 'lease-store')) {
+    if (!isStoreLogEntry(ev) || ev.region === undefined) continue;
+    if (!((ev.op === 'refuse' && ev.requested === 'acquire') || ev.op === 'grant')) continue;
+    const region = ev.region;
+    const prev = short.get(region);
+    short.delete(region);
+    const ttl = ev.expiresAt !== null && ev.storeNowMs !== undefined ? ev.expiresAt - ev.storeNowMs : null;
+    if (ev.op === 'grant' && ttl !== null && ttl < spec.leaseTtlMs - 1) short.set(region, ev);
+    if (prev === undefined) continue;
+    const disturbed = f.faults.some(
+      (x) =>
+        disturbsCandidate(x, region) &&
+        x.start <= ev.t &&
+        (x.end >= prev.t || (x.fault === 'latency' && touchesLeaseStore(x, region))),
+    );
+    if (
+      disturbed ||
+      operatorCommands(f).some((c) => c.region === region && c.t >= prev.t && c.t <= ev.t) ||
+      processEventBetween(f, (c) => c === `ctl-${region}` || c === 'worker', prev.t, ev.t)
+    )
+      continue;
+    judged++;
+    const gap = ev.t - prev.t;
+    if (gap >= holdDownMinMs) continue;
+    violations.push({
+      invariant: NAME,
+      at: ev.t,
+      detail: `the lease store granted ctl-${region} epoch ${prev.epoch} for ${fmtS(prev.expiresAt! - prev.storeNowMs!)}, shorter than T = ${fmtS(spec.leaseTtlMs)}, so it was not to be acted on; yet ctl-${region} asked for the lease again ${fmtS(gap)} later, inside the hold-down of ${fmtS(spec.promotionHoldDownMs)}`,
+      events: [prev.seq, ev.seq],
+    });
+  }
+  return { violations, judged };
+}
+
 export function checkCandidacyHoldDown(f: Facts): CheckOutcome {
   const spec = f.spec;
   if (!spec) return outcome(NAME, 'liveness', [], 'no spec: hold-down unknown', false);
@@ -88,13 +136,15 @@ export function checkCandidacyHoldDown(f: Facts): CheckOutcome {
       events: [prev.seq, ev.seq],
     });
   }
+  const short = shortGrantHoldDown(f, holdDownMinMs);
+  violations.push(...short.violations);
   return outcome(
     NAME,
     'liveness',
     violations,
-    judged > 0
-      ? `${judged} failed candidacies, each followed by the hold-down before the next acquire`
+    judged + short.judged > 0
+      ? `${judged} failed candidacies${short.judged > 0 ? ` and ${short.judged} grant(s) shorter than T` : ''}, each followed by the hold-down before the next acquire`
       : 'no failed candidacy followed by another while the peer was cut',
-    judged > 0,
+    judged + short.judged > 0,
   );
 }

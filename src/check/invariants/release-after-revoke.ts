@@ -11,6 +11,11 @@
  * e, still unrevoked and running more than d past the release (d: the history's timestamps
  * of two components may differ by a message delay in the real runner). A release the store
  * refuses is logged as `refuse` and not judged here.
+ *
+ * Second statement: a region asks to release only a lease the store granted it — its own grant,
+ * heard or lost, or its previous incarnation's. A release request (the store's `release`, or a
+ * `refuse` of a `release`) from a region the store's log never granted anything asks to free
+ * another region's lease: only the store's holder check stands between it and a second primary.
  */
 
 import type { RegionId } from '../../contracts/history.ts';
@@ -29,6 +34,7 @@ export function checkReleaseAfterRevoke(f: Facts): CheckOutcome {
   const slackMs = f.spec?.maxDelayMs ?? 0;
   const terms = new Map<RegionId, Term>();
   let releases = 0;
+  const everGranted = new Set<RegionId>();
   for (const ev of eventsOfKinds(f, 'app-authority', 'lease-store')) {
     if (ev.kind === 'app-authority') {
       const term = terms.get(ev.region);
@@ -37,7 +43,18 @@ export function checkReleaseAfterRevoke(f: Facts): CheckOutcome {
       else if (ev.op === 'revoke' && term) term.ended = true;
       continue;
     }
-    if (!isStoreLogEntry(ev) || ev.op !== 'release' || ev.region === undefined) continue;
+    if (!isStoreLogEntry(ev) || ev.region === undefined) continue;
+    if (ev.op === 'grant') everGranted.add(ev.region);
+    const asksRelease = ev.op === 'release' || (ev.op === 'refuse' && ev.requested === 'release');
+    if (asksRelease && !everGranted.has(ev.region)) {
+      violations.push({
+        invariant: 'release-after-revoke',
+        at: ev.t,
+        detail: `${ev.region} asked the lease store to release a lease at t=${fmtS(ev.t)} (${ev.op === 'release' ? 'released' : 'refused'}; ${ev.holder ?? 'nobody'} held epoch ${ev.epoch}), but the store had never granted ${ev.region} a lease`,
+        events: [ev.seq],
+      });
+    }
+    if (ev.op !== 'release') continue;
     releases++;
     const term = terms.get(ev.region);
     if (term && !term.ended && term.epoch === ev.epoch && ev.t + slackMs < term.untilT) {

@@ -5,6 +5,7 @@
  */
 
 import type { LeaseStoreEvent, RegionId } from '../../contracts/history.ts';
+import type { DesignSpec } from '../../contracts/spec.ts';
 import {
   eventsOfKind,
   type Facts,
@@ -13,6 +14,7 @@ import {
   isStoreLogEntry,
   outcome,
   processEventBetween,
+  touchesLeaseStore,
 } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { operatorCommands } from './operator.ts';
@@ -72,6 +74,83 @@ function judgeable(f: Facts, region: RegionId, from: number, to: number, outside
  * sooner: a load the design does not put on the store, and a sign its in-flight bookkeeping
  * is wrong (mutation testing found both unjudged, docs/simulator.md "Mutation score").
  */
+/**
+ * A fault that could give `region` a failover candidacy (its peer probes failing: its own
+ * controller, the other region or its controller, or its probe link) or hide a reply from it
+ * (its controller, its path to the store).
+ */
+function mayFailOver(x: FaultSpan, region: RegionId, regions: readonly RegionId[]): boolean {
+  const ctl = `ctl-${region}`;
+  if (touchesLeaseStore(x, region) || x.links.includes(`${ctl}->peer`)) return true;
+  return regions.some((r) => x.target === r || x.target === `ctl-${r}` || x.components.includes(`ctl-${r}`));
+}
+
+/**
+ * Statement (2): docs/controller.md §2, a vacant-lease or bootstrap candidate whose acquire the
+ * store refused because another region holds the lease stands by at once — only a failover
+ * candidate (its peer gone) keeps asking until the lease expires, and an operator's promote
+ * until its timeout. So when nothing could have made the region a failover candidate since a
+ * candidacy could have begun (the candidate timeout T + H and the detection before it back, or
+ * the run's start when an operator's approval may have kept it waiting), no operator promoted
+ * it, and nothing hid the refusal from it, its next acquire comes only once that lease is gone
+ * (released, expired or superseded in the store's log, or past its expiry at the store).
+ */
+function refusedStandsDown(f: Facts, spec: DesignSpec): { violations: Violation[]; judged: number } {
+  const violations: Violation[] = [];
+  let judged = 0;
+  const detectMs =
+    spec.leaseTtlMs +
+    spec.heartbeatMs +
+    (spec.peerFailureThreshold + 1) * spec.peerCheckIntervalMs +
+    spec.witnessRoundTimeoutMs +
+    2 * spec.maxDelayMs;
+  const refused = new Map<RegionId, LeaseStoreEvent>();
+  const gone = new Set<number>();
+  let lastGrant = 0;
+  for (const ev of eventsOfKind(f, 'lease-store')) {
+    if (!isStoreLogEntry(ev)) continue;
+    if (ev.op === 'release' || ev.op === 'expire') gone.add(ev.epoch);
+    const supersededBelow = lastGrant;
+    if (ev.op === 'grant') lastGrant = Math.max(lastGrant, ev.epoch);
+    const region = ev.region;
+    if (region === undefined || !((ev.op === 'refuse' && ev.requested === 'acquire') || ev.op === 'grant'))
+      continue;
+    const prev = refused.get(region);
+    refused.delete(region);
+    if (ev.op === 'refuse' && ev.holder !== null && ev.holder !== region && ev.expiresAt !== null) {
+      if (ev.storeNowMs === undefined || ev.expiresAt > ev.storeNowMs) refused.set(region, ev);
+    }
+    if (prev === undefined) continue;
+    const ended =
+      gone.has(prev.epoch) ||
+      supersededBelow > prev.epoch ||
+      (ev.op === 'grant' && ev.epoch > prev.epoch) ||
+      (ev.storeNowMs !== undefined && ev.storeNowMs >= (prev.expiresAt ?? 0));
+    const cmds = operatorCommands(f).filter((c) => c.region === region && c.t <= ev.t);
+    const from = cmds.some((c) => c.t <= prev.t) ? 0 : prev.t - detectMs;
+    if (
+      cmds.some((c) => c.command === 'promote' && c.t >= from) ||
+      f.faults.some(
+        (x) =>
+          mayFailOver(x, region, f.regions) &&
+          x.start <= ev.t &&
+          (x.end >= from || (x.fault === 'latency' && x.links.includes(`ctl-${region}->worker`))),
+      ) ||
+      processEventBetween(f, (c) => c === `ctl-${region}` || c === 'worker', from, ev.t, NEW_INCARNATION)
+    )
+      continue;
+    judged++;
+    if (ended) continue;
+    violations.push({
+      invariant: NAME,
+      at: ev.t,
+      detail: `ctl-${region}'s acquire was refused at t=${fmtS(prev.t)} because ${prev.holder} held epoch ${prev.epoch}, and nothing could have made it a failover candidate; yet it asked again at t=${fmtS(ev.t)} while ${prev.holder} still held it: a vacant-lease or bootstrap candidate stands by when another region holds the lease`,
+      events: [prev.seq, ev.seq],
+    });
+  }
+  return { violations, judged };
+}
+
 export function checkLeaseRequestCadence(f: Facts): CheckOutcome {
   const spec = f.spec;
   if (!spec) return outcome(NAME, 'liveness', [], 'no spec: retry interval unknown', false);
@@ -98,13 +177,15 @@ export function checkLeaseRequestCadence(f: Facts): CheckOutcome {
       events: [prev.seq, ev.seq],
     });
   }
+  const refusals = refusedStandsDown(f, spec);
+  violations.push(...refusals.violations);
   return outcome(
     NAME,
     'liveness',
     violations,
-    judged > 0
-      ? `${judged} consecutive acquire/renew requests, each at least the retry interval after the last`
+    judged + refusals.judged > 0
+      ? `${judged} consecutive acquire/renew requests, each at least the retry interval after the last${refusals.judged > 0 ? `; ${refusals.judged} acquire(s) after one refused for another region's lease, each once that lease was gone` : ''}`
       : 'no two acquire/renew requests of one region to judge',
-    judged > 0,
+    judged + refusals.judged > 0,
   );
 }
