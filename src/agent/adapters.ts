@@ -4,6 +4,7 @@
  * { ok, error? } so the runtime can always feed a result back to the core.
  */
 import { execFile } from 'node:child_process';
+import { httpRequest } from './http-client.ts';
 import { describeError } from './lease-client.ts';
 import { orderedExtupLua, orderedUrlupLua } from './lua.ts';
 
@@ -12,12 +13,14 @@ export interface Outcome {
   error?: string;
 }
 
+/** a 2xx status (what fetch's Response.ok meant) */
+const isOk = (status: number): boolean => status >= 200 && status <= 299;
+
 /** GET the peer's health URL; any 2xx within the timeout is healthy. */
 export async function probePeer(url: string, timeoutMs: number): Promise<Outcome> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
-    return res.ok ? { ok: true } : { ok: false, error: `HTTP ${res.status}` };
+    const res = await httpRequest(url, { timeoutMs });
+    return isOk(res.status) ? { ok: true } : { ok: false, error: `HTTP ${res.status}` };
   } catch (err) {
     return { ok: false, error: describeError(err) };
   }
@@ -128,14 +131,13 @@ export async function publishActive(
       const url = `${apiBase(base)}/api/v1/servers/${encodeURIComponent(o.serverId)}/zones/${encodeURIComponent(`${o.zone}.`)}`;
       try {
         const body = bodyFor(base);
-        const res = await fetch(url, {
+        const res = await httpRequest(url, {
           method: 'PATCH',
           headers: { 'X-API-Key': o.apiKey, 'content-type': 'application/json' },
           body,
-          signal: AbortSignal.timeout(o.timeoutMs),
+          timeoutMs: o.timeoutMs,
         });
-        const text = await res.text();
-        return res.status === 204 ? null : `${base}: HTTP ${res.status} ${text.slice(0, 120)}`;
+        return res.status === 204 ? null : `${base}: HTTP ${res.status} ${res.body.slice(0, 120)}`;
       } catch (err) {
         return `${base}: ${describeError(err)}`;
       }
@@ -171,14 +173,13 @@ export async function runHooks(o: HookOptions, call: HookCall): Promise<Outcome>
     tasks.push(
       (async () => {
         try {
-          const res = await fetch(url, {
+          const res = await httpRequest(url, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(call),
-            signal: AbortSignal.timeout(o.timeoutMs),
+            timeoutMs: o.timeoutMs,
           });
-          await res.arrayBuffer();
-          if (!res.ok) errors.push(`webhook HTTP ${res.status}`);
+          if (!isOk(res.status)) errors.push(`webhook HTTP ${res.status}`);
         } catch (err) {
           errors.push(`webhook ${describeError(err)}`);
         }

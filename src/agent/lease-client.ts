@@ -5,6 +5,7 @@
  * the runtime can always feed a lease-result back to the core.
  */
 import { signRequest } from '../worker/signing.ts';
+import { httpRequest } from './http-client.ts';
 
 export type LeaseOp = 'acquire' | 'renew' | 'release' | 'status';
 
@@ -48,15 +49,14 @@ export class LeaseClient {
         body,
         timestampMs: (this.o.wallClockMs ?? Date.now)(),
       });
-      const res = await fetch(this.o.workerUrl + pathWithQuery, {
+      const res = await httpRequest(this.o.workerUrl + pathWithQuery, {
         method,
         headers: isStatus ? headers : { ...headers, 'content-type': 'application/json' },
         ...(isStatus ? {} : { body }),
-        signal: AbortSignal.timeout(this.o.requestTimeoutMs),
+        timeoutMs: this.o.requestTimeoutMs,
       });
-      const text = await res.text();
-      if (res.status !== 200) return failure(`HTTP ${res.status}: ${text.slice(0, 200)}`);
-      return parseReply(op, text);
+      if (res.status !== 200) return failure(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
+      return parseReply(op, res.body);
     } catch (err) {
       return failure(describeError(err));
     }
