@@ -95,25 +95,38 @@ describe('unused-lease-released', () => {
 
   it('judges a refused acquire naming the asker as holder only once its incarnation is older than T/(1−ρ) + d', () => {
     const restart = (t: number): NewEvent => ({ kind: 'process', t, component: 'ctl-b', op: 'restart' });
+    // the Worker paused until 39.6 s: the grant's reply at 45 s may be lost (its acquire may
+    // have waited in the Worker), but an acquire answered at 47 s left after 41.5 s (H/2 + d)
     const pause = [
-      faultEvent('start', 40_000, 'worker', 'pause', { components: ['worker'] }),
-      faultEvent('end', 44_950, 'worker', 'pause', { components: ['worker'] }),
+      faultEvent('start', 35_000, 'worker', 'pause', { components: ['worker'] }),
+      faultEvent('end', 39_600, 'worker', 'pause', { components: ['worker'] }),
     ];
-    // restarted 33 s before: the lease in its name is its own, and it keeps it
-    const old = judge([restart(12_000), ...pause, grant(45_000), heldByB(45_010, 45_000)]);
+    // restarted 35 s before: the lease in its name is its own, and it keeps it
+    const old = judge([restart(12_000), ...pause, grant(45_000), heldByB(47_000, 45_000)]);
     expect(old.ok).toBe(false);
-    expect(old.detail).toMatch(/refused its acquire at t=45\.010 s as already held by b/);
+    expect(old.detail).toMatch(/refused its acquire at t=47\.000 s as already held by b/);
     // released at once: passes
     const released = judge([
       restart(12_000),
       ...pause,
       grant(45_000),
-      heldByB(45_010, 45_000),
-      release(45_060),
+      heldByB(47_000, 45_000),
+      release(47_060),
     ]);
     expect(released).toMatchObject({ ok: true, evaluated: true });
     // restarted 25 s before: the lease may be its previous incarnation's, kept on purpose
-    const young = judge([restart(20_000), ...pause, grant(45_000), heldByB(45_010, 45_000)]);
+    const young = judge([restart(22_000), ...pause, grant(45_000), heldByB(47_000, 45_000)]);
     expect(young.evaluated).toBe(false);
+  });
+
+  it('does not judge a refused acquire that may have waited in a paused Worker (its controller gave up on it)', () => {
+    // sim --runs 10000 --seed 7: the Worker paused for 251.8 s with b's acquires queued, each
+    // abandoned H/2 after it left; on resume it granted the first and refused the rest "held by
+    // b", answers nobody heard (b released the lease after its next status poll)
+    const pause = [
+      faultEvent('start', 18_400, 'worker', 'pause', { components: ['worker'] }),
+      faultEvent('end', 44_950, 'worker', 'pause', { components: ['worker'] }),
+    ];
+    expect(judge([...pause, grant(45_000), heldByB(45_000, 45_000)]).evaluated).toBe(false);
   });
 });

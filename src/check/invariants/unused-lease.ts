@@ -125,8 +125,8 @@ function triggers(f: Facts, spec: DesignSpec): Trigger[] {
  * and nothing delayed it or the reply (then both legs took at most d, well inside the request's
  * timeout H/2). A refused acquire: the incarnation is older than T/(1−ρ) + d — before that the
  * lease in its name may be its previous incarnation's, whose app may still write under it, and
- * the design keeps it — and nothing since the grant could have hidden an act on it or lost a
- * release.
+ * the design keeps it — and nothing since the grant, or since the acquire could have left (H/2
+ * before its answer), could have hidden the answer or an act on it, or lost a release.
  */
 function judgeable(f: Facts, spec: DesignSpec, t: Trigger, deadline: number): boolean {
   const region = t.grant.region!;
@@ -138,7 +138,11 @@ function judgeable(f: Facts, spec: DesignSpec, t: Trigger, deadline: number): bo
   }
   const start = incarnationStart(f, region, deadline);
   if (start === null || t.heard.t - start < spec.bounds.leaseGoneMs + d) return false;
-  return !faultedWithin(f, region, t.grant.t, deadline);
+  // the refused acquire left at most H/2 before its answer, or the controller had given up on
+  // it: a fault in the way since then (a Worker paused with the request queued) may have kept
+  // the answer from the controller altogether
+  const from = Math.min(t.grant.t, t.heard.t - spec.heartbeatMs / 2 - d);
+  return !faultedWithin(f, region, from, deadline);
 }
 
 /**
