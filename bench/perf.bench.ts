@@ -6,7 +6,9 @@
  *   simSpeed   `sim --runs 1000 --seed 7` (durable, 10 min schedules) in this process, one core:
  *              simulated seconds per wall second, µs per event
  *   workers    the same search as a CLI process with --workers 1 and --workers 2: schedules per
- *              second of the search and whether both print the same outcome JSON
+ *              second of the search and whether both print the same outcome JSON; and the two
+ *              ceilings of any 2-thread speed-up here: an arithmetic loop, and the search itself
+ *              as two independent processes
  *   startup    whole-process wall time of `sim --lease-backend kv --runs 300 --seed 1` (as a user
  *              runs it: the counterexample file and the report are written, into a temp cwd)
  *              and of `--help`, running dist/ as an installed package does (built first, then
@@ -18,7 +20,7 @@
  *
  * "before" is what issue #18 states (measured the round before, same workloads). Tests never
  * assert any of this.
- *   PERF_SIM_RUNS (1000)  PERF_WORKER_RUNS (600)  PERF_STARTUP_REPS (7)  PERF_COLLECT_ONLY, PERF_ONLY (below)
+ *   PERF_SIM_RUNS (1000)  PERF_WORKER_RUNS (3000)  PERF_STARTUP_REPS (7)  PERF_COLLECT_ONLY, PERF_ONLY (below)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -159,7 +161,43 @@ function workers() {
         : null,
     runs: runs.map(({ outcome: _o, ...rest }) => rest),
     machineCeiling2v1: machineCeiling(),
+    searchCeiling2v1: searchCeiling(),
   };
+}
+
+/**
+ * What two *searches* get from the two vCPUs together, against one alone: half the workload's
+ * schedules in one `sim` process (--workers 1), then the same in two processes at once (no
+ * shared V8 platform, heap or GC threads: the most two search threads could gain here). The
+ * arithmetic loop of machineCeiling stays in L1; the simulator allocates ~3 MB per schedule,
+ * and what the two cores share (caches, memory bandwidth, the host's other tenants) is what
+ * this measures.
+ */
+function searchCeiling() {
+  const half = String(Math.max(1, Math.floor(WORKER_RUNS / 2)));
+  const args = ['sim', '--runs', half, '--seed', '7', '--json', '--no-report', '--workers', '1'];
+  const searchSeconds = (json: string) => round(JSON.parse(json).stats.wallSeconds as number);
+  const loadBefore = load();
+  const dir = mkdtempSync(join(tmpdir(), 'fl-perf-ceil-'));
+  try {
+    const alone = cli([...args, '--out', join(dir, 'cx-0')], {}, true);
+    const one = (i: number) => `"$0" "$1" ${args.join(' ')} --out "$2/cx-${i}" > "$2/${i}.json"`;
+    spawnSync('bash', ['-c', `${one(1)} & ${one(2)}; wait`, process.execPath, BIN, dir], {
+      cwd: ROOT,
+      env: { ...process.env, FAILOVER_LAB_USE_DIST: '1' },
+    });
+    const together = [1, 2].map((i) => searchSeconds(readFileSync(join(dir, `${i}.json`), 'utf8')));
+    const aloneS = searchSeconds(alone.stdout);
+    return {
+      workload: `sim --runs ${half} --seed 7 --workers 1, alone then two processes at once`,
+      aloneSearchSeconds: aloneS,
+      togetherSearchSeconds: together,
+      speedup2v1: round((2 * aloneS) / Math.max(...together)),
+      loadavg: { before: loadBefore, after: load() },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
