@@ -2,11 +2,17 @@
  * PowerDNS authoritative of one region, with LUA ifurlextup health-check semantics as the
  * real topology configures them (src/topology/configs.ts; recipe §3, reference §4.2):
  *
- * - svc.<zone>: ordered units {{primary app},{dr app}} in the order the last publish set;
- *   <r>.regions.<zone>: {{app-r},{tombstone}}. The first unit with an up address answers.
- * - One check per target address (same URL and option table everywhere, so svc and the
- *   region names share it), registered lazily by the first query that evaluates it. Until
- *   its first result an address counts as DOWN — the first-answer quirk.
+ * - The zone is what the harness loads (src/topology/configs.ts `zoneRecords`, the same code
+ *   as the real boot) and what the controllers PATCH through the API (the agent's own
+ *   requests, src/agent/publish-plan.ts); each LUA record is read as PowerDNS evaluates it
+ *   (lua-record.ts): svc.<zone> has ordered units {{primary app},{dr app}},
+ *   <r>.regions.<zone> {{app-r},{tombstone}}. The first unit with an up address answers; a
+ *   record PowerDNS could not evaluate answers SERVFAIL.
+ * - Check URLs name the path a check takes: `sim://auth-x->app-r/health` goes over that link
+ *   to app-r, `sim://tombstone/health` is always up, anything else never answers.
+ * - One check per (URL, stringmatch) (svc and the region names share them), registered lazily
+ *   by the first query that evaluates it. Until its first result an address counts as DOWN —
+ *   the first-answer quirk.
  * - All addresses down → backupSelector (default random) over ALL addresses of all units:
  *   4.7 never answers empty or SERVFAIL for these records.
  * - One checker loop: every interval it runs all registered checks in parallel and waits for
@@ -23,27 +29,69 @@
  * The tombstone is an always-up stand-in outside both regions: its check always succeeds.
  */
 
+import { zoneRecords } from '../../src/topology/configs.ts';
 import type { NodeClock } from '../clock.ts';
-import { Routes, type SimContext } from '../context.ts';
+import type { SimContext } from '../context.ts';
+import type { LinkState } from '../net.ts';
 import { type Call, Proc, type Server } from '../net.ts';
 import type { AppReply } from './app.ts';
+import { type LuaRecord, readLuaRecord } from './lua-record.ts';
 
 export const TOMBSTONE = 'tombstone';
+/** the tombstone's check URL: always up */
+const TOMBSTONE_URL = 'sim://tombstone/health';
+/** the API key every simulated authoritative is configured with (PDNS_API_KEY) */
+export const SIM_PDNS_API_KEY = 'sim-pdns-api-key';
+/** PowerDNS's one server id in the API path */
+const SERVER_ID = 'localhost';
 
+/** The URL `auth` checks `app` at: its own auth->app path (the topology's SVC_CHECK_URLS form). */
+export function simCheckUrl(auth: string, app: string): string {
+  return `sim://${auth}->${app}/health`;
+}
+
+/** The base URL of an authoritative's API, as a controller is configured with it (PDNS_API_URLS). */
+export function simApiUrl(auth: string): string {
+  return `sim://${auth}`;
+}
+
+/** A PowerDNS API request (the agent's PATCH), or a DNS query. */
 export type AuthRequest =
   | { type: 'query'; name: string }
-  | { type: 'publish'; epoch: number; activeRegion: string };
+  | { type: 'api'; url: string; method: string; headers: Record<string, string>; body: string };
 
 export interface DnsReply {
   rcode: 'NOERROR' | 'SERVFAIL' | 'REFUSED' | 'NXDOMAIN';
   answers: string[];
 }
 
+/** An API answer: 204 when the PATCH was taken */
+export interface ApiReply {
+  status: number;
+  body: string;
+}
+
 interface Check {
-  target: string;
+  key: string;
+  /** null: a URL no simulated path serves (never answers); the tombstone's has `always` */
+  link: LinkState | null;
+  server: Server | null;
+  always: boolean;
+  stringmatch: string | null;
   /** null until the first result: counts as down */
   up: boolean | null;
 }
+
+/** One address of a unit, with the check that decides it. */
+interface UnitAddress {
+  answer: string;
+  key: string;
+  url: string;
+  stringmatch: string | null;
+}
+
+/** A record as evaluated: ordered units, or why PowerDNS cannot evaluate it (SERVFAIL). */
+type Units = { units: UnitAddress[][]; error: null } | { units: null; error: string };
 
 /** What observe() compares to tell a new answer from the last one recorded. */
 function answerKey(rcode: string, answers: string[]): string {
@@ -51,19 +99,31 @@ function answerKey(rcode: string, answers: string[]): string {
 }
 
 const TIMEOUT_KEY = answerKey('TIMEOUT', []);
+const SERVFAIL_KEY = answerKey('SERVFAIL', []);
+
+function unitsOf(r: LuaRecord | { error: string }): Units {
+  if ('error' in r) return { units: null, error: r.error };
+  const units = r.units.map((u) =>
+    u.map((a) => ({
+      answer: a.answer,
+      url: a.checkUrl,
+      stringmatch: r.stringmatch,
+      key: `${a.checkUrl} ${r.stringmatch ?? ''}`,
+    })),
+  );
+  return { units, error: null };
+}
 
 export class AuthoritativeModel implements Server {
   readonly proc: Proc;
-  /** svc unit order, persisted (gsqlite3) */
-  private order: string[] = [];
-  /** derived from `order` by setOrder: its app addresses, svc units and all-down answer key */
-  private orderApps: string[] = [];
-  private svcUnits: string[][] = [];
-  /** answer keys (see answerKey) when orderApps[i] is the first up address, and when none is */
-  private upKeys: string[] = [];
+  /** the svc record, persisted (gsqlite3) */
+  private svc: Units = { units: null, error: 'no record' };
+  /** derived from `svc` by setSvc: its answers, and the answer keys when unit i answers alone */
+  private svcAnswers: string[] = [];
+  private upKeys: (string | null)[] = [];
   private allDownKey = '';
   /** per region name: its units {{app-r},{tombstone}} */
-  private readonly regionUnits = new Map<string, string[][]>();
+  private readonly regionUnits = new Map<string, Units>();
   private readonly checks = new Map<string, Check>();
   private loopRunning = false;
   /** restarted process: its checker thread's first pass may find nothing queued (#16369) */
@@ -72,7 +132,7 @@ export class AuthoritativeModel implements Server {
   private outstanding = 0;
   /** last service answer recorded by the DNS observation (see observe()) */
   private observed: string | null = null;
-  private readonly routes: Routes;
+  private readonly svcFqdn: string;
 
   constructor(
     private readonly sim: SimContext,
@@ -81,25 +141,50 @@ export class AuthoritativeModel implements Server {
     initialPrimary: string,
   ) {
     this.proc = new Proc(`auth-${region}`, clock);
-    this.routes = new Routes(sim, this.proc.id);
-    const regions = sim.spec.regions;
-    this.setOrder([initialPrimary, ...regions.filter((r) => r !== initialPrimary)]);
-    for (const r of regions) this.regionUnits.set(sim.spec.regionName(r), [[`app-${r}`], [TOMBSTONE]]);
+    const { spec } = sim;
+    this.svcFqdn = spec.serviceName;
+    const label = (fqdn: string) => fqdn.replace(`.${spec.zone}`, '');
+    const regions = [initialPrimary, ...spec.regions.filter((r) => r !== initialPrimary)];
+    const app = (r: string) => ({ answer: `app-${r}`, checkUrl: simCheckUrl(this.proc.id, `app-${r}`) });
+    // the zone the harness loads, built by the real boot's code
+    const rows = zoneRecords({
+      zone: spec.zone,
+      authAddresses: spec.regions.map((r) => `auth-${r}`),
+      serviceLabel: label(spec.serviceName),
+      serviceUnits: regions.map(app),
+      regionNames: spec.regions.map((r) => ({
+        label: label(spec.regionName(r)),
+        app: app(r),
+        tombstone: { answer: TOMBSTONE, checkUrl: TOMBSTONE_URL },
+      })),
+      ttlS: 1,
+    });
+    const lua = (fqdn: string) => rows.find((row) => row.type === 'LUA' && `${row.name}.` === fqdn);
+    const svcRow = lua(spec.serviceName);
+    this.setSvc(svcRow ? unitsOf(readLuaRecord(svcRow.content)) : { units: null, error: 'no record' });
+    for (const r of spec.regions) {
+      const row = lua(spec.regionName(r));
+      const units: Units = row ? unitsOf(readLuaRecord(row.content)) : { units: null, error: 'no record' };
+      this.regionUnits.set(spec.regionName(r), units);
+    }
   }
 
-  /** A new svc order, and what every query and observation derives from it (built once here). */
-  private setOrder(order: string[]): void {
-    this.order = order;
-    this.orderApps = order.map((r) => `app-${r}`);
-    this.svcUnits = this.orderApps.map((a) => [a]);
-    this.upKeys = this.orderApps.map((a) => answerKey('NOERROR', [a]));
-    this.allDownKey = answerKey('NOERROR', this.orderApps);
+  /** A new svc record, and what every query and observation derives from it (built once here). */
+  private setSvc(svc: Units): void {
+    this.svc = svc;
+    const units = svc.units ?? [];
+    this.svcAnswers = units.flat().map((a) => a.answer);
+    this.upKeys = units.map((u) => (u.length === 1 ? answerKey('NOERROR', [u[0]!.answer]) : null));
+    this.allDownKey = answerKey('NOERROR', this.svcAnswers);
   }
 
   /** The harness queries every LUA name once after start (recipe advice), registering all checks. */
   warmUp(): void {
-    for (const r of this.sim.spec.regions) this.register(`app-${r}`);
-    this.register(TOMBSTONE);
+    for (const r of this.sim.spec.regions) {
+      for (const unit of this.regionUnits.get(this.sim.spec.regionName(r))?.units ?? []) {
+        for (const a of unit) this.register(a);
+      }
+    }
     this.observe();
   }
 
@@ -108,38 +193,39 @@ export class AuthoritativeModel implements Server {
    * would answer for the service name now, recorded as a `dns-answer` whenever it changes —
    * after a publish, a health-check result, a crash or a restart. Computed without drawing
    * from the PRNG: when every unit is down the real server picks at random, recorded as all
-   * candidates with no region.
+   * candidates with no region; a unit with several up addresses is recorded the same way.
    */
   private observe(): void {
-    const name = this.sim.spec.serviceName;
-    let up: string | undefined;
     let key: string;
-    // the answer's key first (it is usually unchanged), from the keys built by setOrder: the
-    // answer itself only when it is new
-    if (this.proc.state === 'crashed') key = TIMEOUT_KEY;
-    else {
-      const apps = this.orderApps;
+    let answers: string[] = [];
+    let rcode = 'NOERROR';
+    const units = this.svc.units;
+    if (this.proc.state === 'crashed') {
+      key = TIMEOUT_KEY;
+      rcode = 'TIMEOUT';
+    } else if (units === null) {
+      key = SERVFAIL_KEY;
+      rcode = 'SERVFAIL';
+    } else {
       let i = 0;
-      while (i < apps.length && this.checks.get(apps[i]!)?.up !== true) i++;
-      up = apps[i];
-      key = up !== undefined ? this.upKeys[i]! : this.allDownKey;
+      let up: string[] = [];
+      for (; i < units.length; i++) {
+        up = this.upAnswers(units[i]!);
+        if (up.length > 0) break;
+      }
+      // the answer's key first (it is usually unchanged), from the keys built by setSvc
+      if (i === units.length) key = this.allDownKey;
+      else key = this.upKeys[i] ?? answerKey('NOERROR', up);
+      if (key !== this.observed) answers = i === units.length ? [...this.svcAnswers] : up;
     }
     if (key === this.observed) return;
     this.observed = key;
-    let answers: string[];
-    let rcode = 'NOERROR';
-    if (this.proc.state === 'crashed') {
-      answers = [];
-      rcode = 'TIMEOUT';
-    } else {
-      answers = up !== undefined ? [up] : [...this.orderApps];
-    }
     const region = answers.length === 1 && answers[0]!.startsWith('app-') ? answers[0]!.slice(4) : null;
     this.sim.rec.emit({
       kind: 'dns-answer',
       t: this.sim.engine.now,
       resolver: this.proc.id,
-      name,
+      name: this.svcFqdn,
       rcode,
       answers,
       region,
@@ -147,50 +233,116 @@ export class AuthoritativeModel implements Server {
     });
   }
 
+  /** a unit's addresses whose checks are up (registering none: observe() is not a query) */
+  private upAnswers(unit: UnitAddress[]): string[] {
+    if (unit.length === 1) return this.checks.get(unit[0]!.key)?.up === true ? [unit[0]!.answer] : [];
+    return unit.filter((a) => this.checks.get(a.key)?.up === true).map((a) => a.answer);
+  }
+
   serve(call: Call): void {
     const req = call.req as AuthRequest;
-    if (req.type === 'publish') {
-      const regions = this.sim.spec.regions;
-      this.setOrder([req.activeRegion, ...regions.filter((r) => r !== req.activeRegion)]);
-      this.observe();
-      this.sim.net.reply(call, { ok: true } satisfies AppReply);
+    if (req.type === 'api') {
+      this.sim.net.reply(call, this.api(req));
       return;
     }
     this.sim.net.reply(call, this.answer(req.name));
   }
 
-  answer(name: string): DnsReply {
-    if (name === this.sim.spec.serviceName) {
-      return { rcode: 'NOERROR', answers: [this.ifurlup(this.svcUnits)] };
+  /**
+   * The PowerDNS API, as far as a publish uses it: PATCH of the zone's rrsets. A rejected
+   * request changes nothing; the svc LUA record is replaced by what the body carries (read
+   * at query time, so content PowerDNS cannot evaluate is stored and answers SERVFAIL).
+   */
+  private api(req: Extract<AuthRequest, { type: 'api' }>): ApiReply {
+    const zone = this.sim.spec.zone;
+    const path = `${simApiUrl(this.proc.id)}/api/v1/servers/${SERVER_ID}/zones/${encodeURIComponent(zone)}`;
+    if (req.url !== path) return { status: 404, body: `Not Found: ${req.url}` };
+    if (req.method !== 'PATCH') return { status: 405, body: 'Method Not Allowed' };
+    const key = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'x-api-key')?.[1];
+    if (key !== SIM_PDNS_API_KEY) return { status: 401, body: 'Unauthorized' };
+    let rrsets: unknown;
+    try {
+      rrsets = (JSON.parse(req.body) as { rrsets?: unknown }).rrsets;
+    } catch {
+      return { status: 400, body: 'body is not JSON' };
     }
+    if (!Array.isArray(rrsets)) return { status: 422, body: 'no rrsets' };
+    let svc: Units | null = null;
+    for (const r of rrsets as Array<Record<string, unknown>>) {
+      const name = r.name;
+      if (typeof name !== 'string' || !(name === zone || name.endsWith(`.${zone}`))) {
+        return { status: 422, body: `RRset ${String(name)} IN ${String(r.type)}: Name is out of zone` };
+      }
+      if (r.changetype !== 'REPLACE' && r.changetype !== 'DELETE')
+        return { status: 422, body: 'bad changetype' };
+      // another name or type is stored beside the svc LUA record, which keeps answering
+      if (name !== this.svcFqdn || r.type !== 'LUA') continue;
+      const records = r.records as Array<{ content?: unknown; disabled?: unknown }> | undefined;
+      const live = r.changetype === 'REPLACE' ? (records ?? []).filter((x) => x.disabled !== true) : [];
+      const content = live[0]?.content;
+      svc =
+        live.length === 1 && typeof content === 'string'
+          ? unitsOf(readLuaRecord(content))
+          : { units: null, error: `${live.length} LUA records` };
+    }
+    if (svc !== null) {
+      this.setSvc(svc);
+      this.observe();
+    }
+    return { status: 204, body: '' };
+  }
+
+  answer(name: string): DnsReply {
+    if (name === this.svcFqdn) return this.evaluate(this.svc);
     const units = this.regionUnits.get(name);
-    if (units !== undefined) return { rcode: 'NOERROR', answers: [this.ifurlup(units)] };
+    if (units !== undefined) return this.evaluate(units);
     return { rcode: 'NXDOMAIN', answers: [] };
   }
 
-  private ifurlup(units: string[][]): string {
+  private evaluate(r: Units): DnsReply {
+    if (r.units === null) return { rcode: 'SERVFAIL', answers: [] };
+    return { rcode: 'NOERROR', answers: [this.ifurlup(r.units)] };
+  }
+
+  private ifurlup(units: UnitAddress[][]): string {
     for (const unit of units) {
       let up: string | null = null;
       let count = 0;
-      for (const addr of unit) {
-        if (this.register(addr).up === true) {
+      for (const a of unit) {
+        if (this.register(a).up === true) {
           count++;
           // selector=random among the unit's up addresses
-          if (up === null || this.sim.prng.int(count) === 0) up = addr;
+          if (up === null || this.sim.prng.int(count) === 0) up = a.answer;
         }
       }
       if (up !== null) return up;
     }
     // backupSelector=random over every address of every unit
     const all = units.flat();
-    return all.length === 1 ? all[0]! : all[this.sim.prng.int(all.length)]!;
+    return all.length === 1 ? all[0]!.answer : all[this.sim.prng.int(all.length)]!.answer;
   }
 
-  private register(target: string): Check {
-    let c = this.checks.get(target);
+  /** The check a URL names: over the link `sim://from->to/...` names, the tombstone's, or none. */
+  private newCheck(a: UnitAddress): Check {
+    const base = { key: a.key, stringmatch: a.stringmatch, up: null };
+    if (a.url === TOMBSTONE_URL) return { ...base, link: null, server: null, always: true };
+    const m = /^sim:\/\/([^/]+)->([^/]+)\//.exec(a.url);
+    const spec = this.sim.spec;
+    const known = m !== null && spec.links.some((l) => l.from === m[1] && l.to === m[2]);
+    if (!known) return { ...base, link: null, server: null, always: false };
+    return {
+      ...base,
+      link: this.sim.link(`${m[1]}->${m[2]}`),
+      server: this.sim.server(m[2]!),
+      always: false,
+    };
+  }
+
+  private register(a: UnitAddress): Check {
+    let c = this.checks.get(a.key);
     if (!c) {
-      c = { target, up: null };
-      this.checks.set(target, c);
+      c = this.newCheck(a);
+      this.checks.set(a.key, c);
       if (!this.loopRunning) {
         // the checker thread starts on first use and runs its first cycle right away — or,
         // after a restart, half the time one interval later (the boot's race is hidden by the
@@ -217,21 +369,27 @@ export class AuthoritativeModel implements Server {
     this.outstanding = 0;
     const inc = this.proc.incarnation;
     for (const check of this.checks.values()) {
-      if (check.target === TOMBSTONE) {
+      if (check.always) {
         check.up = true;
         continue;
       }
+      // a URL no path serves: the check fails (connection refused) without a message
+      if (check.link === null || check.server === null) {
+        check.up = false;
+        continue;
+      }
       this.outstanding++;
-      const route = this.routes.to(check.target);
       net.call(
-        route.link,
+        check.link,
         this.proc,
-        route.server,
+        check.server,
         { type: 'health' },
         timings.healthCheckTimeoutMs,
         (ok, reply) => {
           if (this.proc.incarnation !== inc) return;
-          check.up = ok && (reply as AppReply).body?.includes('OK') === true;
+          const body = (reply as AppReply | null)?.body;
+          check.up =
+            ok && body !== undefined && (check.stringmatch === null || body.includes(check.stringmatch));
           this.observe();
           if (--this.outstanding === 0) this.endCycle();
         },
@@ -259,7 +417,7 @@ export class AuthoritativeModel implements Server {
    */
   onRestart(): void {
     this.restarted = true;
-    for (const r of this.order) this.register(`app-${r}`);
+    for (const unit of this.svc.units ?? []) for (const a of unit) this.register(a);
     this.observe();
   }
 }

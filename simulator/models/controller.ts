@@ -14,7 +14,15 @@
  * An exception from the core is a finding (no-internal-error): the process "crashes" and a
  * supervisor restarts it a second later.
  */
+
+import {
+  type PublishOptions,
+  type PublishSides,
+  publishOrder,
+  publishPatches,
+} from '../../src/agent/publish-plan.ts';
 import { approvalRequestNote } from '../../src/contracts/approval-request.ts';
+import { authorityHookCall } from '../../src/contracts/authority-hook.ts';
 import type { NewEvent } from '../../src/contracts/history.ts';
 import {
   ControllerDriver,
@@ -34,7 +42,15 @@ import { Routes, type SimContext } from '../context.ts';
 import { bump } from '../coverage.ts';
 import { type Call, Proc, type Server } from '../net.ts';
 import type { AppReply, AppRequest } from './app.ts';
-import { type AuthRequest, type DnsReply, TOMBSTONE } from './authoritative.ts';
+import {
+  type ApiReply,
+  type AuthRequest,
+  type DnsReply,
+  SIM_PDNS_API_KEY,
+  simApiUrl,
+  simCheckUrl,
+  TOMBSTONE,
+} from './authoritative.ts';
 import type { LeaseReply, LeaseRequest } from './lease-store.ts';
 
 /** Wakes per simulated second beyond which a controller counts as runaway (see countWake). */
@@ -54,7 +70,9 @@ export class ControllerModel implements Server {
   private readonly routes: Routes;
   private readonly appId: string;
   private readonly peerId: string;
-  private readonly authIds: string[];
+  /** the agent's PowerDNS publish settings, as the simulated topology configures them */
+  private readonly publishOptions: PublishOptions;
+  private readonly publishSides: PublishSides;
   /** a graceful stop in progress: called when the process exits */
   private stopping: { exit: () => void; incarnation: number } | null = null;
   /**
@@ -75,7 +93,13 @@ export class ControllerModel implements Server {
     this.routes = new Routes(sim, this.ctlId);
     this.appId = `app-${region}`;
     this.peerId = `ctl-${config.peerRegion}`;
-    this.authIds = sim.spec.regions.map((r) => `auth-${r}`);
+    this.publishSides = {
+      region,
+      peerRegion: config.peerRegion,
+      selfAppAddress: this.appId,
+      peerAppAddress: `app-${config.peerRegion}`,
+    };
+    this.publishOptions = simPublishOptions(sim, sim.timings.publishTimeoutMs);
   }
 
   /** A clock fault steps this controller's wall clock by `deltaMs` (an offset's revert: −deltaMs). */
@@ -283,10 +307,8 @@ export class ControllerModel implements Server {
 
   private resource(call: ResourceCall, done: (o: Outcome) => void): void {
     const { sim } = this;
-    const req: AppRequest =
-      call.action === 'demote'
-        ? { type: 'demote', epoch: call.epoch, reason: call.reason ?? '' }
-        : { type: call.action, epoch: call.epoch, validityMs: call.validityMs };
+    // the webhook's body, as the agent POSTs it (src/contracts/authority-hook.ts)
+    const req: AppRequest = { type: 'authority', body: JSON.stringify(authorityHookCall(call, this.region)) };
     const route = this.routes.to(this.appId);
     sim.net.call(
       route.link,
@@ -302,27 +324,56 @@ export class ControllerModel implements Server {
     );
   }
 
-  /** PATCHes every authoritative; ok only if all of them answered. */
-  private publish(epoch: number, activeRegion: string, done: (o: Outcome) => void): void {
+  /**
+   * A publish is the agent's own PATCH requests (src/agent/publish-plan.ts), sent to the
+   * authoritative each URL names; ok only if every one answered 204, as publishActive.
+   */
+  private publish(_epoch: number, activeRegion: string, done: (o: Outcome) => void): void {
     const { sim } = this;
-    const auths = this.authIds;
-    let pending = auths.length;
+    const { active, other, regions } = publishOrder(this.publishSides, activeRegion);
+    const patches = publishPatches(this.publishOptions, active, other, regions);
+    let pending = patches.length;
     let failed: string | null = null;
-    for (const auth of auths) {
+    const settle = (error: string | null) => {
+      if (error !== null) failed = error;
+      if (--pending > 0) return;
+      done(failed === null ? { ok: true } : { ok: false, error: failed });
+    };
+    for (const p of patches) {
+      if ('error' in p) {
+        settle(`${p.apiBase}: ${p.error}`);
+        continue;
+      }
+      const auth = /^sim:\/\/([^/]+)\//.exec(p.url)?.[1];
+      if (
+        auth === undefined ||
+        !sim.spec.components.some((c) => c.id === auth && c.kind === 'authoritative')
+      ) {
+        settle(`${p.apiBase}: connection refused`);
+        continue;
+      }
       const route = this.routes.to(auth);
+      const req: AuthRequest = {
+        type: 'api',
+        url: p.url,
+        method: p.method,
+        headers: p.headers,
+        body: p.body,
+      };
       sim.net.call(
         route.link,
         this.proc,
         route.server,
-        { type: 'publish', epoch, activeRegion } satisfies AuthRequest,
-        sim.timings.publishTimeoutMs,
-        (ok, _reply, error) => {
-          if (!ok) failed = `${auth}: ${error ?? 'failed'}`;
-          if (--pending > 0) return;
-          done(failed === null ? { ok: true } : { ok: false, error: failed });
+        req,
+        this.publishOptions.timeoutMs,
+        (ok, reply, error) => {
+          if (!ok) return settle(`${p.apiBase}: ${error ?? 'failed'}`);
+          const r = reply as ApiReply;
+          settle(r.status === 204 ? null : `${p.apiBase}: HTTP ${r.status} ${r.body.slice(0, 120)}`);
         },
       );
     }
+    if (patches.length === 0) done({ ok: true });
   }
 
   /**
@@ -424,4 +475,31 @@ export class ControllerModel implements Server {
       this.proc.run(() => this.start('standby'), null, inc);
     });
   }
+}
+
+/**
+ * The publish settings the simulated controllers run with: the topology's own form (per
+ * authoritative check URLs through its auth->app paths, SVC_CHECK_URLS) against every
+ * region's API.
+ */
+function simPublishOptions(sim: SimContext, timeoutMs: number): PublishOptions {
+  const { spec } = sim;
+  const zone = spec.zone.replace(/\.$/, '');
+  const auths = spec.regions.map((r) => `auth-${r}`);
+  const checkUrls = Object.fromEntries(
+    auths.map((a) => [
+      simApiUrl(a),
+      Object.fromEntries(spec.regions.map((r) => [r, simCheckUrl(a, `app-${r}`)])),
+    ]),
+  );
+  return {
+    apiUrls: auths.map(simApiUrl),
+    apiKey: SIM_PDNS_API_KEY,
+    serverId: 'localhost',
+    zone,
+    serviceName: spec.serviceName.replace(`.${spec.zone}`, ''),
+    checkUrls,
+    ttlSeconds: 1,
+    timeoutMs,
+  };
 }

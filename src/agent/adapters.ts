@@ -4,9 +4,18 @@
  * { ok, error? } so the runtime can always feed a result back to the core.
  */
 import { execFile } from 'node:child_process';
+import type { AuthorityHookCall } from '../contracts/authority-hook.ts';
 import { httpRequest } from './http-client.ts';
 import { describeError } from './lease-client.ts';
-import { orderedExtupLua, orderedUrlupLua } from './lua.ts';
+import { type PublishOptions, type PublishRegions, publishPatches } from './publish-plan.ts';
+
+export {
+  type PublishOptions,
+  type PublishRegions,
+  type SvcCheckUrls,
+  svcExtupPatchBody,
+  svcPatchBody,
+} from './publish-plan.ts';
 
 export interface Outcome {
   ok: boolean;
@@ -27,81 +36,8 @@ export async function probePeer(url: string, timeoutMs: number): Promise<Outcome
 }
 
 /**
- * Per PowerDNS API base URL (no trailing slash), region id → the URL that authoritative
- * checks that region's app at: through its own auth→app path, IP-literal (SVC_CHECK_URLS).
- */
-export type SvcCheckUrls = Record<string, Record<string, string>>;
-
-export interface PublishOptions {
-  apiUrls: string[];
-  apiKey: string;
-  serverId: string;
-  zone: string;
-  serviceName: string;
-  /** ifurlup form (the default): one URL, checked at each app address */
-  healthUrl?: string | null;
-  /** ifurlextup form: per-authoritative check URLs; when set, it replaces `healthUrl` */
-  checkUrls?: SvcCheckUrls | null;
-  ttlSeconds: number;
-  timeoutMs: number;
-}
-
-/** Which region each of the two published addresses belongs to (needed by the ifurlextup form). */
-export interface PublishRegions {
-  active: string;
-  other: string;
-}
-
-function svcRrsets(o: Pick<PublishOptions, 'zone' | 'serviceName' | 'ttlSeconds'>, lua: string) {
-  return {
-    rrsets: [
-      {
-        name: `${o.serviceName}.${o.zone}.`,
-        type: 'LUA',
-        ttl: o.ttlSeconds,
-        changetype: 'REPLACE',
-        records: [{ content: `A "${lua}"`, disabled: false }],
-      },
-    ],
-  };
-}
-
-/**
- * The rrset body that puts `activeAddress` first in the svc LUA record (ordered failover:
- * the first unit with a healthy address wins). See the PowerDNS recipe §3–4.
- */
-export function svcPatchBody(
-  o: Pick<PublishOptions, 'zone' | 'serviceName' | 'ttlSeconds'> & { healthUrl: string },
-  activeAddress: string,
-  otherAddress: string,
-) {
-  return svcRrsets(o, orderedUrlupLua(o.healthUrl, [activeAddress, otherAddress]));
-}
-
-/**
- * The ifurlextup variant for one authoritative: same answers and order, but each app is
- * checked at the URL this authoritative reaches it through (`checkUrlsOfApi`: region → URL).
- */
-export function svcExtupPatchBody(
-  o: Pick<PublishOptions, 'zone' | 'serviceName' | 'ttlSeconds'>,
-  checkUrlsOfApi: Record<string, string>,
-  active: { region: string; address: string },
-  other: { region: string; address: string },
-) {
-  const unit = (u: { region: string; address: string }) => {
-    const checkUrl = checkUrlsOfApi[u.region];
-    if (checkUrl === undefined) throw new Error(`no check URL for region "${u.region}"`);
-    return { answer: u.address, checkUrl };
-  };
-  return svcRrsets(o, orderedExtupLua([unit(active), unit(other)]));
-}
-
-const apiBase = (base: string) => base.replace(/\/$/, '');
-
-/**
- * PATCHes every configured authoritative; ok only if all answered 204. With `checkUrls` each
- * authoritative gets its own ifurlextup body (`regions` names the two addresses' regions);
- * otherwise every authoritative gets the same ifurlup body.
+ * PATCHes every configured authoritative (the requests publish-plan.ts builds); ok only if
+ * all answered 204.
  */
 export async function publishActive(
   o: PublishOptions,
@@ -109,37 +45,19 @@ export async function publishActive(
   otherAddress: string,
   regions?: PublishRegions,
 ): Promise<Outcome> {
-  const bodyFor = (base: string): string => {
-    if (o.checkUrls) {
-      const urls = o.checkUrls[apiBase(base)];
-      if (!urls) throw new Error('no check URLs configured for this API');
-      if (!regions) throw new Error('the ifurlextup form needs the regions of both addresses');
-      return JSON.stringify(
-        svcExtupPatchBody(
-          o,
-          urls,
-          { region: regions.active, address: activeAddress },
-          { region: regions.other, address: otherAddress },
-        ),
-      );
-    }
-    if (!o.healthUrl) throw new Error('neither a health URL nor check URLs are configured');
-    return JSON.stringify(svcPatchBody({ ...o, healthUrl: o.healthUrl }, activeAddress, otherAddress));
-  };
   const results = await Promise.all(
-    o.apiUrls.map(async (base) => {
-      const url = `${apiBase(base)}/api/v1/servers/${encodeURIComponent(o.serverId)}/zones/${encodeURIComponent(`${o.zone}.`)}`;
+    publishPatches(o, activeAddress, otherAddress, regions).map(async (p) => {
+      if ('error' in p) return `${p.apiBase}: ${p.error}`;
       try {
-        const body = bodyFor(base);
-        const res = await httpRequest(url, {
-          method: 'PATCH',
-          headers: { 'X-API-Key': o.apiKey, 'content-type': 'application/json' },
-          body,
+        const res = await httpRequest(p.url, {
+          method: p.method,
+          headers: p.headers,
+          body: p.body,
           timeoutMs: o.timeoutMs,
         });
-        return res.status === 204 ? null : `${base}: HTTP ${res.status} ${res.body.slice(0, 120)}`;
+        return res.status === 204 ? null : `${p.apiBase}: HTTP ${res.status} ${res.body.slice(0, 120)}`;
       } catch (err) {
-        return `${base}: ${describeError(err)}`;
+        return `${p.apiBase}: ${describeError(err)}`;
       }
     }),
   );
@@ -147,12 +65,8 @@ export async function publishActive(
   return errors.length === 0 ? { ok: true } : { ok: false, error: errors.join('; ') };
 }
 
-export interface HookCall {
-  action: 'promote' | 'extend' | 'demote';
-  epoch: number;
-  validityMs: number;
-  region: string;
-}
+/** The webhook's body (src/contracts/authority-hook.ts): {action, epoch, validityMs, region[, reason]}. */
+export type HookCall = AuthorityHookCall;
 
 export interface HookOptions {
   webhookUrl: string | null;
@@ -210,6 +124,7 @@ export async function runHooks(o: HookOptions, call: HookCall): Promise<Outcome>
               FAILOVER_EPOCH: String(call.epoch),
               FAILOVER_VALIDITY_MS: String(call.validityMs),
               FAILOVER_REGION: call.region,
+              ...(call.reason !== undefined && { FAILOVER_REASON: call.reason }),
             },
           },
           (err, _stdout, stderr) => {

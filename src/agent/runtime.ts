@@ -13,6 +13,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
+import { authorityHookCall } from '../contracts/authority-hook.ts';
 import { failoverBoundMs, safeWindowMs } from '../controller/core.ts';
 import {
   ControllerDriver,
@@ -39,6 +40,7 @@ import { queryWitness } from './dns-witness.ts';
 import type { AgentConfig } from './env.ts';
 import { LeaseClient } from './lease-client.ts';
 import { AgentMetrics } from './metrics.ts';
+import { publishOrder } from './publish-plan.ts';
 
 export interface AgentOptions {
   logger?: Logger;
@@ -269,12 +271,7 @@ export class Agent {
   }
 
   private runHook(call: ResourceCall, done: (o: Outcome) => void): void {
-    const hook = {
-      action: call.action,
-      epoch: call.epoch,
-      validityMs: call.validityMs,
-      region: this.config.controller.region,
-    };
+    const hook = authorityHookCall(call, this.config.controller.region);
     this.track(runHooks(this.config.hooks, hook), (o) => {
       if (!o.ok) this.logger.warn({ ...hook, error: o.error }, `${call.action} hook failed`);
       done(o);
@@ -292,9 +289,15 @@ export class Agent {
       this.track(Promise.resolve({ ok: true }), report);
       return;
     }
-    const selfActive = activeRegion === c.region;
-    const active = selfActive ? p.selfAppAddress! : p.peerAppAddress;
-    const other = selfActive ? p.peerAppAddress : p.selfAppAddress!;
+    const { active, other, regions } = publishOrder(
+      {
+        region: c.region,
+        peerRegion: c.peerRegion,
+        selfAppAddress: p.selfAppAddress!,
+        peerAppAddress: p.peerAppAddress,
+      },
+      activeRegion,
+    );
     const options = {
       apiUrls: p.apiUrls,
       apiKey: p.apiKey!,
@@ -306,7 +309,6 @@ export class Agent {
       ttlSeconds: p.ttlSeconds,
       timeoutMs: p.timeoutMs,
     };
-    const regions = { active: activeRegion, other: selfActive ? c.peerRegion : c.region };
     this.track(publishActive(options, active, other, regions), report);
   }
 

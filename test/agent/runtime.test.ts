@@ -128,7 +128,8 @@ describe('agent runtime loop', () => {
     const actions = hookCalls().map((c) => c.action);
     const demoteAt = actions.indexOf('demote');
     expect(actions.slice(0, demoteAt).every((a) => a === 'promote' || a === 'extend')).toBe(true);
-    expect(hookCalls()[demoteAt]).toMatchObject({ epoch: 1, region: 'a' });
+    // the reason reaches the resource: the checker reads it off the app's revoke
+    expect(hookCalls()[demoteAt]).toMatchObject({ epoch: 1, region: 'a', reason: 'safe-window-elapsed' });
     expect((await get(`${adminUrl}/metrics`)).text).toContain('failover_demotions_total{region="a"} 1');
     expect((await get(`${adminUrl}/readyz`)).status).toBe(503);
 
@@ -243,7 +244,7 @@ describe('agent runtime loop', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(stderr).toBe('');
-      expect(hookCalls().at(-1)).toMatchObject({ action: 'demote', epoch: 1 });
+      expect(hookCalls().at(-1)).toMatchObject({ action: 'demote', epoch: 1, reason: 'shutdown' });
       expect(worker.log.at(-1)).toMatchObject({ op: 'release', region: 'a', granted: true });
       const logLines = stdout
         .trim()

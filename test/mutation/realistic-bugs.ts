@@ -771,6 +771,73 @@ export const REALISTIC_BUGS_BATCH2: readonly RealisticBug[] = [
 /** The third batch: the operator's commands. */
 export const REALISTIC_BUGS_BATCH3: readonly RealisticBug[] = [...operatorBugs3];
 
+const PUBLISH = 'src/agent/publish-plan.ts';
+const LUA = 'src/agent/lua.ts';
+
+/**
+ * The fourth batch: what a controller sends PowerDNS and its resource. Until the simulator
+ * sent the agent's own PATCH requests and read the LUA records back
+ * (simulator/models/lua-record.ts), and sent the webhook's body to an app that reads it as
+ * the real one does (src/contracts/authority-hook.ts), none of these could be seen there.
+ */
+const publishBugs4: RealisticBug[] = [
+  {
+    id: 'publish-order-self-inverted',
+    file: PUBLISH,
+    find: 'const selfActive = activeRegion === s.region;',
+    replace: 'const selfActive = activeRegion !== s.region;',
+    class: 'inverted-condition',
+    why: '"self is active unless the peer was named": the test reads the wrong way round, so a region that takes over publishes its peer first',
+  },
+  {
+    id: 'publish-extup-check-urls-crossed',
+    file: PUBLISH,
+    find: 'const checkUrl = checkUrlsOfApi[u.region];',
+    replace: 'const checkUrl = checkUrlsOfApi[u.region === active.region ? other.region : active.region];',
+    class: 'wrong-field',
+    why: "each answer is paired with the other region's check URL: the service answers the dead region's address for as long as the live one passes its check",
+  },
+  {
+    id: 'publish-first-api-only',
+    file: PUBLISH,
+    find: '  return o.apiUrls.map((base): PublishPatch => {',
+    replace: '  return o.apiUrls.slice(0, 1).map((base): PublishPatch => {',
+    class: 'missing-check',
+    why: '"PowerDNS replicates the zone": only the first API is patched, but each authoritative has its own database, so the others keep answering the old order',
+  },
+  {
+    id: 'publish-rrset-relative-name',
+    file: PUBLISH,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
+    find: 'name: `${o.serviceName}.${o.zone}.`,',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
+    replace: 'name: `${o.serviceName}.`,',
+    class: 'wrong-field',
+    why: 'the rrset named by its label alone ("svc."), as in a zone file: PowerDNS refuses it as out of zone (422), so no publish ever lands',
+  },
+  {
+    id: 'lua-stringmatch-lowercase',
+    file: LUA,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
+    find: "return `ifurlextup({${body}}, {stringmatch='OK', timeout='1'})`;",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
+    replace: "return `ifurlextup({${body}}, {stringmatch='ok', timeout='1'})`;",
+    class: 'wrong-constant',
+    why: 'the health check looks for "ok" where the apps answer "OK ...": every check fails, and PowerDNS answers a random address',
+  },
+  {
+    id: 'hook-validity-read-as-seconds',
+    file: 'src/contracts/authority-hook.ts',
+    find: '    return { op: action, epoch, validityMs };',
+    replace: '    return { op: action, epoch, validityMs: validityMs * 1000 };',
+    class: 'wrong-unit',
+    why: 'the resource reads the webhook\'s validity as seconds ("validity" in a config file usually is): a grant lasts 1000 times longer than the controller\'s safe window, so a cut-off primary keeps writing',
+  },
+];
+
+/** The fourth batch: what a controller sends PowerDNS and its resource. */
+export const REALISTIC_BUGS_BATCH4: readonly RealisticBug[] = [...publishBugs4];
+
 export const REALISTIC_BUGS: readonly RealisticBug[] = [
   ...configBugs,
   ...verdictBugs,
@@ -781,4 +848,5 @@ export const REALISTIC_BUGS: readonly RealisticBug[] = [
   ...fenceBugs,
   ...REALISTIC_BUGS_BATCH2,
   ...REALISTIC_BUGS_BATCH3,
+  ...REALISTIC_BUGS_BATCH4,
 ];

@@ -3,11 +3,23 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NodeClock } from '../../simulator/clock.ts';
-import type { AuthoritativeModel, DnsReply } from '../../simulator/models/authoritative.ts';
+import {
+  type ApiReply,
+  type AuthoritativeModel,
+  type AuthRequest,
+  type DnsReply,
+  SIM_PDNS_API_KEY,
+  simApiUrl,
+  simCheckUrl,
+} from '../../simulator/models/authoritative.ts';
 import { type LeaseReply, type LeaseRequest, SIM_WALL_EPOCH_MS } from '../../simulator/models/lease-store.ts';
 import { Proc, type Reply } from '../../simulator/net.ts';
 import { World } from '../../simulator/world.ts';
+import { publishOrder, publishPatches } from '../../src/agent/publish-plan.ts';
+import { authorityHookCall } from '../../src/contracts/authority-hook.ts';
 import { Scenario } from '../../src/scenario/schema.ts';
+
+type ApiReq = Extract<AuthRequest, { type: 'api' }>;
 
 function world(seed = 1, backend: 'durable' | 'kv' = 'durable'): World {
   const s = Scenario.parse({ name: 'models', duration: '1h', workload: { clients: 0 } });
@@ -90,18 +102,86 @@ describe('PowerDNS ifurlextup model', () => {
     expect([...seen].sort()).toEqual(['app-a', 'app-b']);
   });
 
-  it('follows the published order and drops a dead first unit after a check cycle', () => {
-    const w = world();
+  /** The PATCH ctl-b sends auth-a to publish `active` (the agent's own request). */
+  const patch = (active: string, edit: (r: ApiReq) => ApiReq = (r) => r): ApiReq => {
+    const opts = {
+      apiUrls: [simApiUrl('auth-a')],
+      apiKey: SIM_PDNS_API_KEY,
+      serverId: 'localhost',
+      zone: 'app.example',
+      serviceName: 'svc',
+      checkUrls: {
+        [simApiUrl('auth-a')]: { a: simCheckUrl('auth-a', 'app-a'), b: simCheckUrl('auth-a', 'app-b') },
+      },
+      ttlSeconds: 1,
+      timeoutMs: 1000,
+    };
+    const o = publishOrder(
+      { region: 'b', peerRegion: 'a', selfAppAddress: 'app-b', peerAppAddress: 'app-a' },
+      active,
+    );
+    const p = publishPatches(opts, o.active, o.other, o.regions)[0]!;
+    if ('error' in p) throw new Error(p.error);
+    return edit({ type: 'api', url: p.url, method: p.method, headers: p.headers, body: p.body });
+  };
+  const published = (w: World, req: ApiReq) => {
     const auth = w.component('auth-a') as AuthoritativeModel;
     auth.warmUp();
     w.engine.run(3000);
-    const pub = send(w, 'ctl-b->auth-a', 'auth-a', { type: 'publish', epoch: 2, activeRegion: 'b' });
+    const pub = send(w, 'ctl-b->auth-a', 'auth-a', req);
     w.engine.run(4000);
-    expect(pub.out?.ok).toBe(true);
+    return { auth, reply: rep<ApiReply>(pub) };
+  };
+
+  it('follows the published order and drops a dead first unit after a check cycle', () => {
+    const w = world();
+    const { auth, reply } = published(w, patch('b'));
+    expect(reply.status).toBe(204);
     expect(auth.answer(svc).answers).toEqual(['app-b']);
     crash(w, 'app-b');
     w.engine.run(9000); // the next cycle (every 5 s) sees app-b down
     expect(auth.answer(svc).answers).toEqual(['app-a']);
+  });
+
+  it('refuses a PATCH with the wrong key, zone path or method, and keeps the loaded order', () => {
+    const cases: Array<[(r: ApiReq) => ApiReq, number]> = [
+      [(r) => ({ ...r, headers: { ...r.headers, 'X-API-Key': 'wrong' } }), 401],
+      [(r) => ({ ...r, url: r.url.replace(/app\.example\.$/, 'app.example') }), 404],
+      [(r) => ({ ...r, method: 'PUT' }), 405],
+      [(r) => ({ ...r, body: r.body.replace('svc.app.example.', 'svc.other.example.') }), 422],
+    ];
+    for (const [edit, status] of cases) {
+      const w = world();
+      const { auth, reply } = published(w, patch('b', edit));
+      expect(reply.status).toBe(status);
+      expect(auth.answer(svc).answers).toEqual(['app-a']);
+    }
+  });
+
+  it('a LUA record PowerDNS cannot evaluate answers SERVFAIL', () => {
+    const w = world();
+    const { auth, reply } = published(
+      w,
+      patch('b', (r) => ({ ...r, body: r.body.replace('ifurlextup(', 'ifurlextup(( ') })),
+    );
+    expect(reply.status).toBe(204); // stored as sent: LUA is evaluated at query time
+    expect(auth.answer(svc)).toEqual({ rcode: 'SERVFAIL', answers: [] });
+  });
+
+  it('each address is up or down by the check URL the record gives it, not by its own health', () => {
+    const w = world();
+    // app-b's unit checked at app-a's URL: with app-b dead and app-a alive, app-b still answers
+    const swapped = (r: ApiReq) => ({
+      ...r,
+      body: r.body.replace(
+        "['app-b']='sim://auth-a->app-b/health'",
+        "['app-b']='sim://auth-a->app-a/health'",
+      ),
+    });
+    const { auth } = published(w, patch('b', swapped));
+    crash(w, 'app-b');
+    w.engine.run(20_000);
+    expect(auth.answer(svc).answers).toEqual(['app-b']);
   });
 });
 
@@ -294,7 +374,17 @@ describe('lease store: legacy-kv (mirrors src/worker/legacy-kv.ts + kv-locations
 });
 
 describe('app stand-in', () => {
-  const app = (w: World, req: unknown) => send(w, 'ctl-a->app-a', 'app-a', req);
+  /** a hook as ctl-a's webhook POSTs it (the body src/contracts/authority-hook.ts builds) */
+  const app = (
+    w: World,
+    r: { type: 'promote' | 'extend' | 'demote'; epoch: number; validityMs?: number; reason?: string },
+  ) => {
+    const call = { action: r.type, epoch: r.epoch, validityMs: r.validityMs ?? 0, reason: r.reason };
+    return send(w, 'ctl-a->app-a', 'app-a', {
+      type: 'authority',
+      body: JSON.stringify(authorityHookCall(call, 'a')),
+    });
+  };
   const write = (w: World) => send(w, 'client->app-a', 'app-a', { type: 'write', client: 'c' });
   const writes = (w: World) =>
     w.rec.events.filter((e) => e.kind === 'app-write') as Array<{

@@ -151,7 +151,15 @@ describe('app stand-in', () => {
     expect((await post('/demote', { epoch: 6 })).status).toBe(409);
     expect((await write()).body.accepted).toBe(true);
     expect(
-      (await post('/authority', { action: 'demote', epoch: 7, validityMs: 0, region: 'a' })).status,
+      (
+        await post('/authority', {
+          action: 'demote',
+          epoch: 7,
+          validityMs: 0,
+          region: 'a',
+          reason: 'shutdown',
+        })
+      ).status,
     ).toBe(200);
     expect((await write()).body.accepted).toBe(false);
   });
@@ -183,6 +191,10 @@ describe('app stand-in', () => {
     for (const g of grants)
       expect((g.untilHrMs as number) - (g.hrMs as number)).toBeCloseTo(g.validityMs as number, 0);
     expect(lines.some((l) => l.kind === 'app-authority' && l.op === 'reject')).toBe(true);
+    // a webhook demote's reason is logged with the revoke (the checker tells a shutdown apart)
+    expect(
+      lines.some((l) => l.kind === 'app-authority' && l.op === 'revoke' && l.reason === 'demote: shutdown'),
+    ).toBe(true);
     expect(
       lines.some((l) => l.kind === 'app-write' && l.accepted === false && l.reason === 'authority lapsed'),
     ).toBe(true);

@@ -25,6 +25,7 @@
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readAuthorityCommand } from '../../contracts/authority-hook.ts';
 import * as fence from './fence.ts';
 
 const region = process.env.APP_REGION ?? 'x';
@@ -83,17 +84,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   }
 }
 
-function grant(op: 'promote' | 'extend', body: Record<string, unknown>, res: ServerResponse) {
-  const epoch = body.epoch;
-  const validityMs = body.validityMs;
-  if (
-    typeof epoch !== 'number' ||
-    !Number.isFinite(epoch) ||
-    typeof validityMs !== 'number' ||
-    validityMs < 0
-  ) {
-    return send(res, 400, { error: 'expected {"epoch": number, "validityMs": number ≥ 0}' });
-  }
+function grant(op: 'promote' | 'extend', epoch: number, validityMs: number, res: ServerResponse) {
   const now = nowMs();
   const d = apply(fence.grant(state, op, epoch, validityMs, now));
   if (d.op === 'reject') {
@@ -105,13 +96,20 @@ function grant(op: 'promote' | 'extend', body: Record<string, unknown>, res: Ser
   send(res, 200, { ok: true, epoch, validityMs, highestEpochSeen: state.highestEpochSeen });
 }
 
-function demote(body: Record<string, unknown>, res: ServerResponse) {
-  const epoch = typeof body.epoch === 'number' ? body.epoch : null;
+function demote(epoch: number | null, reason: string, res: ServerResponse) {
   const held = state.authorityEpoch;
-  const d = apply(fence.demote(state, epoch, typeof body.reason === 'string' ? body.reason : ''));
+  const d = apply(fence.demote(state, epoch, reason));
   log({ kind: 'app-authority', op: d.op, epoch: d.epoch, reason: d.reason });
   if (d.op === 'reject') return send(res, 409, { ok: false, error: 'stale epoch', authorityEpoch: held });
   send(res, 200, { ok: true });
+}
+
+/** A promote/extend/demote, by the path's action or (webhook) the body's: one reading for both. */
+function authority(body: Record<string, unknown>, action: unknown, res: ServerResponse) {
+  const c = readAuthorityCommand(body, action);
+  if ('error' in c) return send(res, 400, { error: c.error });
+  if (c.op === 'demote') return demote(c.epoch, c.reason, res);
+  return grant(c.op, c.epoch, c.validityMs, res);
 }
 
 function write(body: Record<string, unknown>, res: ServerResponse) {
@@ -151,20 +149,14 @@ const server = createServer((req, res) => {
     if (body === null) return send(res, 400, { error: 'body must be a JSON object' });
     switch (path) {
       case '/promote':
-        return grant('promote', body, res);
       case '/extend':
-        return grant('extend', body, res);
       case '/demote':
-        return demote(body, res);
+        return authority(body, path.slice(1), res);
       case '/write':
         return write(body, res);
-      case '/authority': {
-        // the agent's promotion webhook: {action, epoch, validityMs, region}
-        const action = body.action;
-        if (action === 'promote' || action === 'extend') return grant(action, body, res);
-        if (action === 'demote') return demote(body, res);
-        return send(res, 400, { error: 'action must be promote, extend or demote' });
-      }
+      case '/authority':
+        // the agent's promotion webhook: {action, epoch, validityMs, region[, reason]}
+        return authority(body, body.action, res);
       default:
         return send(res, 404, { error: 'unknown path' });
     }
