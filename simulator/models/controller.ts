@@ -15,6 +15,7 @@
  * supervisor restarts it a second later.
  */
 
+import { leaseHttpRequest, parseLeaseReply } from '../../src/agent/lease-client.ts';
 import {
   type PublishOptions,
   type PublishSides,
@@ -51,7 +52,7 @@ import {
   simCheckUrl,
   TOMBSTONE,
 } from './authoritative.ts';
-import type { LeaseReply, LeaseRequest } from './lease-store.ts';
+import { type LeaseRequest, SIM_LEASE_NAME } from './lease-store.ts';
 
 /** Wakes per simulated second beyond which a controller counts as runaway (see countWake). */
 const MAX_WAKES_PER_SECOND = 200;
@@ -259,10 +260,12 @@ export class ControllerModel implements Server {
     // signed at send on this controller's wall clock, as the production lease client signs
     const sentAtT = sim.engine.now;
     const wallStepMs = this.wallStepMs;
+    // the request the agent's lease client builds, and its reading of the answer's body
+    const http = leaseHttpRequest(op, epoch, SIM_LEASE_NAME);
     const req: LeaseRequest =
       epoch !== null
-        ? { op, region: this.region, epoch, sentAtT, wallStepMs }
-        : { op, region: this.region, sentAtT, wallStepMs };
+        ? { op, region: this.region, epoch, sentAtT, wallStepMs, http }
+        : { op, region: this.region, sentAtT, wallStepMs, http };
     const route = this.routes.to('worker');
     sim.net.call(
       route.link,
@@ -271,18 +274,9 @@ export class ControllerModel implements Server {
       req,
       sim.timings.leaseRequestTimeoutMs,
       (ok, reply, error) => {
-        const r = reply as LeaseReply | null;
         done(
-          ok && r !== null
-            ? {
-                ok: true,
-                granted: r.granted,
-                holder: r.holder,
-                epoch: r.epoch,
-                ttlMs: r.ttlMs,
-                expiresAt: r.expiresAt,
-                serverTime: r.serverTime,
-              }
+          ok && reply !== null
+            ? parseLeaseReply(op, JSON.stringify(reply))
             : { ok: false, granted: false, holder: null, epoch: null, ttlMs: null, error: error ?? 'failed' },
         );
       },

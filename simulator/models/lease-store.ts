@@ -104,6 +104,12 @@ export interface LeaseRequest {
    */
   sentAtT?: number;
   wallStepMs?: number;
+  /**
+   * The request a controller's lease client built (src/agent/lease-client.ts
+   * leaseHttpRequest), signed here on its behalf; absent: built here the same way (tests,
+   * observers).
+   */
+  http?: { method: 'GET' | 'POST'; pathWithQuery: string; body: string };
 }
 
 export interface LeaseReply {
@@ -182,6 +188,7 @@ export function signLeaseRequest(
   lease = SIM_LEASE_NAME,
 ): SignedLeaseRequest {
   const nonce = noncePrefix(req.region).concat(nonceSeq.toString(16).padStart(16, '0')).slice(-128);
+  if (req.http !== undefined) return signHttp(req.region, req.http, timestampMs, nonce);
   const post = req.op !== 'status';
   // JSON.stringify({ lease }) or ({ lease, epoch }), written out: the same bytes for a string
   // and a number (non-finite numbers are JSON null), without stringifying an object per request
@@ -209,6 +216,36 @@ export function signLeaseRequest(
       // computed keys is built key by key at run time, one per signed request
       headers: {
         'x-fl-region': req.region,
+        'x-fl-timestamp': String(timestampMs),
+        'x-fl-nonce': nonce,
+        'x-fl-signature': signature,
+      } satisfies Record<(typeof SIGNATURE_HEADERS)[keyof typeof SIGNATURE_HEADERS], string>,
+    },
+  };
+}
+
+/** A controller's own request, signed as its lease client signs (method, path with query, body). */
+function signHttp(
+  region: string,
+  http: NonNullable<LeaseRequest['http']>,
+  timestampMs: number,
+  nonce: string,
+): SignedLeaseRequest {
+  const q = http.pathWithQuery.indexOf('?');
+  const pathname = q < 0 ? http.pathWithQuery : http.pathWithQuery.slice(0, q);
+  const search = q < 0 ? '' : http.pathWithQuery.slice(q);
+  const signature = simMac(
+    simLeaseSecret(region),
+    canonicalString(http.method, http.pathWithQuery, timestampMs, nonce, http.body),
+  );
+  return {
+    signed: {
+      method: http.method,
+      pathname,
+      search,
+      body: http.body,
+      headers: {
+        'x-fl-region': region,
         'x-fl-timestamp': String(timestampMs),
         'x-fl-nonce': nonce,
         'x-fl-signature': signature,
@@ -414,8 +451,16 @@ export class LeaseStoreModel implements Server {
       this.sim.net.fail(call, `HTTP 401 ${JSON.stringify(reply.body)}`);
       return;
     }
-    if (reply.status !== 200)
-      throw new Error(`simulator: lease Worker refused its own client: ${JSON.stringify(reply)}`);
+    // any other refusal of a request the lease client built and this model signed validly is
+    // a bug in the Worker's request path or in the client's request (leaseHttpRequest): a
+    // finding, reported as the run's error rather than left to surface as failed renewals
+    if (reply.status !== 200) {
+      const what =
+        `${req.http?.method ?? ''} ${req.http?.pathWithQuery ?? `/${req.op}`} ${req.http?.body ?? ''}`.trim();
+      throw new Error(
+        `simulator: the lease Worker refused ctl-${req.region}'s ${req.op} (${what}): ${JSON.stringify(reply)} — a bug in the Worker's request path or in the lease client's request`,
+      );
+    }
     const body = reply.body as LeaseResponse | LeaseStatusResponse;
     this.sim.net.reply(call, ('granted' in body ? body : { granted: false, ...body }) satisfies LeaseReply);
   }

@@ -34,12 +34,8 @@ export class LeaseClient {
   constructor(private readonly o: LeaseClientOptions) {}
 
   async call(op: LeaseOp, epoch: number | null): Promise<LeaseReply> {
-    const isStatus = op === 'status';
-    const method = isStatus ? 'GET' : 'POST';
-    const pathWithQuery = isStatus ? `/status?lease=${encodeURIComponent(this.o.leaseName)}` : `/${op}`;
-    const body = isStatus
-      ? ''
-      : JSON.stringify(op === 'acquire' ? { lease: this.o.leaseName } : { lease: this.o.leaseName, epoch });
+    const { method, pathWithQuery, body } = leaseHttpRequest(op, epoch, this.o.leaseName);
+    const isStatus = method === 'GET';
     try {
       const headers = await signRequest({
         region: this.o.region,
@@ -56,11 +52,23 @@ export class LeaseClient {
         timeoutMs: this.o.requestTimeoutMs,
       });
       if (res.status !== 200) return failure(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
-      return parseReply(op, res.body);
+      return parseLeaseReply(op, res.body);
     } catch (err) {
       return failure(describeError(err));
     }
   }
+}
+
+/** The HTTP request of one lease call, before signing (the simulator's controllers send it too). */
+export function leaseHttpRequest(
+  op: LeaseOp,
+  epoch: number | null,
+  leaseName: string,
+): { method: 'GET' | 'POST'; pathWithQuery: string; body: string } {
+  if (op === 'status')
+    return { method: 'GET', pathWithQuery: `/status?lease=${encodeURIComponent(leaseName)}`, body: '' };
+  const body = JSON.stringify(op === 'acquire' ? { lease: leaseName } : { lease: leaseName, epoch });
+  return { method: 'POST', pathWithQuery: `/${op}`, body };
 }
 
 function failure(error: string): LeaseReply {
@@ -76,7 +84,8 @@ function failure(error: string): LeaseReply {
   };
 }
 
-function parseReply(op: LeaseOp, text: string): LeaseReply {
+/** A 200 answer's body read as the core's lease result (the simulator's controllers read it too). */
+export function parseLeaseReply(op: LeaseOp, text: string): LeaseReply {
   let j: unknown;
   try {
     j = JSON.parse(text);

@@ -778,7 +778,9 @@ const LUA = 'src/agent/lua.ts';
  * The fourth batch: what a controller sends PowerDNS and its resource. Until the simulator
  * sent the agent's own PATCH requests and read the LUA records back
  * (simulator/models/lua-record.ts), and sent the webhook's body to an app that reads it as
- * the real one does (src/contracts/authority-hook.ts), none of these could be seen there.
+ * the real one does (src/contracts/authority-hook.ts), and sent the lease client's own requests and read its
+ * answers with the client's parser (src/agent/lease-client.ts), none of these could be seen
+ * there.
  */
 const publishBugs4: RealisticBug[] = [
   {
@@ -832,6 +834,23 @@ const publishBugs4: RealisticBug[] = [
     replace: '    return { op: action, epoch, validityMs: validityMs * 1000 };',
     class: 'wrong-unit',
     why: 'the resource reads the webhook\'s validity as seconds ("validity" in a config file usually is): a grant lasts 1000 times longer than the controller\'s safe window, so a cut-off primary keeps writing',
+  },
+  {
+    id: 'lease-client-renew-without-epoch',
+    file: 'src/agent/lease-client.ts',
+    find: "const body = JSON.stringify(op === 'acquire' ? { lease: leaseName } : { lease: leaseName, epoch });",
+    replace:
+      "const body = JSON.stringify(op === 'release' ? { lease: leaseName, epoch } : { lease: leaseName });",
+    class: 'missing-check',
+    why: '"a renewal just extends what I hold": the epoch is sent with a release only, and the Worker cannot tell whose term a renewal extends',
+  },
+  {
+    id: 'lease-client-ttl-from-expiry',
+    file: 'src/agent/lease-client.ts',
+    find: '    ttlMs: num(o.ttlMs),',
+    replace: '    ttlMs: num(o.expiresAt),',
+    class: 'wrong-field',
+    why: 'the TTL read from the neighbouring field: every grant looks far longer than T, so a store deployed with a short TTL is trusted',
   },
 ];
 
