@@ -8,7 +8,7 @@
  * simulated crash and restart; authority does not.
  */
 
-import { readAuthorityCommand } from '../../src/contracts/authority-hook.ts';
+import { type AuthorityHookCall, readAuthorityCommand } from '../../src/contracts/authority-hook.ts';
 import type { AppWriteEvent } from '../../src/contracts/history.ts';
 import * as fence from '../../src/topology/app/fence.ts';
 import type { NodeClock } from '../clock.ts';
@@ -16,8 +16,8 @@ import type { SimContext } from '../context.ts';
 import { type Call, Proc, type Server } from '../net.ts';
 
 export type AppRequest =
-  /** POST /authority: the controller's webhook body (JSON), read as the real app reads it */
-  { type: 'authority'; body: string } | { type: 'write'; client: string } | { type: 'health' };
+  /** POST /authority: the controller's webhook body (its decoded JSON), read as the real app reads it */
+  { type: 'authority'; body: AuthorityHookCall } | { type: 'write'; client: string } | { type: 'health' };
 
 export interface AppReply {
   ok: boolean;
@@ -65,17 +65,8 @@ export class AppModel implements Server {
   }
 
   /** The webhook: the body read by the real app's rules (readAuthorityCommand), then the fence. */
-  private authority(text: string): AppReply {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return { ok: false, error: 'body must be a JSON object' };
-    }
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      return { ok: false, error: 'body must be a JSON object' };
-    }
-    const c = readAuthorityCommand(body as Record<string, unknown>);
+  private authority(body: AuthorityHookCall): AppReply {
+    const c = readAuthorityCommand(body as unknown as Record<string, unknown>);
     if ('error' in c) return { ok: false, error: c.error };
     if (c.op === 'demote') return this.decide(fence.demote(this.state, c.epoch, c.reason));
     return this.decide(fence.grant(this.state, c.op, c.epoch, c.validityMs, this.localNow()));

@@ -133,6 +133,10 @@ export class AuthoritativeModel implements Server {
   /** last service answer recorded by the DNS observation (see observe()) */
   private observed: string | null = null;
   private readonly svcFqdn: string;
+  /** the zone's URL on this server's API */
+  private readonly apiPath: string;
+  /** PATCH bodies read so far (see readPatch) */
+  private readonly bodies = new Map<string, { reply: ApiReply; svc: Units | null }>();
 
   constructor(
     private readonly sim: SimContext,
@@ -143,6 +147,7 @@ export class AuthoritativeModel implements Server {
     this.proc = new Proc(`auth-${region}`, clock);
     const { spec } = sim;
     this.svcFqdn = spec.serviceName;
+    this.apiPath = `${simApiUrl(this.proc.id)}/api/v1/servers/${SERVER_ID}/zones/${encodeURIComponent(spec.zone)}`;
     const label = (fqdn: string) => fqdn.replace(`.${spec.zone}`, '');
     const regions = [initialPrimary, ...spec.regions.filter((r) => r !== initialPrimary)];
     const app = (r: string) => ({ answer: `app-${r}`, checkUrl: simCheckUrl(this.proc.id, `app-${r}`) });
@@ -197,8 +202,8 @@ export class AuthoritativeModel implements Server {
    */
   private observe(): void {
     let key: string;
-    let answers: string[] = [];
     let rcode = 'NOERROR';
+    let first = -1;
     const units = this.svc.units;
     if (this.proc.state === 'crashed') {
       key = TIMEOUT_KEY;
@@ -207,19 +212,19 @@ export class AuthoritativeModel implements Server {
       key = SERVFAIL_KEY;
       rcode = 'SERVFAIL';
     } else {
-      let i = 0;
-      let up: string[] = [];
-      for (; i < units.length; i++) {
-        up = this.upAnswers(units[i]!);
-        if (up.length > 0) break;
-      }
-      // the answer's key first (it is usually unchanged), from the keys built by setSvc
-      if (i === units.length) key = this.allDownKey;
-      else key = this.upKeys[i] ?? answerKey('NOERROR', up);
-      if (key !== this.observed) answers = i === units.length ? [...this.svcAnswers] : up;
+      // the first unit with an up address, found without allocating (this runs on every
+      // check result); the answer itself is built only when it is new
+      first = 0;
+      while (first < units.length && !this.unitUp(units[first]!)) first++;
+      if (first === units.length) key = this.allDownKey;
+      else key = this.upKeys[first] ?? answerKey('NOERROR', this.upAnswers(units[first]!));
     }
     if (key === this.observed) return;
     this.observed = key;
+    let answers: string[] = [];
+    if (units !== null && first >= 0) {
+      answers = first === units.length ? [...this.svcAnswers] : this.upAnswers(units[first]!);
+    }
     const region = answers.length === 1 && answers[0]!.startsWith('app-') ? answers[0]!.slice(4) : null;
     this.sim.rec.emit({
       kind: 'dns-answer',
@@ -231,6 +236,12 @@ export class AuthoritativeModel implements Server {
       region,
       observer: 'dns-observer',
     });
+  }
+
+  /** whether any address of a unit has an up check (registering none: observe() is not a query) */
+  private unitUp(unit: UnitAddress[]): boolean {
+    for (let k = 0; k < unit.length; k++) if (this.checks.get(unit[k]!.key)?.up === true) return true;
+    return false;
   }
 
   /** a unit's addresses whose checks are up (registering none: observe() is not a query) */
@@ -254,27 +265,42 @@ export class AuthoritativeModel implements Server {
    * at query time, so content PowerDNS cannot evaluate is stored and answers SERVFAIL).
    */
   private api(req: Extract<AuthRequest, { type: 'api' }>): ApiReply {
-    const zone = this.sim.spec.zone;
-    const path = `${simApiUrl(this.proc.id)}/api/v1/servers/${SERVER_ID}/zones/${encodeURIComponent(zone)}`;
-    if (req.url !== path) return { status: 404, body: `Not Found: ${req.url}` };
+    if (req.url !== this.apiPath) return { status: 404, body: `Not Found: ${req.url}` };
     if (req.method !== 'PATCH') return { status: 405, body: 'Method Not Allowed' };
     const key = Object.entries(req.headers).find(([k]) => k.toLowerCase() === 'x-api-key')?.[1];
     if (key !== SIM_PDNS_API_KEY) return { status: 401, body: 'Unauthorized' };
+    let read = this.bodies.get(req.body);
+    if (read === undefined) {
+      read = this.readPatch(req.body);
+      this.bodies.set(req.body, read);
+    }
+    if (read.svc !== null) {
+      this.setSvc(read.svc);
+      this.observe();
+    }
+    return read.reply;
+  }
+
+  /** A PATCH body's rrsets, read once per distinct body (a controller sends the same few). */
+  private readPatch(text: string): { reply: ApiReply; svc: Units | null } {
+    const zone = this.sim.spec.zone;
     let rrsets: unknown;
     try {
-      rrsets = (JSON.parse(req.body) as { rrsets?: unknown }).rrsets;
+      rrsets = (JSON.parse(text) as { rrsets?: unknown }).rrsets;
     } catch {
-      return { status: 400, body: 'body is not JSON' };
+      return { reply: { status: 400, body: 'body is not JSON' }, svc: null };
     }
-    if (!Array.isArray(rrsets)) return { status: 422, body: 'no rrsets' };
+    if (!Array.isArray(rrsets)) return { reply: { status: 422, body: 'no rrsets' }, svc: null };
     let svc: Units | null = null;
     for (const r of rrsets as Array<Record<string, unknown>>) {
       const name = r.name;
       if (typeof name !== 'string' || !(name === zone || name.endsWith(`.${zone}`))) {
-        return { status: 422, body: `RRset ${String(name)} IN ${String(r.type)}: Name is out of zone` };
+        const body = `RRset ${String(name)} IN ${String(r.type)}: Name is out of zone`;
+        return { reply: { status: 422, body }, svc: null };
       }
-      if (r.changetype !== 'REPLACE' && r.changetype !== 'DELETE')
-        return { status: 422, body: 'bad changetype' };
+      if (r.changetype !== 'REPLACE' && r.changetype !== 'DELETE') {
+        return { reply: { status: 422, body: 'bad changetype' }, svc: null };
+      }
       // another name or type is stored beside the svc LUA record, which keeps answering
       if (name !== this.svcFqdn || r.type !== 'LUA') continue;
       const records = r.records as Array<{ content?: unknown; disabled?: unknown }> | undefined;
@@ -285,11 +311,7 @@ export class AuthoritativeModel implements Server {
           ? unitsOf(readLuaRecord(content))
           : { units: null, error: `${live.length} LUA records` };
     }
-    if (svc !== null) {
-      this.setSvc(svc);
-      this.observe();
-    }
-    return { status: 204, body: '' };
+    return { reply: { status: 204, body: '' }, svc };
   }
 
   answer(name: string): DnsReply {

@@ -15,9 +15,10 @@
  * supervisor restarts it a second later.
  */
 
-import { leaseHttpRequest, parseLeaseReply } from '../../src/agent/lease-client.ts';
+import { leaseHttpRequest, readLeaseReply } from '../../src/agent/lease-client.ts';
 import {
   type PublishOptions,
+  type PublishPatch,
   type PublishSides,
   publishOrder,
   publishPatches,
@@ -74,6 +75,11 @@ export class ControllerModel implements Server {
   /** the agent's PowerDNS publish settings, as the simulated topology configures them */
   private readonly publishOptions: PublishOptions;
   private readonly publishSides: PublishSides;
+  private readonly patchCache = new Map<string, PublishPatch[]>();
+  private readonly leaseHttpCache = new Map<
+    LeaseOp,
+    { epoch: number | null; http: NonNullable<LeaseRequest['http']> }
+  >();
   /** a graceful stop in progress: called when the process exits */
   private stopping: { exit: () => void; incarnation: number } | null = null;
   /**
@@ -255,13 +261,25 @@ export class ControllerModel implements Server {
     this.driver?.tick();
   };
 
+  /**
+   * The lease client's request for (op, epoch), built by leaseHttpRequest once per epoch and
+   * op: it depends on nothing else, and a primary asks with the same epoch for its whole term.
+   */
+  private leaseHttp(op: LeaseOp, epoch: number | null): NonNullable<LeaseRequest['http']> {
+    const c = this.leaseHttpCache.get(op);
+    if (c !== undefined && c.epoch === epoch) return c.http;
+    const http = leaseHttpRequest(op, epoch, SIM_LEASE_NAME);
+    this.leaseHttpCache.set(op, { epoch, http });
+    return http;
+  }
+
   private lease(op: LeaseOp, epoch: number | null, done: (r: PortLeaseReply) => void): void {
     const { sim } = this;
     // signed at send on this controller's wall clock, as the production lease client signs
     const sentAtT = sim.engine.now;
     const wallStepMs = this.wallStepMs;
     // the request the agent's lease client builds, and its reading of the answer's body
-    const http = leaseHttpRequest(op, epoch, SIM_LEASE_NAME);
+    const http = this.leaseHttp(op, epoch);
     const req: LeaseRequest =
       epoch !== null
         ? { op, region: this.region, epoch, sentAtT, wallStepMs, http }
@@ -276,7 +294,7 @@ export class ControllerModel implements Server {
       (ok, reply, error) => {
         done(
           ok && reply !== null
-            ? parseLeaseReply(op, JSON.stringify(reply))
+            ? readLeaseReply(op, reply)
             : { ok: false, granted: false, holder: null, epoch: null, ttlMs: null, error: error ?? 'failed' },
         );
       },
@@ -301,8 +319,9 @@ export class ControllerModel implements Server {
 
   private resource(call: ResourceCall, done: (o: Outcome) => void): void {
     const { sim } = this;
-    // the webhook's body, as the agent POSTs it (src/contracts/authority-hook.ts)
-    const req: AppRequest = { type: 'authority', body: JSON.stringify(authorityHookCall(call, this.region)) };
+    // the webhook's body, as the agent POSTs it (src/contracts/authority-hook.ts); its JSON
+    // round trip is the identity for this plain object, so the object itself travels
+    const req: AppRequest = { type: 'authority', body: authorityHookCall(call, this.region) };
     const route = this.routes.to(this.appId);
     sim.net.call(
       route.link,
@@ -322,10 +341,24 @@ export class ControllerModel implements Server {
    * A publish is the agent's own PATCH requests (src/agent/publish-plan.ts), sent to the
    * authoritative each URL names; ok only if every one answered 204, as publishActive.
    */
+  /**
+   * The production plan for publishing `activeRegion`, built once per region: it depends on
+   * nothing else (the options are this controller's fixed configuration), and the identical
+   * body strings let the authoritatives reuse their reading of them.
+   */
+  private patchesFor(activeRegion: string): PublishPatch[] {
+    let p = this.patchCache.get(activeRegion);
+    if (p === undefined) {
+      const { active, other, regions } = publishOrder(this.publishSides, activeRegion);
+      p = publishPatches(this.publishOptions, active, other, regions);
+      this.patchCache.set(activeRegion, p);
+    }
+    return p;
+  }
+
   private publish(_epoch: number, activeRegion: string, done: (o: Outcome) => void): void {
     const { sim } = this;
-    const { active, other, regions } = publishOrder(this.publishSides, activeRegion);
-    const patches = publishPatches(this.publishOptions, active, other, regions);
+    const patches = this.patchesFor(activeRegion);
     let pending = patches.length;
     let failed: string | null = null;
     const settle = (error: string | null) => {

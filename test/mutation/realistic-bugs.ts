@@ -838,17 +838,18 @@ const publishBugs4: RealisticBug[] = [
   {
     id: 'lease-client-renew-without-epoch',
     file: 'src/agent/lease-client.ts',
-    find: "const body = JSON.stringify(op === 'acquire' ? { lease: leaseName } : { lease: leaseName, epoch });",
-    replace:
-      "const body = JSON.stringify(op === 'release' ? { lease: leaseName, epoch } : { lease: leaseName });",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
+    find: 'op === \'acquire\' ? `{"lease":${lease}}`',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
+    replace: 'op !== \'release\' ? `{"lease":${lease}}`',
     class: 'missing-check',
     why: '"a renewal just extends what I hold": the epoch is sent with a release only, and the Worker cannot tell whose term a renewal extends',
   },
   {
     id: 'lease-client-ttl-from-expiry',
     file: 'src/agent/lease-client.ts',
-    find: '    ttlMs: num(o.ttlMs),',
-    replace: '    ttlMs: num(o.expiresAt),',
+    find: '    ttlMs: finiteOrNull(o.ttlMs),',
+    replace: '    ttlMs: finiteOrNull(o.expiresAt),',
     class: 'wrong-field',
     why: 'the TTL read from the neighbouring field: every grant looks far longer than T, so a store deployed with a short TTL is trusted',
   },

@@ -382,7 +382,7 @@ describe('app stand-in', () => {
     const call = { action: r.type, epoch: r.epoch, validityMs: r.validityMs ?? 0, reason: r.reason };
     return send(w, 'ctl-a->app-a', 'app-a', {
       type: 'authority',
-      body: JSON.stringify(authorityHookCall(call, 'a')),
+      body: authorityHookCall(call, 'a'),
     });
   };
   const write = (w: World) => send(w, 'client->app-a', 'app-a', { type: 'write', client: 'c' });
