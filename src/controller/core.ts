@@ -1049,6 +1049,10 @@ type ActingAction = Extract<ControllerAction, { type: 'promote' | 'extend' | 'pu
 
 /** Acts as primary: only while holding the highest epoch seen and inside the safe window. */
 function act(st: ControllerState, acts: ControllerAction[], a: ActingAction): void {
+  // Stryker disable all: equivalent — these assertions throw only when the core is already
+  // wrong, so a correct core never reaches them and weakening one changes nothing observable
+  // (act-within-safe-window and lease-history judge the same from observations); a mutant
+  // that makes one throw always is killed by every run, and is silenced with them
   if (st.role !== 'primary') throw new InvariantError(`${a.type} while ${st.role}`);
   if (st.heldEpoch === null || a.epoch !== st.heldEpoch) {
     throw new InvariantError(`${a.type} with epoch ${a.epoch} but holding ${st.heldEpoch}`);
@@ -1062,6 +1066,7 @@ function act(st: ControllerState, acts: ControllerAction[], a: ActingAction): vo
   if ((a.type === 'promote' || a.type === 'extend') && st.nowMs + a.validityMs > st.safeUntilMs) {
     throw new InvariantError(`${a.type} validity ${a.validityMs} ms outlives the safe window`);
   }
+  // Stryker restore all
   // Recorded on the action so histories can check each act against the window it relied on.
   // Set on `a` itself, the caller's fresh literal (every caller passes one), as its last key
   // like `{ ...a, safeUntilMs }` would: that spread of four action shapes was a generic copy,
