@@ -46,8 +46,25 @@ lock_held_above() {
   return 1
 }
 if [[ ${FL_HEAVY_LOCK_HELD:-} == 1 ]] || lock_held_above; then export FL_HEAVY_LOCK_HELD=1; fi
+# Who holds the heavy lock (pids and commands), for the waiting message.
+lock_holders() {
+  local inode pid
+  inode=$(stat -c %i "$HEAVY_LOCK" 2>/dev/null) || return 0
+  for pid in $(awk -v i=":$inode" '$2=="FLOCK" && substr($6, length($6)-length(i)+1)==i {print $5}' /proc/locks | sort -u); do
+    printf '%s (%s) ' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)"
+  done
+}
 heavy() {
-  if [[ ${FL_HEAVY_LOCK_HELD:-} == 1 ]]; then "$@"; else flock "$HEAVY_LOCK" "$@"; fi
+  if [[ ${FL_HEAVY_LOCK_HELD:-} == 1 ]]; then
+    "$@"
+    return
+  fi
+  # say so before blocking: a held lock otherwise looks like a hung job
+  if ! flock -n "$HEAVY_LOCK" true; then
+    printf 'ci-docker: waiting for %s, held by %s(another heavy job: it waits its turn; FL_HEAVY_LOCK names another lock file)\n' \
+      "$HEAVY_LOCK" "$(lock_holders)"
+  fi
+  flock "$HEAVY_LOCK" "$@"
 }
 
 echo "ci-docker: Docker-mode job: engine, images, demo --driver docker ($SCENARIOS), FL_DOCKER_TESTS=1 vitest run test/docker"

@@ -62,7 +62,12 @@ heavy() {
   local t0 lock_fd rc=0
   t0=$(now_s)
   exec {lock_fd}>>"$HEAVY_LOCK"
-  flock "$lock_fd"
+  if ! flock -n "$lock_fd"; then
+    # say so before blocking: a held lock otherwise looks like a hung job
+    printf 'container-engine: waiting for %s before %s (another heavy job holds it; FL_HEAVY_LOCK names another lock file)\n' \
+      "$HEAVY_LOCK" "$1" >&"$ORIG_STDERR"
+    flock "$lock_fd"
+  fi
   awk -v a="$t0" -v b="$(now_s)" -v what="$1" \
     'BEGIN{ if (b-a >= 1) printf "container-engine: waited %.1f s for the heavy lock before %s\n", b-a, what }' >&"$ORIG_STDERR"
   "$@" || rc=$?
