@@ -55,6 +55,12 @@ import {
 } from './authoritative.ts';
 import { type LeaseRequest, SIM_LEASE_NAME } from './lease-store.ts';
 
+/** A publish request of the production plan, and the simulated authoritative its URL names. */
+interface PlannedPatch {
+  patch: PublishPatch;
+  auth: string | null;
+}
+
 /** Wakes per simulated second beyond which a controller counts as runaway (see countWake). */
 const MAX_WAKES_PER_SECOND = 200;
 
@@ -75,7 +81,7 @@ export class ControllerModel implements Server {
   /** the agent's PowerDNS publish settings, as the simulated topology configures them */
   private readonly publishOptions: PublishOptions;
   private readonly publishSides: PublishSides;
-  private readonly patchCache = new Map<string, PublishPatch[]>();
+  private readonly patchCache = new Map<string, PlannedPatch[]>();
   private readonly leaseHttpCache = new Map<
     LeaseOp,
     { epoch: number | null; http: NonNullable<LeaseRequest['http']> }
@@ -338,44 +344,46 @@ export class ControllerModel implements Server {
   }
 
   /**
+   * The production plan for publishing `activeRegion`, built once per region: it depends on
+   * nothing else (the options are this controller's fixed configuration), and the identical
+   * body strings let the authoritatives reuse their reading of them. Each request comes with
+   * the authoritative its URL names (null: no such server, the connection is refused).
+   */
+  private patchesFor(activeRegion: string): PlannedPatch[] {
+    let planned = this.patchCache.get(activeRegion);
+    if (planned === undefined) {
+      const { active, other, regions } = publishOrder(this.publishSides, activeRegion);
+      planned = publishPatches(this.publishOptions, active, other, regions).map((patch) => {
+        if ('error' in patch) return { patch, auth: null };
+        const auth = /^sim:\/\/([^/]+)\//.exec(patch.url)?.[1];
+        const known = this.sim.spec.components.some((c) => c.id === auth && c.kind === 'authoritative');
+        return { patch, auth: known && auth !== undefined ? auth : null };
+      });
+      this.patchCache.set(activeRegion, planned);
+    }
+    return planned;
+  }
+
+  /**
    * A publish is the agent's own PATCH requests (src/agent/publish-plan.ts), sent to the
    * authoritative each URL names; ok only if every one answered 204, as publishActive.
    */
-  /**
-   * The production plan for publishing `activeRegion`, built once per region: it depends on
-   * nothing else (the options are this controller's fixed configuration), and the identical
-   * body strings let the authoritatives reuse their reading of them.
-   */
-  private patchesFor(activeRegion: string): PublishPatch[] {
-    let p = this.patchCache.get(activeRegion);
-    if (p === undefined) {
-      const { active, other, regions } = publishOrder(this.publishSides, activeRegion);
-      p = publishPatches(this.publishOptions, active, other, regions);
-      this.patchCache.set(activeRegion, p);
-    }
-    return p;
-  }
-
   private publish(_epoch: number, activeRegion: string, done: (o: Outcome) => void): void {
     const { sim } = this;
-    const patches = this.patchesFor(activeRegion);
-    let pending = patches.length;
+    const planned = this.patchesFor(activeRegion);
+    let pending = planned.length;
     let failed: string | null = null;
     const settle = (error: string | null) => {
       if (error !== null) failed = error;
       if (--pending > 0) return;
       done(failed === null ? { ok: true } : { ok: false, error: failed });
     };
-    for (const p of patches) {
+    for (const { patch: p, auth } of planned) {
       if ('error' in p) {
         settle(`${p.apiBase}: ${p.error}`);
         continue;
       }
-      const auth = /^sim:\/\/([^/]+)\//.exec(p.url)?.[1];
-      if (
-        auth === undefined ||
-        !sim.spec.components.some((c) => c.id === auth && c.kind === 'authoritative')
-      ) {
+      if (auth === null) {
         settle(`${p.apiBase}: connection refused`);
         continue;
       }
@@ -400,7 +408,7 @@ export class ControllerModel implements Server {
         },
       );
     }
-    if (patches.length === 0) done({ ok: true });
+    if (planned.length === 0) done({ ok: true });
   }
 
   /**

@@ -21,6 +21,7 @@
  * The legacy-kv variant reports no refusals (it has no epoch to report for them) and no
  * expiries (KV expires values without the Worker noticing).
  */
+import { leaseHttpRequest } from '../../src/agent/lease-client.ts';
 import type { LeaseStoreEvent, StoreStorageEvent } from '../../src/contracts/history.ts';
 import {
   executeObjectCommand,
@@ -178,9 +179,11 @@ function noncePrefix(region: string): string {
   return p;
 }
 
-const SIM_LEASE_JSON = JSON.stringify(SIM_LEASE_NAME);
-
-/** Builds the signed request of `op` as src/agent/lease-client.ts would, on the caller's clock. */
+/**
+ * Signs a lease request on the caller's clock: the request a controller's lease client built
+ * (`req.http`), or, for callers without one (tests, observers), the one that client builds
+ * (leaseHttpRequest), so the request's shape exists only there.
+ */
 export function signLeaseRequest(
   req: LeaseRequest,
   timestampMs: number,
@@ -188,54 +191,12 @@ export function signLeaseRequest(
   lease = SIM_LEASE_NAME,
 ): SignedLeaseRequest {
   const nonce = noncePrefix(req.region).concat(nonceSeq.toString(16).padStart(16, '0')).slice(-128);
-  if (req.http !== undefined) return signHttp(req.region, req.http, timestampMs, nonce);
-  const post = req.op !== 'status';
-  // JSON.stringify({ lease }) or ({ lease, epoch }), written out: the same bytes for a string
-  // and a number (non-finite numbers are JSON null), without stringifying an object per request
-  const leaseJson = lease === SIM_LEASE_NAME ? SIM_LEASE_JSON : JSON.stringify(lease);
-  const e = req.epoch;
-  const body = !post
-    ? ''
-    : e === undefined || req.op === 'acquire'
-      ? `{"lease":${leaseJson}}`
-      : `{"lease":${leaseJson},"epoch":${Number.isFinite(e) ? String(e) : 'null'}}`;
-  const pathname = `/${req.op}`;
-  const search = post ? '' : `?lease=${lease}`;
-  const method = post ? 'POST' : 'GET';
-  const signature = simMac(
-    simLeaseSecret(req.region),
-    canonicalString(method, pathname + search, timestampMs, nonce, body),
-  );
-  return {
-    signed: {
-      method,
-      pathname,
-      search,
-      body,
-      // the names written out (SIGNATURE_HEADERS' values, checked below): a literal with
-      // computed keys is built key by key at run time, one per signed request
-      headers: {
-        'x-fl-region': req.region,
-        'x-fl-timestamp': String(timestampMs),
-        'x-fl-nonce': nonce,
-        'x-fl-signature': signature,
-      } satisfies Record<(typeof SIGNATURE_HEADERS)[keyof typeof SIGNATURE_HEADERS], string>,
-    },
-  };
-}
-
-/** A controller's own request, signed as its lease client signs (method, path with query, body). */
-function signHttp(
-  region: string,
-  http: NonNullable<LeaseRequest['http']>,
-  timestampMs: number,
-  nonce: string,
-): SignedLeaseRequest {
+  const http = req.http ?? leaseHttpRequest(req.op, req.epoch ?? null, lease);
   const q = http.pathWithQuery.indexOf('?');
   const pathname = q < 0 ? http.pathWithQuery : http.pathWithQuery.slice(0, q);
   const search = q < 0 ? '' : http.pathWithQuery.slice(q);
   const signature = simMac(
-    simLeaseSecret(region),
+    simLeaseSecret(req.region),
     canonicalString(http.method, http.pathWithQuery, timestampMs, nonce, http.body),
   );
   return {
@@ -244,8 +205,10 @@ function signHttp(
       pathname,
       search,
       body: http.body,
+      // the names written out (SIGNATURE_HEADERS' values, checked below): a literal with
+      // computed keys is built key by key at run time, one per signed request
       headers: {
-        'x-fl-region': region,
+        'x-fl-region': req.region,
         'x-fl-timestamp': String(timestampMs),
         'x-fl-nonce': nonce,
         'x-fl-signature': signature,
