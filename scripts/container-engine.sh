@@ -110,7 +110,10 @@ install_packages() {
 
 # Before podman's first command: with the CNI backend it would create cni-podman0, whose stale route
 # later hangs builds; crun cannot run on this cgroup v1 hybrid; rlimits above the inherited hard
-# limits fail with EPERM (no CAP_SYS_RESOURCE), so the defaults stay below them.
+# limits fail with EPERM (no CAP_SYS_RESOURCE), so the defaults stay below them. Each exec session's
+# conmon outlives the exec by exit_command_delay (default 300 s, Docker's exec cleanup): a
+# Docker-mode run's execs left dozens of them alive for five minutes after its containers were
+# gone; the API clients read an exec's exit code right after its stream ends, so 10 s is plenty.
 configure_podman() {
   local conf=/etc/containers/containers.conf want
   want=$(
@@ -122,6 +125,7 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+exit_command_delay = 10
 [network]
 network_backend = "netavark"
 EOF
