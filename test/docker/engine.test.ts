@@ -115,19 +115,38 @@ describe.skipIf(!wanted)(`Docker driver on a real engine (${why})`, () => {
 
   it('pause/unpause and crash/restart are container-native and verified', async () => {
     const t = topo!;
-    const paused = await t.containers.pause('w2');
-    expect(paused.verified).toBe(true);
-    await expect(queryDns(t.witnesses.w2!, t.spec.serviceName, { timeoutMs: 500 })).rejects.toThrow();
-    expect((await t.containers.resume('w2')).verified).toBe(true);
-    await eventually(
-      'w2 answers after unpause',
-      () => queryDns(t.witnesses.w2!, t.spec.serviceName, { timeoutMs: 1000 }),
-      (r) => r.rcode === 'NOERROR',
-    );
-    const crashed = await t.containers.crash('app-b');
-    expect(crashed.verified).toBe(true);
-    expect(await t.containers.state('app-b')).not.toBe('running');
-    expect((await t.containers.restart('app-b')).verified).toBe(true);
+    // Each phase's time is printed: this test usually takes ~70 s (once 1.7 s, once over its
+    // 120 s bound), and the phases say where that goes.
+    const phases = new Map<string, number>();
+    let lastMs = performance.now();
+    const mark = (phase: string) => {
+      const nowMs = performance.now();
+      phases.set(phase, Math.round(nowMs - lastMs));
+      lastMs = nowMs;
+    };
+    try {
+      const paused = await t.containers.pause('w2');
+      expect(paused.verified).toBe(true);
+      mark('pause');
+      await expect(queryDns(t.witnesses.w2!, t.spec.serviceName, { timeoutMs: 500 })).rejects.toThrow();
+      mark('query while paused');
+      expect((await t.containers.resume('w2')).verified).toBe(true);
+      mark('unpause');
+      await eventually(
+        'w2 answers after unpause',
+        () => queryDns(t.witnesses.w2!, t.spec.serviceName, { timeoutMs: 1000 }),
+        (r) => r.rcode === 'NOERROR',
+      );
+      mark('NOERROR after unpause');
+      const crashed = await t.containers.crash('app-b');
+      expect(crashed.verified).toBe(true);
+      expect(await t.containers.state('app-b')).not.toBe('running');
+      mark('crash');
+      expect((await t.containers.restart('app-b')).verified).toBe(true);
+      mark('restart');
+    } finally {
+      console.log(`pause/crash phases (ms): ${JSON.stringify(Object.fromEntries(phases))}`);
+    }
   }, 120_000);
 
   it('stop removes every container, network and volume of the run, and the run dir', async () => {

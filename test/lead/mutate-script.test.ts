@@ -27,16 +27,18 @@ describe('scripts/mutate.mjs inputs digest', () => {
   run('git', ['init', '-q']);
   write('simulator/engine.ts', 'export const a = 1;\n');
   write('docs/simulator.md', '# notes\n');
-  write('test/mutation/stryker-baseline.json', '{}\n');
   run('git', ['add', '.']);
 
-  it('changes when the simulator changes, not when docs or the baseline do', () => {
+  it('changes when the simulator or the kill test changes, not when docs do', () => {
     const first = digest();
     expect(first).toMatch(/^[0-9a-f]{64}$/);
     write('docs/simulator.md', '# other notes\n');
-    write('test/mutation/stryker-baseline.json', '{"x":1}\n');
     expect(digest()).toBe(first);
     write('simulator/engine.ts', 'export const a = 2;\n');
-    expect(digest()).not.toBe(first);
+    const second = digest();
+    expect(second).not.toBe(first);
+    write('test/mutation/new.yaml', 'name: x\n');
+    run('git', ['add', '.']);
+    expect(digest()).not.toBe(second);
   });
 });
