@@ -110,8 +110,8 @@ export function readLeaseReply(op: LeaseOp, j: unknown): LeaseReply {
   if (typeof j !== 'object' || j === null) return failure('reply is not a JSON object');
   const o = j as Record<string, unknown>;
   const holder = o.holder === null || typeof o.holder === 'string' ? (o.holder as string | null) : undefined;
-  const epoch = typeof o.epoch === 'number' && Number.isFinite(o.epoch) ? o.epoch : undefined;
-  if (holder === undefined || epoch === undefined) return failure('reply lacks holder/epoch');
+  const epoch = finiteOrNull(o.epoch);
+  if (holder === undefined || epoch === null) return failure('reply lacks holder/epoch');
   const granted = op === 'status' ? false : o.granted === true;
   return {
     ok: true,

@@ -288,7 +288,7 @@ function runTimers(st: ControllerState, acts: ControllerAction[]): void {
     if (st.safeUntilMs === null || now >= st.safeUntilMs) {
       demote(st, acts, 'safe-window-elapsed', false);
     } else {
-      // Stryker disable next-line all: unreachable — abandoning an in-flight renewal after the request timeout H/2 (never, always, or as a no-op): both executors' lease ports answer every request by their own timeout of H/2 (the agent's AbortSignal.timeout, the simulated network call), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has
+      // Stryker disable next-line all: unreachable — abandoning an in-flight renewal after the request timeout (never, always, or as a no-op): both executors' lease ports fail every request after that same timeout (leaseRequestTimeoutMs, H/2 by default: env.ts hands it to the agent's lease client, and the simulated network call uses it), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has
       if (st.renewInFlightSentAtMs !== null && now - st.renewInFlightSentAtMs >= reqTimeoutMs) {
         st.renewInFlightSentAtMs = null; // abandoned; a late result is still honoured
       }
@@ -311,20 +311,18 @@ function runTimers(st: ControllerState, acts: ControllerAction[]): void {
     }
   }
   if (st.role === 'standby' || st.role === 'fenced') {
-    // Stryker disable next-line all: unreachable — abandoning an in-flight status poll after the request timeout H/2 (never, always, or as a no-op): both executors' lease ports answer every request by their own timeout of H/2 (the agent's AbortSignal.timeout, the simulated network call), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has; a poll is due only H after its send anyway
+    // Stryker disable next-line all: unreachable — abandoning an in-flight status poll after the request timeout (never, always, or as a no-op): both executors' lease ports fail every request after that same timeout (leaseRequestTimeoutMs, H/2 by default: env.ts hands it to the agent's lease client, and the simulated network call uses it), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has; with the default poll interval H a poll is due only after that timeout anyway
     if (st.statusInFlightSentAtMs !== null && now - st.statusInFlightSentAtMs >= reqTimeoutMs) {
       st.statusInFlightSentAtMs = null;
     }
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — polling while a poll is in flight (`=== null` → true) never happens: a poll is due H after the last send and the port answers it by H/2; `>=` → `>` (or `<` → `<=`) moves this timer to the next wake, 1 ms later (wakeAt asks for the instant itself, then now + 1), below every bound the checker judges (its edges are ±1 ms); the killed mutants of the same mutators on this line are silenced with it
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — polling while a poll is in flight (`=== null` → true) never happens with the default poll interval H (every simulated controller's): the next poll is due after the port answered the last one, by the request timeout H/2; `>=` → `>` (or `<` → `<=`) moves this timer to the next wake, 1 ms later (wakeAt asks for the instant itself, then now + 1), below every bound the checker judges (its edges are ±1 ms); the killed mutants of the same mutators on this line are silenced with it
     if (st.statusInFlightSentAtMs === null && now >= st.nextStatusPollAtMs) {
       acts.push({ type: 'lease-status', sentAtMs: now });
       st.statusInFlightSentAtMs = now;
       st.nextStatusPollAtMs = now + c.leaseStatusPollMs;
     }
   }
-  // Stryker disable next-line all: unreachable — the witness round's deadline: the witness port answers every query by the round timeout (the agent's DNS query timeout, the simulator's world.ts), so the round is decided on its last answer at that moment and the deadline finds nothing to decide; a round exists only in standby
   if (st.role === 'standby' && st.witnessRound && now >= st.witnessRound.deadlineMs) {
-    // Stryker disable next-line BooleanLiteral: unreachable — as the line above: the deadline finds every round already decided
     evaluateWitnessRound(st, acts, true);
   }
   // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent — a candidacy exists exactly while the role is candidate (startCandidacy sets both; every way out of the role clears it), so either test alone decides the same; the killed mutants of the same mutators on this line are silenced with it
@@ -335,7 +333,7 @@ function runTimers(st: ControllerState, acts: ControllerAction[]): void {
       toStandby(st, acts, 'lease-not-granted-in-time', true);
       return;
     }
-    // Stryker disable next-line all: unreachable — abandoning an in-flight acquire after the request timeout H/2 (never, always, or as a no-op): both executors' lease ports answer every request by their own timeout of H/2 (the agent's AbortSignal.timeout, the simulated network call), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has
+    // Stryker disable next-line all: unreachable — abandoning an in-flight acquire after the request timeout (never, always, or as a no-op): both executors' lease ports fail every request after that same timeout (leaseRequestTimeoutMs, H/2 by default: env.ts hands it to the agent's lease client, and the simulated network call uses it), so the failed result clears the marker at that moment and the next request leaves when it would have; defence in depth for a port that never answers, which no executor has
     if (cand.acquireInFlightSentAtMs !== null && now - cand.acquireInFlightSentAtMs >= reqTimeoutMs) {
       cand.acquireInFlightSentAtMs = null;
     }
@@ -370,7 +368,6 @@ function wakeAt(st: ControllerState): number {
       break;
     case 'standby':
       deadlines.push(st.nextPeerProbeAtMs, statusDeadline);
-      // Stryker disable next-line ConditionalExpression: unreachable — not waking for the witness round's deadline: its last answer arrives by then (runTimers)
       if (st.witnessRound) deadlines.push(st.witnessRound.deadlineMs);
       break;
     case 'candidate': {
@@ -550,7 +547,7 @@ function onLeaseResult(
   const L = st.safeWindowMs;
   switch (r.op) {
     case 'status': {
-      // Stryker disable next-line all: equivalent — the status poll's in-flight marker: clearing it on the reply or not (or on any reply) moves nothing, since the next poll is due H after the send and the marker is cleared by H/2 anyway (runTimers)
+      // Stryker disable next-line all: equivalent — the status poll's in-flight marker: clearing it on the reply or not (or on any reply) moves nothing with the default poll interval H, since the next poll is due after the request timeout (H/2) has cleared the marker anyway (runTimers)
       if (st.statusInFlightSentAtMs === r.sentAtMs) st.statusInFlightSentAtMs = null;
       if (!r.ok) return;
       noteStoreTtl(st, acts, r.ttlMs);
@@ -591,7 +588,7 @@ function onLeaseResult(
           r.epoch > st.highestEpochSeen &&
           // Stryker disable next-line all: equivalent — a grant names its asker as holder (lease-state.ts acquire)
           (r.holder === null || r.holder === c.region) &&
-          // Stryker disable next-line ConditionalExpression,EqualityOperator: unreachable — a grant heard later than L after its send: the port fails a request after H/2 < L, so such a reply reads as failed; `<` → `<=` a 1 ms tie; the killed mutants of the same mutators on this line are silenced with it
+          // Stryker disable next-line ConditionalExpression,EqualityOperator: unreachable — a grant heard later than L after its send: the port fails a request after the request timeout, which the config check keeps below L, so such a reply reads as failed; `<` → `<=` a 1 ms tie; the killed mutants of the same mutators on this line are silenced with it
           st.nowMs < r.sentAtMs + L;
         const shortfall = usable ? leaseTtlShortfall(st, acts, r.ttlMs) : null;
         if (usable && shortfall === null) {
@@ -632,7 +629,7 @@ function onLeaseResult(
       return;
     }
     case 'renew': {
-      // Stryker disable next-line ConditionalExpression: equivalent — the renewal's in-flight marker: not clearing it on the reply moves nothing, since the next renewal is due H after the send and the marker is cleared by H/2 anyway (runTimers); the killed mutants of the same mutators on this line are silenced with it
+      // Stryker disable next-line ConditionalExpression: equivalent — the renewal's in-flight marker: not clearing it on the reply moves nothing with the default request timeout H/2, since the next renewal is due H after the send, after the timeout has cleared the marker anyway (runTimers); the killed mutants of the same mutators on this line are silenced with it
       if (st.renewInFlightSentAtMs === r.sentAtMs) st.renewInFlightSentAtMs = null;
       // Stryker disable next-line all: equivalent — a non-primary's renewal reply: its heldEpoch is null, so without this branch the reply takes the epoch-mismatch path, which only observes the epoch (the demotes there test the role)
       if (st.role !== 'primary') {
@@ -667,7 +664,7 @@ function onLeaseResult(
         return;
         // Stryker restore all
       }
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: unreachable — a renewal reply later than L after its send: the port fails a request after H/2 < L; `<=` → `<` a 1 ms tie; the killed mutants of the same mutators on this line are silenced with it
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: unreachable — a renewal reply later than L after its send: the port fails a request after the request timeout, which the config check keeps below L; `<=` → `<` a 1 ms tie; the killed mutants of the same mutators on this line are silenced with it
       if (r.sentAtMs + L <= st.nowMs) return; // too late to extend anything
       // Stryker disable next-line all: equivalent — one renewal is in flight at a time and replies to it arrive in send order, so every reply is newer than the last renewal's send (`>=`, `>`, and the `??` on a value a primary always has)
       if (r.sentAtMs >= (st.lastRenewalSentAtMs ?? Number.NEGATIVE_INFINITY)) {
