@@ -45,7 +45,7 @@ describe('catalog scenarios on the real topology', () => {
     expect(r.json.executor).toBe('real');
     expect(r.history[0]!.kind).toBe('meta');
     const fault = r.history.find((e) => e.kind === 'fault' && e.phase === 'start');
-    expect(fault).toMatchObject({ fault: 'crash', target: 'a', verified: true });
+    expect(fault, JSON.stringify(fault)).toMatchObject({ fault: 'crash', target: 'a', verified: true });
     const promo = roles(r.history).find((e) => e.region === 'b' && e.to === 'primary');
     expect(promo).toBeDefined();
     const measurements = r.json.measurements as { failoverMs: number; failoverBoundMs: number };
@@ -79,7 +79,7 @@ describe('catalog scenarios on the real topology', () => {
       { kind: 'fault' }
     >;
     expect(fault.links).toContain('ctl-b->peer');
-    expect(fault.verified).toBe(true);
+    expect(fault.verified, fault.detail).toBe(true);
   });
 
   it('kv-split-brain: the legacy KV Worker lets both apps accept writes, and the checker says so', async () => {
@@ -107,12 +107,12 @@ describe('catalog scenarios on the real topology', () => {
       HistoryEvent,
       { kind: 'fault' }
     >;
-    expect(fault).toMatchObject({ fault: 'crash', target: 'worker', verified: true });
+    expect(fault, fault.detail).toMatchObject({ fault: 'crash', target: 'worker', verified: true });
     const end = r.history.find((e) => e.kind === 'fault' && e.phase === 'end') as Extract<
       HistoryEvent,
       { kind: 'fault' }
     >;
-    expect(end.verified).toBe(true);
+    expect(end.verified, end.detail).toBe(true);
     const procs = r.history.filter(
       (e): e is Extract<HistoryEvent, { kind: 'process' }> =>
         e.kind === 'process' && e.component === 'worker',
