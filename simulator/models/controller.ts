@@ -149,9 +149,10 @@ export class ControllerModel implements Server {
   }
 
   /**
-   * SIGTERM (the `stop` fault): the driver's graceful shutdown, as the production shell runs
-   * it (src/agent/runtime.ts `stop`): the process exits once the driver says the stop is done,
-   * or after gracefulStopCapMs, and then `exit` runs (the fault makes the process gone).
+   * SIGTERM (the `stop` fault): the driver's graceful stop sequence (driver.ts `stop`), the one
+   * the production shell runs too (src/agent/runtime.ts `stop`): the process exits once the
+   * core is done and the calls in flight answered, each wait capped by gracefulStopCapMs, and
+   * then `exit` runs (the fault makes the process gone).
    * `sigterm` runs first, when there is a running controller to stop (else nothing happens).
    */
   stopGracefully(sigterm: () => void, exit: () => void): boolean {
@@ -160,11 +161,12 @@ export class ControllerModel implements Server {
     sigterm();
     const incarnation = this.proc.incarnation;
     this.stopping = { exit, incarnation };
-    this.proc.run(() => d.shutdown(), null, incarnation);
     const t = this.sim.timings;
     const capMs = gracefulStopCapMs(t.appRequestTimeoutMs, t.leaseRequestTimeoutMs);
-    this.sim.engine.after(capMs, () => this.exitStopped(incarnation));
-    if (d.stopDone) this.sim.engine.after(0, () => this.exitStopped(incarnation));
+    const { engine } = this.sim;
+    // the process exits between steps, as the real one does after its stop promise resolved
+    const exited = () => engine.after(0, () => this.exitStopped(incarnation));
+    this.proc.run(() => d.stop(capMs, (ms, fn) => engine.after(ms, fn), exited), null, incarnation);
     return true;
   }
 
@@ -219,13 +221,6 @@ export class ControllerModel implements Server {
       publish: (epoch, activeRegion, done) => this.publish(epoch, activeRegion, done),
       awaitApproval: (reason) => this.awaitApproval(reason),
       record: (r) => this.record(r),
-      stepped: (s) => {
-        // the shell's stop waits for this (src/agent/runtime.ts `stepped`); exits between steps
-        if (this.stopping !== null && s.view.shutdownComplete) {
-          const inc = this.stopping.incarnation;
-          this.sim.engine.after(0, () => this.exitStopped(inc));
-        }
-      },
       coreFailed: (err) => this.coreFailed(err),
     };
   }

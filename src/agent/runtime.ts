@@ -59,11 +59,9 @@ export class Agent {
   private timer: ClampedTimer | null = null;
   private server: http.Server | null = null;
   private events: WriteStream | null = null;
-  private readonly pending = new Set<Promise<unknown>>();
   private lastLeaseOk: boolean | null = null;
   private stopping: Promise<void> | null = null;
   private stopped = false;
-  private shutdownWaiters: (() => void)[] = [];
   private resolveFatal: (err: unknown) => void = () => {};
   /** Rejects if the core throws an invariant violation (the agent has then stopped acting). */
   readonly fatal: Promise<never> = new Promise<never>((_, reject) => {
@@ -135,24 +133,15 @@ export class Agent {
   }
 
   /**
-   * Graceful shutdown: the core demotes first, releases only after the resource confirmed
-   * the demotion; then servers close. Bounded by the adapters' own timeouts.
+   * Graceful shutdown: the driver's stop sequence (demote, release once the app confirmed,
+   * wait for the calls in flight, each wait capped), then the servers close.
    */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
-      this.driver.shutdown();
       const c = this.config;
       const capMs = gracefulStopCapMs(c.hooks.timeoutMs, c.lease.requestTimeoutMs);
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          // never started (or the core failed): there is nothing to demote or release
-          if (this.driver.stopDone) resolve();
-          else this.shutdownWaiters.push(resolve);
-        }),
-        sleep(capMs),
-      ]);
-      await Promise.race([Promise.allSettled([...this.pending]), sleep(capMs)]);
+      await new Promise<void>((resolve) => this.driver.stop(capMs, afterMs, resolve));
       this.halt();
       await new Promise<void>((resolve) => {
         if (!this.server) return resolve();
@@ -238,11 +227,14 @@ export class Agent {
 
   /** Runs an adapter; its outcome reaches the driver unless the agent stopped meanwhile. */
   private track<T>(p: Promise<T>, done: (v: T) => void): void {
-    const q = p.then((v) => {
-      if (!this.stopped) done(v);
-    });
-    this.pending.add(q);
-    q.finally(() => this.pending.delete(q)).catch(() => {});
+    p.then(
+      (v) => {
+        if (!this.stopped) done(v);
+      },
+      // the adapters report failures as outcomes; a rejection is a bug, left unanswered
+      // (the core's own timeouts and the stop's cap still bound it)
+      (err: unknown) => this.logger.error({ err }, 'adapter rejected instead of reporting an outcome'),
+    );
   }
 
   private callLease(op: LeaseOp, epoch: number | null, done: (r: LeaseReply) => void): void {
@@ -315,9 +307,6 @@ export class Agent {
   private stepped(s: { input: ControllerInput; actions: ControllerAction[]; view: ControllerView }): void {
     for (const a of s.actions) if (a.type === 'event') this.logEvent(a.event);
     this.metrics.update(s.view, s.input.nowMs);
-    if (s.view.shutdownComplete) {
-      for (const w of this.shutdownWaiters.splice(0)) w();
-    }
   }
 
   private logEvent(e: ControllerEvent): void {
@@ -349,6 +338,7 @@ export class Agent {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** The stop's timer: unref'd, so a stop that finished early leaves nothing holding the process. */
+function afterMs(ms: number, fn: () => void): void {
+  setTimeout(fn, ms).unref();
 }

@@ -38,6 +38,7 @@ import {
   checkNoStaleWrite,
   checkSinglePrimary,
 } from './invariants/safety.ts';
+import { checkStopExits } from './invariants/stop-exit.ts';
 import { checkLeaseStoreLog } from './invariants/store-log.ts';
 import { checkStoreStorageBounded } from './invariants/store-storage.ts';
 import { checkUnusedLeaseReleased } from './invariants/unused-lease.ts';
@@ -80,6 +81,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkDnsFollowsLease(facts, m),
     checkWriteAvailability(facts, m),
     checkStopReleasesLease(facts),
+    checkStopExits(facts),
     checkAppLossFailover(facts, m),
     checkCandidacyHoldDown(facts),
     checkLeaseRequestCadence(facts),

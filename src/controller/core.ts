@@ -1041,7 +1041,7 @@ function handAuthority(st: ControllerState, acts: ControllerAction[]): void {
   // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent — every caller has safeUntilMs > now (usable grants are younger than L; the renewal's too-late test), so validityMs is 0 only when less than 1 ms is left, and a 0 ms window ends at once; the killed mutants of the same mutators on this line are silenced with it
   if (validityMs <= 0) return;
   act(st, acts, { type: st.promoteConfirmed ? 'extend' : 'promote', epoch, validityMs });
-  // Stryker disable next-line ConditionalExpression: equivalent — publishConfirmed is never set true (no publish result confirms it), so every hand-off publishes; the killed mutants of the same mutators on this line are silenced with it
+  // Stryker disable next-line ConditionalExpression: equivalent within the assumptions — publishing on every hand-off (the `true` mutant) repeats the same active region, and a repeat sent inside L lands within d, before any later primary can hold the lease (TTL − L > d); the killed `false` mutant on this line is silenced with it
   if (!st.publishConfirmed) act(st, acts, { type: 'publish', epoch, activeRegion: st.config.region });
 }
 
@@ -1061,7 +1061,7 @@ function demote(st: ControllerState, acts: ControllerAction[], reason: string, r
   st.renewInFlightSentAtMs = null;
   // Stryker disable next-line BooleanLiteral: equivalent — the verb of the next hand-off only (onPromoteResult); becomePrimary resets it
   st.promoteConfirmed = false;
-  // Stryker disable next-line BooleanLiteral: equivalent — publishConfirmed is never read true (handAuthority); becomePrimary resets it
+  // Stryker disable next-line BooleanLiteral: equivalent — becomePrimary resets publishConfirmed before handAuthority reads it again
   st.publishConfirmed = false;
   st.resourceFailures = 0;
   st.pendingRelease = release ? { epoch } : null;

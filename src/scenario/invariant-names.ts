@@ -27,6 +27,7 @@ export const LIVENESS_INVARIANTS = [
   'dns-follows-lease',
   'write-availability',
   'stop-releases-lease',
+  'stop-exits',
   'app-loss-failover',
   'candidacy-hold-down',
   'lease-request-cadence',

@@ -1,41 +1,17 @@
 /**
- * Representative catalog scenarios end to end on the real topology, through the CLI:
- * primary crash → failover, inter-region cut → no failover, legacy KV Worker → split brain
- * detected, and a scenario whose expectation is wrong → exit 1.
+ * Representative catalog scenarios end to end on the real topology, through the CLI (part 1):
+ * primary crash → failover, inter-region cut → no failover, and a scenario whose expectation
+ * is wrong → exit 1. Part 2: scenarios-store.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../../src/contracts/history.ts';
+import { roles, runScenario, runsDir } from './catalog-run.ts';
 import { runCli } from './cli.ts';
 
-const out = mkdtempSync(join(tmpdir(), 'fl-runner-test-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  json: Record<string, unknown> & {
-    ok: boolean;
-    outcomes: Array<{ name: string; ok: boolean; detail: string; expectedViolation?: boolean }>;
-  };
-  history: HistoryEvent[];
-  stderr: string;
-}
-
-async function run(file: string, name: string): Promise<Run> {
-  const dir = join(out, name);
-  const res = await runCli(['run', file, '--json', '--out', dir, '--no-report']);
-  const json = JSON.parse(res.stdout.trim() || '{}') as Run['json'];
-  const history = readFileSync(join(dir, 'history.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as HistoryEvent);
-  return { code: res.code, json, history, stderr: res.stderr };
-}
-
-const roles = (h: HistoryEvent[]) =>
-  h.filter((e): e is Extract<HistoryEvent, { kind: 'role' }> => e.kind === 'role');
+const out = runsDir();
+const run = (file: string, name: string) => runScenario(out, file, name);
 
 describe('catalog scenarios on the real topology', () => {
   it('primary-region-crash: b takes over within the bound, never two primaries', async () => {
@@ -80,58 +56,6 @@ describe('catalog scenarios on the real topology', () => {
     >;
     expect(fault.links).toContain('ctl-b->peer');
     expect(fault.verified, fault.detail).toBe(true);
-  });
-
-  it('kv-split-brain: the legacy KV Worker lets both apps accept writes, and the checker says so', async () => {
-    const r = await run('scenarios/kv-split-brain.yaml', 'kv');
-    expect(r.code, r.stderr).toBe(0);
-    const sp = r.json.outcomes.find((o) => o.name === 'single-primary')!;
-    expect(sp.ok).toBe(false);
-    expect(sp.expectedViolation).toBe(true);
-    expect(r.json.withinAssumptions).toBe(false);
-    // The path that does not hang on sub-second races: once the Worker outage (longer than
-    // KV's expiry) ends, each region's first poll caches "absent" at its own location and
-    // both are granted the lease.
-    const outageEnd = r.history.find(
-      (e) => e.kind === 'fault' && e.phase === 'end' && e.id === 'f2',
-    ) as Extract<HistoryEvent, { kind: 'fault' }>;
-    expect(outageEnd).toBeDefined();
-    const after = roles(r.history).filter((e) => e.t > outageEnd.t && e.to === 'primary');
-    expect(new Set(after.map((e) => e.region))).toEqual(new Set(['a', 'b']));
-  });
-
-  it('worker-crash: workerd is killed and restarted on its persisted state; the next grant is epoch 2', async () => {
-    const r = await run('scenarios/worker-crash.yaml', 'worker-crash');
-    expect(r.code, r.stderr).toBe(0);
-    const fault = r.history.find((e) => e.kind === 'fault' && e.phase === 'start') as Extract<
-      HistoryEvent,
-      { kind: 'fault' }
-    >;
-    expect(fault, fault.detail).toMatchObject({ fault: 'crash', target: 'worker', verified: true });
-    const end = r.history.find((e) => e.kind === 'fault' && e.phase === 'end') as Extract<
-      HistoryEvent,
-      { kind: 'fault' }
-    >;
-    expect(end.verified, end.detail).toBe(true);
-    const procs = r.history.filter(
-      (e): e is Extract<HistoryEvent, { kind: 'process' }> =>
-        e.kind === 'process' && e.component === 'worker',
-    );
-    const crash = procs.find((e) => e.op === 'crash')!;
-    const restart = procs.find((e) => e.op === 'restart')!;
-    expect(restart.pid).not.toBe(crash.pid);
-    // a stood down while nobody could renew
-    expect(roles(r.history).some((e) => e.region === 'a' && e.from === 'primary' && e.t > fault.t)).toBe(
-      true,
-    );
-    // the restarted Worker remembers epoch 1: the grant after it is 2, never 1 again
-    const grantsAfter = r.history.filter(
-      (e): e is Extract<HistoryEvent, { kind: 'lease-store' }> =>
-        e.kind === 'lease-store' && e.t > restart.t && e.holder !== null,
-    );
-    expect(grantsAfter.length).toBeGreaterThan(0);
-    expect(grantsAfter[0]!.epoch).toBe(2);
-    expect(r.json.outcomes.find((o) => o.name === 'epoch-monotonic')!.ok).toBe(true);
   });
 
   it('a scenario whose expectation does not hold exits 1', async () => {
