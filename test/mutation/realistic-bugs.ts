@@ -305,8 +305,8 @@ const driverBugs: RealisticBug[] = [
   {
     id: 'driver-sent-at-from-reply',
     file: DRIVER,
-    find: 'this.feed(leaseResultInput(op, sentAtMs, reply)),',
-    replace: 'this.feed(leaseResultInput(op, this.now(), reply)),',
+    find: 'this.feed(leaseResultInput(op, sentAtMs, reply));',
+    replace: 'this.feed(leaseResultInput(op, this.now(), reply));',
     class: 'wrong-clock',
     why: 'the lease result is stamped when the reply arrives: every window is counted from receipt',
   },
@@ -317,6 +317,30 @@ const driverBugs: RealisticBug[] = [
     replace: '',
     class: 'wrong-field',
     why: 'the hook result omits which call it answers; the core reads every result as a promote, so a confirmed demote never frees the lease',
+  },
+  {
+    id: 'driver-stop-exits-at-once',
+    file: DRIVER,
+    find: '    this.advanceStop();\n  }\n\n  /** The graceful stop has nothing left to do',
+    replace: '    this.exitStopped(s);\n  }\n\n  /** The graceful stop has nothing left to do',
+    class: 'missing-check',
+    why: 'the stop exits once the shutdown input was fed, as a plain SIGTERM handler would: the demote goes out, the release after its answer never does',
+  },
+  {
+    id: 'driver-stop-not-rechecked-on-answer',
+    file: DRIVER,
+    find: '    this.inFlight--;\n    this.advanceStop();',
+    replace: '    this.inFlight--;',
+    class: 'missing-check',
+    why: 'the stop is re-checked after steps only, not when a call answers: a stop whose last call was the release waits for its cap',
+  },
+  {
+    id: 'driver-witness-call-not-counted',
+    file: DRIVER,
+    find: '          this.inFlight++;\n          p.witness(',
+    replace: '          p.witness(',
+    class: 'missing-check',
+    why: 'one port is left out of the in-flight count: its answers drive the count below zero, and a stop after a witness round waits for its cap',
   },
 ];
 
@@ -589,7 +613,7 @@ const coreBugs2: RealisticBug[] = [
   {
     id: 'core-orphan-release-ignores-incarnation',
     file: CORE,
-    find: '  const floor = st.inheritedEpochFloor;\n  if (floor !== null ? epoch <= floor : st.nowMs < st.startedAtMs + leaseGoneBoundMs(c) + c.maxDelayMs)\n    return;\n',
+    find: '  if (floor !== null ? epoch <= floor : st.nowMs < st.startedAtMs + leaseGoneBoundMs(c) + c.maxDelayMs)\n    return;\n',
     replace: '',
     class: 'missing-check',
     why: '"this incarnation never acted on it, so release it": a restarted controller frees the lease its previous incarnation\'s app may still write under',
