@@ -270,6 +270,7 @@ export class ControllerDriver {
   /** Exits a stop that is done (after every step and port answer). */
   private advanceStop(): void {
     const s = this.stopping;
+    // Stryker disable next-line ConditionalExpression: equivalent in the simulator, not in production — without `inFlight === 0` a stop exits right after sending its release, and a simulated request is delivered once sent; a real one may not have left (its connection still opening), so the agent waits for the reply
     if (s !== null && this.stopDone && this.inFlight === 0) this.exitStopped(s);
   }
 
