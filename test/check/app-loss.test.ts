@@ -46,6 +46,25 @@ describe('app-loss-failover', () => {
     expect(o.violations[0]).toMatchObject({ invariant: 'app-loss-failover', at: CRASH_AT_MS + BOUND_MS });
   });
 
+  it("fails when the dead app's region renews more than N times after the crash (the store's log)", () => {
+    const renew = (t: number): NewEvent => ({
+      kind: 'lease-store',
+      t,
+      op: 'renew',
+      region: 'a',
+      holder: 'a',
+      epoch: 1,
+      expiresAt: t + 30_000,
+      storeNowMs: t,
+    });
+    const takeover = [grant(CRASH_AT_MS + 70_000, 'b', 2), end(150_000)];
+    const three = [renew(24_000), renew(34_000), renew(44_000)];
+    expect(judge(appLoss(120_000, [...three, ...takeover]))).toMatchObject({ ok: true, evaluated: true });
+    const o = judge(appLoss(120_000, [...three, renew(54_000), ...takeover]));
+    expect(o.ok).toBe(false);
+    expect(o.detail).toMatch(/logged 4 renewals by region a after it: .* after N = 3 failed hand-offs/);
+  });
+
   it("fails when b's grant comes only after the bound", () => {
     const o = judge(appLoss(120_000, [grant(CRASH_AT_MS + BOUND_MS + 1, 'b', 2), end(150_000)]));
     expect(o.ok).toBe(false);

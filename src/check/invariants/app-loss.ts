@@ -50,6 +50,22 @@ function otherAppGrant(f: Facts, lost: RegionId, from: number, to: number): numb
   return null;
 }
 
+/**
+ * The lease store's log of `region`'s renewals in (from, to]. The design steps a region down
+ * after N (the spec's peerFailureThreshold) failed hand-offs to its app, one per renewal, so
+ * after its app died it renews at most N times: a renewal already on its way counts among
+ * them, since its hand-off fails too.
+ */
+function renewalsLogged(f: Facts, region: RegionId, from: number, to: number): number {
+  let n = 0;
+  for (const ev of eventsOfKind(f, 'lease-store')) {
+    if (ev.t <= from) continue;
+    if (ev.t > to) break;
+    if (ev.op === 'renew' && ev.region === region) n++;
+  }
+  return n;
+}
+
 /** `m.failoverMs`, when no region loss measured it, is the first app loss's takeover time. */
 export function checkAppLossFailover(f: Facts, m: Measurements): CheckOutcome {
   const bound = f.spec?.bounds.appLossFailoverBoundMs;
@@ -83,6 +99,15 @@ export function checkAppLossFailover(f: Facts, m: Measurements): CheckOutcome {
     }
     evaluated++;
     if (faultEffect(f, fault).observed) observed++;
+    const N = f.spec!.peerFailureThreshold;
+    const renewed = renewalsLogged(f, lost, fault.start, deadline);
+    if (renewed > N)
+      violations.push({
+        invariant: NAME,
+        at: fault.start,
+        detail: `app-${lost} died (${what}), but the lease store logged ${renewed} renewals by region ${lost} after it: a region whose app cannot take authority steps down after N = ${N} failed hand-offs, one per renewal`,
+        events: [fault.startSeq],
+      });
     const takenAt = otherAppGrant(f, lost, fault.start, deadline);
     if (takenAt !== null) {
       if (m.failoverMs === undefined) m.failoverMs = takenAt - fault.start;
