@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import HeavyFirstSequencer from './test/heavy-first-sequencer.ts';
 
 // Real-component suites (workerd, PowerDNS, unbound, TCP proxies) share 2 cores in CI,
 // so files run in forked workers with a modest cap and generous per-test timeouts.
@@ -12,7 +11,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
     reporters: ['default', './test/summary-reporter.ts'],
-    // the slowest files first, so both workers finish together (see the sequencer)
-    sequence: { sequencer: HeavyFirstSequencer },
   },
 });
