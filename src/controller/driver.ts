@@ -384,31 +384,29 @@ export class ControllerDriver {
       case 'lease-status': {
         const op = a.type.slice('lease-'.length) as LeaseOp;
         const sentAtMs = a.sentAtMs;
-        this.inFlight++;
-        p.lease(op, 'epoch' in a ? a.epoch : null, (reply) => {
-          this.feed(leaseResultInput(op, sentAtMs, reply));
-          this.answered();
-        });
+        p.lease(
+          op,
+          'epoch' in a ? a.epoch : null,
+          this.counted((reply) => this.feed(leaseResultInput(op, sentAtMs, reply))),
+        );
         return;
       }
       case 'witness-query': {
         const addresses = this.opts.witnessAddresses(a.target);
         for (const witness of this.config.witnesses) {
-          this.inFlight++;
-          p.witness(witness, a.target, (o) => {
-            const { verdict, detail } = witnessVerdict(o, addresses);
-            this.feed({ type: 'witness-result', round: a.round, witness, verdict, detail });
-            this.answered();
-          });
+          p.witness(
+            witness,
+            a.target,
+            this.counted((o) => {
+              const { verdict, detail } = witnessVerdict(o, addresses);
+              this.feed({ type: 'witness-result', round: a.round, witness, verdict, detail });
+            }),
+          );
         }
         return;
       }
       case 'peer-probe':
-        this.inFlight++;
-        p.peer((o) => {
-          this.feed(peerResult(o));
-          this.answered();
-        });
+        p.peer(this.counted((o) => this.feed(peerResult(o))));
         return;
       case 'promote':
       case 'extend':
@@ -419,12 +417,14 @@ export class ControllerDriver {
         return;
       case 'publish': {
         const epoch = a.epoch;
-        this.inFlight++;
-        p.publish(epoch, a.activeRegion, (o) => {
-          // Stryker disable next-line ObjectLiteral: equivalent within the assumptions — without the result the core publishes again at every hand-off, repeating the same active region (core.ts handAuthority)
-          this.feed({ type: 'publish-result', epoch, ok: o.ok, ...failed(o) });
-          this.answered();
-        });
+        p.publish(
+          epoch,
+          a.activeRegion,
+          this.counted((o) =>
+            // Stryker disable next-line ObjectLiteral: equivalent within the assumptions — without the result the core publishes again at every hand-off, repeating the same active region (core.ts handAuthority)
+            this.feed({ type: 'publish-result', epoch, ok: o.ok, ...failed(o) }),
+          ),
+        );
         return;
       }
       case 'await-approval':
@@ -447,17 +447,23 @@ export class ControllerDriver {
     const call = this.hookQueue.shift();
     if (call === undefined) return;
     this.hookBusy = true;
-    this.inFlight++;
-    this.ports.resource(call, (o) => {
-      this.serially(new HookDone(call, o));
-      this.answered();
-    });
+    this.ports.resource(
+      call,
+      this.counted((o) => this.serially(new HookDone(call, o))),
+    );
   }
 
-  /** A port call answered (after its outcome was fed): a stop may be waiting for the last one. */
-  private answered(): void {
-    this.inFlight--;
-    this.advanceStop();
+  /**
+   * A port call's `done`, counted in flight until it answers: `onAnswer` feeds the outcome,
+   * then a stop may be waiting for this last call. Every port call goes through here.
+   */
+  private counted<T>(onAnswer: (answer: T) => void): (answer: T) => void {
+    this.inFlight++;
+    return (answer) => {
+      onAnswer(answer);
+      this.inFlight--;
+      this.advanceStop();
+    };
   }
 
   /** A resource call answered: its result is fed, then the next queued call may start. */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { outcomeOf } from './helpers/history.ts';
+import { outcomeOf, storeRelease } from './helpers/history.ts';
 
 const grantA: NewEvent = {
   kind: 'lease-store',
@@ -32,16 +32,7 @@ const revoke = (t: number, reason: string): NewEvent => ({
   epoch: 1,
   reason,
 });
-const release = (t: number): NewEvent => ({
-  kind: 'lease-store',
-  t,
-  op: 'release',
-  region: 'a',
-  holder: null,
-  epoch: 1,
-  expiresAt: null,
-  storeNowMs: t,
-});
+const release = (t: number): NewEvent => storeRelease(t, 'a', 1);
 const end: NewEvent = { kind: 'note', t: 60_000, source: 't', message: 'end' };
 const judge = (events: NewEvent[], name: string) => outcomeOf(name, events);
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { collectFacts } from '../../src/check/facts.ts';
 import { checkReleaseAfterRevoke } from '../../src/check/invariants/release-after-revoke.ts';
 import type { HistoryEvent, NewEvent } from '../../src/contracts/history.ts';
-import { appGrant } from './helpers/history.ts';
+import { appGrant, storeRelease } from './helpers/history.ts';
 
 /** The store's grant of epoch 1 to a at t = 0: a release is only asked for after one. */
 const storeGrantA: NewEvent = {
@@ -36,16 +36,7 @@ const revoke = (t: number, epoch: number): NewEvent => ({
   epoch,
   reason: 'demote: shutdown',
 });
-const release = (t: number, epoch: number): NewEvent => ({
-  kind: 'lease-store',
-  t,
-  op: 'release',
-  region: 'a',
-  holder: null,
-  epoch,
-  expiresAt: null,
-  storeNowMs: t,
-});
+const release = (t: number, epoch: number): NewEvent => storeRelease(t, 'a', epoch);
 
 describe('release-after-revoke', () => {
   it('passes a release after the app dropped the epoch, or of an epoch it never held', () => {

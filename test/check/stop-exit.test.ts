@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { faultEvent, outcomeOf } from './helpers/history.ts';
+import { faultEvent, outcomeOf, storeRelease } from './helpers/history.ts';
 
 const proc = (t: number, op: 'stop' | 'exit' | 'crash'): NewEvent => ({
   kind: 'process',
@@ -21,16 +21,7 @@ const revoke = (t: number): NewEvent => ({
   epoch: 1,
   reason: 'demote: shutdown',
 });
-const release = (t: number): NewEvent => ({
-  kind: 'lease-store',
-  t,
-  op: 'release',
-  region: 'a',
-  holder: null,
-  epoch: 1,
-  expiresAt: null,
-  storeNowMs: t,
-});
+const release = (t: number): NewEvent => storeRelease(t, 'a', 1);
 const stopFault = (phase: 'start' | 'end', t: number) =>
   faultEvent(phase, t, 'ctl-a', 'stop', { id: 'f1', components: ['ctl-a'] });
 const end: NewEvent = { kind: 'note', t: 60_000, source: 't', message: 'end' };

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { appGrant, faultEvent, outcomeOf } from './helpers/history.ts';
+import { appGrant, faultEvent, outcomeOf, storeRelease } from './helpers/history.ts';
 
 const grant = (t: number, epoch = 2, ttlMs = 30_000, region = 'b'): NewEvent => ({
   kind: 'lease-store',
@@ -18,16 +18,7 @@ const grant = (t: number, epoch = 2, ttlMs = 30_000, region = 'b'): NewEvent => 
   expiresAt: t + ttlMs,
   storeNowMs: t,
 });
-const release = (t: number, epoch = 2, region = 'b'): NewEvent => ({
-  kind: 'lease-store',
-  t,
-  op: 'release',
-  region,
-  holder: null,
-  epoch,
-  expiresAt: null,
-  storeNowMs: t,
-});
+const release = (t: number, epoch = 2, region = 'b'): NewEvent => storeRelease(t, region, epoch);
 /** b's acquire refused: the store says b holds `epoch` already (granted at `grantT`). */
 const heldByB = (t: number, grantT: number, epoch = 2): NewEvent => ({
   kind: 'lease-store',

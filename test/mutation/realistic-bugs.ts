@@ -305,8 +305,8 @@ const driverBugs: RealisticBug[] = [
   {
     id: 'driver-sent-at-from-reply',
     file: DRIVER,
-    find: 'this.feed(leaseResultInput(op, sentAtMs, reply));',
-    replace: 'this.feed(leaseResultInput(op, this.now(), reply));',
+    find: 'leaseResultInput(op, sentAtMs, reply)',
+    replace: 'leaseResultInput(op, this.now(), reply)',
     class: 'wrong-clock',
     why: 'the lease result is stamped when the reply arrives: every window is counted from receipt',
   },
@@ -329,18 +329,10 @@ const driverBugs: RealisticBug[] = [
   {
     id: 'driver-stop-not-rechecked-on-answer',
     file: DRIVER,
-    find: '    this.inFlight--;\n    this.advanceStop();',
-    replace: '    this.inFlight--;',
+    find: '      this.inFlight--;\n      this.advanceStop();',
+    replace: '      this.inFlight--;',
     class: 'missing-check',
     why: 'the stop is re-checked after steps only, not when a call answers: a stop whose last call was the release waits for its cap',
-  },
-  {
-    id: 'driver-witness-call-not-counted',
-    file: DRIVER,
-    find: '          this.inFlight++;\n          p.witness(',
-    replace: '          p.witness(',
-    class: 'missing-check',
-    why: 'one port is left out of the in-flight count: its answers drive the count below zero, and a stop after a witness round waits for its cap',
   },
 ];
 

@@ -42,6 +42,20 @@ export function appGrant(
   return { kind: 'app-authority', t, region, op: 'grant', epoch, untilT, reason };
 }
 
+/** The lease store's log entry for `region`'s release of `epoch`: the lease is free after it. */
+export function storeRelease(t: number, region: string, epoch: number): NewEvent {
+  return {
+    kind: 'lease-store',
+    t,
+    op: 'release',
+    region,
+    holder: null,
+    epoch,
+    expiresAt: null,
+    storeNowMs: t,
+  };
+}
+
 /** The lease store's log entry for region b's acquire, refused while a holds epoch 1. */
 export function refusedAcquire(t: number): NewEvent {
   return {
