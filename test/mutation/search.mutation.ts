@@ -141,6 +141,17 @@ const staleHooks = [
   'stale-release-beyond-d.yaml',
   'early-expiry-renew-refused.yaml',
   'orphan-grant-refused-acquire.yaml',
+  // inside the assumptions: a witness answer that arrives after its round ended without a
+  // quorum (no-internal-error judges a core that trips over it); its 400 ms link latency on one
+  // witness adds nothing to the catalog's expectations
+  'witness-answer-after-no-quorum.yaml',
+  // outside the design (the legacy witness policy, each file says why): a failover on answers
+  // that did not see the peer down, which promotion-evidence must report
+  'legacy-count-unreachable-refused.yaml',
+  'legacy-count-unreachable-silent.yaml',
+  // inside the assumptions: a graceful stop that finds its controller fenced (the search's
+  // stops rarely land in a hold-down)
+  'stop-while-fenced.yaml',
 ].map((file) => ({
   name: file,
   scenario: parseScenario(readFileSync(new URL(`./${file}`, import.meta.url), 'utf8'), file),
