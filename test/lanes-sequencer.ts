@@ -1,7 +1,7 @@
 /**
- * Orders test files so vitest's two workers finish together while at most one real-topology
- * file (a local topology booted at time scale 0.1, judged against second-wide bounds) runs at
- * a time: a "real" lane and a lane for everything else.
+ * Orders test files so vitest's two workers finish together while at most one timing-bound
+ * real-topology file (a local topology at time scale 0.1, judged against second-wide bounds)
+ * runs at a time: a "real" lane and a lane for everything else.
  *
  * Why: a fresh clone (CI) has no duration cache, so vitest orders by file size, which started
  * the two catalog files (35–37 s each) among the last and ended npm test ~50 s after its work
@@ -11,14 +11,18 @@
  * How: vitest hands the next file in this order to whichever worker is free. The order is
  * made by playing that out with the estimates below: a free worker takes the next real file
  * when no real file is running at that moment, and the next other file otherwise, each queue
- * longest first. The estimates are seconds from a fresh-clone CI run (2026-12-07); a file not
- * listed counts as 0.4 s (the unlisted files' mean) and not real. They steer the order only: a wrong one costs time, never
- * a result.
+ * longest first. The estimates are seconds from fresh-clone runs (2026-12-07); a file not
+ * listed counts as 0.4 s (the unlisted files' mean) and not real. They steer the order only:
+ * a wrong one costs time, never a result.
  */
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Files that boot the local topology (processes, proxies, time scale 0.1): seconds. */
+/**
+ * Files that judge timing on the local topology (failover bounds, anchored faults, clock
+ * rates at time scale 0.1): seconds. Files that boot it to check what it starts, routes or
+ * leaves behind (up, svc-checks, sigint, sigkill) are not timing-bound and share the other lane.
+ */
 const REAL_S: Record<string, number> = {
   'test/runner/scenarios-store.test.ts': 38,
   'test/runner/scenarios.test.ts': 36,
@@ -29,17 +33,17 @@ const REAL_S: Record<string, number> = {
   'test/topology/clock.test.ts': 9,
   'test/runner/boot-latency.test.ts': 8,
   'test/gameday/local.test.ts': 7,
-  'test/runner/sigint.test.ts': 7,
   'test/runner/anchored.test.ts': 6,
-  'test/reliability/sigkill.test.ts': 6,
-  'test/topology/svc-checks.test.ts': 5,
-  'test/topology/up.test.ts': 4,
   'test/topology/faults.test.ts': 4,
 };
 
 /** Other files over ~2 s: seconds. */
 const OTHER_S: Record<string, number> = {
   'test/package/pack-install.test.ts': 25,
+  'test/runner/sigint.test.ts': 7,
+  'test/reliability/sigkill.test.ts': 6,
+  'test/topology/svc-checks.test.ts': 5,
+  'test/topology/up.test.ts': 4,
   'test/check/spec-acceptance.test.ts': 11,
   'test/report/timeline.browser.test.ts': 11,
   'test/simulator/search.test.ts': 11,
