@@ -20,6 +20,7 @@ import { checkConfigMeetsSpec } from './invariants/config.ts';
 import { checkDemoteFencing } from './invariants/demote-fencing.ts';
 import { checkDemotionFinal } from './invariants/demotion.ts';
 import { checkDnsFollowsLease } from './invariants/dns.ts';
+import { checkFailoverPatience } from './invariants/failover-patience.ts';
 import { checkStopReleasesLease } from './invariants/handover.ts';
 import { checkLeaseHistory } from './invariants/lease-history.ts';
 import {
@@ -77,6 +78,7 @@ function checkInvariants(facts: Facts, m: Measurements): CheckOutcome[] {
     checkNoInternalError(facts),
     checkFailoverLiveness(facts, m),
     checkNoSpuriousFailover(facts),
+    checkFailoverPatience(facts),
     checkBoundedFlapping(facts),
     checkDnsFollowsLease(facts, m),
     checkWriteAvailability(facts, m),

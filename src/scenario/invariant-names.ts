@@ -23,6 +23,7 @@ export const SAFETY_INVARIANTS = [
 export const LIVENESS_INVARIANTS = [
   'failover-liveness',
   'no-spurious-failover',
+  'failover-patience',
   'bounded-flapping',
   'dns-follows-lease',
   'write-availability',
