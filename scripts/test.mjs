@@ -45,6 +45,12 @@ function vitest(args) {
   });
 }
 
+/** npm test's exit code: vitest's, or 1 when vitest passed and a check failed. */
+export function combinedExit(vitestCode, checkCodes) {
+  if (vitestCode !== 0) return vitestCode;
+  return checkCodes.some((c) => c !== 0) ? 1 : 0;
+}
+
 async function main() {
   const checks = [
     held('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']),
@@ -52,14 +58,17 @@ async function main() {
   ];
   const vitestCode = await vitest(process.argv.slice(2));
   const results = await Promise.all(checks);
-  let code = vitestCode;
   for (const r of results) {
     const verdict = r.code === 0 ? 'ok' : `FAILED (exit ${r.code})`;
     if (r.code !== 0) process.stdout.write(`\n--- ${r.name} output ---\n${r.output}`);
     process.stdout.write(`${r.name}: ${verdict} in ${r.seconds.toFixed(1)} s\n`);
-    if (r.code !== 0 && code === 0) code = 1;
   }
-  process.exit(code);
+  process.exit(
+    combinedExit(
+      vitestCode,
+      results.map((r) => r.code),
+    ),
+  );
 }
 
-main();
+if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) main();
