@@ -5,7 +5,7 @@
 // simulator, the checker, the scenarios, the rest of core.ts), and a reused "survived" or
 // "killed" is then stale. So the run records a digest of every input the kill test can read
 // beside the incremental file, and passes --force when the digest differs.
-// A fresh clone has no incremental file and runs every mutant (17 min on 2 cores, docs/simulator.md).
+// A fresh clone has no incremental file and runs every mutant (39 min on 2 cores, docs/simulator.md).
 //   node scripts/mutate.mjs [--force] [other stryker flags]
 //   node scripts/mutate.mjs --inputs-digest      (prints the digest and exits)
 import { spawnSync } from 'node:child_process';

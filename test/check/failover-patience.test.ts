@@ -29,19 +29,52 @@ const cut = (start: number, end: number): NewEvent[] => [
   faultEvent('start', start, 'ctl-b->peer', 'partition', { id: 'f1', links: ['ctl-b->peer'] }),
   faultEvent('end', end, 'ctl-b->peer', 'partition', { id: 'f1', links: ['ctl-b->peer'] }),
 ];
+/** b hears `witnesses` say a is down (the tombstone) at `t`. */
+const down = (t: number, witnesses = ['w1', 'w2']): NewEvent[] =>
+  witnesses.map((witness) => ({
+    kind: 'witness',
+    t,
+    region: 'b',
+    witness,
+    target: 'a',
+    verdict: 'unreachable',
+    detail: 'NOERROR tombstone',
+  }));
 const judge = (events: NewEvent[]) => outcomeOf('failover-patience', events);
 
 describe('failover-patience', () => {
   it('an acquire N probe intervals after the cut passes; one after a single interval is a violation', () => {
-    const late = judge([...aHolds(90_000), ...cut(40_000, 80_000), refusedAcquire(47_000)]);
+    const late = judge([...aHolds(90_000), ...cut(40_000, 80_000), ...down(46_900), refusedAcquire(47_000)]);
     expect(late).toMatchObject({ ok: true, evaluated: true });
-    const early = judge([...aHolds(90_000), ...cut(40_000, 80_000), refusedAcquire(41_200)]);
+    const early = judge([...aHolds(90_000), ...cut(40_000, 80_000), ...down(41_100), refusedAcquire(41_200)]);
     expect(early.ok).toBe(false);
     expect(early.detail).toMatch(
       /ctl-b asked for the lease ctl-a held 1\.200 s after its peer became unreachable \(t=40\.000 s\): 3 failed probes 3\.333 s apart take at least 3\.32\d s/,
     );
     // the edge: t0 − I + 2·I/(1+ρ) is in time
-    expect(judge([...aHolds(90_000), ...cut(40_000, 80_000), refusedAcquire(43_330)]).ok).toBe(true);
+    expect(
+      judge([...aHolds(90_000), ...cut(40_000, 80_000), ...down(43_300), refusedAcquire(43_330)]).ok,
+    ).toBe(true);
+  });
+
+  it('an acquire without a witness quorum that saw the peer down is a violation', () => {
+    // one tombstone answer, and one "unreachable" that was a SERVFAIL (no authoritative reached)
+    const servfail: NewEvent = { ...down(46_900, ['w2'])[0]!, detail: 'SERVFAIL' } as NewEvent;
+    const o = judge([
+      ...aHolds(90_000),
+      ...cut(40_000, 80_000),
+      ...down(46_900, ['w1']),
+      servfail,
+      refusedAcquire(47_000),
+    ]);
+    expect(o.ok).toBe(false);
+    expect(o.detail).toMatch(
+      /ctl-b asked for the lease ctl-a held without a witness quorum: 1 witness\(es\) said a is down/,
+    );
+    // a quorum heard within one candidacy (T + H, + the round) before counts
+    expect(
+      judge([...aHolds(90_000), ...cut(40_000, 80_000), ...down(44_000), refusedAcquire(80_000)]).ok,
+    ).toBe(true);
   });
 
   it('overlapping losses count from the first: a crash of ctl-a before the cut dates the loss', () => {
@@ -49,7 +82,13 @@ describe('failover-patience', () => {
       faultEvent('start', 36_000, 'ctl-a', 'crash', { id: 'f0', components: ['ctl-a'] }),
       faultEvent('end', 42_000, 'ctl-a', 'crash', { id: 'f0', components: ['ctl-a'] }),
     ];
-    const o = judge([...aHolds(90_000), ...crash, ...cut(40_000, 80_000), refusedAcquire(41_200)]);
+    const o = judge([
+      ...aHolds(90_000),
+      ...crash,
+      ...cut(40_000, 80_000),
+      ...down(41_100),
+      refusedAcquire(41_200),
+    ]);
     expect(o).toMatchObject({ ok: true, evaluated: true });
   });
 

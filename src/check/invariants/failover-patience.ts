@@ -14,6 +14,13 @@
  * sooner. Only acquires while the other region held the lease throughout the last two status
  * polls are judged: those cannot be a vacancy fill, which needs two polls that saw no holder.
  *
+ * The same acquires need evidence: a quorum (from the spec) of distinct witnesses that the
+ * region heard say its peer is down (a tombstone answer) within one candidacy before it —
+ * the candidate timeout (T + H, on a clock slow by ρ at most) plus the witness round and a
+ * round trip. A candidacy on votes that did not see the peer down (a miscount, an "unknown"
+ * counted against the peer) never promotes while the peer holds the lease, so
+ * promotion-evidence cannot see it; the store's refusal shows it asked.
+ *
  * Not judged: inside a span the peer could be unreachable for a reason without a fault (the
  * run's boot), across an operator's command to the region (a promote needs no failures), or
  * with a clock fault on the region's controller (a fast clock shortens its intervals).
@@ -23,6 +30,7 @@ import type { LeaseStoreEvent, RegionId } from '../../contracts/history.ts';
 import { eventsOfKind, type Facts, type FaultSpan, fmtS, isStoreLogEntry, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { operatorCommands } from './operator.ts';
+import { isUnreachableAnswer } from './promotion-evidence.ts';
 
 const NAME = 'failover-patience';
 
@@ -90,6 +98,27 @@ function heldThroughout(
   return true;
 }
 
+/**
+ * Null when `region` heard a quorum of distinct witnesses say `peer` is down in [from, to];
+ * otherwise what it heard.
+ */
+function missingEvidence(
+  f: Facts,
+  region: RegionId,
+  peer: RegionId,
+  from: number,
+  to: number,
+): string | null {
+  const down = new Set<string>();
+  for (const w of eventsOfKind(f, 'witness')) {
+    if (w.t < from || w.t > to || w.region !== region || w.target !== peer) continue;
+    if (isUnreachableAnswer(w)) down.add(w.witness);
+  }
+  const quorum = f.spec!.witnessQuorum;
+  if (down.size >= quorum) return null;
+  return `${down.size} witness(es) said ${peer} is down since t=${fmtS(from)}, spec quorum ${quorum}`;
+}
+
 export function checkFailoverPatience(f: Facts): CheckOutcome {
   const spec = f.spec;
   if (!spec || f.regions.length !== 2)
@@ -101,6 +130,8 @@ export function checkFailoverPatience(f: Facts): CheckOutcome {
   const earliestAfterT0Ms = -probeMs + ((n - 1) * probeMs) / (1 + rho) - 1;
   // two status polls and an acquire retry before the acquire: a vacancy fill saw no holder there
   const vacancyLookbackMs = 2 * spec.leaseStatusPollMs + spec.acquireRetryMs + 3 * d;
+  const candidacySpanMs =
+    Math.ceil((spec.leaseTtlMs + spec.heartbeatMs) * (1 + rho)) + spec.witnessRoundTimeoutMs + 3 * d;
   const log = eventsOfKind(f, 'lease-store').filter(isStoreLogEntry);
   const violations: Violation[] = [];
   let judged = 0;
@@ -128,6 +159,15 @@ export function checkFailoverPatience(f: Facts): CheckOutcome {
       );
       if (clocked) continue;
       judged++;
+      const missing = missingEvidence(f, region, peer, Math.max(0, ev.t - candidacySpanMs), ev.t);
+      if (missing !== null) {
+        violations.push({
+          invariant: NAME,
+          at: ev.t,
+          detail: `ctl-${region} asked for the lease ctl-${peer} held without a witness quorum: ${missing}`,
+          events: [ev.seq],
+        });
+      }
       if (ev.t - t0 >= earliestAfterT0Ms) continue;
       violations.push({
         invariant: NAME,
@@ -141,7 +181,7 @@ export function checkFailoverPatience(f: Facts): CheckOutcome {
     NAME,
     'liveness',
     violations,
-    `${judged} failover acquire(s) judged, each after ${n} probe intervals of the peer's loss`,
+    `${judged} failover acquire(s) judged, each after ${n} probe intervals of the peer's loss and a witness quorum`,
     judged > 0,
   );
 }
