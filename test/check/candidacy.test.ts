@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { outcomeOf, refusedAcquire, SPEC_T30 } from './helpers/history.ts';
+import { operatorNote, outcomeOf, refusedAcquire, SPEC_T30 } from './helpers/history.ts';
 
 const HOLD_DOWN_MS = SPEC_T30.promotionHoldDownMs;
 
@@ -119,13 +119,7 @@ describe('candidacy-hold-down: a grant shorter than T', () => {
 
   it('does not judge a grant of the full TTL, nor across an operator command for the region', () => {
     expect(judge([shortGrant(70_000, 30_000), refusedAcquire(72_600), end]).evaluated).toBe(false);
-    const promote: NewEvent = {
-      kind: 'note',
-      t: 71_000,
-      source: 'operator',
-      message: 'promote ctl-b',
-      data: { region: 'b', command: 'promote' },
-    };
+    const promote = operatorNote(71_000, 'b', 'promote');
     expect(judge([shortGrant(70_000), promote, refusedAcquire(72_600), end]).evaluated).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { faultEvent, outcomeOf, refusedAcquire } from './helpers/history.ts';
+import { faultEvent, operatorNote, outcomeOf, refusedAcquire } from './helpers/history.ts';
 
 /** a's grant and renewals every 10 s from t = 1 s: the store shows a holding throughout. */
 const aHolds = (untilT: number): NewEvent[] => {
@@ -101,13 +101,7 @@ describe('failover-patience', () => {
       false,
     );
     // the operator promoted b
-    const promote: NewEvent = {
-      kind: 'note',
-      t: 41_000,
-      source: 'operator',
-      message: 'promote ctl-b',
-      data: { command: 'promote', region: 'b' },
-    };
+    const promote = operatorNote(41_000, 'b', 'promote');
     const op = judge([...aHolds(90_000), ...cut(40_000, 80_000), promote, refusedAcquire(41_200)]);
     expect(op.ok).toBe(true);
     // a's lease ran out at 35 s and a took it again at 40.5 s: b may be filling the vacancy

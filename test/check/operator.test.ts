@@ -10,18 +10,11 @@ import { approvalReachMs } from '../../src/check/invariants/operator.ts';
 import { approvalRequestNote } from '../../src/contracts/approval-request.ts';
 import type { NewEvent } from '../../src/contracts/history.ts';
 import { designInput, designSpec } from '../../src/contracts/spec.ts';
-import { faultEvent, outcomeOf, appGrant as promote } from './helpers/history.ts';
+import { faultEvent, operatorNote, outcomeOf, appGrant as promote } from './helpers/history.ts';
 
 type Mode = 'automatic' | 'semi-automatic' | 'manual';
 
-/** An operator note: `step` marks a command a scenario step typed (not the simulated approver). */
-const op = (t: number, region: string, command: string, step?: string): NewEvent => ({
-  kind: 'note',
-  t,
-  source: 'operator',
-  message: `${command} ctl-${region}`,
-  data: { region, command, ...(step ? { step } : {}) },
-});
+const op = operatorNote;
 const approve = (t: number, region: string) => op(t, region, 'approve');
 /** a's bootstrap, then the operator's approval of b's takeover and b's promotion a second later */
 const approvedTakeoverByB = (): NewEvent[] => [

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../src/contracts/history.ts';
-import { faultEvent, outcomeOf, refusedAcquire } from './helpers/history.ts';
+import { faultEvent, operatorNote, outcomeOf, refusedAcquire } from './helpers/history.ts';
 
 const renew = (t: number, region = 'a'): NewEvent => ({
   kind: 'lease-store',
@@ -108,13 +108,7 @@ describe('lease-request-cadence', () => {
   });
 
   it("does not judge the next acquire after an operator's promote of the region (its candidacy keeps asking)", () => {
-    const promote: NewEvent = {
-      kind: 'note',
-      t: 20_000,
-      source: 'operator',
-      message: 'promote ctl-b',
-      data: { region: 'b', command: 'promote' },
-    };
+    const promote = operatorNote(20_000, 'b', 'promote');
     expect(judge([promote, refusedAcquire(21_000), refusedAcquire(23_600), end]).ok).toBe(true);
   });
 });

@@ -26,7 +26,7 @@
  * with a clock fault on the region's controller (a fast clock shortens its intervals).
  */
 
-import type { LeaseStoreEvent, RegionId } from '../../contracts/history.ts';
+import type { LeaseStoreEvent, RegionId, WitnessEvent } from '../../contracts/history.ts';
 import { eventsOfKind, type Facts, type FaultSpan, fmtS, isStoreLogEntry, outcome } from '../facts.ts';
 import type { CheckOutcome, Violation } from '../verdict.ts';
 import { operatorCommands } from './operator.ts';
@@ -98,22 +98,26 @@ function heldThroughout(
   return true;
 }
 
+/** The answers `region` heard that said `peer` is down, in time order. */
+function downAnswers(f: Facts, region: RegionId, peer: RegionId): WitnessEvent[] {
+  return eventsOfKind(f, 'witness').filter(
+    (w) => w.region === region && w.target === peer && isUnreachableAnswer(w),
+  );
+}
+
 /**
- * Null when `region` heard a quorum of distinct witnesses say `peer` is down in [from, to];
- * otherwise what it heard.
+ * Null when a quorum of distinct witnesses among `answers` (downAnswers) said the peer is down
+ * in [from, to]; otherwise what was heard.
  */
 function missingEvidence(
   f: Facts,
-  region: RegionId,
+  answers: readonly WitnessEvent[],
   peer: RegionId,
   from: number,
   to: number,
 ): string | null {
   const down = new Set<string>();
-  for (const w of eventsOfKind(f, 'witness')) {
-    if (w.t < from || w.t > to || w.region !== region || w.target !== peer) continue;
-    if (isUnreachableAnswer(w)) down.add(w.witness);
-  }
+  for (const w of answers) if (w.t >= from && w.t <= to) down.add(w.witness);
   const quorum = f.spec!.witnessQuorum;
   if (down.size >= quorum) return null;
   return `${down.size} witness(es) said ${peer} is down since t=${fmtS(from)}, spec quorum ${quorum}`;
@@ -138,6 +142,7 @@ export function checkFailoverPatience(f: Facts): CheckOutcome {
   for (const region of f.regions) {
     const peer = f.regions.find((r) => r !== region)!;
     const spans = peerLostSpans(f, region, peer, probeMs, d);
+    const answers = downAnswers(f, region, peer);
     for (const ev of log) {
       if (ev.region !== region || ev.op !== 'refuse' || ev.requested !== 'acquire' || ev.holder !== peer)
         continue;
@@ -159,7 +164,7 @@ export function checkFailoverPatience(f: Facts): CheckOutcome {
       );
       if (clocked) continue;
       judged++;
-      const missing = missingEvidence(f, region, peer, Math.max(0, ev.t - candidacySpanMs), ev.t);
+      const missing = missingEvidence(f, answers, peer, Math.max(0, ev.t - candidacySpanMs), ev.t);
       if (missing !== null) {
         violations.push({
           invariant: NAME,

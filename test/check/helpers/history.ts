@@ -56,6 +56,17 @@ export function storeRelease(t: number, region: string, epoch: number): NewEvent
   };
 }
 
+/** An operator note: `step` marks a command a scenario step typed (not the simulated approver). */
+export function operatorNote(t: number, region: string, command: string, step?: string): NewEvent {
+  return {
+    kind: 'note',
+    t,
+    source: 'operator',
+    message: `${command} ctl-${region}`,
+    data: { region, command, ...(step ? { step } : {}) },
+  };
+}
+
 /** The lease store's log entry for region b's acquire, refused while a holds epoch 1. */
 export function refusedAcquire(t: number): NewEvent {
   return {
